@@ -1,0 +1,138 @@
+// Creating tensors: from values, fills, ranges and random draws.
+#include "creation.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "../tensor/kernels.hpp"
+#include "tensor_impl.hpp"
+
+namespace xg {
+
+using detail::make_tensor;
+
+namespace {
+
+Tensor finish(Array a, const TensorOptions& options) {
+  Tensor t = make_tensor(std::move(a));
+  if (options.requires_grad()) t.requires_grad_(true);
+  return t;
+}
+
+}  // namespace
+
+Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
+  check_shape(shape, "tensor");
+  if (shape_numel(shape) != static_cast<std::int64_t>(values.size())) {
+    throw std::invalid_argument("tensor: " + std::to_string(values.size()) +
+                                " values do not fill the shape " + shape_to_string(shape) + " (" +
+                                std::to_string(shape_numel(shape)) + " elements)");
+  }
+  Array a = Array::empty(options.dtype(), shape);
+  a.visit([&](auto& x) {
+    using T = typename std::decay_t<decltype(x)>::value_type;
+    std::transform(values.begin(), values.end(), x.data(),
+                   [](double v) { return static_cast<T>(v); });
+  });
+  return finish(std::move(a), options);
+}
+
+Tensor tensor(const std::vector<double>& values, TensorOptions options) {
+  return tensor(values, {static_cast<std::int64_t>(values.size())}, options);
+}
+
+Tensor scalar_tensor(Scalar value, TensorOptions options) { return full({}, value, options); }
+
+Tensor full(const Shape& shape, Scalar value, TensorOptions options) {
+  check_shape(shape, "full");
+  Array a = Array::empty(options.dtype(), shape);
+  a.visit([&](auto& x) {
+    using T = typename std::decay_t<decltype(x)>::value_type;
+    const T v = std::is_integral_v<T> ? static_cast<T>(value.to_int64())
+                                      : static_cast<T>(value.to_double());
+    std::fill(x.begin(), x.end(), v);
+  });
+  return finish(std::move(a), options);
+}
+
+Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0, options); }
+Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1, options); }
+
+Tensor empty(const Shape& shape, TensorOptions options) {
+  check_shape(shape, "empty");
+  return finish(Array::empty(options.dtype(), shape), options);
+}
+
+namespace {
+TensorOptions like(const Tensor& t, const std::optional<TensorOptions>& options, const char* op) {
+  detail::check_defined(t, op);
+  if (options) return options->has_dtype() ? *options : options->dtype(t.dtype());
+  return TensorOptions().dtype(t.dtype());
+}
+}  // namespace
+
+Tensor zeros_like(const Tensor& t, std::optional<TensorOptions> options) {
+  return full(t.shape(), 0, like(t, options, "zeros_like"));
+}
+Tensor ones_like(const Tensor& t, std::optional<TensorOptions> options) {
+  return full(t.shape(), 1, like(t, options, "ones_like"));
+}
+Tensor full_like(const Tensor& t, Scalar value, std::optional<TensorOptions> options) {
+  return full(t.shape(), value, like(t, options, "full_like"));
+}
+
+Tensor arange(Scalar end, TensorOptions options) { return arange(0, end, 1, options); }
+
+Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
+  const double s = start.to_double(), e = end.to_double(), st = step.to_double();
+  if (st == 0) throw std::invalid_argument("arange: step must be nonzero");
+  if (!std::isfinite(s) || !std::isfinite(e) || !std::isfinite(st)) {
+    throw std::invalid_argument("arange: start, end and step must be finite");
+  }
+  if ((st > 0 && e < s) || (st < 0 && e > s)) {
+    throw std::invalid_argument(
+        "arange: upper bound and larger bound inconsistent with step sign "
+        "(start " +
+        std::to_string(s) + ", end " + std::to_string(e) + ", step " + std::to_string(st) + ")");
+  }
+  const bool integral = start.is_integral() && end.is_integral() && step.is_integral();
+  const Dtype dtype = options.has_dtype() ? options.dtype() : (integral ? kInt64 : kFloat32);
+  return finish(kernels::arange(s, e, st, dtype), options.dtype(dtype));
+}
+
+Tensor linspace(double start, double end, std::int64_t steps, TensorOptions options) {
+  if (steps < 0) throw std::invalid_argument("linspace: number of steps must be non-negative");
+  return finish(kernels::linspace(start, end, steps, options.dtype()), options);
+}
+
+Tensor randn(const Shape& shape, TensorOptions options) {
+  check_shape(shape, "randn");
+  if (!is_floating(options.dtype())) {
+    throw std::invalid_argument("randn: expected a floating dtype, got Int64");
+  }
+  return finish(kernels::randn(options.dtype(), shape), options);
+}
+
+Tensor rand(const Shape& shape, TensorOptions options) {
+  check_shape(shape, "rand");
+  if (!is_floating(options.dtype())) {
+    throw std::invalid_argument("rand: expected a floating dtype, got Int64");
+  }
+  return finish(kernels::rand(options.dtype(), shape), options);
+}
+
+Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options) {
+  check_shape(shape, "randint");
+  if (low >= high) {
+    throw std::invalid_argument("randint: expected low < high, got low " + std::to_string(low) +
+                                " and high " + std::to_string(high));
+  }
+  const Dtype dtype = options.has_dtype() ? options.dtype() : kInt64;
+  return finish(kernels::randint(low, high, dtype, shape), options.dtype(dtype));
+}
+
+Tensor randint(std::int64_t high, const Shape& shape, TensorOptions options) {
+  return randint(0, high, shape, options);
+}
+
+}  // namespace xg

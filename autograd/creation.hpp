@@ -1,0 +1,43 @@
+// Functions that create tensors: from values, constant fills, ranges, random draws, xtensor.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "../tensor/random.hpp"
+#include "tensor.hpp"
+
+namespace xg {
+
+// A 1-D tensor of the values (Float32 unless options say otherwise).
+Tensor tensor(const std::vector<double>& values, TensorOptions options = {});
+// The values in row-major order, shaped; their count must equal the shape's numel.
+Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options = {});
+Tensor scalar_tensor(Scalar value, TensorOptions options = {});  // 0-d
+
+Tensor zeros(const Shape& shape, TensorOptions options = {});
+Tensor ones(const Shape& shape, TensorOptions options = {});
+Tensor full(const Shape& shape, Scalar value, TensorOptions options = {});
+Tensor empty(const Shape& shape, TensorOptions options = {});  // uninitialized values
+Tensor zeros_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
+Tensor ones_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
+Tensor full_like(const Tensor& t, Scalar value,
+                 std::optional<TensorOptions> options = std::nullopt);
+
+// [0, end) or [start, end) in steps; Int64 when every bound is integral and no dtype is given.
+Tensor arange(Scalar end, TensorOptions options = {});
+Tensor arange(Scalar start, Scalar end, Scalar step = 1, TensorOptions options = {});
+Tensor linspace(double start, double end, std::int64_t steps, TensorOptions options = {});
+
+// Random draws from the generator that xg::manual_seed seeds.
+Tensor randn(const Shape& shape, TensorOptions options = {});  // standard normal
+Tensor rand(const Shape& shape, TensorOptions options = {});   // uniform on [0, 1)
+// Uniform integers in [low, high); Int64 unless options give a dtype.
+Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options = {});
+Tensor randint(std::int64_t high, const Shape& shape, TensorOptions options = {});
+
+// Wraps an xtensor array without copying (T is float, double or int64_t).
+template <class T>
+Tensor from_xarray(xt::xarray<T> a, bool requires_grad = false);
+
+}  // namespace xg

@@ -1,0 +1,255 @@
+// The backward engine: orders the graph with an iterative depth-first search, then runs each
+// node once all gradients for it have arrived, summing them in per-node buffers.
+#include <cmath>
+#include <stdexcept>
+
+#include "autograd.hpp"
+#include "creation.hpp"
+#include "grad_mode.hpp"
+#include "node.hpp"
+#include "ops.hpp"
+#include "tensor_impl.hpp"
+
+namespace xg::autograd {
+
+namespace {
+
+thread_local bool anomaly_enabled = false;
+
+std::uint64_t next_visit_mark() {
+  thread_local std::uint64_t mark = 0;
+  // Marks only need to differ between passes on one graph; threads never share a pass.
+  return ++mark + (reinterpret_cast<std::uintptr_t>(&mark) << 20);
+}
+
+// Nodes reachable from the roots, each after every node that sends it a gradient
+// (reverse post-order of a depth-first search, done with an explicit stack).
+std::vector<Node*> topological_order(const std::vector<Node*>& roots) {
+  const std::uint64_t mark = next_visit_mark();
+  std::vector<Node*> post_order;
+  std::vector<std::pair<Node*, std::size_t>> stack;  // node, next edge to look at
+  for (Node* root : roots) {
+    if (root->visit_mark == mark) continue;
+    root->visit_mark = mark;
+    stack.emplace_back(root, 0);
+    while (!stack.empty()) {
+      auto& [node, next] = stack.back();
+      if (next < node->next_edges.size()) {
+        Node* child = node->next_edges[next++].node.get();
+        if (child && child->visit_mark != mark) {
+          child->visit_mark = mark;
+          stack.emplace_back(child, 0);
+        }
+      } else {
+        post_order.push_back(node);
+        stack.pop_back();
+      }
+    }
+  }
+  return {post_order.rbegin(), post_order.rend()};
+}
+
+bool has_non_finite(const Tensor& t) {
+  if (!t.is_floating_point()) return false;
+  const Tensor x = t.detach();
+  if (x.dtype() == kFloat64) {
+    const double* p = x.data_ptr<double>();
+    for (std::int64_t i = 0; i < x.numel(); ++i) {
+      if (!std::isfinite(p[i])) return true;
+    }
+  } else {
+    const float* p = x.data_ptr<float>();
+    for (std::int64_t i = 0; i < x.numel(); ++i) {
+      if (!std::isfinite(p[i])) return true;
+    }
+  }
+  return false;
+}
+
+// Brings a gradient to its input's shape (summing broadcast dims) and dtype, or throws.
+Tensor fit_gradient(Tensor grad, const InputMeta& meta, const Node& node, std::size_t index) {
+  if (grad.shape() != meta.shape) {
+    bool reducible = grad.dim() >= static_cast<std::int64_t>(meta.shape.size());
+    if (reducible) {
+      try {
+        reducible = broadcast_shapes(meta.shape, grad.shape(), "backward") == grad.shape();
+      } catch (const std::invalid_argument&) {
+        reducible = false;
+      }
+    }
+    if (!reducible) {
+      throw std::runtime_error("backward: " + node.name() + " returned a gradient of shape " +
+                               shape_to_string(grad.shape()) + " for input " +
+                               std::to_string(index) + ", which has shape " +
+                               shape_to_string(meta.shape) + " (" + node.describe_forward() + ")");
+    }
+    grad = detail::sum_to(grad, meta.shape);
+  }
+  if (grad.dtype() != meta.dtype) grad = grad.to(meta.dtype);
+  return grad;
+}
+
+Tensor run_hooks(Node& node, Tensor grad) {
+  for (const auto& hook : node.pre_hooks) {
+    Tensor replaced = hook(grad);
+    if (replaced.defined()) grad = std::move(replaced);
+  }
+  return grad;
+}
+
+// Clears the engine's scratch fields of every node of a pass, even when the pass throws.
+struct ScratchReset {
+  std::vector<Node*>& nodes;
+  ~ScratchReset() {
+    for (Node* n : nodes) {
+      n->grad_buffer = Tensor();
+      n->captured = Tensor();
+      n->needed = false;
+      n->capture = false;
+    }
+  }
+};
+
+// The shared pass. With `inputs` empty, gradients accumulate into leaves' .grad; otherwise the
+// gradients reaching each input are returned and no .grad changes.
+std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
+                                 const std::vector<Tensor>& root_grads, bool retain_graph,
+                                 bool create_graph, const std::vector<Tensor>& inputs,
+                                 bool allow_unused) {
+  if (!root_grads.empty() && root_grads.size() != roots.size()) {
+    throw std::invalid_argument("backward: got " + std::to_string(root_grads.size()) +
+                                " gradients for " + std::to_string(roots.size()) + " tensors");
+  }
+  std::vector<Edge> root_edges;
+  std::vector<Tensor> seeds;
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    const Tensor& root = roots[i];
+    detail::check_defined(root, "backward");
+    Edge edge = gradient_edge(root);
+    if (!edge.node) {
+      throw std::runtime_error("backward: element " + std::to_string(i) + " of the tensors (" +
+                               detail::describe(root) +
+                               ") does not require grad and has no grad_fn; did you forget "
+                               "requires_grad_() on a leaf, or compute it under NoGradGuard?");
+    }
+    Tensor seed = root_grads.empty() ? Tensor() : root_grads[i];
+    if (!seed.defined()) {
+      if (root.numel() != 1) {
+        throw std::runtime_error(
+            "backward: grad can be implicitly created only for scalar "
+            "outputs; " +
+            detail::describe(root) + " has several elements, so pass a gradient of its shape");
+      }
+      seed = ones_like(root);
+    } else if (seed.shape() != root.shape()) {
+      throw std::invalid_argument("backward: the gradient " + detail::describe(seed) +
+                                  " does not match the shape of the tensor " +
+                                  detail::describe(root));
+    }
+    root_edges.push_back(std::move(edge));
+    seeds.push_back(std::move(seed));
+  }
+  std::vector<Edge> input_edges;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    detail::check_defined(inputs[i], "grad");
+    if (!inputs[i].requires_grad()) {
+      throw std::runtime_error("grad: input " + std::to_string(i) + " (" +
+                               detail::describe(inputs[i]) + ") does not require grad");
+    }
+    input_edges.push_back(gradient_edge(inputs[i]));
+  }
+  const bool capture_mode = !inputs.empty();
+
+  std::vector<Node*> root_nodes;
+  for (const auto& e : root_edges) root_nodes.push_back(e.node.get());
+  std::vector<Node*> order = topological_order(root_nodes);
+  ScratchReset reset{order};
+
+  for (const auto& e : input_edges) e.node->capture = true;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {  // every child before its parents
+    Node* n = *it;
+    n->needed = !capture_mode || n->capture;
+    for (const auto& e : n->next_edges) {
+      if (e.node && e.node->needed) n->needed = true;
+    }
+  }
+
+  GradMode::set_enabled(create_graph);
+  struct RestoreGradMode {
+    bool previous = true;
+    ~RestoreGradMode() { GradMode::set_enabled(previous); }
+  } restore;
+
+  for (std::size_t i = 0; i < root_nodes.size(); ++i) {
+    Tensor& buffer = root_nodes[i]->grad_buffer;
+    buffer = buffer.defined() ? buffer + seeds[i] : seeds[i];
+  }
+  for (Node* node : order) {
+    if (!node->needed || !node->grad_buffer.defined()) continue;
+    Tensor grad = run_hooks(*node, std::move(node->grad_buffer));
+    node->grad_buffer = Tensor();
+    const bool is_leaf = dynamic_cast<AccumulateGrad*>(node) != nullptr;
+    if (node->capture) {
+      node->captured = grad;
+      if (is_leaf) continue;
+    }
+    if (capture_mode && is_leaf) continue;  // grad() never touches .grad
+    std::vector<Tensor> grads = node->apply(std::move(grad));
+    if (!retain_graph) node->release_saved();
+    if (is_leaf) continue;
+    if (grads.size() != node->next_edges.size()) {
+      throw std::runtime_error("backward: " + node->name() + " returned " +
+                               std::to_string(grads.size()) + " gradients, expected " +
+                               std::to_string(node->next_edges.size()) + " (one per input)");
+    }
+    for (std::size_t i = 0; i < grads.size(); ++i) {
+      Node* next = node->next_edges[i].node.get();
+      if (!next || !grads[i].defined() || !next->needed) continue;
+      Tensor g = fit_gradient(std::move(grads[i]), node->inputs[i], *node, i);
+      if (anomaly_enabled && has_non_finite(g)) {
+        throw std::runtime_error("DetectAnomaly: " + node->name() +
+                                 " produced a NaN or an infinity in the gradient of its input " +
+                                 std::to_string(i) + "; the forward op was " +
+                                 node->describe_forward());
+      }
+      next->grad_buffer = next->grad_buffer.defined() ? next->grad_buffer + g : std::move(g);
+    }
+  }
+
+  std::vector<Tensor> results;
+  for (std::size_t i = 0; i < input_edges.size(); ++i) {
+    Node* n = input_edges[i].node.get();
+    Tensor g = n->captured;
+    if (!g.defined() && !allow_unused) {
+      throw std::runtime_error("grad: input " + std::to_string(i) + " (" +
+                               detail::describe(inputs[i]) +
+                               ") was not used in the graph of the outputs; pass "
+                               "allow_unused=true to get an undefined gradient for it");
+    }
+    if (g.defined())
+      g = fit_gradient(std::move(g), InputMeta{inputs[i].shape(), inputs[i].dtype()}, *n, i);
+    results.push_back(create_graph ? g : g.detach());
+  }
+  return results;
+}
+
+}  // namespace
+
+void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& grad_tensors,
+              std::optional<bool> retain_graph, bool create_graph) {
+  run_backward(tensors, grad_tensors, retain_graph.value_or(create_graph), create_graph, {}, false);
+}
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, std::optional<bool> retain_graph,
+                         bool create_graph, bool allow_unused) {
+  if (inputs.empty()) throw std::invalid_argument("grad: expected at least one input");
+  return run_backward(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph,
+                      inputs, allow_unused);
+}
+
+DetectAnomalyGuard::DetectAnomalyGuard() : previous_(anomaly_enabled) { anomaly_enabled = true; }
+DetectAnomalyGuard::~DetectAnomalyGuard() { anomaly_enabled = previous_; }
+bool DetectAnomalyGuard::is_enabled() { return anomaly_enabled; }
+
+}  // namespace xg::autograd

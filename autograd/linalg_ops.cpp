@@ -1,0 +1,115 @@
+// Linear algebra: matmul (as torch.matmul), mm and t.
+#include <stdexcept>
+
+#include "../tensor/kernels.hpp"
+#include "ops.hpp"
+#include "tensor_impl.hpp"
+
+namespace xg {
+
+using detail::array_of;
+using detail::check_defined;
+using detail::describe;
+using detail::make_tensor;
+
+namespace {
+
+[[noreturn]] void throw_mismatch(const char* op, const Tensor& a, const Tensor& b, std::int64_t ka,
+                                 std::int64_t kb) {
+  throw std::invalid_argument(std::string(op) + ": shapes " + shape_to_string(a.shape()) + " and " +
+                              shape_to_string(b.shape()) + " cannot be multiplied (" +
+                              std::to_string(ka) + " != " + std::to_string(kb) + ")");
+}
+
+void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype()) {
+    throw std::invalid_argument(std::string(op) +
+                                ": expected both operands to have the same "
+                                "dtype, got " +
+                                describe(a) + " and " + describe(b) + " (convert one with .to())");
+  }
+}
+
+}  // namespace
+
+Tensor mm(const Tensor& a, const Tensor& b) {
+  check_defined(a, "mm");
+  check_defined(b, "mm");
+  if (a.dim() != 2 || b.dim() != 2) {
+    throw std::invalid_argument("mm: expected 2-D tensors, got " + describe(a) + " and " +
+                                describe(b) + " (use matmul for other ranks)");
+  }
+  check_same_dtype("mm", a, b);
+  if (a.size(1) != b.size(0)) throw_mismatch("mm", a, b, a.size(1), b.size(0));
+  return make_tensor(kernels::bmm(array_of(a), array_of(b), false, false));
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  check_defined(a, "matmul");
+  check_defined(b, "matmul");
+  if (a.dim() == 0 || b.dim() == 0) {
+    throw std::invalid_argument("matmul: both arguments need at least 1 dim, got " + describe(a) +
+                                " and " + describe(b));
+  }
+  check_same_dtype("matmul", a, b);
+  const Shape as = a.shape(), bs = b.shape();
+  const std::int64_t ka = as.back();
+  const std::int64_t kb = bs.size() == 1 ? bs[0] : bs[bs.size() - 2];
+  if (ka != kb) throw_mismatch("matmul", a, b, ka, kb);
+
+  if (a.dim() <= 2 && b.dim() <= 2) {
+    // 1-D operands become a row (left) or a column (right), then lose that dim again.
+    const Tensor a2 = a.dim() == 1 ? reshape(a, {1, ka}) : a;
+    const Tensor b2 = b.dim() == 1 ? reshape(b, {kb, 1}) : b;
+    Tensor out = make_tensor(kernels::bmm(array_of(a2), array_of(b2), false, false));
+    Shape shape;
+    if (a.dim() == 2) shape.push_back(as[0]);
+    if (b.dim() == 2) shape.push_back(bs[1]);
+    return shape.size() == 2 ? out : reshape(out, shape);
+  }
+
+  // Batched: the batch dims broadcast; 1-D operands gain and later lose a dim.
+  const Shape a_mat = a.dim() == 1 ? Shape{1, ka} : Shape(as.end() - 2, as.end());
+  const Shape b_mat = b.dim() == 1 ? Shape{kb, 1} : Shape(bs.end() - 2, bs.end());
+  const Shape a_batch = a.dim() > 2 ? Shape(as.begin(), as.end() - 2) : Shape{};
+  const Shape b_batch = b.dim() > 2 ? Shape(bs.begin(), bs.end() - 2) : Shape{};
+  const Shape batch = broadcast_shapes(a_batch, b_batch, "matmul");
+  const std::int64_t count = shape_numel(batch);
+  const std::int64_t m = a_mat[0], n = b_mat[1];
+
+  Shape out_shape = batch;
+  if (a.dim() > 1) out_shape.push_back(m);
+  if (b.dim() > 1) out_shape.push_back(n);
+
+  if (b.dim() <= 2 && a.dim() > 2) {
+    // One matrix on the right: fold the batch into the rows, one BLAS call.
+    const Tensor a2 = reshape(a, {count * m, ka});
+    const Tensor b2 = b.dim() == 1 ? reshape(b, b_mat) : b;
+    const Tensor out = make_tensor(kernels::bmm(array_of(a2), array_of(b2), false, false));
+    return reshape(out, out_shape);
+  }
+  auto batched = [&](const Tensor& x, const Shape& x_batch, const Shape& mat) {
+    Shape full = batch;
+    full.insert(full.end(), mat.begin(), mat.end());
+    Shape own = x_batch;
+    own.insert(own.end(), mat.begin(), mat.end());
+    const Tensor shaped = reshape(x, own);
+    const Tensor expanded = own == full ? shaped : expand(shaped, full);
+    return reshape(expanded, {count, mat[0], mat[1]});
+  };
+  const Tensor a3 = batched(a, a_batch, a_mat);
+  const Tensor b3 = batched(b, b_batch, b_mat);
+  const Tensor out = make_tensor(kernels::bmm(array_of(a3), array_of(b3), false, false));
+  return reshape(out, out_shape);
+}
+
+Tensor t(const Tensor& x) {
+  check_defined(x, "t");
+  if (x.dim() > 2) {
+    throw std::invalid_argument("t: expects a tensor of at most 2 dims, got " + describe(x) +
+                                " (use transpose or permute)");
+  }
+  return x.dim() < 2 ? x.clone() : transpose(x, 0, 1);
+}
+
+}  // namespace xg

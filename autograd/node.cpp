@@ -1,0 +1,152 @@
+// Graph nodes, saved tensors, gradient accumulators, and the non-recursive graph teardown.
+#include "node.hpp"
+
+#include <cctype>
+#include <stdexcept>
+
+#include "grad_mode.hpp"
+#include "ops.hpp"
+#include "tensor_impl.hpp"
+
+namespace xg::autograd {
+
+namespace {
+// Nodes whose destruction was deferred by a teardown already running on this thread.
+thread_local std::vector<std::shared_ptr<Node>>* pending_releases = nullptr;
+}  // namespace
+
+void release_node(std::shared_ptr<Node>&& node) {
+  if (!node) return;
+  if (node.use_count() > 1) {  // someone else still holds it: nothing cascades
+    node.reset();
+    return;
+  }
+  if (pending_releases) {
+    pending_releases->push_back(std::move(node));
+    return;
+  }
+  std::vector<std::shared_ptr<Node>> stack;
+  pending_releases = &stack;
+  stack.push_back(std::move(node));
+  while (!stack.empty()) {
+    std::shared_ptr<Node> last = std::move(stack.back());
+    stack.pop_back();
+    last.reset();  // its destructor defers whatever it owned onto `stack`
+  }
+  pending_releases = nullptr;
+}
+
+Node::~Node() {
+  for (auto& edge : next_edges) release_node(std::move(edge.node));
+}
+
+std::string Node::name() const {
+  std::string out;
+  bool upper = true;
+  for (const char* c = op_; *c; ++c) {
+    if (*c == '_') {
+      upper = true;
+      continue;
+    }
+    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(*c))) : *c;
+    upper = false;
+  }
+  return out + "Backward";
+}
+
+std::string Node::describe_forward() const {
+  std::string out = std::string(op_) + " on ";
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (i) out += ", ";
+    out += shape_to_string(inputs[i].shape) + " " + std::string(dtype_name(inputs[i].dtype));
+  }
+  return out;
+}
+
+SavedTensor SavedTensor::input(const Tensor& t) {
+  SavedTensor s;
+  s.impl_ = t.impl();
+  s.version_ = t.impl()->storage->version;
+  return s;
+}
+
+SavedTensor SavedTensor::output(const Tensor& t) {
+  SavedTensor s;
+  s.storage_ = t.impl()->storage;
+  s.version_ = s.storage_->version;
+  return s;
+}
+
+Tensor SavedTensor::unpack(Node& owner) const {
+  if (released_) {
+    throw std::runtime_error(
+        "backward: trying to backward through the graph a second time (or to use saved tensors "
+        "after they have been freed) at " +
+        owner.name() + " (" + owner.describe_forward() +
+        "); pass retain_graph=true to the first backward if you need to run it twice");
+  }
+  const auto& storage = impl_ ? impl_->storage : storage_;
+  if (storage->version != version_) {
+    throw std::runtime_error(
+        "backward: a tensor needed for gradient computation was modified by an in-place "
+        "operation: " +
+        owner.name() + " (" + owner.describe_forward() + ") saved it at version " +
+        std::to_string(version_) + ", it is now at version " + std::to_string(storage->version) +
+        "; change a clone() instead, or do the in-place op after backward");
+  }
+  if (impl_) return Tensor(impl_);
+  // The op's own output: rebuilt around the same data, with this node as its grad_fn, so that
+  // a backward written with it is differentiable again (create_graph).
+  auto impl = std::make_shared<detail::TensorImpl>();
+  impl->storage = storage_;
+  impl->requires_grad = true;
+  impl->grad_fn = owner.shared_from_this();
+  return Tensor(std::move(impl));
+}
+
+void SavedTensor::release() {
+  if (!defined()) return;
+  impl_.reset();
+  storage_.reset();
+  released_ = true;
+}
+
+AccumulateGrad::AccumulateGrad(std::shared_ptr<detail::TensorImpl> leaf)
+    : Node("accumulate_grad"), leaf_(std::move(leaf)) {}
+
+std::vector<Tensor> AccumulateGrad::apply(Tensor grad) {
+  for (const auto& hook : leaf_->hooks) {
+    Tensor replaced = hook(grad);
+    if (replaced.defined()) grad = std::move(replaced);
+  }
+  Tensor& current = leaf_->grad;
+  if (GradMode::is_enabled()) {  // create_graph: the gradient stays part of a graph
+    current = current.defined() ? current + grad : grad;
+  } else if (!current.defined()) {
+    // Keep a gradient nobody else holds; copy one that is shared (the user's, or a sibling's).
+    const bool unshared = grad.impl().use_count() == 1 && grad.impl()->storage.use_count() == 1 &&
+                          !grad.impl()->grad_fn;
+    current = unshared ? std::move(grad) : grad.detach().clone();
+  } else {
+    current.add_(grad);
+  }
+  return {};
+}
+
+Edge gradient_edge(const Tensor& t) {
+  const auto& impl = t.impl();
+  if (impl->grad_fn) return Edge{impl->grad_fn};
+  if (!impl->requires_grad) return Edge{};
+  std::shared_ptr<Node> acc = impl->grad_accumulator.lock();
+  if (!acc) {
+    acc = std::make_shared<AccumulateGrad>(impl);
+    impl->grad_accumulator = acc;
+  }
+  return Edge{std::move(acc)};
+}
+
+}  // namespace xg::autograd
+
+namespace xg::detail {
+TensorImpl::~TensorImpl() { autograd::release_node(std::move(grad_fn)); }
+}  // namespace xg::detail

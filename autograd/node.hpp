@@ -1,0 +1,110 @@
+// Graph nodes: what an op records so that backward can run it in reverse.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tensor.hpp"
+
+namespace xg::detail {
+struct TensorImpl;
+struct Storage;
+}  // namespace xg::detail
+
+namespace xg::autograd {
+
+class Node;
+
+// Where the gradient of one input goes: the node that produced the input, or the input's
+// gradient accumulator when it is a leaf; null when the input needs no gradient.
+struct Edge {
+  std::shared_ptr<Node> node;
+};
+
+// What backward must know of an input to hand it a gradient of the right shape and dtype.
+struct InputMeta {
+  Shape shape;
+  Dtype dtype = kFloat32;
+};
+
+// A tensor kept for backward. An input is kept as its handle (it owns nothing of this node); the
+// op's own output is kept as its data only, so that no node owns its own output. Unpacking
+// checks that no in-place op has changed the data since.
+class SavedTensor {
+ public:
+  SavedTensor() = default;
+  static SavedTensor input(const Tensor& t);
+  static SavedTensor output(const Tensor& t);
+
+  // `owner` is the node that saved it (the grad_fn of an unpacked output).
+  Tensor unpack(Node& owner) const;
+  void release();
+  bool defined() const { return impl_ || storage_; }
+
+ private:
+  std::shared_ptr<detail::TensorImpl> impl_;  // inputs
+  std::shared_ptr<detail::Storage> storage_;  // outputs
+  std::uint64_t version_ = 0;
+  bool released_ = false;
+};
+
+using GradHook = std::function<Tensor(const Tensor&)>;
+
+// One recorded op. Each has one output; apply() maps the gradient of that output to the
+// gradients of the inputs (undefined where an input needs none).
+class Node : public std::enable_shared_from_this<Node> {
+ public:
+  // `op` is the forward op's name ("mul", "log_softmax"); it outlives the node (a literal).
+  explicit Node(const char* op) : op_(op) {}
+  virtual ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Takes the gradient by value so that a gradient nobody else holds can be kept, not copied.
+  virtual std::vector<Tensor> apply(Tensor grad) = 0;
+  // Frees what backward kept; a later apply() then throws, naming retain_graph.
+  virtual void release_saved() {}
+
+  // "MulBackward" for op "mul", "LogSoftmaxBackward" for "log_softmax", as PyTorch names them.
+  virtual std::string name() const;
+  const char* op() const { return op_; }
+  // "mul on [3] Float32, [3] Float32", for error messages.
+  std::string describe_forward() const;
+
+  std::vector<Edge> next_edges;
+  std::vector<InputMeta> inputs;
+  std::vector<GradHook> pre_hooks;  // hooks on the output's gradient (register_hook on a non-leaf)
+
+  // Engine scratch, valid during one backward pass.
+  Tensor grad_buffer;
+  std::uint64_t visit_mark = 0;
+  bool needed = false;
+  bool capture = false;
+  Tensor captured;
+
+ private:
+  const char* op_;
+};
+
+// The node at a leaf: adds the incoming gradient into the leaf's .grad.
+class AccumulateGrad final : public Node {
+ public:
+  explicit AccumulateGrad(std::shared_ptr<detail::TensorImpl> leaf);
+  std::vector<Tensor> apply(Tensor grad) override;
+  std::string name() const override { return "AccumulateGrad"; }
+  const std::shared_ptr<detail::TensorImpl>& leaf() const { return leaf_; }
+
+ private:
+  std::shared_ptr<detail::TensorImpl> leaf_;
+};
+
+// Edge to the node that gradients of t flow into (null if t needs no gradient).
+Edge gradient_edge(const Tensor& t);
+
+// Destroys a node without recursion, however long the chain behind it.
+void release_node(std::shared_ptr<Node>&& node);
+
+}  // namespace xg::autograd

@@ -1,0 +1,112 @@
+// The tensor ops as free functions, with PyTorch's names, defaults and semantics.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "tensor.hpp"
+
+namespace xg {
+
+// ---- arithmetic: broadcasting, with PyTorch's type promotion ----
+Tensor add(const Tensor& a, const Tensor& b, Scalar alpha = 1);
+Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha = 1);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);  // true division: Int64 / Int64 is Float32
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, Scalar b);
+Tensor operator-(const Tensor& a, Scalar b);
+Tensor operator*(const Tensor& a, Scalar b);
+Tensor operator/(const Tensor& a, Scalar b);
+Tensor operator+(Scalar a, const Tensor& b);
+Tensor operator-(Scalar a, const Tensor& b);
+Tensor operator*(Scalar a, const Tensor& b);
+Tensor operator/(Scalar a, const Tensor& b);
+Tensor operator-(const Tensor& a);
+
+// ---- elementwise math ----
+Tensor pow(const Tensor& t, Scalar exponent);
+Tensor pow(const Tensor& t, const Tensor& exponent);
+Tensor pow(Scalar base, const Tensor& exponent);
+Tensor exp(const Tensor& t);
+Tensor log(const Tensor& t);
+Tensor sqrt(const Tensor& t);
+Tensor rsqrt(const Tensor& t);  // 1 / sqrt(t)
+Tensor abs(const Tensor& t);
+Tensor neg(const Tensor& t);
+Tensor sin(const Tensor& t);
+Tensor cos(const Tensor& t);
+Tensor tanh(const Tensor& t);
+Tensor sigmoid(const Tensor& t);
+Tensor relu(const Tensor& t);
+Tensor gelu(const Tensor& t);  // exact (erf) form, torch's approximate='none'
+Tensor square(const Tensor& t);
+// Either bound may be left out; at least one is required, as in PyTorch.
+Tensor clamp(const Tensor& t, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+Tensor clamp_min(const Tensor& t, Scalar min);
+Tensor clamp_max(const Tensor& t, Scalar max);
+Tensor maximum(const Tensor& a, const Tensor& b);  // elementwise, NaN-propagating
+Tensor minimum(const Tensor& a, const Tensor& b);
+// Elements of a where cond is nonzero, else of b; all three broadcast.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+
+// ---- comparisons: Float32 tensors of 0 and 1, not differentiable ----
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor eq(const Tensor& a, Scalar b);
+Tensor ne(const Tensor& a, Scalar b);
+Tensor lt(const Tensor& a, Scalar b);
+Tensor le(const Tensor& a, Scalar b);
+Tensor gt(const Tensor& a, Scalar b);
+Tensor ge(const Tensor& a, Scalar b);
+
+// ---- reductions (an empty dims list reduces every dim; negative dims count from the end) ----
+Tensor sum(const Tensor& t);
+Tensor sum(const Tensor& t, const Shape& dims, bool keepdim = false);
+Tensor mean(const Tensor& t);  // floating tensors only, as in PyTorch
+Tensor mean(const Tensor& t, const Shape& dims, bool keepdim = false);
+Tensor max(const Tensor& t);  // of all elements; NaN if any is NaN
+Tensor min(const Tensor& t);
+Tensor amax(const Tensor& t, const Shape& dims = {}, bool keepdim = false);
+Tensor amin(const Tensor& t, const Shape& dims = {}, bool keepdim = false);
+// Int64 index of the first maximum along dim, or in the flattened tensor without a dim.
+Tensor argmax(const Tensor& t, std::optional<std::int64_t> dim = std::nullopt,
+              bool keepdim = false);
+Tensor argmin(const Tensor& t, std::optional<std::int64_t> dim = std::nullopt,
+              bool keepdim = false);
+Tensor logsumexp(const Tensor& t, const Shape& dims, bool keepdim = false);
+
+// ---- linear algebra ----
+// torch.matmul: 1-D (dot), 2-D (mm), and batched with broadcast batch dims.
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor mm(const Tensor& a, const Tensor& b);  // 2-D only
+
+// ---- shape (results never alias their input) ----
+Tensor reshape(const Tensor& t, const Shape& shape);  // one -1 may stand for the rest
+Tensor view(const Tensor& t, const Shape& shape);     // the same as reshape
+Tensor flatten(const Tensor& t, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
+Tensor squeeze(const Tensor& t);                    // drops every dim of size 1
+Tensor squeeze(const Tensor& t, std::int64_t dim);  // drops dim if its size is 1
+Tensor unsqueeze(const Tensor& t, std::int64_t dim);
+Tensor transpose(const Tensor& t, std::int64_t dim0, std::int64_t dim1);
+Tensor t(const Tensor& t);  // transpose of a tensor of at most 2 dims
+Tensor permute(const Tensor& t, const Shape& dims);
+Tensor expand(const Tensor& t, const Shape& shape);  // -1 keeps a size
+Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
+Tensor narrow(const Tensor& t, std::int64_t dim, std::int64_t start, std::int64_t length);
+Tensor index_select(const Tensor& t, std::int64_t dim, const Tensor& index);  // Int64 index
+
+// ---- softmax family ----
+Tensor softmax(const Tensor& t, std::int64_t dim);
+Tensor log_softmax(const Tensor& t, std::int64_t dim);
+
+}  // namespace xg

@@ -1,0 +1,92 @@
+// Internal: how an op records itself. Each op computes its output with a kernel, then calls
+// record() with its backward formula, written with differentiable Tensor ops.
+#pragma once
+
+#include <array>
+#include <initializer_list>
+#include <stdexcept>
+#include <utility>
+
+#include "grad_mode.hpp"
+#include "node.hpp"
+#include "tensor_impl.hpp"
+
+namespace xg::autograd {
+
+// Which tensors the backward formula reads.
+enum Saves : unsigned { kSaveNone = 0, kSaveInputs = 1, kSaveOutput = 2, kSaveBoth = 3 };
+
+class OpNodeBase;
+
+// What a backward formula sees: its saved inputs and output, and which inputs need a gradient.
+class BackwardArgs {
+ public:
+  explicit BackwardArgs(OpNodeBase& node) : node_(node) {}
+  Tensor input(std::size_t i) const;
+  Tensor output() const;
+  bool needs(std::size_t i) const;
+
+ private:
+  OpNodeBase& node_;
+};
+
+class OpNodeBase : public Node {
+ public:
+  using Node::Node;
+  void release_saved() override {
+    for (auto& s : saved_inputs) s.release();
+    saved_output.release();
+  }
+  std::vector<SavedTensor> saved_inputs;
+  SavedTensor saved_output;
+};
+
+inline Tensor BackwardArgs::input(std::size_t i) const {
+  return node_.saved_inputs.at(i).unpack(node_);
+}
+inline Tensor BackwardArgs::output() const { return node_.saved_output.unpack(node_); }
+inline bool BackwardArgs::needs(std::size_t i) const { return node_.next_edges[i].node != nullptr; }
+
+// A node whose backward is the lambda F: (const Tensor& grad, const BackwardArgs&) -> grads.
+// The lambda captures metadata only (shapes, dims, scalars); tensors come through the args.
+template <class F>
+class OpNode final : public OpNodeBase {
+ public:
+  OpNode(const char* op, F backward) : OpNodeBase(op), backward_(std::move(backward)) {}
+  std::vector<Tensor> apply(Tensor grad) override { return backward_(grad, BackwardArgs(*this)); }
+
+ private:
+  F backward_;
+};
+
+// True when ops on these inputs are to be recorded.
+inline bool should_record(std::initializer_list<std::reference_wrapper<const Tensor>> inputs) {
+  if (!GradMode::is_enabled()) return false;
+  for (const Tensor& t : inputs) {
+    if (t.impl()->requires_grad) return true;
+  }
+  return false;
+}
+
+// Wraps `out` in a Tensor and, when grad mode is on and an input requires grad, records the op.
+template <class F>
+Tensor record(const char* op, Array out,
+              std::initializer_list<std::reference_wrapper<const Tensor>> inputs, Saves saves,
+              F&& backward) {
+  Tensor result = detail::make_tensor(std::move(out));
+  if (!should_record(inputs)) return result;
+  auto node = std::make_shared<OpNode<std::decay_t<F>>>(op, std::forward<F>(backward));
+  node->next_edges.reserve(inputs.size());
+  node->inputs.reserve(inputs.size());
+  for (const Tensor& t : inputs) {
+    node->next_edges.push_back(gradient_edge(t));
+    node->inputs.push_back(InputMeta{t.shape(), t.dtype()});
+    if (saves & kSaveInputs) node->saved_inputs.push_back(SavedTensor::input(t));
+  }
+  if (saves & kSaveOutput) node->saved_output = SavedTensor::output(result);
+  result.impl()->grad_fn = std::move(node);
+  result.impl()->requires_grad = true;
+  return result;
+}
+
+}  // namespace xg::autograd

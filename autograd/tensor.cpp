@@ -1,0 +1,386 @@
+// xg::Tensor: reading, autograd state, in-place ops and printing.
+#include "tensor.hpp"
+
+#include <algorithm>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "../tensor/kernels.hpp"
+#include "grad_mode.hpp"
+#include "tensor_impl.hpp"
+
+namespace xg {
+
+TensorOptions TensorOptions::dtype(Dtype dtype) const {
+  TensorOptions o = *this;
+  o.dtype_ = dtype;
+  return o;
+}
+
+TensorOptions TensorOptions::requires_grad(bool requires_grad) const {
+  TensorOptions o = *this;
+  o.requires_grad_ = requires_grad;
+  return o;
+}
+
+namespace detail {
+
+Tensor make_tensor(Array array, bool requires_grad) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(Storage{std::move(array), 0});
+  impl->requires_grad = requires_grad;
+  return Tensor(std::move(impl));
+}
+
+std::string describe(const Tensor& t) {
+  if (!t.defined()) return "an undefined tensor";
+  return shape_to_string(t.shape()) + " " + std::string(dtype_name(t.dtype()));
+}
+
+void check_defined(const Tensor& t, const char* op) {
+  if (!t.defined()) {
+    throw std::invalid_argument(std::string(op) +
+                                ": got an undefined tensor (default-constructed xg::Tensor)");
+  }
+}
+
+void check_floating(const Tensor& t, const char* op) {
+  check_defined(t, op);
+  if (!t.is_floating_point()) {
+    throw std::invalid_argument(std::string(op) + ": expected a Float32 or Float64 tensor, got " +
+                                describe(t));
+  }
+}
+
+std::vector<std::int64_t> normalize_dims(const Shape& dims, std::int64_t ndim, const char* op) {
+  std::vector<std::int64_t> out;
+  if (dims.empty()) {
+    for (std::int64_t d = 0; d < ndim; ++d) out.push_back(d);
+    return out;
+  }
+  for (auto d : dims) out.push_back(normalize_dim(d, ndim, op));
+  std::sort(out.begin(), out.end());
+  if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
+    throw std::invalid_argument(std::string(op) + ": dims " + shape_to_string(dims) +
+                                " name the same dim twice");
+  }
+  if (ndim == 0) out.clear();  // dim 0 / -1 of a 0-d tensor: nothing to reduce
+  return out;
+}
+
+std::int64_t item_int64(const Tensor& t) {
+  check_defined(t, "item");
+  if (t.numel() != 1) {
+    throw std::invalid_argument("item: a tensor with " + std::to_string(t.numel()) +
+                                " elements cannot be converted to a number (shape " +
+                                shape_to_string(t.shape()) + "); item() needs exactly one");
+  }
+  const Array& a = array_of(t);
+  if (a.dtype() == Dtype::Int64) return a.data<std::int64_t>()[0];
+  return static_cast<std::int64_t>(a.at(0));
+}
+
+}  // namespace detail
+
+using detail::array_of;
+using detail::check_defined;
+using detail::describe;
+
+Tensor::Tensor(std::shared_ptr<detail::TensorImpl> impl) : impl_(std::move(impl)) {}
+
+Shape Tensor::shape() const {
+  check_defined(*this, "shape");
+  return array_of(*this).shape();
+}
+
+std::int64_t Tensor::dim() const {
+  check_defined(*this, "dim");
+  return static_cast<std::int64_t>(array_of(*this).dim());
+}
+
+std::int64_t Tensor::numel() const {
+  check_defined(*this, "numel");
+  return array_of(*this).numel();
+}
+
+std::int64_t Tensor::size(std::int64_t d) const {
+  const auto ndim = dim();
+  if (ndim == 0) {
+    throw std::out_of_range("size: a 0-d tensor has no dims (asked for dim " + std::to_string(d) +
+                            ")");
+  }
+  return shape()[static_cast<std::size_t>(normalize_dim(d, ndim, "size"))];
+}
+
+Dtype Tensor::dtype() const {
+  check_defined(*this, "dtype");
+  return array_of(*this).dtype();
+}
+
+double Tensor::item() const {
+  check_defined(*this, "item");
+  if (numel() != 1) detail::item_int64(*this);  // throws the shared message
+  return array_of(*this).at(0);
+}
+
+template <class T>
+T* Tensor::data_ptr() const {
+  check_defined(*this, "data_ptr");
+  if (dtype() != dtype_of<T>()) {
+    throw std::invalid_argument("data_ptr: asked for " + std::string(dtype_name(dtype_of<T>())) +
+                                " elements of a " + describe(*this) + " tensor");
+  }
+  return detail::mutable_array_of(*this).data<T>();
+}
+template float* Tensor::data_ptr<float>() const;
+template double* Tensor::data_ptr<double>() const;
+template std::int64_t* Tensor::data_ptr<std::int64_t>() const;
+
+template <class T>
+xt::xarray<T> Tensor::to_xarray() const {
+  check_defined(*this, "to_xarray");
+  return array_of(*this).to(dtype_of<T>()).template get<T>();
+}
+template xt::xarray<float> Tensor::to_xarray<float>() const;
+template xt::xarray<double> Tensor::to_xarray<double>() const;
+template xt::xarray<std::int64_t> Tensor::to_xarray<std::int64_t>() const;
+
+template <class T>
+Tensor from_xarray(xt::xarray<T> a, bool requires_grad) {
+  Tensor t = detail::make_tensor(Array(std::move(a)));
+  if (requires_grad) t.requires_grad_(true);
+  return t;
+}
+template Tensor from_xarray<float>(xt::xarray<float>, bool);
+template Tensor from_xarray<double>(xt::xarray<double>, bool);
+template Tensor from_xarray<std::int64_t>(xt::xarray<std::int64_t>, bool);
+
+bool Tensor::requires_grad() const {
+  check_defined(*this, "requires_grad");
+  return impl_->requires_grad;
+}
+
+Tensor& Tensor::requires_grad_(bool requires_grad) {
+  check_defined(*this, "requires_grad_");
+  if (requires_grad && !is_floating_point()) {
+    throw std::invalid_argument(
+        "requires_grad_: only Float32 and Float64 tensors can require "
+        "grad, got " +
+        describe(*this));
+  }
+  impl_->requires_grad = requires_grad;
+  return *this;
+}
+
+bool Tensor::is_leaf() const {
+  check_defined(*this, "is_leaf");
+  return true;  // every tensor is a leaf until ops record a graph
+}
+
+Tensor Tensor::grad() const {
+  check_defined(*this, "grad");
+  return impl_->grad;
+}
+
+Tensor Tensor::detach() const {
+  check_defined(*this, "detach");
+  auto impl = std::make_shared<detail::TensorImpl>();
+  impl->storage = impl_->storage;
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::clone() const {
+  check_defined(*this, "clone");
+  return detail::make_tensor(array_of(*this));
+}
+
+Tensor Tensor::to(Dtype dtype) const {
+  check_defined(*this, "to");
+  if (dtype == this->dtype()) return *this;
+  return detail::make_tensor(array_of(*this).to(dtype));
+}
+
+// ---- in place ----
+
+namespace {
+
+// The checks every in-place op shares: defined, not a leaf that requires grad while grad mode
+// is on (PyTorch's rule: the change would be invisible to autograd).
+void check_inplace(const Tensor& self, const char* op) {
+  check_defined(self, op);
+  if (self.requires_grad() && self.is_leaf() && GradMode::is_enabled()) {
+    throw std::runtime_error(std::string(op) + ": a leaf tensor that requires grad (" +
+                             describe(self) +
+                             ") cannot be changed in place while grad mode is on; wrap the "
+                             "update in xg::NoGradGuard, or change a detach()ed copy");
+  }
+}
+
+// `other` must broadcast to self's shape without changing it, and its dtype must fit self's.
+void check_inplace_operand(const Tensor& self, const Tensor& other, const char* op,
+                           bool true_division = false) {
+  check_defined(other, op);
+  const Shape target = self.shape();
+  const Shape b = broadcast_shapes(target, other.shape(), op);
+  if (b != target) {
+    throw std::invalid_argument(std::string(op) + ": the result of shape " + shape_to_string(b) +
+                                " does not fit in place in a tensor of shape " +
+                                shape_to_string(target) + " (other is " + describe(other) + ")");
+  }
+  Dtype result = promote_types(self.dtype(), other.dtype());
+  if (true_division && result == Dtype::Int64) result = Dtype::Float32;
+  if (is_floating(result) && !self.is_floating_point()) {
+    throw std::invalid_argument(std::string(op) + ": the result type " +
+                                std::string(dtype_name(result)) +
+                                " cannot be stored in place in an Int64 tensor (" + describe(self) +
+                                ", other " + describe(other) + ")");
+  }
+}
+
+void check_inplace_scalar(const Tensor& self, const Scalar& s, const char* op,
+                          bool true_division = false) {
+  if (!self.is_floating_point() && (!s.is_integral() || true_division)) {
+    throw std::invalid_argument(std::string(op) +
+                                ": the result type Float32 cannot be stored in place in an Int64 "
+                                "tensor (" +
+                                describe(self) + ")");
+  }
+}
+
+void bump_version(const Tensor& t) { ++t.impl()->storage->version; }
+
+}  // namespace
+
+Tensor& Tensor::zero_() { return fill_(0); }
+
+Tensor& Tensor::fill_(Scalar value) {
+  check_inplace(*this, "fill_");
+  detail::mutable_array_of(*this).visit([&](auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    std::fill(a.begin(), a.end(), static_cast<T>(value.to_double()));
+  });
+  bump_version(*this);
+  return *this;
+}
+
+Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
+  check_inplace(*this, "add_");
+  check_inplace_operand(*this, other, "add_");
+  kernels::add_scaled_inplace(detail::mutable_array_of(*this), array_of(other), alpha.to_double());
+  bump_version(*this);
+  return *this;
+}
+
+Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {
+  check_inplace(*this, "sub_");
+  check_inplace_operand(*this, other, "sub_");
+  kernels::add_scaled_inplace(detail::mutable_array_of(*this), array_of(other), -alpha.to_double());
+  bump_version(*this);
+  return *this;
+}
+
+namespace {
+Tensor& inplace_binary(Tensor& self, const Tensor& other, kernels::BinaryOp op, const char* name) {
+  check_inplace(self, name);
+  check_inplace_operand(self, other, name, op == kernels::BinaryOp::Div);
+  kernels::binary_inplace(op, detail::mutable_array_of(self), array_of(other));
+  bump_version(self);
+  return self;
+}
+
+Tensor& inplace_scalar(Tensor& self, Scalar other, kernels::BinaryOp op, const char* name) {
+  check_inplace(self, name);
+  check_inplace_scalar(self, other, name, op == kernels::BinaryOp::Div);
+  kernels::binary_scalar_inplace(op, detail::mutable_array_of(self), other.to_double());
+  bump_version(self);
+  return self;
+}
+}  // namespace
+
+Tensor& Tensor::add_(Scalar other) {
+  return inplace_scalar(*this, other, kernels::BinaryOp::Add, "add_");
+}
+Tensor& Tensor::sub_(Scalar other) {
+  return inplace_scalar(*this, other, kernels::BinaryOp::Sub, "sub_");
+}
+Tensor& Tensor::mul_(const Tensor& other) {
+  return inplace_binary(*this, other, kernels::BinaryOp::Mul, "mul_");
+}
+Tensor& Tensor::mul_(Scalar other) {
+  return inplace_scalar(*this, other, kernels::BinaryOp::Mul, "mul_");
+}
+Tensor& Tensor::div_(const Tensor& other) {
+  return inplace_binary(*this, other, kernels::BinaryOp::Div, "div_");
+}
+Tensor& Tensor::div_(Scalar other) {
+  return inplace_scalar(*this, other, kernels::BinaryOp::Div, "div_");
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  check_inplace(*this, "copy_");
+  check_defined(src, "copy_");
+  const Shape target = shape();
+  if (broadcast_shapes(target, src.shape(), "copy_") != target) {
+    throw std::invalid_argument("copy_: a source of shape " + shape_to_string(src.shape()) +
+                                " does not broadcast to the destination's shape " +
+                                shape_to_string(target));
+  }
+  Array& dst = detail::mutable_array_of(*this);
+  Array converted = array_of(src).to(dst.dtype());
+  if (converted.shape() == target) {
+    dst = std::move(converted);
+  } else {
+    dst = kernels::expand(converted, target);
+  }
+  bump_version(*this);
+  return *this;
+}
+
+// ---- printing ----
+
+namespace {
+
+void print_values(std::ostream& os, const Array& a, std::size_t dim, std::int64_t offset,
+                  bool summarize) {
+  const auto sizes = a.sizes();
+  if (sizes.empty()) {
+    os << a.at(0);
+    return;
+  }
+  const auto n = static_cast<std::int64_t>(sizes[dim]);
+  std::int64_t stride = 1;
+  for (std::size_t d = dim + 1; d < sizes.size(); ++d)
+    stride *= static_cast<std::int64_t>(sizes[d]);
+  constexpr std::int64_t kEdge = 3;
+  os << '[';
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (summarize && n > 2 * kEdge && i == kEdge) {
+      os << "..., ";
+      i = n - kEdge;
+    }
+    if (dim + 1 == sizes.size()) {
+      os << a.at(offset + i);
+    } else {
+      print_values(os, a, dim + 1, offset + i * stride, summarize);
+    }
+    if (i + 1 < n) os << ", ";
+  }
+  os << ']';
+}
+
+}  // namespace
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+  if (!t.defined()) return os << "tensor(undefined)";
+  const Array& a = array_of(t);
+  std::ostringstream values;
+  values << std::setprecision(6);
+  print_values(values, a, 0, 0, a.numel() > 1000);
+  return os << "tensor(" << values.str() << ", shape=" << shape_to_string(t.shape())
+            << ", dtype=" << t.dtype()
+            << ", requires_grad=" << (t.requires_grad() ? "true" : "false") << ")";
+}
+
+}  // namespace xg

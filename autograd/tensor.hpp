@@ -1,0 +1,191 @@
+// xg::Tensor, the user's handle to an array and its autograd state, and xg::TensorOptions.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <xtensor/xtensor_forward.hpp>
+
+#include "../tensor/dtype.hpp"
+#include "../tensor/scalar.hpp"
+#include "../tensor/shape.hpp"
+
+namespace xg {
+
+namespace detail {
+struct TensorImpl;
+}
+
+// Options for creating a tensor, as torch::TensorOptions: dtype (Float32 unless set) and
+// requires_grad. Setters return a modified copy, so they chain.
+class TensorOptions {
+ public:
+  TensorOptions() = default;
+  TensorOptions(Dtype dtype) : dtype_(dtype) {}  // NOLINT: a Dtype is an options, as in LibTorch
+
+  TensorOptions dtype(Dtype dtype) const;
+  TensorOptions requires_grad(bool requires_grad) const;
+
+  Dtype dtype() const { return dtype_.value_or(kFloat32); }
+  bool has_dtype() const { return dtype_.has_value(); }
+  bool requires_grad() const { return requires_grad_; }
+
+ private:
+  std::optional<Dtype> dtype_;
+  bool requires_grad_ = false;
+};
+
+inline TensorOptions dtype(Dtype d) { return TensorOptions().dtype(d); }
+inline TensorOptions requires_grad(bool r = true) { return TensorOptions().requires_grad(r); }
+
+// A cheap-to-copy handle, like torch::Tensor: copies share the data and the autograd state.
+// A default-constructed Tensor is undefined. Data is contiguous and row-major; shape ops
+// (reshape, view, transpose, ...) return new tensors that do not alias their input.
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<detail::TensorImpl> impl);
+
+  // ---- reading ----
+  bool defined() const { return impl_ != nullptr; }
+  Shape shape() const;
+  Shape sizes() const { return shape(); }
+  std::int64_t dim() const;
+  std::int64_t numel() const;
+  std::int64_t size(std::int64_t dim) const;  // negative dims count from the end
+  Dtype dtype() const;
+  bool is_floating_point() const { return is_floating(dtype()); }
+  double item() const;  // the one element, as a double
+  template <class T>
+  T item() const;  // the one element converted to T
+  template <class T>
+  T* data_ptr() const;  // T must be the element type of dtype()
+  template <class T>
+  xt::xarray<T> to_xarray() const;  // a copy, converted to T
+
+  // ---- autograd state ----
+  bool requires_grad() const;
+  Tensor& requires_grad_(bool requires_grad = true);  // only floating tensors can require grad
+  bool is_leaf() const;
+  Tensor grad() const;    // undefined until a backward reaches this tensor
+  Tensor detach() const;  // shares the data, records nothing
+  Tensor clone() const;
+  Tensor to(Dtype dtype) const;
+
+  // ---- in place (bump the version; the dtype never changes) ----
+  Tensor& zero_();
+  Tensor& fill_(Scalar value);
+  Tensor& add_(const Tensor& other, Scalar alpha = 1);
+  Tensor& add_(Scalar other);
+  Tensor& sub_(const Tensor& other, Scalar alpha = 1);
+  Tensor& sub_(Scalar other);
+  Tensor& mul_(const Tensor& other);
+  Tensor& mul_(Scalar other);
+  Tensor& div_(const Tensor& other);
+  Tensor& div_(Scalar other);
+  Tensor& copy_(const Tensor& src);  // src broadcasts to this shape and converts to this dtype
+  Tensor& operator+=(const Tensor& other) { return add_(other); }
+  Tensor& operator+=(Scalar other) { return add_(other); }
+  Tensor& operator-=(const Tensor& other) { return sub_(other); }
+  Tensor& operator-=(Scalar other) { return sub_(other); }
+  Tensor& operator*=(const Tensor& other) { return mul_(other); }
+  Tensor& operator*=(Scalar other) { return mul_(other); }
+  Tensor& operator/=(const Tensor& other) { return div_(other); }
+  Tensor& operator/=(Scalar other) { return div_(other); }
+
+  // ---- ops as methods (the same as the free functions in ops.hpp) ----
+  Tensor add(const Tensor& other, Scalar alpha = 1) const;
+  Tensor sub(const Tensor& other, Scalar alpha = 1) const;
+  Tensor mul(const Tensor& other) const;
+  Tensor div(const Tensor& other) const;
+  Tensor pow(Scalar exponent) const;
+  Tensor pow(const Tensor& exponent) const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor rsqrt() const;
+  Tensor abs() const;
+  Tensor neg() const;
+  Tensor sin() const;
+  Tensor cos() const;
+  Tensor tanh() const;
+  Tensor sigmoid() const;
+  Tensor relu() const;
+  Tensor gelu() const;
+  Tensor square() const;
+  Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  Tensor clamp_min(Scalar min) const;
+  Tensor clamp_max(Scalar max) const;
+  Tensor maximum(const Tensor& other) const;
+  Tensor minimum(const Tensor& other) const;
+  Tensor eq(const Tensor& other) const;
+  Tensor eq(Scalar other) const;
+  Tensor ne(const Tensor& other) const;
+  Tensor ne(Scalar other) const;
+  Tensor lt(const Tensor& other) const;
+  Tensor lt(Scalar other) const;
+  Tensor le(const Tensor& other) const;
+  Tensor le(Scalar other) const;
+  Tensor gt(const Tensor& other) const;
+  Tensor gt(Scalar other) const;
+  Tensor ge(const Tensor& other) const;
+  Tensor ge(Scalar other) const;
+
+  Tensor sum() const;
+  Tensor sum(const Shape& dims, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(const Shape& dims, bool keepdim = false) const;
+  Tensor max() const;
+  Tensor min() const;
+  Tensor amax(const Shape& dims = {}, bool keepdim = false) const;
+  Tensor amin(const Shape& dims = {}, bool keepdim = false) const;
+  Tensor argmax(std::optional<std::int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor argmin(std::optional<std::int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor logsumexp(const Shape& dims, bool keepdim = false) const;
+
+  Tensor matmul(const Tensor& other) const;
+  Tensor mm(const Tensor& other) const;
+  Tensor t() const;
+
+  Tensor reshape(const Shape& shape) const;
+  Tensor view(const Shape& shape) const;
+  Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
+  Tensor squeeze() const;
+  Tensor squeeze(std::int64_t dim) const;
+  Tensor unsqueeze(std::int64_t dim) const;
+  Tensor transpose(std::int64_t dim0, std::int64_t dim1) const;
+  Tensor permute(const Shape& dims) const;
+  Tensor expand(const Shape& shape) const;
+  Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const;
+  Tensor index_select(std::int64_t dim, const Tensor& index) const;
+
+  Tensor softmax(std::int64_t dim) const;
+  Tensor log_softmax(std::int64_t dim) const;
+
+  // The implementation object; for xgrad's own layers.
+  const std::shared_ptr<detail::TensorImpl>& impl() const { return impl_; }
+
+ private:
+  std::shared_ptr<detail::TensorImpl> impl_;
+};
+
+// Prints the values, then shape, dtype and requires_grad, e.g.
+// tensor([[1, 2], [3, 4]], shape=[2, 2], dtype=Float32, requires_grad=false)
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+namespace detail {
+std::int64_t item_int64(const Tensor& t);
+}
+
+template <class T>
+T Tensor::item() const {
+  if constexpr (std::is_integral_v<T>) {
+    return static_cast<T>(detail::item_int64(*this));
+  } else {
+    return static_cast<T>(item());
+  }
+}
+
+}  // namespace xg

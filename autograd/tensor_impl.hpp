@@ -1,0 +1,60 @@
+// Internal: what a Tensor handle points to, and the helpers every op implementation shares.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../tensor/array.hpp"
+#include "tensor.hpp"
+
+namespace xg::autograd {
+class Node;
+}
+
+namespace xg::detail {
+
+// The data, shared by a tensor and its detach()ed copies, with the version counter that
+// in-place ops bump.
+struct Storage {
+  Array array;
+  std::uint64_t version = 0;
+};
+
+// Autograd state: a leaf has no grad_fn and may require grad; a tensor an op recorded has the
+// op's node as grad_fn and always requires grad.
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  bool requires_grad = false;
+  bool retains_grad = false;
+  Tensor grad;
+  std::shared_ptr<autograd::Node> grad_fn;
+  std::weak_ptr<autograd::Node> grad_accumulator;           // leaves; the accumulator owns the leaf
+  std::vector<std::function<Tensor(const Tensor&)>> hooks;  // leaves; non-leaves hook grad_fn
+
+  TensorImpl() = default;
+  TensorImpl(const TensorImpl&) = delete;
+  TensorImpl& operator=(const TensorImpl&) = delete;
+  ~TensorImpl();  // tears the graph behind grad_fn down without recursion
+};
+
+Tensor make_tensor(Array array, bool requires_grad = false);
+
+inline const Array& array_of(const Tensor& t) { return t.impl()->storage->array; }
+inline Array& mutable_array_of(const Tensor& t) { return t.impl()->storage->array; }
+
+// "[2, 3] Float32", for error messages.
+std::string describe(const Tensor& t);
+
+// Throws std::invalid_argument naming op when t is undefined.
+void check_defined(const Tensor& t, const char* op);
+// Throws std::invalid_argument naming op when t is not Float32 or Float64.
+void check_floating(const Tensor& t, const char* op);
+// Sums grad down to `shape` over the dims that broadcasting expanded (differentiable).
+Tensor sum_to(const Tensor& grad, const Shape& shape);
+
+// Normalized, sorted, duplicate-free dims of a tensor of ndim dims (every dim when dims is empty).
+std::vector<std::int64_t> normalize_dims(const Shape& dims, std::int64_t ndim, const char* op);
+
+}  // namespace xg::detail

@@ -1,0 +1,96 @@
+// Tensor's op methods: each is the free function of the same name in ops.hpp.
+#include "ops.hpp"
+
+namespace xg {
+
+Tensor Tensor::add(const Tensor& other, Scalar alpha) const { return xg::add(*this, other, alpha); }
+Tensor Tensor::sub(const Tensor& other, Scalar alpha) const { return xg::sub(*this, other, alpha); }
+Tensor Tensor::mul(const Tensor& other) const { return xg::mul(*this, other); }
+Tensor Tensor::div(const Tensor& other) const { return xg::div(*this, other); }
+Tensor Tensor::pow(Scalar exponent) const { return xg::pow(*this, exponent); }
+Tensor Tensor::pow(const Tensor& exponent) const { return xg::pow(*this, exponent); }
+Tensor Tensor::exp() const { return xg::exp(*this); }
+Tensor Tensor::log() const { return xg::log(*this); }
+Tensor Tensor::sqrt() const { return xg::sqrt(*this); }
+Tensor Tensor::rsqrt() const { return xg::rsqrt(*this); }
+Tensor Tensor::abs() const { return xg::abs(*this); }
+Tensor Tensor::neg() const { return xg::neg(*this); }
+Tensor Tensor::sin() const { return xg::sin(*this); }
+Tensor Tensor::cos() const { return xg::cos(*this); }
+Tensor Tensor::tanh() const { return xg::tanh(*this); }
+Tensor Tensor::sigmoid() const { return xg::sigmoid(*this); }
+Tensor Tensor::relu() const { return xg::relu(*this); }
+Tensor Tensor::gelu() const { return xg::gelu(*this); }
+Tensor Tensor::square() const { return xg::square(*this); }
+Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const {
+  return xg::clamp(*this, min, max);
+}
+Tensor Tensor::clamp_min(Scalar min) const { return xg::clamp_min(*this, min); }
+Tensor Tensor::clamp_max(Scalar max) const { return xg::clamp_max(*this, max); }
+Tensor Tensor::maximum(const Tensor& other) const { return xg::maximum(*this, other); }
+Tensor Tensor::minimum(const Tensor& other) const { return xg::minimum(*this, other); }
+Tensor Tensor::eq(const Tensor& other) const { return xg::eq(*this, other); }
+Tensor Tensor::eq(Scalar other) const { return xg::eq(*this, other); }
+Tensor Tensor::ne(const Tensor& other) const { return xg::ne(*this, other); }
+Tensor Tensor::ne(Scalar other) const { return xg::ne(*this, other); }
+Tensor Tensor::lt(const Tensor& other) const { return xg::lt(*this, other); }
+Tensor Tensor::lt(Scalar other) const { return xg::lt(*this, other); }
+Tensor Tensor::le(const Tensor& other) const { return xg::le(*this, other); }
+Tensor Tensor::le(Scalar other) const { return xg::le(*this, other); }
+Tensor Tensor::gt(const Tensor& other) const { return xg::gt(*this, other); }
+Tensor Tensor::gt(Scalar other) const { return xg::gt(*this, other); }
+Tensor Tensor::ge(const Tensor& other) const { return xg::ge(*this, other); }
+Tensor Tensor::ge(Scalar other) const { return xg::ge(*this, other); }
+
+Tensor Tensor::sum() const { return xg::sum(*this); }
+Tensor Tensor::sum(const Shape& dims, bool keepdim) const { return xg::sum(*this, dims, keepdim); }
+Tensor Tensor::mean() const { return xg::mean(*this); }
+Tensor Tensor::mean(const Shape& dims, bool keepdim) const {
+  return xg::mean(*this, dims, keepdim);
+}
+Tensor Tensor::max() const { return xg::max(*this); }
+Tensor Tensor::min() const { return xg::min(*this); }
+Tensor Tensor::amax(const Shape& dims, bool keepdim) const {
+  return xg::amax(*this, dims, keepdim);
+}
+Tensor Tensor::amin(const Shape& dims, bool keepdim) const {
+  return xg::amin(*this, dims, keepdim);
+}
+Tensor Tensor::argmax(std::optional<std::int64_t> dim, bool keepdim) const {
+  return xg::argmax(*this, dim, keepdim);
+}
+Tensor Tensor::argmin(std::optional<std::int64_t> dim, bool keepdim) const {
+  return xg::argmin(*this, dim, keepdim);
+}
+Tensor Tensor::logsumexp(const Shape& dims, bool keepdim) const {
+  return xg::logsumexp(*this, dims, keepdim);
+}
+
+Tensor Tensor::matmul(const Tensor& other) const { return xg::matmul(*this, other); }
+Tensor Tensor::mm(const Tensor& other) const { return xg::mm(*this, other); }
+Tensor Tensor::t() const { return xg::t(*this); }
+
+Tensor Tensor::reshape(const Shape& shape) const { return xg::reshape(*this, shape); }
+Tensor Tensor::view(const Shape& shape) const { return xg::view(*this, shape); }
+Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const {
+  return xg::flatten(*this, start_dim, end_dim);
+}
+Tensor Tensor::squeeze() const { return xg::squeeze(*this); }
+Tensor Tensor::squeeze(std::int64_t dim) const { return xg::squeeze(*this, dim); }
+Tensor Tensor::unsqueeze(std::int64_t dim) const { return xg::unsqueeze(*this, dim); }
+Tensor Tensor::transpose(std::int64_t dim0, std::int64_t dim1) const {
+  return xg::transpose(*this, dim0, dim1);
+}
+Tensor Tensor::permute(const Shape& dims) const { return xg::permute(*this, dims); }
+Tensor Tensor::expand(const Shape& shape) const { return xg::expand(*this, shape); }
+Tensor Tensor::narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const {
+  return xg::narrow(*this, dim, start, length);
+}
+Tensor Tensor::index_select(std::int64_t dim, const Tensor& index) const {
+  return xg::index_select(*this, dim, index);
+}
+
+Tensor Tensor::softmax(std::int64_t dim) const { return xg::softmax(*this, dim); }
+Tensor Tensor::log_softmax(std::int64_t dim) const { return xg::log_softmax(*this, dim); }
+
+}  // namespace xg

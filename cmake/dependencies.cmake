@@ -1,0 +1,44 @@
+# Finds every dependency with find_package. A missing one stops the configure with the Debian
+# package that provides it.
+
+# xgrad_find_required(<package> <debian-package> [find_package arguments...])
+macro(xgrad_find_required package debian_package)
+  find_package(${package} ${ARGN} QUIET)
+  if(NOT ${package}_FOUND)
+    set(_xgrad_detail "")
+    if(${package}_NOT_FOUND_MESSAGE)
+      set(_xgrad_detail "\n(${${package}_NOT_FOUND_MESSAGE})")
+    endif()
+    message(FATAL_ERROR
+      "xgrad needs the CMake package '${package}', which was not found.${_xgrad_detail}\n"
+      "Install the Debian package '${debian_package}':\n"
+      "    sudo apt-get install ${debian_package}\n"
+      "or run ${PROJECT_SOURCE_DIR}/scripts/setup.sh, which installs every dependency.")
+  endif()
+endmacro()
+
+# xtensor-blas's package config calls find_dependency(BLAS) and find_dependency(LAPACK); find
+# them here first so that a missing BLAS names its package, and pick OpenBLAS (which also
+# provides LAPACK) unless the user chose another vendor.
+if(NOT DEFINED BLA_VENDOR)
+  set(BLA_VENDOR OpenBLAS)
+endif()
+xgrad_find_required(BLAS libopenblas-dev)
+xgrad_find_required(LAPACK libopenblas-dev)
+
+xgrad_find_required(xtl xtl-dev CONFIG)
+if(XGRAD_USE_XSIMD)
+  xgrad_find_required(xsimd libxsimd-dev CONFIG)
+endif()
+xgrad_find_required(xtensor libxtensor-dev CONFIG)
+xgrad_find_required(xtensor-blas libxtensor-blas-dev CONFIG)
+
+if(XGRAD_BUILD_TESTS)
+  xgrad_find_required(GTest libgtest-dev CONFIG)
+endif()
+if(XGRAD_BUILD_EXAMPLES)
+  xgrad_find_required(CLI11 libcli11-dev CONFIG)
+endif()
+if(XGRAD_BUILD_BENCHMARKS)
+  xgrad_find_required(benchmark libbenchmark-dev CONFIG)
+endif()

@@ -1,0 +1,41 @@
+# `cmake --install` puts the library, the headers and a package config under the prefix, so
+# that another project can find_package(xgrad CONFIG REQUIRED) and link xgrad::xgrad.
+include(CMakePackageConfigHelpers)
+
+set(XGRAD_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/xgrad")
+
+install(TARGETS xgrad
+  EXPORT xgradTargets
+  ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+  LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+  RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+
+# Headers keep their layout: include/xgrad/xgrad.hpp, include/xgrad/tensor/*.hpp, ...
+# A layer folder without headers (yet) installs nothing.
+install(FILES "${PROJECT_SOURCE_DIR}/xgrad.hpp" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/xgrad")
+foreach(layer tensor autograd optim nn)
+  file(GLOB_RECURSE _xgrad_headers CONFIGURE_DEPENDS RELATIVE "${PROJECT_SOURCE_DIR}"
+       "${PROJECT_SOURCE_DIR}/${layer}/*.hpp")
+  foreach(header IN LISTS _xgrad_headers)
+    get_filename_component(header_dir "${header}" DIRECTORY)
+    install(FILES "${PROJECT_SOURCE_DIR}/${header}"
+            DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/xgrad/${header_dir}")
+  endforeach()
+endforeach()
+
+install(EXPORT xgradTargets
+  NAMESPACE xgrad::
+  DESTINATION "${XGRAD_INSTALL_CMAKEDIR}")
+
+configure_package_config_file(
+  "${PROJECT_SOURCE_DIR}/cmake/xgradConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/xgradConfig.cmake"
+  INSTALL_DESTINATION "${XGRAD_INSTALL_CMAKEDIR}")
+write_basic_package_version_file(
+  "${PROJECT_BINARY_DIR}/xgradConfigVersion.cmake"
+  VERSION "${PROJECT_VERSION}"
+  COMPATIBILITY SameMinorVersion)  # 0.x: a minor release may break the API
+install(FILES
+  "${PROJECT_BINARY_DIR}/xgradConfig.cmake"
+  "${PROJECT_BINARY_DIR}/xgradConfigVersion.cmake"
+  DESTINATION "${XGRAD_INSTALL_CMAKEDIR}")

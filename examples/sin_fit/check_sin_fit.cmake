@@ -1,0 +1,38 @@
+# Runs sin_fit and checks its output: exit code 0, at least two "t loss" lines with the loss
+# going down, the "Result: y = ..." line, and, when MAX_LOSS is given, a final loss below it.
+# Run with cmake -P and: SIN_FIT (the program), optional STEPS and MAX_LOSS.
+cmake_minimum_required(VERSION 3.21)
+
+set(args "")
+if(DEFINED STEPS)
+  list(APPEND args --steps "${STEPS}")
+endif()
+execute_process(COMMAND "${SIN_FIT}" ${args}
+  RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE errors)
+message("${output}${errors}")
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "sin_fit exited with ${result}")
+endif()
+
+string(REGEX MATCHALL "(^|\n)[0-9]+ [^\n]+" loss_lines "${output}")
+list(LENGTH loss_lines count)
+if(count LESS 2)
+  message(FATAL_ERROR "sin_fit printed ${count} 't loss' lines, expected at least 2")
+endif()
+list(GET loss_lines 0 first_line)
+list(GET loss_lines -1 last_line)
+string(REGEX REPLACE "^\n?[0-9]+ " "" first_loss "${first_line}")
+string(REGEX REPLACE "^\n?[0-9]+ " "" last_loss "${last_line}")
+# LESS is false for a value that is not a number, such as nan or inf.
+if(NOT last_loss LESS first_loss)
+  message(FATAL_ERROR "sin_fit's loss did not go down: ${first_loss} then ${last_loss}")
+endif()
+
+set(number "-?[0-9.]+(e[-+]?[0-9]+)?")
+if(NOT output MATCHES "Result: y = ${number} \\+ ${number} x \\+ ${number} x\\^2 \\+ ${number} x\\^3")
+  message(FATAL_ERROR "sin_fit did not print 'Result: y = A + B x + C x^2 + D x^3'")
+endif()
+
+if(DEFINED MAX_LOSS AND NOT last_loss LESS MAX_LOSS)
+  message(FATAL_ERROR "sin_fit's final loss ${last_loss} is not below ${MAX_LOSS}")
+endif()

@@ -1,0 +1,97 @@
+// xg::Array: the dtype-tagged owner of one contiguous row-major xt::xarray<T>.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <variant>
+#include <xtensor/xarray.hpp>
+
+#include "dtype.hpp"
+#include "shape.hpp"
+
+namespace xg {
+
+// Numbers only: no graph and no grad. Every kernel takes and returns Arrays.
+class Array {
+ public:
+  using Variant = std::variant<xt::xarray<float>, xt::xarray<double>, xt::xarray<std::int64_t>>;
+
+  Array() = default;  // a 0-d Float32 zero
+  template <class T>
+  explicit Array(xt::xarray<T> a) : value_(std::move(a)) {}
+
+  // Uninitialized storage of the given dtype and shape: one allocation.
+  static Array empty(Dtype dtype, const Shape& shape);
+  static Array full(Dtype dtype, const Shape& shape, double value);
+
+  Dtype dtype() const { return static_cast<Dtype>(value_.index()); }
+  std::size_t dim() const;
+  std::int64_t numel() const;
+  std::span<const std::size_t> sizes() const;
+  Shape shape() const;
+
+  template <class T>
+  xt::xarray<T>& get() {
+    return std::get<xt::xarray<T>>(value_);
+  }
+  template <class T>
+  const xt::xarray<T>& get() const {
+    return std::get<xt::xarray<T>>(value_);
+  }
+  template <class T>
+  T* data() {
+    return get<T>().data();
+  }
+  template <class T>
+  const T* data() const {
+    return get<T>().data();
+  }
+
+  // Calls f(xt::xarray<T>&) with the held array.
+  template <class F>
+  decltype(auto) visit(F&& f) {
+    return std::visit(std::forward<F>(f), value_);
+  }
+  template <class F>
+  decltype(auto) visit(F&& f) const {
+    return std::visit(std::forward<F>(f), value_);
+  }
+
+  // A converted copy; the same data (shared nothing, copied) when the dtype already matches.
+  Array to(Dtype dtype) const;
+  // Element i (row-major) as a double.
+  double at(std::int64_t i) const;
+
+ private:
+  Variant value_;
+};
+
+namespace detail {
+
+// Shape in xtensor's own type, for xt::xarray<T>::from_shape.
+using XShape = xt::svector<std::size_t, 4>;
+XShape to_xshape(const Shape& shape);
+XShape to_xshape(std::span<const std::size_t> sizes);
+
+// Calls f(T{}) with the C++ element type of dtype.
+template <class F>
+decltype(auto) dispatch(Dtype dtype, F&& f) {
+  switch (dtype) {
+    case Dtype::Float32:
+      return f(float{});
+    case Dtype::Float64:
+      return f(double{});
+    default:
+      return f(std::int64_t{});
+  }
+}
+
+// Calls f(T{}) for floating dtypes only (Int64 is not expected there).
+template <class F>
+decltype(auto) dispatch_floating(Dtype dtype, F&& f) {
+  if (dtype == Dtype::Float64) return f(double{});
+  return f(float{});
+}
+
+}  // namespace detail
+}  // namespace xg

@@ -1,0 +1,348 @@
+// Elementwise kernels: unary math, broadcasting binary ops, clamp and where.
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xnoalias.hpp>
+
+#include "kernels.hpp"
+#include "strided_loop.hpp"
+
+namespace xg::kernels {
+namespace {
+
+using detail::StridedLoop;
+
+template <class T>
+T int_pow(T base, T exp) {
+  if (exp < 0) {
+    throw std::invalid_argument("pow: integers to negative integer powers are not allowed");
+  }
+  T result = 1;
+  while (exp) {
+    if (exp & 1) result *= base;
+    base *= base;
+    exp >>= 1;
+  }
+  return result;
+}
+
+// NaN-propagating max/min, as torch.maximum.
+template <class T>
+T nan_max(T a, T b) {
+  if (a != a) return a;
+  if (b != b) return b;
+  return a > b ? a : b;
+}
+template <class T>
+T nan_min(T a, T b) {
+  if (a != a) return a;
+  if (b != b) return b;
+  return a < b ? a : b;
+}
+
+// Calls f with a functor (T, T) -> R for op.
+template <class T, class F>
+decltype(auto) with_binary_functor(BinaryOp op, F&& f) {
+  switch (op) {
+    case BinaryOp::Add:
+      return f([](T a, T b) { return a + b; });
+    case BinaryOp::Sub:
+      return f([](T a, T b) { return a - b; });
+    case BinaryOp::Mul:
+      return f([](T a, T b) { return a * b; });
+    case BinaryOp::Div:
+      return f([](T a, T b) { return a / b; });
+    case BinaryOp::Pow:
+      if constexpr (std::is_integral_v<T>) {
+        return f([](T a, T b) { return int_pow(a, b); });
+      } else {
+        return f([](T a, T b) { return std::pow(a, b); });
+      }
+    case BinaryOp::Maximum:
+      return f([](T a, T b) { return nan_max(a, b); });
+    case BinaryOp::Minimum:
+      return f([](T a, T b) { return nan_min(a, b); });
+    case BinaryOp::Eq:
+      return f([](T a, T b) { return T(a == b); });
+    case BinaryOp::Ne:
+      return f([](T a, T b) { return T(a != b); });
+    case BinaryOp::Lt:
+      return f([](T a, T b) { return T(a < b); });
+    case BinaryOp::Le:
+      return f([](T a, T b) { return T(a <= b); });
+    case BinaryOp::Gt:
+      return f([](T a, T b) { return T(a > b); });
+    default:
+      return f([](T a, T b) { return T(a >= b); });
+  }
+}
+
+// out = op(a, b) over a broadcast; the inner loop is specialised so the compiler vectorizes
+// the same-shape and scalar cases.
+template <class T, class R, class Op>
+void broadcast_loop(const T* a, std::span<const std::size_t> a_sizes, const T* b,
+                    std::span<const std::size_t> b_sizes, R* out,
+                    std::span<const std::size_t> out_sizes, Op op) {
+  StridedLoop<2> loop(out_sizes, {a_sizes, b_sizes});
+  loop.for_each_row([&](std::int64_t o, const std::array<std::int64_t, 2>& off, std::int64_t n,
+                        const std::array<std::int64_t, 2>& s) {
+    R* dst = out + o;
+    const T* pa = a + off[0];
+    const T* pb = b + off[1];
+    if (s[0] == 1 && s[1] == 1) {
+      for (std::int64_t i = 0; i < n; ++i) dst[i] = static_cast<R>(op(pa[i], pb[i]));
+    } else if (s[0] == 0 && s[1] == 1) {
+      const T va = *pa;
+      for (std::int64_t i = 0; i < n; ++i) dst[i] = static_cast<R>(op(va, pb[i]));
+    } else if (s[0] == 1 && s[1] == 0) {
+      const T vb = *pb;
+      for (std::int64_t i = 0; i < n; ++i) dst[i] = static_cast<R>(op(pa[i], vb));
+    } else {
+      for (std::int64_t i = 0; i < n; ++i) dst[i] = static_cast<R>(op(pa[i * s[0]], pb[i * s[1]]));
+    }
+  });
+}
+
+Shape broadcast_sizes(std::span<const std::size_t> a, std::span<const std::size_t> b) {
+  return broadcast_shapes(Shape(a.begin(), a.end()), Shape(b.begin(), b.end()), "broadcast");
+}
+
+Dtype unary_result_dtype(UnaryOp op, Dtype x) {
+  if (x != Dtype::Int64) return x;
+  switch (op) {
+    case UnaryOp::Neg:
+    case UnaryOp::Abs:
+    case UnaryOp::Relu:
+    case UnaryOp::Sign:
+    case UnaryOp::Square:
+      return Dtype::Int64;
+    default:
+      return Dtype::Float32;
+  }
+}
+
+template <class T>
+void unary_into(UnaryOp op, const xt::xarray<T>& x, xt::xarray<T>& out) {
+  const T* in = x.data();
+  T* o = out.data();
+  const auto n = static_cast<std::int64_t>(x.size());
+  auto each = [&](auto f) {
+    for (std::int64_t i = 0; i < n; ++i) o[i] = f(in[i]);
+  };
+  switch (op) {
+    case UnaryOp::Neg:
+      return each([](T v) { return -v; });
+    case UnaryOp::Abs:
+      return each([](T v) { return v < 0 ? -v : v; });
+    case UnaryOp::Relu:
+      return each([](T v) { return v < 0 ? T(0) : v; });  // NaN stays NaN, as torch.relu
+    case UnaryOp::Sign:
+      return each([](T v) { return T((T(0) < v) - (v < T(0))); });
+    case UnaryOp::Square:
+      return each([](T v) { return v * v; });
+    default:
+      break;
+  }
+  if constexpr (std::is_floating_point_v<T>) {
+    switch (op) {
+      case UnaryOp::Exp:
+        xt::noalias(out) = xt::exp(x);
+        break;
+      case UnaryOp::Log:
+        xt::noalias(out) = xt::log(x);
+        break;
+      case UnaryOp::Sqrt:
+        xt::noalias(out) = xt::sqrt(x);
+        break;
+      case UnaryOp::Rsqrt:
+        xt::noalias(out) = T(1) / xt::sqrt(x);
+        break;
+      case UnaryOp::Sin:
+        xt::noalias(out) = xt::sin(x);
+        break;
+      case UnaryOp::Cos:
+        xt::noalias(out) = xt::cos(x);
+        break;
+      case UnaryOp::Tanh:
+        xt::noalias(out) = xt::tanh(x);
+        break;
+      case UnaryOp::Sigmoid:
+        // 1 / (1 + exp(-x)) saturates to exactly 0 or 1 at the extremes: no NaN, no overflow trap.
+        xt::noalias(out) = T(1) / (T(1) + xt::exp(-x));
+        break;
+      case UnaryOp::Gelu:
+        // The exact form, torch.nn.functional.gelu's default (approximate='none').
+        xt::noalias(out) = T(0.5) * x * (T(1) + xt::erf(x * T(M_SQRT1_2)));
+        break;
+      default:
+        throw std::logic_error("unary: unhandled op");
+    }
+  }
+}
+
+}  // namespace
+
+const char* unary_name(UnaryOp op) {
+  static constexpr const char* names[] = {"neg",   "abs",  "exp",  "log",   "sqrt",
+                                          "rsqrt", "sin",  "cos",  "tanh",  "sigmoid",
+                                          "relu",  "gelu", "sign", "square"};
+  return names[static_cast<int>(op)];
+}
+
+Array unary(UnaryOp op, const Array& x) {
+  const Dtype dtype = unary_result_dtype(op, x.dtype());
+  const Array in = x.to(dtype);
+  Array out = Array::empty(dtype, {});
+  in.visit([&](const auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    auto o = xt::xarray<T>::from_shape(a.shape());
+    unary_into<T>(op, a, o);
+    out = Array(std::move(o));
+  });
+  return out;
+}
+
+bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
+
+Dtype binary_result_dtype(BinaryOp op, Dtype a, Dtype b) {
+  if (is_comparison(op)) return Dtype::Float32;
+  const Dtype common = promote_types(a, b);
+  if (op == BinaryOp::Div && common == Dtype::Int64) return Dtype::Float32;
+  return common;
+}
+
+namespace {
+// The dtype both operands are converted to before the loop runs.
+Dtype compute_dtype(BinaryOp op, Dtype a, Dtype b) {
+  const Dtype common = promote_types(a, b);
+  if (op == BinaryOp::Div && common == Dtype::Int64) return Dtype::Float32;
+  return common;
+}
+}  // namespace
+
+Array binary(BinaryOp op, const Array& a, const Array& b) {
+  const Dtype compute = compute_dtype(op, a.dtype(), b.dtype());
+  const Dtype result = binary_result_dtype(op, a.dtype(), b.dtype());
+  const Array ca = a.to(compute);
+  const Array cb = b.to(compute);
+  const Shape out_shape = broadcast_sizes(a.sizes(), b.sizes());
+  Array out = Array::empty(result, out_shape);
+  detail::dispatch(compute, [&](auto t) {
+    using T = decltype(t);
+    with_binary_functor<T>(op, [&](auto f) {
+      detail::dispatch(result, [&](auto r) {
+        using R = decltype(r);
+        if constexpr (std::is_same_v<R, T> || std::is_same_v<R, float>) {
+          broadcast_loop(ca.data<T>(), ca.sizes(), cb.data<T>(), cb.sizes(), out.data<R>(),
+                         out.sizes(), f);
+        }
+      });
+    });
+  });
+  return out;
+}
+
+Array binary_scalar(BinaryOp op, const Array& a, double s, bool s_is_integral, bool scalar_first) {
+  // A scalar never widens a floating tensor; a floating scalar makes Int64 Float32.
+  const Dtype operand =
+      a.dtype() != Dtype::Int64 ? a.dtype() : (s_is_integral ? Dtype::Int64 : Dtype::Float32);
+  const Dtype compute = compute_dtype(op, operand, operand);
+  const Dtype result = is_comparison(op) ? Dtype::Float32 : compute;
+  const Array ca = a.to(compute);
+  Array out = Array::empty(result, ca.shape());
+  detail::dispatch(compute, [&](auto t) {
+    using T = decltype(t);
+    const T sv = static_cast<T>(s);
+    const T* x = ca.data<T>();
+    const std::int64_t n = ca.numel();
+    with_binary_functor<T>(op, [&](auto f) {
+      detail::dispatch(result, [&](auto r) {
+        using R = decltype(r);
+        if constexpr (std::is_same_v<R, T> || std::is_same_v<R, float>) {
+          R* o = out.data<R>();
+          if (scalar_first) {
+            for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<R>(f(sv, x[i]));
+          } else {
+            for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<R>(f(x[i], sv));
+          }
+        }
+      });
+    });
+  });
+  return out;
+}
+
+void binary_inplace(BinaryOp op, Array& self, const Array& other) {
+  const Array co = other.to(self.dtype());
+  self.visit([&](auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    with_binary_functor<T>(op, [&](auto f) {
+      broadcast_loop(a.data(), self.sizes(), co.data<T>(), co.sizes(), a.data(), self.sizes(), f);
+    });
+  });
+}
+
+void binary_scalar_inplace(BinaryOp op, Array& self, double s) {
+  self.visit([&](auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    const T sv = static_cast<T>(s);
+    T* x = a.data();
+    const auto n = static_cast<std::int64_t>(a.size());
+    with_binary_functor<T>(op, [&](auto f) {
+      for (std::int64_t i = 0; i < n; ++i) x[i] = f(x[i], sv);
+    });
+  });
+}
+
+void add_scaled_inplace(Array& self, const Array& other, double alpha) {
+  const Array co = other.to(self.dtype());
+  self.visit([&](auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    const T al = static_cast<T>(alpha);
+    broadcast_loop(a.data(), self.sizes(), co.data<T>(), co.sizes(), a.data(), self.sizes(),
+                   [al](T x, T y) { return x + al * y; });
+  });
+}
+
+Array clamp(const Array& x, std::optional<double> min, std::optional<double> max) {
+  Array out = Array::empty(x.dtype(), x.shape());
+  x.visit([&](const auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    const T lo = min ? static_cast<T>(*min) : std::numeric_limits<T>::lowest();
+    const T hi = max ? static_cast<T>(*max) : std::numeric_limits<T>::max();
+    const T* in = a.data();
+    T* o = out.data<T>();
+    for (std::size_t i = 0; i < a.size(); ++i) o[i] = nan_min(nan_max(in[i], lo), hi);
+  });
+  return out;
+}
+
+Array where(const Array& cond, const Array& a, const Array& b) {
+  const Dtype dtype = promote_types(a.dtype(), b.dtype());
+  const Array ca = a.to(dtype);
+  const Array cb = b.to(dtype);
+  const Shape ab = broadcast_sizes(a.sizes(), b.sizes());
+  const Shape out_shape = broadcast_shapes(cond.shape(), ab, "where");
+  Array out = Array::empty(dtype, out_shape);
+  cond.visit([&](const auto& c) {
+    using C = typename std::decay_t<decltype(c)>::value_type;
+    detail::dispatch(dtype, [&](auto t) {
+      using T = decltype(t);
+      const C* pc = c.data();
+      const T* pa = ca.data<T>();
+      const T* pb = cb.data<T>();
+      T* o = out.data<T>();
+      StridedLoop<3> loop(out.sizes(), {cond.sizes(), ca.sizes(), cb.sizes()});
+      loop.for_each_row([&](std::int64_t off, const std::array<std::int64_t, 3>& in, std::int64_t n,
+                            const std::array<std::int64_t, 3>& s) {
+        for (std::int64_t i = 0; i < n; ++i) {
+          o[off + i] = pc[in[0] + i * s[0]] != C(0) ? pa[in[1] + i * s[1]] : pb[in[2] + i * s[2]];
+        }
+      });
+    });
+  });
+  return out;
+}
+
+}  // namespace xg::kernels

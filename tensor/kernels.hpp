@@ -1,0 +1,93 @@
+// The numeric kernels on xg::Array that every op calls: no graph, no grad, no argument checks
+// beyond what the kernel itself needs (the public ops check and name themselves).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "array.hpp"
+
+namespace xg::kernels {
+
+// ---- elementwise ----------------------------------------------------------------------------
+enum class UnaryOp {
+  Neg,
+  Abs,
+  Exp,
+  Log,
+  Sqrt,
+  Rsqrt,
+  Sin,
+  Cos,
+  Tanh,
+  Sigmoid,
+  Relu,
+  Gelu,
+  Sign,
+  Square,
+};
+// Float ops on Int64 input compute in Float32 (PyTorch's promotion); Neg, Abs, Relu, Sign and
+// Square keep Int64.
+Array unary(UnaryOp op, const Array& x);
+const char* unary_name(UnaryOp op);
+
+enum class BinaryOp { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
+bool is_comparison(BinaryOp op);
+// Result dtype of op on operands of these dtypes: promotion; Div of Int64 gives Float32;
+// comparisons give Float32.
+Dtype binary_result_dtype(BinaryOp op, Dtype a, Dtype b);
+// Broadcasting binary op. Shapes must broadcast (checked by the caller).
+Array binary(BinaryOp op, const Array& a, const Array& b);
+// `a op s` (or `s op a` when scalar_first) with a C++ number; s_is_integral as in xg::Scalar.
+Array binary_scalar(BinaryOp op, const Array& a, double s, bool s_is_integral, bool scalar_first);
+// self = self op other in place; other broadcasts to self's shape, dtype stays self's.
+void binary_inplace(BinaryOp op, Array& self, const Array& other);
+void binary_scalar_inplace(BinaryOp op, Array& self, double s);
+// self += alpha * other, in place, other broadcast to self.
+void add_scaled_inplace(Array& self, const Array& other, double alpha);
+
+Array clamp(const Array& x, std::optional<double> min, std::optional<double> max);
+// Elements of a where cond != 0, else of b; all three broadcast.
+Array where(const Array& cond, const Array& a, const Array& b);
+
+// ---- reductions ------------------------------------------------------------------------------
+// Blocked summation with several accumulators: exact for 2^25 Float32 ones.
+Array sum(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim);  // dims normalized
+Array sum_all(const Array& x);
+Array amax(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim);
+Array amin(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim);
+// Index of the first maximum (or minimum) along dim (Int64); dim < 0: over the flattened tensor.
+Array argmax(const Array& x, std::int64_t dim, bool keepdim);
+Array argmin(const Array& x, std::int64_t dim, bool keepdim);
+
+// ---- linear algebra --------------------------------------------------------------------------
+// 2-D or batched (3-D with equal batch) products on BLAS; transposes fold into the call.
+Array bmm(const Array& a, const Array& b, bool transpose_a, bool transpose_b);
+
+// ---- shape -----------------------------------------------------------------------------------
+Array reshape(const Array& x, const Shape& shape);  // sizes checked by the caller
+Array permute(const Array& x, const std::vector<std::int64_t>& dims);
+Array expand(const Array& x, const Shape& shape);  // broadcast copy
+Array cat(const std::vector<const Array*>& xs, std::int64_t dim);
+Array narrow(const Array& x, std::int64_t dim, std::int64_t start, std::int64_t length);
+Array index_select(const Array& x, std::int64_t dim, const Array& index);
+
+// ---- softmax family --------------------------------------------------------------------------
+Array softmax(const Array& x, std::int64_t dim);
+Array log_softmax(const Array& x, std::int64_t dim);
+Array logsumexp(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim);
+
+// ---- creation --------------------------------------------------------------------------------
+Array arange(double start, double end, double step, Dtype dtype);
+Array linspace(double start, double end, std::int64_t steps, Dtype dtype);
+// From the generator that xg::manual_seed seeds (tensor/random.hpp).
+Array randn(Dtype dtype, const Shape& shape);  // standard normal (Box-Muller)
+Array rand(Dtype dtype, const Shape& shape);   // uniform on [0, 1)
+Array randint(std::int64_t low, std::int64_t high, Dtype dtype, const Shape& shape);  // [low, high)
+
+// A serial, low-error sum of n contiguous values: the building block of every reduction.
+template <class T>
+T sum_contiguous(const T* x, std::int64_t n);
+
+}  // namespace xg::kernels

@@ -1,0 +1,257 @@
+// Reductions: blocked summation, max/min, arg-reductions and sum_to (un-broadcasting).
+#include <algorithm>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+#include <vector>
+
+#include "kernels.hpp"
+
+namespace xg::kernels {
+namespace {
+
+constexpr std::int64_t kBlock = 1024;  // values per block; each of 8 accumulators sees 128
+
+// Eight independent accumulators: the compiler vectorizes them, and each adds few values.
+template <class T>
+T sum_block(const T* x, std::int64_t n) {
+  T acc[8] = {};
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) acc[j] += x[i + j];
+  }
+  T tail = 0;
+  for (; i < n; ++i) tail += x[i];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+}
+
+// out[j] = sum over r < rows of x[r * inner + j]; halves are summed separately so the error
+// grows with log(rows), not rows.
+template <class T>
+void sum_rows(const T* x, std::int64_t rows, std::int64_t inner, T* out) {
+  if (rows <= 64) {
+    std::copy(x, x + inner, out);
+    for (std::int64_t r = 1; r < rows; ++r) {
+      const T* row = x + r * inner;
+      for (std::int64_t j = 0; j < inner; ++j) out[j] += row[j];
+    }
+    return;
+  }
+  const std::int64_t half = rows / 2;
+  sum_rows(x, half, inner, out);
+  std::vector<T> rest(static_cast<std::size_t>(inner));
+  sum_rows(x + half * inner, rows - half, inner, rest.data());
+  for (std::int64_t j = 0; j < inner; ++j) out[j] += rest[j];
+}
+
+// The reduced dims as one block [outer, reduced, inner] over a contiguous array: either they are
+// adjacent already, or the array is permuted (copied) so that they come last.
+struct ReducePlan {
+  Array source;  // x itself, or x permuted so the reduced dims are last
+  std::int64_t outer = 1, reduced = 1, inner = 1;
+  Shape out_shape;
+};
+
+ReducePlan plan_reduction(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
+  const auto sizes = x.sizes();
+  const auto ndim = static_cast<std::int64_t>(sizes.size());
+  std::vector<bool> reduce(static_cast<std::size_t>(ndim), dims.empty());
+  for (auto d : dims) reduce[static_cast<std::size_t>(d)] = true;
+
+  ReducePlan plan;
+  for (std::int64_t d = 0; d < ndim; ++d) {
+    const auto s = static_cast<std::int64_t>(sizes[static_cast<std::size_t>(d)]);
+    if (!reduce[static_cast<std::size_t>(d)]) {
+      plan.out_shape.push_back(s);
+    } else if (keepdim) {
+      plan.out_shape.push_back(1);
+    }
+  }
+  // Adjacent (ignoring size-1 dims)?
+  std::int64_t first = -1, last = -1;
+  bool adjacent = true;
+  for (std::int64_t d = 0; d < ndim; ++d) {
+    if (sizes[static_cast<std::size_t>(d)] == 1) continue;
+    if (reduce[static_cast<std::size_t>(d)]) {
+      if (last >= 0 && last != d - 1) {
+        // a kept dim of size > 1 lies between reduced ones unless every dim between is size 1
+        for (std::int64_t k = last + 1; k < d; ++k) {
+          if (sizes[static_cast<std::size_t>(k)] != 1) adjacent = false;
+        }
+      }
+      if (first < 0) first = d;
+      last = d;
+    }
+  }
+  if (adjacent) {
+    plan.source = x;
+    for (std::int64_t d = 0; d < ndim; ++d) {
+      const auto s = static_cast<std::int64_t>(sizes[static_cast<std::size_t>(d)]);
+      if (first < 0 || d < first) {
+        plan.outer *= s;
+      } else if (d <= last) {
+        plan.reduced *= reduce[static_cast<std::size_t>(d)] ? s : 1;
+        if (!reduce[static_cast<std::size_t>(d)]) plan.outer *= s;  // size 1 anyway
+      } else {
+        plan.inner *= s;
+      }
+    }
+    if (first < 0) {  // only size-1 dims are reduced
+      plan.outer = x.numel();
+      plan.reduced = 1;
+    }
+    return plan;
+  }
+  std::vector<std::int64_t> order;
+  for (std::int64_t d = 0; d < ndim; ++d) {
+    if (!reduce[static_cast<std::size_t>(d)]) {
+      order.push_back(d);
+      plan.outer *= static_cast<std::int64_t>(sizes[static_cast<std::size_t>(d)]);
+    }
+  }
+  for (std::int64_t d = 0; d < ndim; ++d) {
+    if (reduce[static_cast<std::size_t>(d)]) {
+      order.push_back(d);
+      plan.reduced *= static_cast<std::int64_t>(sizes[static_cast<std::size_t>(d)]);
+    }
+  }
+  plan.source = permute(x, order);
+  return plan;
+}
+
+template <class T>
+T nan_aware_max(T a, T b) {
+  if (a != a) return a;
+  if (b != b) return b;
+  return a > b ? a : b;
+}
+template <class T>
+T nan_aware_min(T a, T b) {
+  if (a != a) return a;
+  if (b != b) return b;
+  return a < b ? a : b;
+}
+
+template <bool IsMax>
+Array extreme(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
+  ReducePlan p = plan_reduction(x, dims, keepdim);
+  Array out = Array::empty(x.dtype(), p.out_shape);
+  p.source.visit([&](const auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    const T* in = a.data();
+    T* o = out.data<T>();
+    auto pick = [](T u, T v) { return IsMax ? nan_aware_max(u, v) : nan_aware_min(u, v); };
+    for (std::int64_t i = 0; i < p.outer; ++i) {
+      const T* base = in + i * p.reduced * p.inner;
+      T* dst = o + i * p.inner;
+      std::copy(base, base + p.inner, dst);
+      for (std::int64_t r = 1; r < p.reduced; ++r) {
+        for (std::int64_t j = 0; j < p.inner; ++j) dst[j] = pick(dst[j], base[r * p.inner + j]);
+      }
+    }
+  });
+  return out;
+}
+
+template <bool IsMax>
+Array arg_extreme(const Array& x, std::int64_t dim, bool keepdim) {
+  std::int64_t outer = 1, reduced = x.numel(), inner = 1;
+  Shape out_shape;
+  if (dim >= 0) {
+    const auto sizes = x.sizes();
+    reduced = x.dim() == 0 ? 1 : static_cast<std::int64_t>(sizes[static_cast<std::size_t>(dim)]);
+    for (std::int64_t d = 0; d < static_cast<std::int64_t>(sizes.size()); ++d) {
+      const auto s = static_cast<std::int64_t>(sizes[static_cast<std::size_t>(d)]);
+      if (d < dim) outer *= s;
+      if (d > dim) inner *= s;
+      if (d != dim) out_shape.push_back(s);
+      if (d == dim && keepdim) out_shape.push_back(1);
+    }
+  } else if (keepdim) {
+    out_shape.assign(x.dim(), 1);
+  }
+  Array out = Array::empty(Dtype::Int64, out_shape);
+  x.visit([&](const auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    const T* in = a.data();
+    std::int64_t* o = out.data<std::int64_t>();
+    for (std::int64_t i = 0; i < outer; ++i) {
+      for (std::int64_t j = 0; j < inner; ++j) {
+        const T* base = in + i * reduced * inner + j;
+        std::int64_t best = 0;
+        T best_value = base[0];
+        for (std::int64_t r = 1; r < reduced && best_value == best_value; ++r) {
+          const T v = base[r * inner];
+          // NaN counts as the extreme, as in PyTorch; ties keep the first index.
+          if (v != v || (IsMax ? v > best_value : v < best_value)) {
+            best = r;
+            best_value = v;
+          }
+        }
+        o[i * inner + j] = best;
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+template <class T>
+T sum_contiguous(const T* x, std::int64_t n) {
+  if (n <= kBlock) return sum_block(x, n);
+  std::int64_t half = (n / 2 / kBlock) * kBlock;
+  if (half == 0) half = kBlock;
+  return sum_contiguous(x, half) + sum_contiguous(x + half, n - half);
+}
+template float sum_contiguous<float>(const float*, std::int64_t);
+template double sum_contiguous<double>(const double*, std::int64_t);
+template std::int64_t sum_contiguous<std::int64_t>(const std::int64_t*, std::int64_t);
+
+Array sum_all(const Array& x) {
+  return x.visit([](const auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    auto out = xt::xarray<T>::from_shape({});
+    out.data()[0] = sum_contiguous(a.data(), static_cast<std::int64_t>(a.size()));
+    return Array(std::move(out));
+  });
+}
+
+Array sum(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
+  if ((dims.empty() || dims.size() == x.dim()) && !keepdim) return sum_all(x);
+  ReducePlan p = plan_reduction(x, dims, keepdim);
+  Array out = Array::empty(x.dtype(), p.out_shape);
+  p.source.visit([&](const auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    const T* in = a.data();
+    T* o = out.data<T>();
+    if (p.reduced == 0) {
+      std::fill(o, o + p.outer * p.inner, T(0));
+      return;
+    }
+    for (std::int64_t i = 0; i < p.outer; ++i) {
+      const T* base = in + i * p.reduced * p.inner;
+      if (p.inner == 1) {
+        o[i] = sum_contiguous(base, p.reduced);
+      } else {
+        sum_rows(base, p.reduced, p.inner, o + i * p.inner);
+      }
+    }
+  });
+  return out;
+}
+
+Array amax(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
+  return extreme<true>(x, dims, keepdim);
+}
+Array amin(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
+  return extreme<false>(x, dims, keepdim);
+}
+Array argmax(const Array& x, std::int64_t dim, bool keepdim) {
+  return arg_extreme<true>(x, dim, keepdim);
+}
+Array argmin(const Array& x, std::int64_t dim, bool keepdim) {
+  return arg_extreme<false>(x, dim, keepdim);
+}
+
+}  // namespace xg::kernels

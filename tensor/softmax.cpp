@@ -1,0 +1,80 @@
+// The softmax family: softmax, log_softmax and logsumexp, shifted by the max for stability.
+#include <cmath>
+#include <limits>
+
+#include "kernels.hpp"
+
+namespace xg::kernels {
+namespace {
+
+// Calls f(row pointer, stride) for each of the outer * inner lines along dim.
+template <class T, class F>
+void for_each_line(T* data, std::span<const std::size_t> sizes, std::int64_t dim, F&& f) {
+  std::int64_t outer = 1, inner = 1;
+  const std::int64_t n =
+      sizes.empty() ? 1 : static_cast<std::int64_t>(sizes[static_cast<std::size_t>(dim)]);
+  for (std::size_t d = 0; d < sizes.size(); ++d) {
+    if (static_cast<std::int64_t>(d) < dim) outer *= static_cast<std::int64_t>(sizes[d]);
+    if (static_cast<std::int64_t>(d) > dim) inner *= static_cast<std::int64_t>(sizes[d]);
+  }
+  for (std::int64_t i = 0; i < outer; ++i) {
+    for (std::int64_t j = 0; j < inner; ++j) f(data + i * n * inner + j, n, inner);
+  }
+}
+
+template <bool Log>
+Array softmax_impl(const Array& x, std::int64_t dim) {
+  Array out = x;  // copy, then transformed line by line in place
+  out.visit([&](auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    if constexpr (std::is_floating_point_v<T>) {
+      for_each_line(a.data(), out.sizes(), dim, [](T* v, std::int64_t n, std::int64_t s) {
+        T m = -std::numeric_limits<T>::infinity();
+        for (std::int64_t i = 0; i < n; ++i) m = std::max(m, v[i * s]);
+        if (!std::isfinite(m)) m = 0;  // all -inf, or an inf: let the arithmetic give inf/nan
+        T total = 0;
+        for (std::int64_t i = 0; i < n; ++i) {
+          const T e = std::exp(v[i * s] - m);
+          total += e;
+          if constexpr (!Log) v[i * s] = e;
+        }
+        if constexpr (Log) {
+          const T shift = m + std::log(total);
+          for (std::int64_t i = 0; i < n; ++i) v[i * s] -= shift;
+        } else {
+          const T inv = T(1) / total;
+          for (std::int64_t i = 0; i < n; ++i) v[i * s] *= inv;
+        }
+      });
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+Array softmax(const Array& x, std::int64_t dim) { return softmax_impl<false>(x, dim); }
+Array log_softmax(const Array& x, std::int64_t dim) { return softmax_impl<true>(x, dim); }
+
+Array logsumexp(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
+  Array m = amax(x, dims, true);
+  // An infinite max would make x - m NaN; shifting by 0 there gives PyTorch's inf / -inf.
+  m.visit([](auto& a) {
+    for (auto& v : a) {
+      if (!std::isfinite(v)) v = 0;
+    }
+  });
+  Array shifted = unary(UnaryOp::Exp, binary(BinaryOp::Sub, x, m));
+  Array out = binary(BinaryOp::Add, unary(UnaryOp::Log, sum(shifted, dims, true)), m);
+  if (keepdim) return out;
+  Shape squeezed;
+  const auto sizes = x.sizes();
+  std::vector<bool> reduced(sizes.size(), dims.empty());
+  for (auto d : dims) reduced[static_cast<std::size_t>(d)] = true;
+  for (std::size_t d = 0; d < sizes.size(); ++d) {
+    if (!reduced[d]) squeezed.push_back(static_cast<std::int64_t>(sizes[d]));
+  }
+  return reshape(out, squeezed);
+}
+
+}  // namespace xg::kernels

@@ -1,0 +1,13 @@
+// xgrad: tensors, reverse-mode autodiff, optimizers and modules for small models (LibTorch-style).
+#pragma once
+
+#include <xtensor/xarray.hpp>  // from_xarray / to_xarray take and give xt::xarray
+
+#include "autograd/creation.hpp"
+#include "autograd/grad_mode.hpp"
+#include "autograd/ops.hpp"
+#include "autograd/tensor.hpp"
+#include "tensor/dtype.hpp"
+#include "tensor/random.hpp"
+#include "tensor/scalar.hpp"
+#include "tensor/shape.hpp"
