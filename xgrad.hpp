@@ -3,8 +3,11 @@
 
 #include <xtensor/xarray.hpp>  // from_xarray / to_xarray take and give xt::xarray
 
+#include "autograd/autograd.hpp"
 #include "autograd/creation.hpp"
+#include "autograd/function.hpp"
 #include "autograd/grad_mode.hpp"
+#include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
 #include "autograd/tensor.hpp"
 #include "tensor/dtype.hpp"

@@ -1,65 +1,126 @@
-// Elementwise ops: arithmetic, math functions, clamp, maximum/minimum, where, comparisons.
+// Elementwise ops and their derivatives, side by side: arithmetic, math functions, clamp,
+// maximum/minimum, where, and the (non-differentiable) comparisons. Broadcast gradients are
+// summed back to each input's shape by the engine (sum_to), so formulas use full shapes.
+#include <cmath>
+#include <numbers>
 #include <stdexcept>
 
 #include "../tensor/kernels.hpp"
+#include "creation.hpp"
 #include "ops.hpp"
-#include "tensor_impl.hpp"
+#include "record.hpp"
 
 namespace xg {
 
+using autograd::BackwardArgs;
+using autograd::kSaveBoth;
+using autograd::kSaveInputs;
+using autograd::kSaveNone;
+using autograd::kSaveOutput;
+using autograd::record;
 using detail::array_of;
 using detail::check_defined;
 using detail::make_tensor;
 using kernels::BinaryOp;
 using kernels::UnaryOp;
+using Grads = std::vector<Tensor>;
 
 namespace {
 
-Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
+Array binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
   check_defined(a, name);
   check_defined(b, name);
   broadcast_shapes(a.shape(), b.shape(), name);  // throws with the op's name
-  return make_tensor(kernels::binary(op, array_of(a), array_of(b)));
+  return kernels::binary(op, array_of(a), array_of(b));
 }
 
-Tensor scalar_op(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first,
-                 const char* name) {
+Array scalar_kernel(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first,
+                    const char* name) {
   check_defined(a, name);
-  return make_tensor(
-      kernels::binary_scalar(op, array_of(a), s.to_double(), s.is_integral(), scalar_first));
+  return kernels::binary_scalar(op, array_of(a), s.to_double(), s.is_integral(), scalar_first);
 }
 
-Tensor unary_op(UnaryOp op, const Tensor& t) {
+Array unary_kernel(UnaryOp op, const Tensor& t) {
   check_defined(t, kernels::unary_name(op));
-  return make_tensor(kernels::unary(op, array_of(t)));
+  return kernels::unary(op, array_of(t));
 }
+
+// A comparison mask in the dtype of `like`, so masks never widen a gradient.
+Tensor mask(const Tensor& m, const Tensor& like) { return m.to(like.dtype()); }
 
 }  // namespace
 
+// ---- arithmetic ------------------------------------------------------------------------------
+
 Tensor add(const Tensor& a, const Tensor& b, Scalar alpha) {
-  if (alpha.to_double() == 1.0) return binary_op(BinaryOp::Add, a, b, "add");
-  return binary_op(BinaryOp::Add, a, b * alpha, "add");
+  if (alpha.to_double() != 1.0) return add(a, b * alpha);
+  return record("add", binary_kernel(BinaryOp::Add, a, b, "add"), {a, b}, kSaveNone,
+                [](const Tensor& g, const BackwardArgs&) {
+                  return Grads{g, g};
+                });
 }
+
 Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
-  if (alpha.to_double() == 1.0) return binary_op(BinaryOp::Sub, a, b, "sub");
-  return binary_op(BinaryOp::Sub, a, b * alpha, "sub");
+  if (alpha.to_double() != 1.0) return sub(a, b * alpha);
+  return record("sub", binary_kernel(BinaryOp::Sub, a, b, "sub"), {a, b}, kSaveNone,
+                [](const Tensor& g, const BackwardArgs& s) {
+                  return Grads{g, s.needs(1) ? -g : Tensor()};
+                });
 }
-Tensor mul(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Mul, a, b, "mul"); }
-Tensor div(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Div, a, b, "div"); }
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  return record("mul", binary_kernel(BinaryOp::Mul, a, b, "mul"), {a, b}, kSaveInputs,
+                [](const Tensor& g, const BackwardArgs& s) {
+                  return Grads{s.needs(0) ? g * s.input(1) : Tensor(),
+                               s.needs(1) ? g * s.input(0) : Tensor()};
+                });
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  return record("div", binary_kernel(BinaryOp::Div, a, b, "div"), {a, b}, kSaveInputs,
+                [](const Tensor& g, const BackwardArgs& s) {
+                  const Tensor b = s.input(1);
+                  return Grads{s.needs(0) ? g / b : Tensor(),
+                               s.needs(1) ? -g * s.input(0) / (b * b) : Tensor()};
+                });
+}
 
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
 Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator+(const Tensor& a, Scalar b) { return scalar_op(BinaryOp::Add, a, b, false, "add"); }
-Tensor operator-(const Tensor& a, Scalar b) { return scalar_op(BinaryOp::Sub, a, b, false, "sub"); }
-Tensor operator*(const Tensor& a, Scalar b) { return scalar_op(BinaryOp::Mul, a, b, false, "mul"); }
-Tensor operator/(const Tensor& a, Scalar b) { return scalar_op(BinaryOp::Div, a, b, false, "div"); }
-Tensor operator+(Scalar a, const Tensor& b) { return scalar_op(BinaryOp::Add, b, a, true, "add"); }
-Tensor operator-(Scalar a, const Tensor& b) { return scalar_op(BinaryOp::Sub, b, a, true, "sub"); }
-Tensor operator*(Scalar a, const Tensor& b) { return scalar_op(BinaryOp::Mul, b, a, true, "mul"); }
-Tensor operator/(Scalar a, const Tensor& b) { return scalar_op(BinaryOp::Div, b, a, true, "div"); }
+
+Tensor operator+(const Tensor& a, Scalar b) {
+  return record("add", scalar_kernel(BinaryOp::Add, a, b, false, "add"), {a}, kSaveNone,
+                [](const Tensor& g, const BackwardArgs&) { return Grads{g}; });
+}
+Tensor operator-(const Tensor& a, Scalar b) {
+  return record("sub", scalar_kernel(BinaryOp::Sub, a, b, false, "sub"), {a}, kSaveNone,
+                [](const Tensor& g, const BackwardArgs&) { return Grads{g}; });
+}
+Tensor operator*(const Tensor& a, Scalar b) {
+  return record("mul", scalar_kernel(BinaryOp::Mul, a, b, false, "mul"), {a}, kSaveNone,
+                [b](const Tensor& g, const BackwardArgs&) { return Grads{g * b}; });
+}
+Tensor operator/(const Tensor& a, Scalar b) {
+  return record("div", scalar_kernel(BinaryOp::Div, a, b, false, "div"), {a}, kSaveNone,
+                [b](const Tensor& g, const BackwardArgs&) { return Grads{g / b}; });
+}
+Tensor operator+(Scalar a, const Tensor& b) { return b + a; }
+Tensor operator-(Scalar a, const Tensor& b) {
+  return record("rsub", scalar_kernel(BinaryOp::Sub, b, a, true, "sub"), {b}, kSaveNone,
+                [](const Tensor& g, const BackwardArgs&) { return Grads{-g}; });
+}
+Tensor operator*(Scalar a, const Tensor& b) { return b * a; }
+Tensor operator/(Scalar a, const Tensor& b) {
+  // d(a / b) = -a / b^2 = -out / b
+  return record(
+      "div", scalar_kernel(BinaryOp::Div, b, a, true, "div"), {b}, kSaveBoth,
+      [](const Tensor& g, const BackwardArgs& s) { return Grads{-g * s.output() / s.input(0)}; });
+}
 Tensor operator-(const Tensor& a) { return neg(a); }
+
+// ---- powers ----------------------------------------------------------------------------------
 
 Tensor pow(const Tensor& t, Scalar exponent) {
   check_defined(t, "pow");
@@ -71,56 +132,183 @@ Tensor pow(const Tensor& t, Scalar exponent) {
                                 " cannot be raised to a negative integer power");
   }
   // Small integer powers are products, not std::pow: faster and exact.
-  if (e == 2.0) return unary_op(UnaryOp::Square, base);
-  if (e == 3.0) return base * unary_op(UnaryOp::Square, base);
-  if (e == 0.5 && base.is_floating_point()) return unary_op(UnaryOp::Sqrt, base);
-  return scalar_op(BinaryOp::Pow, base, exponent, false, "pow");
-}
-Tensor pow(const Tensor& t, const Tensor& exponent) {
-  return binary_op(BinaryOp::Pow, t, exponent, "pow");
-}
-Tensor pow(Scalar base, const Tensor& exponent) {
-  return scalar_op(BinaryOp::Pow, exponent, base, true, "pow");
+  if (e == 2.0) return square(base);
+  if (e == 3.0) return base * square(base);
+  if (e == 0.5 && base.is_floating_point()) return sqrt(base);
+  return record("pow", scalar_kernel(BinaryOp::Pow, base, exponent, false, "pow"), {base},
+                kSaveInputs, [e](const Tensor& g, const BackwardArgs& s) {
+                  if (e == 0.0) return Grads{zeros_like(g)};
+                  return Grads{g * e * pow(s.input(0), e - 1.0)};
+                });
 }
 
-Tensor exp(const Tensor& t) { return unary_op(UnaryOp::Exp, t); }
-Tensor log(const Tensor& t) { return unary_op(UnaryOp::Log, t); }
-Tensor sqrt(const Tensor& t) { return unary_op(UnaryOp::Sqrt, t); }
-Tensor rsqrt(const Tensor& t) { return unary_op(UnaryOp::Rsqrt, t); }
-Tensor abs(const Tensor& t) { return unary_op(UnaryOp::Abs, t); }
-Tensor neg(const Tensor& t) { return unary_op(UnaryOp::Neg, t); }
-Tensor sin(const Tensor& t) { return unary_op(UnaryOp::Sin, t); }
-Tensor cos(const Tensor& t) { return unary_op(UnaryOp::Cos, t); }
-Tensor tanh(const Tensor& t) { return unary_op(UnaryOp::Tanh, t); }
-Tensor sigmoid(const Tensor& t) { return unary_op(UnaryOp::Sigmoid, t); }
-Tensor relu(const Tensor& t) { return unary_op(UnaryOp::Relu, t); }
-Tensor gelu(const Tensor& t) { return unary_op(UnaryOp::Gelu, t); }
-Tensor square(const Tensor& t) { return unary_op(UnaryOp::Square, t); }
+Tensor pow(const Tensor& t, const Tensor& exponent) {
+  return record("pow", binary_kernel(BinaryOp::Pow, t, exponent, "pow"), {t, exponent}, kSaveBoth,
+                [](const Tensor& g, const BackwardArgs& s) {
+                  const Tensor a = s.input(0), b = s.input(1);
+                  Grads grads(2);
+                  if (s.needs(0)) grads[0] = g * b * pow(a, b - 1.0);
+                  if (s.needs(1)) {
+                    // d/db a^b = a^b log(a); PyTorch takes it as 0 where a == 0 and b >= 0.
+                    const Tensor term = g * s.output() * log(a);
+                    grads[1] = where(eq(a, 0.0) * ge(b, 0.0), zeros_like(term), term);
+                  }
+                  return grads;
+                });
+}
+
+Tensor pow(Scalar base, const Tensor& exponent) {
+  const double log_base = std::log(base.to_double());
+  return record("pow", scalar_kernel(BinaryOp::Pow, exponent, base, true, "pow"), {exponent},
+                kSaveOutput, [log_base](const Tensor& g, const BackwardArgs& s) {
+                  return Grads{g * s.output() * log_base};
+                });
+}
+
+Tensor square(const Tensor& t) {
+  return record("square", unary_kernel(UnaryOp::Square, t), {t}, kSaveInputs,
+                [](const Tensor& g, const BackwardArgs& s) { return Grads{g * s.input(0) * 2.0}; });
+}
+
+// ---- math functions --------------------------------------------------------------------------
+
+Tensor exp(const Tensor& t) {
+  return record("exp", unary_kernel(UnaryOp::Exp, t), {t}, kSaveOutput,
+                [](const Tensor& g, const BackwardArgs& s) { return Grads{g * s.output()}; });
+}
+
+Tensor log(const Tensor& t) {
+  return record("log", unary_kernel(UnaryOp::Log, t), {t}, kSaveInputs,
+                [](const Tensor& g, const BackwardArgs& s) { return Grads{g / s.input(0)}; });
+}
+
+Tensor sqrt(const Tensor& t) {
+  return record(
+      "sqrt", unary_kernel(UnaryOp::Sqrt, t), {t}, kSaveOutput,
+      [](const Tensor& g, const BackwardArgs& s) { return Grads{g / (s.output() * 2.0)}; });
+}
+
+Tensor rsqrt(const Tensor& t) {
+  return record("rsqrt", unary_kernel(UnaryOp::Rsqrt, t), {t}, kSaveOutput,
+                [](const Tensor& g, const BackwardArgs& s) {
+                  const Tensor out = s.output();
+                  return Grads{g * out * out * out * -0.5};
+                });
+}
+
+Tensor abs(const Tensor& t) {
+  return record("abs", unary_kernel(UnaryOp::Abs, t), {t}, kSaveInputs,
+                [](const Tensor& g, const BackwardArgs& s) { return Grads{g * sign(s.input(0))}; });
+}
+
+Tensor sign(const Tensor& t) {
+  return record("sign", unary_kernel(UnaryOp::Sign, t), {t}, kSaveNone,
+                [](const Tensor& g, const BackwardArgs&) { return Grads{zeros_like(g)}; });
+}
+
+Tensor neg(const Tensor& t) {
+  return record("neg", unary_kernel(UnaryOp::Neg, t), {t}, kSaveNone,
+                [](const Tensor& g, const BackwardArgs&) { return Grads{-g}; });
+}
+
+Tensor sin(const Tensor& t) {
+  return record("sin", unary_kernel(UnaryOp::Sin, t), {t}, kSaveInputs,
+                [](const Tensor& g, const BackwardArgs& s) { return Grads{g * cos(s.input(0))}; });
+}
+
+Tensor cos(const Tensor& t) {
+  return record("cos", unary_kernel(UnaryOp::Cos, t), {t}, kSaveInputs,
+                [](const Tensor& g, const BackwardArgs& s) { return Grads{-g * sin(s.input(0))}; });
+}
+
+Tensor tanh(const Tensor& t) {
+  return record("tanh", unary_kernel(UnaryOp::Tanh, t), {t}, kSaveOutput,
+                [](const Tensor& g, const BackwardArgs& s) {
+                  const Tensor out = s.output();
+                  return Grads{g * (1.0 - out * out)};
+                });
+}
+
+Tensor sigmoid(const Tensor& t) {
+  return record("sigmoid", unary_kernel(UnaryOp::Sigmoid, t), {t}, kSaveOutput,
+                [](const Tensor& g, const BackwardArgs& s) {
+                  const Tensor out = s.output();
+                  return Grads{g * out * (1.0 - out)};
+                });
+}
+
+Tensor relu(const Tensor& t) {
+  return record("relu", unary_kernel(UnaryOp::Relu, t), {t}, kSaveOutput,
+                [](const Tensor& g, const BackwardArgs& s) {
+                  return Grads{g * mask(gt(s.output(), 0.0), g)};
+                });
+}
+
+Tensor erf(const Tensor& t) {
+  return record("erf", unary_kernel(UnaryOp::Erf, t), {t}, kSaveInputs,
+                [](const Tensor& g, const BackwardArgs& s) {
+                  const Tensor x = s.input(0);
+                  return Grads{g * exp(-(x * x)) * (2.0 / std::sqrt(std::numbers::pi))};
+                });
+}
+
+Tensor gelu(const Tensor& t) {
+  // gelu(x) = x * Phi(x), so gelu'(x) = Phi(x) + x * phi(x).
+  return record("gelu", unary_kernel(UnaryOp::Gelu, t), {t}, kSaveInputs,
+                [](const Tensor& g, const BackwardArgs& s) {
+                  const Tensor x = s.input(0);
+                  const Tensor cdf = (erf(x * std::numbers::sqrt2 / 2.0) + 1.0) * 0.5;
+                  const Tensor pdf = exp(x * x * -0.5) * (1.0 / std::sqrt(2.0 * std::numbers::pi));
+                  return Grads{g * (cdf + x * pdf)};
+                });
+}
+
+// ---- clamp, maximum, minimum, where ----------------------------------------------------------
 
 Tensor clamp(const Tensor& t, std::optional<Scalar> min, std::optional<Scalar> max) {
   check_defined(t, "clamp");
   if (!min && !max) {
     throw std::invalid_argument("clamp: at least one of min and max must be given");
   }
-  auto bound = [](const std::optional<Scalar>& s) -> std::optional<double> {
-    if (!s) return std::nullopt;
-    return s->to_double();
-  };
-  Array x = array_of(t);
   // A floating bound on an Int64 tensor gives Float32, as in PyTorch.
-  if (!t.is_floating_point() && ((min && !min->is_integral()) || (max && !max->is_integral()))) {
-    x = x.to(Dtype::Float32);
-  }
-  return make_tensor(kernels::clamp(x, bound(min), bound(max)));
+  const bool widen =
+      !t.is_floating_point() && ((min && !min->is_integral()) || (max && !max->is_integral()));
+  const Tensor x = widen ? t.to(kFloat32) : t;
+  const std::optional<double> lo = min ? std::optional(min->to_double()) : std::nullopt;
+  const std::optional<double> hi = max ? std::optional(max->to_double()) : std::nullopt;
+  return record("clamp", kernels::clamp(array_of(x), lo, hi), {x}, kSaveInputs,
+                [lo, hi](const Tensor& g, const BackwardArgs& s) {
+                  // The gradient passes where min <= x <= max, as in PyTorch.
+                  const Tensor x = s.input(0);
+                  Tensor pass = ones_like(g);
+                  if (lo) pass = pass * mask(ge(x, *lo), g);
+                  if (hi) pass = pass * mask(le(x, *hi), g);
+                  return Grads{g * pass};
+                });
 }
 Tensor clamp_min(const Tensor& t, Scalar min) { return clamp(t, min, std::nullopt); }
 Tensor clamp_max(const Tensor& t, Scalar max) { return clamp(t, std::nullopt, max); }
 
+namespace {
+// maximum and minimum send the gradient to the chosen input, half to each on a tie.
+Tensor extremum(BinaryOp op, const char* name, const Tensor& a, const Tensor& b) {
+  const bool is_max = op == BinaryOp::Maximum;
+  return record(name, binary_kernel(op, a, b, name), {a, b}, kSaveInputs,
+                [is_max](const Tensor& g, const BackwardArgs& s) {
+                  const Tensor a = s.input(0), b = s.input(1);
+                  const Tensor tie = mask(eq(a, b), g) * 0.5;
+                  const Tensor a_wins = mask(is_max ? gt(a, b) : lt(a, b), g) + tie;
+                  const Tensor b_wins = mask(is_max ? lt(a, b) : gt(a, b), g) + tie;
+                  return Grads{g * a_wins, g * b_wins};
+                });
+}
+}  // namespace
+
 Tensor maximum(const Tensor& a, const Tensor& b) {
-  return binary_op(BinaryOp::Maximum, a, b, "maximum");
+  return extremum(BinaryOp::Maximum, "maximum", a, b);
 }
 Tensor minimum(const Tensor& a, const Tensor& b) {
-  return binary_op(BinaryOp::Minimum, a, b, "minimum");
+  return extremum(BinaryOp::Minimum, "minimum", a, b);
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
@@ -128,20 +316,54 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_defined(a, "where");
   check_defined(b, "where");
   broadcast_shapes(cond.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
-  return make_tensor(kernels::where(array_of(cond), array_of(a), array_of(b)));
+  // The condition is saved as a detached input: it never needs a gradient.
+  const Tensor c = cond.detach();
+  return record("where", kernels::where(array_of(c), array_of(a), array_of(b)), {c, a, b},
+                kSaveInputs, [](const Tensor& g, const BackwardArgs& s) {
+                  const Tensor c = s.input(0);
+                  const Tensor zero = zeros_like(g);
+                  return Grads{Tensor(), s.needs(1) ? where(c, g, zero) : Tensor(),
+                               s.needs(2) ? where(c, zero, g) : Tensor()};
+                });
 }
 
-Tensor eq(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Eq, a, b, "eq"); }
-Tensor ne(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Ne, a, b, "ne"); }
-Tensor lt(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Lt, a, b, "lt"); }
-Tensor le(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Le, a, b, "le"); }
-Tensor gt(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Gt, a, b, "gt"); }
-Tensor ge(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Ge, a, b, "ge"); }
-Tensor eq(const Tensor& a, Scalar b) { return scalar_op(BinaryOp::Eq, a, b, false, "eq"); }
-Tensor ne(const Tensor& a, Scalar b) { return scalar_op(BinaryOp::Ne, a, b, false, "ne"); }
-Tensor lt(const Tensor& a, Scalar b) { return scalar_op(BinaryOp::Lt, a, b, false, "lt"); }
-Tensor le(const Tensor& a, Scalar b) { return scalar_op(BinaryOp::Le, a, b, false, "le"); }
-Tensor gt(const Tensor& a, Scalar b) { return scalar_op(BinaryOp::Gt, a, b, false, "gt"); }
-Tensor ge(const Tensor& a, Scalar b) { return scalar_op(BinaryOp::Ge, a, b, false, "ge"); }
+// ---- comparisons: not differentiable ---------------------------------------------------------
+
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return make_tensor(binary_kernel(BinaryOp::Eq, a, b, "eq"));
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  return make_tensor(binary_kernel(BinaryOp::Ne, a, b, "ne"));
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return make_tensor(binary_kernel(BinaryOp::Lt, a, b, "lt"));
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return make_tensor(binary_kernel(BinaryOp::Le, a, b, "le"));
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return make_tensor(binary_kernel(BinaryOp::Gt, a, b, "gt"));
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return make_tensor(binary_kernel(BinaryOp::Ge, a, b, "ge"));
+}
+Tensor eq(const Tensor& a, Scalar b) {
+  return make_tensor(scalar_kernel(BinaryOp::Eq, a, b, false, "eq"));
+}
+Tensor ne(const Tensor& a, Scalar b) {
+  return make_tensor(scalar_kernel(BinaryOp::Ne, a, b, false, "ne"));
+}
+Tensor lt(const Tensor& a, Scalar b) {
+  return make_tensor(scalar_kernel(BinaryOp::Lt, a, b, false, "lt"));
+}
+Tensor le(const Tensor& a, Scalar b) {
+  return make_tensor(scalar_kernel(BinaryOp::Le, a, b, false, "le"));
+}
+Tensor gt(const Tensor& a, Scalar b) {
+  return make_tensor(scalar_kernel(BinaryOp::Gt, a, b, false, "gt"));
+}
+Tensor ge(const Tensor& a, Scalar b) {
+  return make_tensor(scalar_kernel(BinaryOp::Ge, a, b, false, "ge"));
+}
 
 }  // namespace xg

@@ -1,16 +1,20 @@
-// Linear algebra: matmul (as torch.matmul), mm and t.
+// Linear algebra and its derivatives: one primitive, gemm (2-D or batched 3-D products with
+// either operand transposed inside the BLAS call), and matmul, mm and t built on it.
 #include <stdexcept>
 
 #include "../tensor/kernels.hpp"
 #include "ops.hpp"
-#include "tensor_impl.hpp"
+#include "record.hpp"
 
 namespace xg {
 
+using autograd::BackwardArgs;
+using autograd::kSaveInputs;
+using autograd::record;
 using detail::array_of;
 using detail::check_defined;
 using detail::describe;
-using detail::make_tensor;
+using Grads = std::vector<Tensor>;
 
 namespace {
 
@@ -30,6 +34,26 @@ void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
   }
 }
 
+// op(a) @ op(b), op = transpose of the last two dims when the flag is set. With C = op(A) op(B):
+//   dA = g op(B)^T, or its transpose op(B) g^T when A is transposed;
+//   dB = op(A)^T g, or its transpose g^T op(A) when B is transposed.
+// Each is again one gemm with flags, so no transpose is ever copied.
+Tensor gemm(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  return record("mm", kernels::bmm(array_of(a), array_of(b), ta, tb), {a, b}, kSaveInputs,
+                [ta, tb](const Tensor& g, const BackwardArgs& s) {
+                  Grads grads(2);
+                  if (s.needs(0)) {
+                    const Tensor b = s.input(1);
+                    grads[0] = ta ? gemm(b, g, tb, true) : gemm(g, b, false, !tb);
+                  }
+                  if (s.needs(1)) {
+                    const Tensor a = s.input(0);
+                    grads[1] = tb ? gemm(g, a, true, ta) : gemm(a, g, !ta, false);
+                  }
+                  return grads;
+                });
+}
+
 }  // namespace
 
 Tensor mm(const Tensor& a, const Tensor& b) {
@@ -41,7 +65,7 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   }
   check_same_dtype("mm", a, b);
   if (a.size(1) != b.size(0)) throw_mismatch("mm", a, b, a.size(1), b.size(0));
-  return make_tensor(kernels::bmm(array_of(a), array_of(b), false, false));
+  return gemm(a, b, false, false);
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -61,7 +85,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     // 1-D operands become a row (left) or a column (right), then lose that dim again.
     const Tensor a2 = a.dim() == 1 ? reshape(a, {1, ka}) : a;
     const Tensor b2 = b.dim() == 1 ? reshape(b, {kb, 1}) : b;
-    Tensor out = make_tensor(kernels::bmm(array_of(a2), array_of(b2), false, false));
+    const Tensor out = gemm(a2, b2, false, false);
     Shape shape;
     if (a.dim() == 2) shape.push_back(as[0]);
     if (b.dim() == 2) shape.push_back(bs[1]);
@@ -85,21 +109,18 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     // One matrix on the right: fold the batch into the rows, one BLAS call.
     const Tensor a2 = reshape(a, {count * m, ka});
     const Tensor b2 = b.dim() == 1 ? reshape(b, b_mat) : b;
-    const Tensor out = make_tensor(kernels::bmm(array_of(a2), array_of(b2), false, false));
-    return reshape(out, out_shape);
+    return reshape(gemm(a2, b2, false, false), out_shape);
   }
   auto batched = [&](const Tensor& x, const Shape& x_batch, const Shape& mat) {
     Shape full = batch;
     full.insert(full.end(), mat.begin(), mat.end());
     Shape own = x_batch;
     own.insert(own.end(), mat.begin(), mat.end());
-    const Tensor shaped = reshape(x, own);
+    const Tensor shaped = x.shape() == own ? x : reshape(x, own);
     const Tensor expanded = own == full ? shaped : expand(shaped, full);
     return reshape(expanded, {count, mat[0], mat[1]});
   };
-  const Tensor a3 = batched(a, a_batch, a_mat);
-  const Tensor b3 = batched(b, b_batch, b_mat);
-  const Tensor out = make_tensor(kernels::bmm(array_of(a3), array_of(b3), false, false));
+  const Tensor out = gemm(batched(a, a_batch, a_mat), batched(b, b_batch, b_mat), false, false);
   return reshape(out, out_shape);
 }
 

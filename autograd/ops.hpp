@@ -37,6 +37,8 @@ Tensor log(const Tensor& t);
 Tensor sqrt(const Tensor& t);
 Tensor rsqrt(const Tensor& t);  // 1 / sqrt(t)
 Tensor abs(const Tensor& t);
+Tensor sign(const Tensor& t);  // -1, 0 or 1
+Tensor erf(const Tensor& t);
 Tensor neg(const Tensor& t);
 Tensor sin(const Tensor& t);
 Tensor cos(const Tensor& t);

@@ -59,22 +59,22 @@ class OpNode final : public OpNodeBase {
   F backward_;
 };
 
-// True when ops on these inputs are to be recorded.
-inline bool should_record(std::initializer_list<std::reference_wrapper<const Tensor>> inputs) {
+using TensorRefs = std::initializer_list<std::reference_wrapper<const Tensor>>;
+
+// True when ops on these inputs are to be recorded: grad mode is on and one requires grad.
+template <class Inputs>
+bool should_record(const Inputs& inputs) {
   if (!GradMode::is_enabled()) return false;
   for (const Tensor& t : inputs) {
     if (t.impl()->requires_grad) return true;
   }
   return false;
 }
+inline bool should_record(TensorRefs inputs) { return should_record<TensorRefs>(inputs); }
 
-// Wraps `out` in a Tensor and, when grad mode is on and an input requires grad, records the op.
-template <class F>
-Tensor record(const char* op, Array out,
-              std::initializer_list<std::reference_wrapper<const Tensor>> inputs, Saves saves,
-              F&& backward) {
-  Tensor result = detail::make_tensor(std::move(out));
-  if (!should_record(inputs)) return result;
+// Makes `result` the output of a new node for op, with an edge per input.
+template <class Inputs, class F>
+Tensor attach(Tensor result, const char* op, const Inputs& inputs, Saves saves, F&& backward) {
   auto node = std::make_shared<OpNode<std::decay_t<F>>>(op, std::forward<F>(backward));
   node->next_edges.reserve(inputs.size());
   node->inputs.reserve(inputs.size());
@@ -87,6 +87,15 @@ Tensor record(const char* op, Array out,
   result.impl()->grad_fn = std::move(node);
   result.impl()->requires_grad = true;
   return result;
+}
+
+// Wraps `out` in a Tensor and, when grad mode is on and an input requires grad, records the op
+// with its backward formula.
+template <class F>
+Tensor record(const char* op, Array out, TensorRefs inputs, Saves saves, F&& backward) {
+  Tensor result = detail::make_tensor(std::move(out));
+  if (!should_record(inputs)) return result;
+  return attach(std::move(result), op, inputs, saves, std::forward<F>(backward));
 }
 
 }  // namespace xg::autograd

@@ -1,15 +1,21 @@
-// Reductions: sum, mean, max/min, amax/amin, argmax/argmin.
+// Reductions and their derivatives: sum, mean, max/min, amax/amin (argmax/argmin are not
+// differentiable), and sum_to, the backward of broadcasting.
 #include <stdexcept>
 
 #include "../tensor/kernels.hpp"
 #include "ops.hpp"
-#include "tensor_impl.hpp"
+#include "record.hpp"
 
 namespace xg {
 
+using autograd::BackwardArgs;
+using autograd::kSaveBoth;
+using autograd::kSaveNone;
+using autograd::record;
 using detail::array_of;
 using detail::check_defined;
 using detail::make_tensor;
+using Grads = std::vector<Tensor>;
 
 namespace {
 
@@ -25,24 +31,36 @@ void check_nonempty(const Tensor& t, const std::vector<std::int64_t>& dims, cons
   }
 }
 
-std::int64_t reduced_count(const Tensor& t, const std::vector<std::int64_t>& dims) {
-  const Shape shape = t.shape();
-  std::int64_t n = 1;
-  for (auto d : dims) n *= shape[static_cast<std::size_t>(d)];
-  return n;
+// The shape of a reduction's result with keepdim = true.
+Shape kept_shape(const Shape& in, const std::vector<std::int64_t>& dims) {
+  Shape out = in;
+  for (auto d : dims) out[static_cast<std::size_t>(d)] = 1;
+  return out;
+}
+
+// The gradient of a reduction, brought back to its keepdim shape (a no-op with keepdim).
+Tensor keep_dims(const Tensor& g, const Shape& kept) {
+  return g.shape() == kept ? g : reshape(g, kept);
 }
 
 }  // namespace
 
 Tensor sum(const Tensor& t) {
   check_defined(t, "sum");
-  return make_tensor(kernels::sum_all(array_of(t)));
+  return record("sum", kernels::sum_all(array_of(t)), {t}, kSaveNone,
+                [shape = t.shape()](const Tensor& g, const BackwardArgs&) {
+                  return Grads{expand(g, shape)};
+                });
 }
 
 Tensor sum(const Tensor& t, const Shape& dims, bool keepdim) {
   check_defined(t, "sum");
   const auto d = detail::normalize_dims(dims, t.dim(), "sum");
-  return make_tensor(kernels::sum(array_of(t), d, keepdim));
+  const Shape shape = t.shape();
+  return record("sum", kernels::sum(array_of(t), d, keepdim), {t}, kSaveNone,
+                [shape, kept = kept_shape(shape, d)](const Tensor& g, const BackwardArgs&) {
+                  return Grads{expand(keep_dims(g, kept), shape)};
+                });
 }
 
 Tensor detail::sum_to(const Tensor& grad, const Shape& shape) {
@@ -50,8 +68,9 @@ Tensor detail::sum_to(const Tensor& grad, const Shape& shape) {
   const std::size_t lead = from.size() - shape.size();
   Shape dims;
   for (std::size_t d = 0; d < from.size(); ++d) {
-    if (d < lead || (shape[d - lead] == 1 && from[d] != 1))
+    if (d < lead || (shape[d - lead] == 1 && from[d] != 1)) {
       dims.push_back(static_cast<std::int64_t>(d));
+    }
   }
   if (dims.empty()) return from == shape ? grad : reshape(grad, shape);
   return reshape(sum(grad, dims, true), shape);
@@ -65,25 +84,39 @@ Tensor mean(const Tensor& t) {
 Tensor mean(const Tensor& t, const Shape& dims, bool keepdim) {
   detail::check_floating(t, "mean");
   const auto d = detail::normalize_dims(dims, t.dim(), "mean");
-  return sum(t, dims, keepdim) / static_cast<double>(reduced_count(t, d));
+  const Shape shape = t.shape();
+  std::int64_t count = 1;
+  for (auto k : d) count *= shape[static_cast<std::size_t>(k)];
+  return sum(t, dims, keepdim) / static_cast<double>(count);
 }
 
-Tensor max(const Tensor& t) { return amax(t); }
-Tensor min(const Tensor& t) { return amin(t); }
+namespace {
+// amax/amin: the gradient goes to the elements equal to the result, shared evenly on ties.
+template <bool IsMax>
+Tensor extreme(const Tensor& t, const Shape& dims, bool keepdim, const char* op) {
+  check_defined(t, op);
+  const auto d = detail::normalize_dims(dims, t.dim(), op);
+  check_nonempty(t, d, op);
+  Array out =
+      IsMax ? kernels::amax(array_of(t), d, keepdim) : kernels::amin(array_of(t), d, keepdim);
+  return record(op, std::move(out), {t}, kSaveBoth,
+                [d, kept = kept_shape(t.shape(), d)](const Tensor& g, const BackwardArgs& s) {
+                  const Tensor x = s.input(0);
+                  const Tensor hit = eq(x, keep_dims(s.output(), kept)).to(g.dtype());
+                  const Tensor count = sum(hit, Shape(d.begin(), d.end()), true);
+                  return Grads{keep_dims(g, kept) * hit / count};
+                });
+}
+}  // namespace
 
 Tensor amax(const Tensor& t, const Shape& dims, bool keepdim) {
-  check_defined(t, "amax");
-  const auto d = detail::normalize_dims(dims, t.dim(), "amax");
-  check_nonempty(t, d, "amax");
-  return make_tensor(kernels::amax(array_of(t), d, keepdim));
+  return extreme<true>(t, dims, keepdim, "amax");
 }
-
 Tensor amin(const Tensor& t, const Shape& dims, bool keepdim) {
-  check_defined(t, "amin");
-  const auto d = detail::normalize_dims(dims, t.dim(), "amin");
-  check_nonempty(t, d, "amin");
-  return make_tensor(kernels::amin(array_of(t), d, keepdim));
+  return extreme<false>(t, dims, keepdim, "amin");
 }
+Tensor max(const Tensor& t) { return extreme<true>(t, {}, false, "max"); }
+Tensor min(const Tensor& t) { return extreme<false>(t, {}, false, "min"); }
 
 namespace {
 template <bool IsMax>
@@ -91,13 +124,14 @@ Tensor arg_extreme(const Tensor& t, std::optional<std::int64_t> dim, bool keepdi
   check_defined(t, op);
   const std::int64_t d = dim ? normalize_dim(*dim, t.dim(), op) : -1;
   // Without a dim the tensor is flattened: every dim is reduced.
-  check_nonempty(
-      t, dim ? std::vector<std::int64_t>(t.dim() > 0, d) : detail::normalize_dims({}, t.dim(), op),
-      op);
+  if (dim && t.dim() > 0) {
+    check_nonempty(t, {d}, op);
+  } else {
+    check_nonempty(t, detail::normalize_dims({}, t.dim(), op), op);
+  }
   const std::int64_t kernel_dim = t.dim() == 0 ? -1 : d;
-  Array out = IsMax ? kernels::argmax(array_of(t), kernel_dim, keepdim)
-                    : kernels::argmin(array_of(t), kernel_dim, keepdim);
-  return make_tensor(std::move(out));
+  return make_tensor(IsMax ? kernels::argmax(array_of(t), kernel_dim, keepdim)
+                           : kernels::argmin(array_of(t), kernel_dim, keepdim));
 }
 }  // namespace
 

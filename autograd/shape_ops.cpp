@@ -1,17 +1,31 @@
-// Shape ops: reshape and friends, transpose/permute, expand, cat/stack, narrow, index_select.
+// Shape ops and their derivatives: reshape and friends, transpose/permute, expand, cat/stack,
+// narrow, index_select. Every backward moves the gradient back to the input's layout.
 #include <algorithm>
 #include <stdexcept>
 
 #include "../tensor/kernels.hpp"
+#include "creation.hpp"
 #include "ops.hpp"
-#include "tensor_impl.hpp"
+#include "record.hpp"
 
 namespace xg {
 
+using autograd::BackwardArgs;
+using autograd::kSaveInputs;
+using autograd::kSaveNone;
+using autograd::record;
 using detail::array_of;
 using detail::check_defined;
 using detail::describe;
-using detail::make_tensor;
+using Grads = std::vector<Tensor>;
+
+namespace {
+Tensor record_reshape(const Tensor& t, const Shape& shape) {
+  return record(
+      "reshape", kernels::reshape(array_of(t), shape), {t}, kSaveNone,
+      [in = t.shape()](const Tensor& g, const BackwardArgs&) { return Grads{reshape(g, in)}; });
+}
+}  // namespace
 
 namespace {
 
@@ -54,12 +68,12 @@ Shape infer_shape(const Tensor& t, const Shape& shape, const char* op) {
 
 Tensor reshape(const Tensor& t, const Shape& shape) {
   check_defined(t, "reshape");
-  return make_tensor(kernels::reshape(array_of(t), infer_shape(t, shape, "reshape")));
+  return record_reshape(t, infer_shape(t, shape, "reshape"));
 }
 
 Tensor view(const Tensor& t, const Shape& shape) {
   check_defined(t, "view");
-  return make_tensor(kernels::reshape(array_of(t), infer_shape(t, shape, "view")));
+  return record_reshape(t, infer_shape(t, shape, "view"));
 }
 
 Tensor flatten(const Tensor& t, std::int64_t start_dim, std::int64_t end_dim) {
@@ -125,7 +139,13 @@ Tensor permute(const Tensor& t, const Shape& dims) {
     seen[static_cast<std::size_t>(nd)] = true;
     order.push_back(nd);
   }
-  return make_tensor(kernels::permute(array_of(t), order));
+  Shape inverse(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    inverse[static_cast<std::size_t>(order[i])] = static_cast<std::int64_t>(i);
+  }
+  return record(
+      "permute", kernels::permute(array_of(t), order), {t}, kSaveNone,
+      [inverse](const Tensor& g, const BackwardArgs&) { return Grads{permute(g, inverse)}; });
 }
 
 Tensor transpose(const Tensor& t, std::int64_t dim0, std::int64_t dim1) {
@@ -137,7 +157,8 @@ Tensor transpose(const Tensor& t, std::int64_t dim0, std::int64_t dim1) {
   Shape order(static_cast<std::size_t>(n));
   for (std::int64_t d = 0; d < n; ++d) order[static_cast<std::size_t>(d)] = d;
   std::swap(order[static_cast<std::size_t>(a)], order[static_cast<std::size_t>(b)]);
-  return make_tensor(kernels::permute(array_of(t), order));
+  return record("transpose", kernels::permute(array_of(t), order), {t}, kSaveNone,
+                [a, b](const Tensor& g, const BackwardArgs&) { return Grads{transpose(g, a, b)}; });
 }
 
 Tensor expand(const Tensor& t, const Shape& shape) {
@@ -166,7 +187,9 @@ Tensor expand(const Tensor& t, const Shape& shape) {
       throw std::invalid_argument("expand: invalid size in " + shape_to_string(shape));
     }
   }
-  return make_tensor(kernels::expand(array_of(t), target));
+  return record(
+      "expand", kernels::expand(array_of(t), target), {t}, kSaveNone,
+      [in](const Tensor& g, const BackwardArgs&) { return Grads{detail::sum_to(g, in)}; });
 }
 
 Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
@@ -203,7 +226,21 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
       parts.push_back(&converted.back());
     }
   }
-  return make_tensor(kernels::cat(parts, d));
+  Shape sizes;
+  for (const auto& x : tensors) sizes.push_back(x.size(d));
+  // std::initializer_list cannot hold a runtime count: cat records its node by hand.
+  Tensor out = detail::make_tensor(kernels::cat(parts, d));
+  if (!autograd::should_record(tensors)) return out;
+  return autograd::attach(out, "cat", tensors, autograd::kSaveNone,
+                          [d, sizes](const Tensor& g, const BackwardArgs&) {
+                            Grads grads;
+                            std::int64_t start = 0;
+                            for (auto size : sizes) {
+                              grads.push_back(narrow(g, d, start, size));
+                              start += size;
+                            }
+                            return grads;
+                          });
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
@@ -234,7 +271,19 @@ Tensor narrow(const Tensor& t, std::int64_t dim, std::int64_t start, std::int64_
                             std::to_string(length) + " do not fit in dim " + std::to_string(d) +
                             " of size " + std::to_string(size) + " of " + describe(t));
   }
-  return make_tensor(kernels::narrow(array_of(t), d, start, length));
+  return record("narrow", kernels::narrow(array_of(t), d, start, length), {t}, kSaveNone,
+                [d, start, length, in = t.shape()](const Tensor& g, const BackwardArgs&) {
+                  // The slice's gradient, with zeros before and after it along d.
+                  std::vector<Tensor> parts;
+                  Shape pad = in;
+                  pad[static_cast<std::size_t>(d)] = start;
+                  if (start > 0) parts.push_back(zeros(pad, g.dtype()));
+                  parts.push_back(g);
+                  pad[static_cast<std::size_t>(d)] =
+                      in[static_cast<std::size_t>(d)] - start - length;
+                  if (pad[static_cast<std::size_t>(d)] > 0) parts.push_back(zeros(pad, g.dtype()));
+                  return Grads{parts.size() == 1 ? g : cat(parts, d)};
+                });
 }
 
 Tensor index_select(const Tensor& t, std::int64_t dim, const Tensor& index) {
@@ -254,7 +303,21 @@ Tensor index_select(const Tensor& t, std::int64_t dim, const Tensor& index) {
                               std::to_string(size) + " of " + describe(t));
     }
   }
-  return make_tensor(kernels::index_select(array_of(t), t.dim() == 0 ? 0 : d, array_of(index)));
+  const std::int64_t kd = t.dim() == 0 ? 0 : d;
+  const Tensor idx_saved = index.detach();
+  return record("index_select", kernels::index_select(array_of(t), kd, array_of(index)),
+                {t, idx_saved}, kSaveInputs,
+                [kd, in = t.shape()](const Tensor& g, const BackwardArgs& s) {
+                  return Grads{detail::index_add_zeros(in, kd, s.input(1), g), Tensor()};
+                });
+}
+
+Tensor detail::index_add_zeros(const Shape& shape, std::int64_t dim, const Tensor& index,
+                               const Tensor& src) {
+  return record("index_add", kernels::index_add_zeros(shape, dim, array_of(index), array_of(src)),
+                {src, index}, kSaveInputs, [dim](const Tensor& g, const BackwardArgs& s) {
+                  return Grads{index_select(g, dim, s.input(1)), Tensor()};
+                });
 }
 
 }  // namespace xg

@@ -8,8 +8,11 @@
 #include <stdexcept>
 
 #include "../tensor/kernels.hpp"
+#include "autograd.hpp"
 #include "grad_mode.hpp"
-#include "tensor_impl.hpp"
+#include "node.hpp"
+#include "ops.hpp"
+#include "record.hpp"
 
 namespace xg {
 
@@ -70,13 +73,19 @@ std::vector<std::int64_t> normalize_dims(const Shape& dims, std::int64_t ndim, c
   return out;
 }
 
-std::int64_t item_int64(const Tensor& t) {
+namespace {
+void check_one_element(const Tensor& t) {
   check_defined(t, "item");
   if (t.numel() != 1) {
     throw std::invalid_argument("item: a tensor with " + std::to_string(t.numel()) +
                                 " elements cannot be converted to a number (shape " +
                                 shape_to_string(t.shape()) + "); item() needs exactly one");
   }
+}
+}  // namespace
+
+std::int64_t item_int64(const Tensor& t) {
+  check_one_element(t);
   const Array& a = array_of(t);
   if (a.dtype() == Dtype::Int64) return a.data<std::int64_t>()[0];
   return static_cast<std::int64_t>(a.at(0));
@@ -120,8 +129,7 @@ Dtype Tensor::dtype() const {
 }
 
 double Tensor::item() const {
-  check_defined(*this, "item");
-  if (numel() != 1) detail::item_int64(*this);  // throws the shared message
+  detail::check_one_element(*this);
   return array_of(*this).at(0);
 }
 
@@ -164,6 +172,11 @@ bool Tensor::requires_grad() const {
 
 Tensor& Tensor::requires_grad_(bool requires_grad) {
   check_defined(*this, "requires_grad_");
+  if (!requires_grad && !is_leaf()) {
+    throw std::runtime_error("requires_grad_: " + describe(*this) +
+                             " was computed by an op; only a leaf can stop requiring grad (use "
+                             "detach() to get a tensor without a graph)");
+  }
   if (requires_grad && !is_floating_point()) {
     throw std::invalid_argument(
         "requires_grad_: only Float32 and Float64 tensors can require "
@@ -176,12 +189,71 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
 
 bool Tensor::is_leaf() const {
   check_defined(*this, "is_leaf");
-  return true;  // every tensor is a leaf until ops record a graph
+  return impl_->grad_fn == nullptr;
 }
 
 Tensor Tensor::grad() const {
   check_defined(*this, "grad");
   return impl_->grad;
+}
+
+Tensor& Tensor::mutable_grad() const {
+  check_defined(*this, "mutable_grad");
+  return impl_->grad;
+}
+
+void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph,
+                      bool create_graph) const {
+  autograd::backward({*this},
+                     gradient.defined() ? std::vector<Tensor>{gradient} : std::vector<Tensor>{},
+                     retain_graph, create_graph);
+}
+
+void Tensor::retain_grad() const {
+  check_defined(*this, "retain_grad");
+  if (!requires_grad()) {
+    throw std::runtime_error("retain_grad: " + describe(*this) +
+                             " does not require grad, so it will never have a gradient");
+  }
+  if (is_leaf() || impl_->retains_grad) return;  // leaves keep their grad anyway
+  impl_->retains_grad = true;
+  // The hook holds the tensor weakly: the tensor owns the node that owns the hook.
+  std::weak_ptr<detail::TensorImpl> weak = impl_;
+  impl_->grad_fn->pre_hooks.push_back([weak](const Tensor& g) {
+    if (auto impl = weak.lock()) {
+      if (!impl->grad.defined()) {
+        impl->grad = GradMode::is_enabled() ? g : g.detach().clone();
+      } else if (GradMode::is_enabled()) {
+        impl->grad = impl->grad + g;
+      } else {
+        impl->grad.add_(g);
+      }
+    }
+    return Tensor();
+  });
+}
+
+bool Tensor::retains_grad() const {
+  check_defined(*this, "retains_grad");
+  return impl_->retains_grad;
+}
+
+void Tensor::register_hook(std::function<Tensor(const Tensor&)> fn) const {
+  check_defined(*this, "register_hook");
+  if (!requires_grad()) {
+    throw std::runtime_error("register_hook: cannot register a hook on " + describe(*this) +
+                             ", which does not require grad");
+  }
+  if (is_leaf()) {
+    impl_->hooks.push_back(std::move(fn));
+  } else {
+    impl_->grad_fn->pre_hooks.push_back(std::move(fn));
+  }
+}
+
+std::string Tensor::grad_fn_name() const {
+  check_defined(*this, "grad_fn_name");
+  return impl_->grad_fn ? impl_->grad_fn->name() : std::string();
 }
 
 Tensor Tensor::detach() const {
@@ -193,28 +265,40 @@ Tensor Tensor::detach() const {
 
 Tensor Tensor::clone() const {
   check_defined(*this, "clone");
-  return detail::make_tensor(array_of(*this));
+  return autograd::record(
+      "clone", array_of(*this), {*this}, autograd::kSaveNone,
+      [](const Tensor& g, const autograd::BackwardArgs&) { return std::vector<Tensor>{g}; });
 }
 
 Tensor Tensor::to(Dtype dtype) const {
   check_defined(*this, "to");
   if (dtype == this->dtype()) return *this;
-  return detail::make_tensor(array_of(*this).to(dtype));
+  if (requires_grad() && !is_floating(dtype)) {
+    // PyTorch allows it and drops the graph; an Int64 copy can never carry a gradient.
+    return detail::make_tensor(array_of(*this).to(dtype));
+  }
+  return autograd::record("to", array_of(*this).to(dtype), {*this}, autograd::kSaveNone,
+                          [from = this->dtype()](const Tensor& g, const autograd::BackwardArgs&) {
+                            return std::vector<Tensor>{g.to(from)};
+                          });
 }
 
 // ---- in place ----
 
 namespace {
 
-// The checks every in-place op shares: defined, not a leaf that requires grad while grad mode
-// is on (PyTorch's rule: the change would be invisible to autograd).
+// The checks every in-place op shares. In-place ops are not recorded, so a tensor that requires
+// grad cannot be changed in place while grad mode is on: for a leaf this is PyTorch's rule; for
+// an op's result, PyTorch would record the change, and xgrad refuses it instead of computing a
+// wrong gradient.
 void check_inplace(const Tensor& self, const char* op) {
   check_defined(self, op);
-  if (self.requires_grad() && self.is_leaf() && GradMode::is_enabled()) {
-    throw std::runtime_error(std::string(op) + ": a leaf tensor that requires grad (" +
-                             describe(self) +
-                             ") cannot be changed in place while grad mode is on; wrap the "
-                             "update in xg::NoGradGuard, or change a detach()ed copy");
+  if (self.requires_grad() && GradMode::is_enabled()) {
+    throw std::runtime_error(
+        std::string(op) + ": " + (self.is_leaf() ? "a leaf tensor" : "a tensor computed by an op") +
+        " that requires grad (" + describe(self) +
+        ") cannot be changed in place while grad mode is on; wrap the update in "
+        "xg::NoGradGuard, change a detach()ed copy, or use the out-of-place op");
   }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -68,9 +69,19 @@ class Tensor {
   // ---- autograd state ----
   bool requires_grad() const;
   Tensor& requires_grad_(bool requires_grad = true);  // only floating tensors can require grad
-  bool is_leaf() const;
-  Tensor grad() const;    // undefined until a backward reaches this tensor
-  Tensor detach() const;  // shares the data, records nothing
+  bool is_leaf() const;                               // true unless an op recorded this tensor
+  Tensor grad() const;           // undefined until a backward reaches this tensor
+  Tensor& mutable_grad() const;  // the .grad slot itself, to reset or replace it
+  // Accumulates the gradient of this tensor into every leaf's .grad. A tensor of one element
+  // may omit `gradient`; retain_graph defaults to create_graph.
+  void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
+                bool create_graph = false) const;
+  void retain_grad() const;  // a non-leaf keeps its .grad too
+  bool retains_grad() const;
+  // fn sees this tensor's gradient when backward computes it; a defined result replaces it.
+  void register_hook(std::function<Tensor(const Tensor&)> fn) const;
+  std::string grad_fn_name() const;  // "MulBackward"; "" for leaves
+  Tensor detach() const;             // shares the data, records nothing
   Tensor clone() const;
   Tensor to(Dtype dtype) const;
 
@@ -107,6 +118,8 @@ class Tensor {
   Tensor sqrt() const;
   Tensor rsqrt() const;
   Tensor abs() const;
+  Tensor sign() const;
+  Tensor erf() const;
   Tensor neg() const;
   Tensor sin() const;
   Tensor cos() const;

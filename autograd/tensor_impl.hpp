@@ -54,6 +54,11 @@ void check_floating(const Tensor& t, const char* op);
 // Sums grad down to `shape` over the dims that broadcasting expanded (differentiable).
 Tensor sum_to(const Tensor& grad, const Shape& shape);
 
+// zeros(shape) with src's slices added at the Int64 `index` along dim (differentiable in src):
+// the backward of index_select.
+Tensor index_add_zeros(const Shape& shape, std::int64_t dim, const Tensor& index,
+                       const Tensor& src);
+
 // Normalized, sorted, duplicate-free dims of a tensor of ndim dims (every dim when dims is empty).
 std::vector<std::int64_t> normalize_dims(const Shape& dims, std::int64_t ndim, const char* op);
 

@@ -14,6 +14,8 @@ Tensor Tensor::log() const { return xg::log(*this); }
 Tensor Tensor::sqrt() const { return xg::sqrt(*this); }
 Tensor Tensor::rsqrt() const { return xg::rsqrt(*this); }
 Tensor Tensor::abs() const { return xg::abs(*this); }
+Tensor Tensor::sign() const { return xg::sign(*this); }
+Tensor Tensor::erf() const { return xg::erf(*this); }
 Tensor Tensor::neg() const { return xg::neg(*this); }
 Tensor Tensor::sin() const { return xg::sin(*this); }
 Tensor Tensor::cos() const { return xg::cos(*this); }

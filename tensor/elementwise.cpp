@@ -175,6 +175,9 @@ void unary_into(UnaryOp op, const xt::xarray<T>& x, xt::xarray<T>& out) {
         // The exact form, torch.nn.functional.gelu's default (approximate='none').
         xt::noalias(out) = T(0.5) * x * (T(1) + xt::erf(x * T(M_SQRT1_2)));
         break;
+      case UnaryOp::Erf:
+        xt::noalias(out) = xt::erf(x);
+        break;
       default:
         throw std::logic_error("unary: unhandled op");
     }
@@ -184,9 +187,9 @@ void unary_into(UnaryOp op, const xt::xarray<T>& x, xt::xarray<T>& out) {
 }  // namespace
 
 const char* unary_name(UnaryOp op) {
-  static constexpr const char* names[] = {"neg",   "abs",  "exp",  "log",   "sqrt",
-                                          "rsqrt", "sin",  "cos",  "tanh",  "sigmoid",
-                                          "relu",  "gelu", "sign", "square"};
+  static constexpr const char* names[] = {"neg",   "abs",  "exp",  "log",    "sqrt",
+                                          "rsqrt", "sin",  "cos",  "tanh",   "sigmoid",
+                                          "relu",  "gelu", "sign", "square", "erf"};
   return names[static_cast<int>(op)];
 }
 

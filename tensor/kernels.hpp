@@ -26,6 +26,7 @@ enum class UnaryOp {
   Gelu,
   Sign,
   Square,
+  Erf,
 };
 // Float ops on Int64 input compute in Float32 (PyTorch's promotion); Neg, Abs, Relu, Sign and
 // Square keep Int64.
@@ -72,6 +73,8 @@ Array expand(const Array& x, const Shape& shape);  // broadcast copy
 Array cat(const std::vector<const Array*>& xs, std::int64_t dim);
 Array narrow(const Array& x, std::int64_t dim, std::int64_t start, std::int64_t length);
 Array index_select(const Array& x, std::int64_t dim, const Array& index);
+// zeros(shape) with src's slices added at `index` along dim: the backward of index_select.
+Array index_add_zeros(const Shape& shape, std::int64_t dim, const Array& index, const Array& src);
 
 // ---- softmax family --------------------------------------------------------------------------
 Array softmax(const Array& x, std::int64_t dim);

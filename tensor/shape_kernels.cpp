@@ -168,4 +168,29 @@ Array index_select(const Array& x, std::int64_t dim, const Array& index) {
   });
 }
 
+Array index_add_zeros(const Shape& shape, std::int64_t dim, const Array& index, const Array& src) {
+  Array out = Array::full(src.dtype(), shape, 0.0);
+  std::int64_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (static_cast<std::int64_t>(d) < dim) outer *= shape[d];
+    if (static_cast<std::int64_t>(d) > dim) inner *= shape[d];
+  }
+  const std::int64_t size = shape.empty() ? 1 : shape[static_cast<std::size_t>(dim)];
+  const std::int64_t count = index.numel();
+  const std::int64_t* idx = index.data<std::int64_t>();
+  out.visit([&](auto& o) {
+    using T = typename std::decay_t<decltype(o)>::value_type;
+    const T* from = src.data<T>();
+    T* dst = o.data();
+    for (std::int64_t i = 0; i < outer; ++i) {
+      for (std::int64_t j = 0; j < count; ++j) {
+        T* to = dst + (i * size + idx[j]) * inner;
+        const T* row = from + (i * count + j) * inner;
+        for (std::int64_t k = 0; k < inner; ++k) to[k] += row[k];
+      }
+    }
+  });
+  return out;
+}
+
 }  // namespace xg::kernels

@@ -1,9 +1,10 @@
 # Runs sin_fit and checks its output: exit code 0, at least two "t loss" lines with the loss
 # going down, the "Result: y = ..." line, and, when MAX_LOSS is given, a final loss below it.
-# Run with cmake -P and: SIN_FIT (the program), optional STEPS and MAX_LOSS.
+# Run with cmake -P and: SIN_FIT (the program), optional STEPS, MAX_LOSS and ARGS (more flags,
+# separated by semicolons).
 cmake_minimum_required(VERSION 3.21)
 
-set(args "")
+set(args ${ARGS})
 if(DEFINED STEPS)
   list(APPEND args --steps "${STEPS}")
 endif()
