@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   sin_fit::Options opts;
   std::string dtype = "float32";
   app.add_option("--mode", opts.mode, "how gradients are computed")
-      ->check(CLI::IsMember({"manual", "autograd"}))
+      ->check(CLI::IsMember({"manual", "autograd", "sgd", "adamw"}))
       ->capture_default_str();
   app.add_option("--dtype", dtype, "element type")
       ->check(CLI::IsMember({"float32", "float64"}))
@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_flag("--check", opts.check,
-               "autograd mode: fail if a gradient differs from the hand-derived one");
+               "fail if an autograd gradient differs from the hand-derived one");
   CLI11_PARSE(app, argc, argv);
   opts.dtype = dtype == "float64" ? xg::kFloat64 : xg::kFloat32;
 

@@ -2,9 +2,14 @@
 // the summed squared error (learning rate 1e-6): the seed program of xgrad.
 //   manual:   gradients derived by hand: grad_a = sum 2 (y_pred - y), grad_b = ... x, and so on
 //   autograd: the same loop with loss.backward(), the updates under NoGradGuard
+//   sgd:      the same loop with xg::optim::SGD (lr 1e-6): the same numbers as autograd
+//   adamw:    xg::optim::AdamW with lr 1e-2
+// Each mode ends by printing its final loss next to the least-squares optimum's.
 #include "sin_fit.hpp"
 
+#include <array>
 #include <cmath>
+#include <memory>
 #include <numbers>
 #include <ostream>
 #include <stdexcept>
@@ -75,8 +80,37 @@ void check_gradients(int step, const Params& p, const HandGradients& hand, xg::D
   }
 }
 
-Coefficients finish(const Params& p, std::ostream& out) {
+// The loss of the best cubic: the least-squares solution of the 4x4 normal equations
+// (X^T X) w = X^T y with X = [1, x, x^2, x^3], solved in double by Gaussian elimination.
+double least_squares_loss(const Data& data) {
+  const xg::Tensor x = data.x.to(xg::kFloat64), y = data.y.to(xg::kFloat64);
+  const xg::Tensor features[4] = {xg::ones_like(x), x, x * x, x * x * x};
+  std::array<std::array<double, 5>, 4> m{};  // [X^T X | X^T y]
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 4; ++j) m[i][j] = (features[i] * features[j]).sum().item();
+    m[i][4] = (features[i] * y).sum().item();
+  }
+  for (int col = 0; col < 4; ++col) {
+    int pivot = col;
+    for (int r = col + 1; r < 4; ++r) {
+      if (std::abs(m[r][col]) > std::abs(m[pivot][col])) pivot = r;
+    }
+    std::swap(m[col], m[pivot]);
+    for (int r = 0; r < 4; ++r) {
+      if (r == col) continue;
+      const double f = m[r][col] / m[col][col];
+      for (int k = col; k < 5; ++k) m[r][k] -= f * m[col][k];
+    }
+  }
+  xg::Tensor fit = xg::zeros_like(x);
+  for (int i = 0; i < 4; ++i) fit = fit + features[i] * (m[i][4] / m[i][i]);
+  return xg::pow(fit - y, 2).sum().item();
+}
+
+Coefficients finish(const Data& data, const Params& p, std::ostream& out) {
   const Coefficients c{p.a.item(), p.b.item(), p.c.item(), p.d.item()};
+  const double loss = xg::pow(predict(data, p) - data.y, 2).sum().item();
+  out << "Final loss " << loss << " (least-squares optimum " << least_squares_loss(data) << ")\n";
   out << "Result: y = " << c.a << " + " << c.b << " x + " << c.c << " x^2 + " << c.d << " x^3\n";
   return c;
 }
@@ -92,7 +126,7 @@ Coefficients run_manual(const Options& opts, std::ostream& out) {
     p.c -= kLearningRate * g.c;
     p.d -= kLearningRate * g.d;
   }
-  return finish(p, out);
+  return finish(data, p, out);
 }
 
 Coefficients run_autograd(const Options& opts, std::ostream& out) {
@@ -109,7 +143,30 @@ Coefficients run_autograd(const Options& opts, std::ostream& out) {
     xg::NoGradGuard no_grad;
     for (xg::Tensor* w : weights) *w -= kLearningRate * w->grad();
   }
-  return finish(p, out);
+  return finish(data, p, out);
+}
+
+// The autograd loop with an optimizer doing the update: SGD, or AdamW.
+Coefficients run_optimizer(const Options& opts, std::ostream& out) {
+  const Data data = make_data(opts.dtype);
+  Params p = init_params(opts);
+  std::vector<xg::Tensor> weights{p.a, p.b, p.c, p.d};  // handles on the same tensors
+  for (auto& w : weights) w.requires_grad_();
+  std::unique_ptr<xg::optim::Optimizer> optimizer;
+  if (opts.mode == "sgd") {
+    optimizer = std::make_unique<xg::optim::SGD>(weights, xg::optim::SGDOptions(kLearningRate));
+  } else {
+    optimizer = std::make_unique<xg::optim::AdamW>(weights, xg::optim::AdamWOptions(1e-2));
+  }
+  for (int t = 0; t < opts.steps; ++t) {
+    const xg::Tensor loss = xg::pow(predict(data, p) - data.y, 2).sum();
+    if (t % 100 == 99) out << t << ' ' << loss.item() << '\n';
+    optimizer->zero_grad();
+    loss.backward();
+    if (opts.check) check_gradients(t, p, hand_gradients(data, p), opts.dtype);
+    optimizer->step();
+  }
+  return finish(data, p, out);
 }
 
 }  // namespace
@@ -117,6 +174,7 @@ Coefficients run_autograd(const Options& opts, std::ostream& out) {
 Coefficients run(const Options& opts, std::ostream& out) {
   if (opts.mode == "manual") return run_manual(opts, out);
   if (opts.mode == "autograd") return run_autograd(opts, out);
+  if (opts.mode == "sgd" || opts.mode == "adamw") return run_optimizer(opts, out);
   throw std::invalid_argument("sin_fit: unknown mode '" + opts.mode + "'");
 }
 

@@ -9,11 +9,12 @@
 namespace sin_fit {
 
 struct Options {
-  std::string mode = "autograd";  // manual | autograd
+  std::string mode = "autograd";  // manual | autograd | sgd | adamw
   xg::Dtype dtype = xg::kFloat32;
   std::uint64_t seed = 0;
   int steps = 2000;
-  bool check = false;  // autograd: fail when a gradient differs from the hand-derived one
+  bool check =
+      false;  // autograd, sgd, adamw: fail when a gradient differs from the hand-derived one
 };
 
 // y = a + b x + c x^2 + d x^3

@@ -1,0 +1,212 @@
+#include "adam.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "../autograd/creation.hpp"
+#include "../autograd/grad_mode.hpp"
+
+namespace xg::optim {
+namespace detail {
+
+namespace {
+constexpr const char* family_name(bool decoupled) { return decoupled ? "AdamW" : "Adam"; }
+}  // namespace
+
+template <bool D>
+std::unique_ptr<OptimizerOptions> AdamFamilyOptions<D>::clone() const {
+  return std::make_unique<AdamFamilyOptions<D>>(*this);
+}
+
+template <bool D>
+std::map<std::string, double> AdamFamilyOptions<D>::to_map() const {
+  return {{"lr", lr_},
+          {"beta1", std::get<0>(betas_)},
+          {"beta2", std::get<1>(betas_)},
+          {"eps", eps_},
+          {"weight_decay", weight_decay_},
+          {"amsgrad", amsgrad_ ? 1.0 : 0.0},
+          {"maximize", maximize_ ? 1.0 : 0.0}};
+}
+
+template <bool D>
+void AdamFamilyOptions<D>::from_map(const std::map<std::string, double>& values) {
+  const char* keys[] = {"lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize"};
+  for (const char* key : keys) {
+    if (!values.count(key)) {
+      throw std::invalid_argument(std::string(family_name(D)) + ": the state has no option '" +
+                                  key + "'");
+    }
+  }
+  if (values.size() != std::size(keys)) {
+    throw std::invalid_argument(std::string(family_name(D)) + ": the state has unknown options");
+  }
+  AdamFamilyOptions<D> o(values.at("lr"));
+  o.betas_ = {values.at("beta1"), values.at("beta2")};
+  o.eps_ = values.at("eps");
+  o.weight_decay_ = values.at("weight_decay");
+  o.amsgrad_ = values.at("amsgrad") != 0;
+  o.maximize_ = values.at("maximize") != 0;
+  o.validate();
+  *this = o;
+}
+
+template <bool D>
+void AdamFamilyOptions<D>::validate() const {
+  const char* name = family_name(D);
+  const auto [beta1, beta2] = betas_;
+  check_option(lr_ >= 0, name, "lr", lr_, "must be >= 0");
+  check_option(eps_ >= 0, name, "eps", eps_, "must be >= 0");
+  check_option(beta1 >= 0 && beta1 < 1, name, "beta1 (betas[0])", beta1, "must be in [0, 1)");
+  check_option(beta2 >= 0 && beta2 < 1, name, "beta2 (betas[1])", beta2, "must be in [0, 1)");
+  check_option(weight_decay_ >= 0, name, "weight_decay", weight_decay_, "must be >= 0");
+}
+
+template <bool D>
+AdamFamily<D>::AdamFamily(std::vector<OptimizerParamGroup> groups, const Options& defaults)
+    : Optimizer(std::move(groups), defaults.clone(), family_name(D)) {}
+
+namespace {
+
+// One fused pass over the elements, in the parameter's precision; nothing allocated.
+template <bool Decoupled, class T>
+void adam_update(T* p, const T* grad, T* m, T* v, T* v_max, std::int64_t step, std::int64_t n,
+                 const AdamFamilyOptions<Decoupled>& o) {
+  const auto [beta1, beta2] = o.betas();
+  const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
+  const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step));
+  const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
+  const T one_minus_b1 = static_cast<T>(1 - beta1), one_minus_b2 = static_cast<T>(1 - beta2);
+  const T wd = static_cast<T>(o.weight_decay());
+  const T decay = static_cast<T>(1 - o.lr() * o.weight_decay());
+  const T eps = static_cast<T>(o.eps());
+  const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+  const T step_size = static_cast<T>(o.lr() / bias_correction1);
+  for (std::int64_t i = 0; i < n; ++i) {
+    T g = o.maximize() ? -grad[i] : grad[i];
+    if constexpr (Decoupled) {
+      p[i] = p[i] * decay;
+    } else {
+      if (o.weight_decay() != 0) g = g + wd * p[i];
+    }
+    m[i] = m[i] * b1 + one_minus_b1 * g;
+    v[i] = v[i] * b2 + one_minus_b2 * g * g;
+    T second = v[i];
+    if (o.amsgrad()) {
+      v_max[i] = std::max(v_max[i], v[i]);
+      second = v_max[i];
+    }
+    const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
+    p[i] = p[i] - step_size * (m[i] / denom);
+  }
+}
+
+template <bool D>
+void update_param(const Tensor& p, const Tensor& grad, const Tensor& m, const Tensor& v,
+                  const Tensor& v_max, std::int64_t step, const AdamFamilyOptions<D>& o) {
+  if (p.dtype() == kFloat64) {
+    adam_update<D>(p.data_ptr<double>(), grad.data_ptr<double>(), m.data_ptr<double>(),
+                   v.data_ptr<double>(), o.amsgrad() ? v_max.data_ptr<double>() : nullptr, step,
+                   p.numel(), o);
+  } else {
+    adam_update<D>(p.data_ptr<float>(), grad.data_ptr<float>(), m.data_ptr<float>(),
+                   v.data_ptr<float>(), o.amsgrad() ? v_max.data_ptr<float>() : nullptr, step,
+                   p.numel(), o);
+  }
+}
+
+}  // namespace
+
+template <bool D>
+void AdamFamily<D>::step() {
+  NoGradGuard no_grad;
+  for (auto& group : param_groups()) {
+    const auto& o = static_cast<const Options&>(group.options());
+    for (auto& p : group.params()) {
+      const Tensor grad = p.grad();
+      if (!grad.defined()) continue;
+      auto [it, inserted] = state_.try_emplace(state_key(p));
+      State& s = it->second;
+      if (inserted) {
+        s.exp_avg = zeros(p.shape(), p.dtype());
+        s.exp_avg_sq = zeros(p.shape(), p.dtype());
+      }
+      if (o.amsgrad() && !s.max_exp_avg_sq.defined()) {
+        s.max_exp_avg_sq = zeros(p.shape(), p.dtype());
+      }
+      ++s.step;
+      update_param<D>(p, grad, s.exp_avg, s.exp_avg_sq, s.max_exp_avg_sq, s.step, o);
+    }
+  }
+}
+
+template <bool D>
+std::map<std::string, Tensor> AdamFamily<D>::param_state(const Tensor& param) const {
+  auto it = state_.find(state_key(param));
+  if (it == state_.end()) return {};
+  const State& s = it->second;
+  std::map<std::string, Tensor> out{{"step", scalar_tensor(s.step, kInt64)},
+                                    {"exp_avg", s.exp_avg},
+                                    {"exp_avg_sq", s.exp_avg_sq}};
+  if (s.max_exp_avg_sq.defined()) out["max_exp_avg_sq"] = s.max_exp_avg_sq;
+  return out;
+}
+
+template <bool D>
+void AdamFamily<D>::check_param_state(const Tensor& param,
+                                      const std::map<std::string, Tensor>& state) const {
+  const std::string name = family_name(D);
+  for (const char* key : {"step", "exp_avg", "exp_avg_sq"}) {
+    if (!state.count(key)) {
+      throw std::invalid_argument(name + ": load_state_dict: a parameter's state has no '" + key +
+                                  "'");
+    }
+  }
+  for (const auto& [key, t] : state) {
+    if (key == "step") {
+      if (t.numel() != 1 || t.dtype() != kInt64 || t.template item<std::int64_t>() < 0) {
+        throw std::invalid_argument(name + ": load_state_dict: 'step' must be one Int64 >= 0");
+      }
+    } else if (key == "exp_avg" || key == "exp_avg_sq" || key == "max_exp_avg_sq") {
+      if (t.shape() != param.shape() || t.dtype() != param.dtype()) {
+        throw std::invalid_argument(
+            name + ": load_state_dict: '" + key + "' of " + shape_to_string(t.shape()) + " " +
+            std::string(dtype_name(t.dtype())) + " does not fit a parameter of " +
+            shape_to_string(param.shape()) + " " + std::string(dtype_name(param.dtype())));
+      }
+    } else {
+      throw std::invalid_argument(name + ": load_state_dict: unexpected state '" + key + "'");
+    }
+  }
+}
+
+template <bool D>
+void AdamFamily<D>::set_param_state(const Tensor& param,
+                                    const std::map<std::string, Tensor>& state) {
+  State s;
+  s.step = state.at("step").template item<std::int64_t>();
+  s.exp_avg = state.at("exp_avg").detach().clone();
+  s.exp_avg_sq = state.at("exp_avg_sq").detach().clone();
+  auto it = state.find("max_exp_avg_sq");
+  if (it != state.end()) s.max_exp_avg_sq = it->second.detach().clone();
+  state_[state_key(param)] = std::move(s);
+}
+
+template class AdamFamilyOptions<false>;
+template class AdamFamilyOptions<true>;
+template class AdamFamily<false>;
+template class AdamFamily<true>;
+
+}  // namespace detail
+
+Adam::Adam(std::vector<Tensor> params, const AdamOptions& defaults)
+    : Adam(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+Adam::Adam(std::vector<OptimizerParamGroup> groups, const AdamOptions& defaults)
+    : AdamFamily(std::move(groups), defaults) {}
+
+AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& defaults)
+    : AdamW(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+AdamW::AdamW(std::vector<OptimizerParamGroup> groups, const AdamWOptions& defaults)
+    : AdamFamily(std::move(groups), defaults) {}
+
+}  // namespace xg::optim

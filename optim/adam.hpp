@@ -1,0 +1,116 @@
+// Adam and AdamW, as torch::optim::Adam and torch::optim::AdamW: one implementation, which
+// differs only in how weight decay applies.
+#pragma once
+
+#include <tuple>
+#include <unordered_map>
+
+#include "optimizer.hpp"
+
+namespace xg::optim {
+
+namespace detail {
+
+// The options both share; Decoupled selects AdamW's weight decay (and its default 1e-2).
+template <bool Decoupled>
+class AdamFamilyOptions : public OptimizerOptions {
+ public:
+  explicit AdamFamilyOptions(double lr = 1e-3) : lr_(lr) {}
+  AdamFamilyOptions& lr(double v) {
+    lr_ = v;
+    return *this;
+  }
+  AdamFamilyOptions& betas(std::tuple<double, double> v) {
+    betas_ = v;
+    return *this;
+  }
+  AdamFamilyOptions& eps(double v) {
+    eps_ = v;
+    return *this;
+  }
+  AdamFamilyOptions& weight_decay(double v) {
+    weight_decay_ = v;
+    return *this;
+  }
+  AdamFamilyOptions& amsgrad(bool v) {
+    amsgrad_ = v;
+    return *this;
+  }
+  AdamFamilyOptions& maximize(bool v) {
+    maximize_ = v;
+    return *this;
+  }
+  double lr() const { return lr_; }
+  const std::tuple<double, double>& betas() const { return betas_; }
+  double eps() const { return eps_; }
+  double weight_decay() const { return weight_decay_; }
+  bool amsgrad() const { return amsgrad_; }
+  bool maximize() const { return maximize_; }
+
+  std::unique_ptr<OptimizerOptions> clone() const override;
+  double get_lr() const override { return lr_; }
+  void set_lr(double lr) override { lr_ = lr; }
+  std::map<std::string, double> to_map() const override;
+  void from_map(const std::map<std::string, double>& values) override;
+  void validate() const override;
+
+ private:
+  double lr_;
+  std::tuple<double, double> betas_{0.9, 0.999};
+  double eps_ = 1e-8;
+  double weight_decay_ = Decoupled ? 1e-2 : 0.0;
+  bool amsgrad_ = false;
+  bool maximize_ = false;
+};
+
+// Per parameter p with gradient g, at step t (PyTorch's algorithm):
+//   g = -g if maximize
+//   Adam:  g += weight_decay * p          AdamW:  p *= 1 - lr * weight_decay
+//   m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g * g
+//   v_hat = max(v_hat, v) with amsgrad (the running maximum), else v
+//   p -= lr / (1 - beta1^t) * m / (sqrt(v_hat) / sqrt(1 - beta2^t) + eps)
+template <bool Decoupled>
+class AdamFamily : public Optimizer {
+ public:
+  using Options = AdamFamilyOptions<Decoupled>;
+  AdamFamily(std::vector<OptimizerParamGroup> groups, const Options& defaults);
+  void step() override;
+
+ protected:
+  std::map<std::string, Tensor> param_state(const Tensor& param) const override;
+  void check_param_state(const Tensor& param,
+                         const std::map<std::string, Tensor>& state) const override;
+  void set_param_state(const Tensor& param, const std::map<std::string, Tensor>& state) override;
+  void clear_state() override { state_.clear(); }
+
+ private:
+  struct State {
+    std::int64_t step = 0;
+    Tensor exp_avg, exp_avg_sq, max_exp_avg_sq;
+  };
+  std::unordered_map<const void*, State> state_;
+};
+
+extern template class AdamFamilyOptions<false>;
+extern template class AdamFamilyOptions<true>;
+extern template class AdamFamily<false>;
+extern template class AdamFamily<true>;
+
+}  // namespace detail
+
+using AdamOptions = detail::AdamFamilyOptions<false>;
+using AdamWOptions = detail::AdamFamilyOptions<true>;
+
+class Adam : public detail::AdamFamily<false> {
+ public:
+  Adam(std::vector<Tensor> params, const AdamOptions& defaults = AdamOptions());
+  Adam(std::vector<OptimizerParamGroup> groups, const AdamOptions& defaults = AdamOptions());
+};
+
+class AdamW : public detail::AdamFamily<true> {
+ public:
+  AdamW(std::vector<Tensor> params, const AdamWOptions& defaults = AdamWOptions());
+  AdamW(std::vector<OptimizerParamGroup> groups, const AdamWOptions& defaults = AdamWOptions());
+};
+
+}  // namespace xg::optim

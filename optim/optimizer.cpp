@@ -1,0 +1,202 @@
+#include "optimizer.hpp"
+
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "../autograd/creation.hpp"
+#include "../autograd/grad_mode.hpp"
+
+namespace xg::optim {
+
+OptimizerParamGroup::OptimizerParamGroup(std::vector<Tensor> params,
+                                         std::unique_ptr<OptimizerOptions> options)
+    : params_(std::move(params)), options_(std::move(options)) {}
+
+OptimizerParamGroup::OptimizerParamGroup(const OptimizerParamGroup& other)
+    : params_(other.params_), options_(other.options_ ? other.options_->clone() : nullptr) {}
+
+OptimizerParamGroup& OptimizerParamGroup::operator=(const OptimizerParamGroup& other) {
+  if (this != &other) {
+    params_ = other.params_;
+    options_ = other.options_ ? other.options_->clone() : nullptr;
+  }
+  return *this;
+}
+
+OptimizerOptions& OptimizerParamGroup::options() {
+  if (!options_) throw std::logic_error("OptimizerParamGroup: the group has no options yet");
+  return *options_;
+}
+
+const OptimizerOptions& OptimizerParamGroup::options() const {
+  if (!options_) throw std::logic_error("OptimizerParamGroup: the group has no options yet");
+  return *options_;
+}
+
+namespace detail {
+void check_option(bool ok, const char* optimizer, const char* option, double value,
+                  const char* requirement) {
+  if (ok) return;
+  std::ostringstream msg;
+  msg << optimizer << ": invalid " << option << " " << value << " (" << requirement << ")";
+  throw std::invalid_argument(msg.str());
+}
+}  // namespace detail
+
+Optimizer::Optimizer(std::vector<OptimizerParamGroup> groups,
+                     std::unique_ptr<OptimizerOptions> defaults, std::string name)
+    : defaults_(std::move(defaults)), name_(std::move(name)) {
+  defaults_->validate();
+  for (const auto& group : groups) add_param_group(group);
+}
+
+void Optimizer::add_param_group(const OptimizerParamGroup& group) {
+  std::set<const void*> seen;
+  for (const auto& existing : param_groups_) {
+    for (const auto& p : existing.params()) seen.insert(detail::state_key(p));
+  }
+  for (std::size_t i = 0; i < group.params().size(); ++i) {
+    const Tensor& p = group.params()[i];
+    const std::string where = name_ + ": parameter " + std::to_string(i) + " of the group";
+    if (!p.defined()) throw std::invalid_argument(where + " is an undefined tensor");
+    if (!p.is_floating_point()) {
+      throw std::invalid_argument(where + " is " + std::string(dtype_name(p.dtype())) +
+                                  "; only Float32 and Float64 tensors can be optimized");
+    }
+    if (!p.is_leaf()) {
+      throw std::invalid_argument(where + " (" + shape_to_string(p.shape()) +
+                                  ") was computed by an op; only leaf tensors can be optimized");
+    }
+    if (!seen.insert(detail::state_key(p)).second) {
+      throw std::invalid_argument(where + " (" + shape_to_string(p.shape()) +
+                                  ") appears more than once among the optimizer's parameters");
+    }
+  }
+  OptimizerParamGroup copy(group);
+  if (!copy.has_options()) copy.set_options(defaults_->clone());
+  copy.options().validate();
+  param_groups_.push_back(std::move(copy));
+}
+
+void Optimizer::zero_grad(bool set_to_none) {
+  NoGradGuard no_grad;
+  for (auto& group : param_groups_) {
+    for (auto& p : group.params()) {
+      Tensor& grad = p.mutable_grad();
+      if (!grad.defined()) continue;
+      if (set_to_none) {
+        grad = Tensor();
+      } else {
+        grad.zero_();
+      }
+    }
+  }
+}
+
+OptimizerStateDict Optimizer::state_dict() const {
+  OptimizerStateDict out;
+  out.optimizer = name_;
+  std::int64_t index = 0;
+  for (std::size_t g = 0; g < param_groups_.size(); ++g) {
+    const std::string prefix = "param_groups." + std::to_string(g) + ".";
+    for (const auto& [option, value] : param_groups_[g].options().to_map()) {
+      out.tensors[prefix + option] = scalar_tensor(value, kFloat64);
+    }
+    std::vector<double> indices;
+    for (const auto& p : param_groups_[g].params()) {
+      for (auto& [key, t] : param_state(p)) {
+        out.tensors["state." + std::to_string(index) + "." + key] = t.detach().clone();
+      }
+      indices.push_back(static_cast<double>(index++));
+    }
+    out.tensors[prefix + "params"] = tensor(indices, kInt64);
+  }
+  return out;
+}
+
+void Optimizer::load_state_dict(const OptimizerStateDict& state) {
+  if (state.optimizer != name_) {
+    throw std::invalid_argument(name_ + ": load_state_dict got the state of a " +
+                                (state.optimizer.empty() ? "nameless" : state.optimizer) +
+                                " optimizer");
+  }
+  // Split the named tensors by group and by parameter, checking every name.
+  std::vector<std::map<std::string, double>> options(param_groups_.size());
+  std::vector<std::vector<std::int64_t>> indices(param_groups_.size());
+  std::map<std::int64_t, std::map<std::string, Tensor>> states;
+  for (const auto& [key, t] : state.tensors) {
+    const auto dot1 = key.find('.');
+    const auto dot2 = key.find('.', dot1 + 1);
+    if (dot1 == std::string::npos || dot2 == std::string::npos) {
+      throw std::invalid_argument(name_ + ": load_state_dict: unexpected entry '" + key + "'");
+    }
+    const std::string kind = key.substr(0, dot1);
+    std::int64_t number = -1;
+    try {
+      number = std::stoll(key.substr(dot1 + 1, dot2 - dot1 - 1));
+    } catch (const std::exception&) {
+    }
+    const std::string field = key.substr(dot2 + 1);
+    if (kind == "param_groups" && number >= 0 &&
+        number < static_cast<std::int64_t>(param_groups_.size())) {
+      if (field == "params") {
+        if (t.dtype() != kInt64 || t.dim() != 1) {
+          throw std::invalid_argument(name_ + ": load_state_dict: '" + key +
+                                      "' must be a 1-D Int64 tensor");
+        }
+        const std::int64_t* p = t.data_ptr<std::int64_t>();
+        indices[static_cast<std::size_t>(number)].assign(p, p + t.numel());
+      } else {
+        if (t.numel() != 1) {
+          throw std::invalid_argument(name_ + ": load_state_dict: option '" + key +
+                                      "' must hold one number");
+        }
+        options[static_cast<std::size_t>(number)][field] = t.item();
+      }
+    } else if (kind == "state" && number >= 0) {
+      states[number][field] = t;
+    } else {
+      throw std::invalid_argument(name_ + ": load_state_dict: unexpected entry '" + key +
+                                  "' (the optimizer has " + std::to_string(param_groups_.size()) +
+                                  " parameter groups)");
+    }
+  }
+  std::vector<Tensor> params;
+  std::vector<std::unique_ptr<OptimizerOptions>> new_options;
+  for (std::size_t g = 0; g < param_groups_.size(); ++g) {
+    const auto& group = param_groups_[g].params();
+    if (indices[g].size() != group.size()) {
+      throw std::invalid_argument(name_ + ": load_state_dict: group " + std::to_string(g) +
+                                  " has " + std::to_string(group.size()) +
+                                  " parameters, the state has " +
+                                  std::to_string(indices[g].size()));
+    }
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (indices[g][i] != static_cast<std::int64_t>(params.size())) {
+        throw std::invalid_argument(name_ + ": load_state_dict: group " + std::to_string(g) +
+                                    " lists its parameters out of order");
+      }
+      params.push_back(group[i]);
+    }
+    auto opts = param_groups_[g].options().clone();
+    opts->from_map(options[g]);  // validates; throws before anything changed
+    new_options.push_back(std::move(opts));
+  }
+  for (const auto& [index, s] : states) {
+    if (index >= static_cast<std::int64_t>(params.size())) {
+      throw std::invalid_argument(name_ + ": load_state_dict: state for parameter " +
+                                  std::to_string(index) + ", but the optimizer has " +
+                                  std::to_string(params.size()));
+    }
+    check_param_state(params[static_cast<std::size_t>(index)], s);
+  }
+  // Everything fits: now change.
+  clear_state();
+  for (std::size_t g = 0; g < param_groups_.size(); ++g) {
+    param_groups_[g].set_options(std::move(new_options[g]));
+  }
+  for (const auto& [index, s] : states) set_param_state(params[static_cast<std::size_t>(index)], s);
+}
+
+}  // namespace xg::optim

@@ -1,0 +1,127 @@
+#include "sgd.hpp"
+
+#include <stdexcept>
+
+#include "../autograd/creation.hpp"
+#include "../autograd/grad_mode.hpp"
+
+namespace xg::optim {
+
+std::unique_ptr<OptimizerOptions> SGDOptions::clone() const {
+  return std::make_unique<SGDOptions>(*this);
+}
+
+std::map<std::string, double> SGDOptions::to_map() const {
+  return {{"lr", lr_},
+          {"momentum", momentum_},
+          {"dampening", dampening_},
+          {"weight_decay", weight_decay_},
+          {"nesterov", nesterov_ ? 1.0 : 0.0},
+          {"maximize", maximize_ ? 1.0 : 0.0}};
+}
+
+void SGDOptions::from_map(const std::map<std::string, double>& values) {
+  SGDOptions o(0);
+  for (const char* key : {"lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"}) {
+    if (!values.count(key)) {
+      throw std::invalid_argument(std::string("SGD: the state has no option '") + key + "'");
+    }
+  }
+  if (values.size() != 6) throw std::invalid_argument("SGD: the state has unknown options");
+  o.lr_ = values.at("lr");
+  o.momentum_ = values.at("momentum");
+  o.dampening_ = values.at("dampening");
+  o.weight_decay_ = values.at("weight_decay");
+  o.nesterov_ = values.at("nesterov") != 0;
+  o.maximize_ = values.at("maximize") != 0;
+  o.validate();
+  *this = o;
+}
+
+void SGDOptions::validate() const {
+  detail::check_option(lr_ >= 0, "SGD", "lr", lr_, "must be >= 0");
+  detail::check_option(momentum_ >= 0, "SGD", "momentum", momentum_, "must be >= 0");
+  detail::check_option(weight_decay_ >= 0, "SGD", "weight_decay", weight_decay_, "must be >= 0");
+  detail::check_option(!nesterov_ || (momentum_ > 0 && dampening_ == 0), "SGD", "nesterov", 1,
+                       "nesterov needs momentum > 0 and dampening = 0");
+}
+
+SGD::SGD(std::vector<Tensor> params, const SGDOptions& defaults)
+    : SGD(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
+
+SGD::SGD(std::vector<OptimizerParamGroup> groups, const SGDOptions& defaults)
+    : Optimizer(std::move(groups), defaults.clone(), "SGD") {}
+
+namespace {
+
+// One fused pass over the elements: no temporaries, nothing allocated.
+template <class T>
+void sgd_update(T* p, const T* grad, T* buf, bool first, std::int64_t n, const SGDOptions& o) {
+  const T lr = static_cast<T>(o.lr()), wd = static_cast<T>(o.weight_decay());
+  const T momentum = static_cast<T>(o.momentum());
+  const T keep = static_cast<T>(1 - o.dampening());
+  for (std::int64_t i = 0; i < n; ++i) {
+    T g = o.maximize() ? -grad[i] : grad[i];
+    if (o.weight_decay() != 0) g = g + wd * p[i];
+    if (o.momentum() != 0) {
+      buf[i] = first ? g : momentum * buf[i] + keep * g;
+      g = o.nesterov() ? g + momentum * buf[i] : buf[i];
+    }
+    p[i] -= lr * g;
+  }
+}
+
+}  // namespace
+
+void SGD::step() {
+  NoGradGuard no_grad;
+  for (auto& group : param_groups()) {
+    const auto& o = static_cast<const SGDOptions&>(group.options());
+    for (auto& p : group.params()) {
+      const Tensor grad = p.grad();
+      if (!grad.defined()) continue;
+      Tensor* buf = nullptr;
+      bool first = false;
+      if (o.momentum() != 0) {
+        auto [it, inserted] = momentum_buffers_.try_emplace(detail::state_key(p));
+        if (inserted) it->second = empty(p.shape(), p.dtype());
+        buf = &it->second;
+        first = inserted;
+      }
+      if (p.dtype() == kFloat64) {
+        sgd_update(p.data_ptr<double>(), grad.data_ptr<double>(),
+                   buf ? buf->data_ptr<double>() : nullptr, first, p.numel(), o);
+      } else {
+        sgd_update(p.data_ptr<float>(), grad.data_ptr<float>(),
+                   buf ? buf->data_ptr<float>() : nullptr, first, p.numel(), o);
+      }
+    }
+  }
+}
+
+std::map<std::string, Tensor> SGD::param_state(const Tensor& param) const {
+  auto it = momentum_buffers_.find(detail::state_key(param));
+  if (it == momentum_buffers_.end()) return {};
+  return {{"momentum_buffer", it->second}};
+}
+
+void SGD::check_param_state(const Tensor& param, const std::map<std::string, Tensor>& state) const {
+  for (const auto& [key, t] : state) {
+    if (key != "momentum_buffer") {
+      throw std::invalid_argument("SGD: load_state_dict: unexpected state '" + key + "'");
+    }
+    if (t.shape() != param.shape() || t.dtype() != param.dtype()) {
+      throw std::invalid_argument(
+          "SGD: load_state_dict: a momentum buffer of " + shape_to_string(t.shape()) + " " +
+          std::string(dtype_name(t.dtype())) + " does not fit a parameter of " +
+          shape_to_string(param.shape()) + " " + std::string(dtype_name(param.dtype())));
+    }
+  }
+}
+
+void SGD::set_param_state(const Tensor& param, const std::map<std::string, Tensor>& state) {
+  auto it = state.find("momentum_buffer");
+  if (it != state.end()) momentum_buffers_[detail::state_key(param)] = it->second.detach().clone();
+}
+
+}  // namespace xg::optim
