@@ -182,6 +182,12 @@ Tensor log(const Tensor& t) {
                 [](const Tensor& g, const BackwardArgs& s) { return Grads{g / s.input(0)}; });
 }
 
+Tensor log1p(const Tensor& t) {
+  return record(
+      "log1p", unary_kernel(UnaryOp::Log1p, t), {t}, kSaveInputs,
+      [](const Tensor& g, const BackwardArgs& s) { return Grads{g / (s.input(0) + 1.0)}; });
+}
+
 Tensor sqrt(const Tensor& t) {
   return record(
       "sqrt", unary_kernel(UnaryOp::Sqrt, t), {t}, kSaveOutput,

@@ -124,6 +124,30 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return reshape(out, out_shape);
 }
 
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  check_defined(input, "linear");
+  check_defined(weight, "linear");
+  if (weight.dim() != 2 || input.dim() == 0) {
+    throw std::invalid_argument(
+        "linear: expected a 2-D weight [out, in] and an input with at "
+        "least 1 dim, got input " +
+        describe(input) + " and weight " + describe(weight));
+  }
+  check_same_dtype("linear", input, weight);
+  const std::int64_t in = weight.size(1);
+  if (input.size(-1) != in) throw_mismatch("linear", input, weight.t(), input.size(-1), in);
+  // x W^T as one gemm with W transposed inside BLAS; leading dims fold into the rows.
+  const Shape shape = input.shape();
+  const Tensor rows = input.dim() == 2 ? input : reshape(input, {-1, in});
+  Tensor out = gemm(rows, weight, false, true);
+  if (input.dim() != 2) {
+    Shape out_shape(shape.begin(), shape.end() - 1);
+    out_shape.push_back(weight.size(0));
+    out = reshape(out, out_shape);
+  }
+  return bias.defined() ? out + bias : out;
+}
+
 Tensor t(const Tensor& x) {
   check_defined(x, "t");
   if (x.dim() > 2) {

@@ -34,6 +34,7 @@ Tensor pow(const Tensor& t, const Tensor& exponent);
 Tensor pow(Scalar base, const Tensor& exponent);
 Tensor exp(const Tensor& t);
 Tensor log(const Tensor& t);
+Tensor log1p(const Tensor& t);  // log(1 + t), exact for small t
 Tensor sqrt(const Tensor& t);
 Tensor rsqrt(const Tensor& t);  // 1 / sqrt(t)
 Tensor abs(const Tensor& t);
@@ -90,6 +91,8 @@ Tensor logsumexp(const Tensor& t, const Shape& dims, bool keepdim = false);
 // torch.matmul: 1-D (dot), 2-D (mm), and batched with broadcast batch dims.
 Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor mm(const Tensor& a, const Tensor& b);  // 2-D only
+// input W^T + bias for weight [out, in], as torch.nn.functional.linear; bias may be undefined.
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {});
 
 // ---- shape (results never alias their input) ----
 Tensor reshape(const Tensor& t, const Shape& shape);  // one -1 may stand for the rest

@@ -263,6 +263,20 @@ Tensor Tensor::detach() const {
   return Tensor(std::move(impl));
 }
 
+void Tensor::set_data(const Tensor& new_data) const {
+  check_defined(*this, "set_data");
+  check_defined(new_data, "set_data");
+  if (!is_leaf()) {
+    throw std::runtime_error("set_data: " + describe(*this) +
+                             " was computed by an op; only a leaf's data can be replaced");
+  }
+  if (requires_grad() && !new_data.is_floating_point()) {
+    throw std::invalid_argument("set_data: a tensor that requires grad cannot hold " +
+                                describe(new_data) + " data");
+  }
+  impl_->storage = new_data.impl()->storage;
+}
+
 Tensor Tensor::clone() const {
   check_defined(*this, "clone");
   return autograd::record(

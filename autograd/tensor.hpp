@@ -82,6 +82,9 @@ class Tensor {
   void register_hook(std::function<Tensor(const Tensor&)> fn) const;
   std::string grad_fn_name() const;  // "MulBackward"; "" for leaves
   Tensor detach() const;             // shares the data, records nothing
+  // Makes this leaf hold new_data's data (any shape and dtype), keeping its identity, as
+  // torch's set_data; every handle on this tensor sees the change.
+  void set_data(const Tensor& new_data) const;
   Tensor clone() const;
   Tensor to(Dtype dtype) const;
 
@@ -115,6 +118,7 @@ class Tensor {
   Tensor pow(const Tensor& exponent) const;
   Tensor exp() const;
   Tensor log() const;
+  Tensor log1p() const;
   Tensor sqrt() const;
   Tensor rsqrt() const;
   Tensor abs() const;

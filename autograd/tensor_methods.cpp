@@ -11,6 +11,7 @@ Tensor Tensor::pow(Scalar exponent) const { return xg::pow(*this, exponent); }
 Tensor Tensor::pow(const Tensor& exponent) const { return xg::pow(*this, exponent); }
 Tensor Tensor::exp() const { return xg::exp(*this); }
 Tensor Tensor::log() const { return xg::log(*this); }
+Tensor Tensor::log1p() const { return xg::log1p(*this); }
 Tensor Tensor::sqrt() const { return xg::sqrt(*this); }
 Tensor Tensor::rsqrt() const { return xg::rsqrt(*this); }
 Tensor Tensor::abs() const { return xg::abs(*this); }

@@ -32,6 +32,7 @@ if(XGRAD_USE_XSIMD)
 endif()
 xgrad_find_required(xtensor libxtensor-dev CONFIG)
 xgrad_find_required(xtensor-blas libxtensor-blas-dev CONFIG)
+xgrad_find_required(nlohmann_json nlohmann-json3-dev CONFIG)  # safetensors headers
 
 if(XGRAD_BUILD_TESTS)
   xgrad_find_required(GTest libgtest-dev CONFIG)

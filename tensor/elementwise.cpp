@@ -178,6 +178,9 @@ void unary_into(UnaryOp op, const xt::xarray<T>& x, xt::xarray<T>& out) {
       case UnaryOp::Erf:
         xt::noalias(out) = xt::erf(x);
         break;
+      case UnaryOp::Log1p:
+        xt::noalias(out) = xt::log1p(x);
+        break;
       default:
         throw std::logic_error("unary: unhandled op");
     }
@@ -187,9 +190,9 @@ void unary_into(UnaryOp op, const xt::xarray<T>& x, xt::xarray<T>& out) {
 }  // namespace
 
 const char* unary_name(UnaryOp op) {
-  static constexpr const char* names[] = {"neg",   "abs",  "exp",  "log",    "sqrt",
-                                          "rsqrt", "sin",  "cos",  "tanh",   "sigmoid",
-                                          "relu",  "gelu", "sign", "square", "erf"};
+  static constexpr const char* names[] = {"neg",  "abs",    "exp",  "log",     "sqrt", "rsqrt",
+                                          "sin",  "cos",    "tanh", "sigmoid", "relu", "gelu",
+                                          "sign", "square", "erf",  "log1p"};
   return names[static_cast<int>(op)];
 }
 

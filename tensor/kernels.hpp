@@ -27,6 +27,7 @@ enum class UnaryOp {
   Sign,
   Square,
   Erf,
+  Log1p,
 };
 // Float ops on Int64 input compute in Float32 (PyTorch's promotion); Neg, Abs, Relu, Sign and
 // Square keep Int64.

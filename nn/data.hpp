@@ -1,0 +1,37 @@
+// Mini-batches over an index range: shuffled per epoch from their own seed, for any number of
+// epochs, whole or fractional.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "../autograd/tensor.hpp"
+
+namespace xg::nn {
+
+class BatchSampler {
+ public:
+  // Batches of indices into [0, size). With drop_last, an epoch's last, smaller batch is skipped.
+  BatchSampler(std::int64_t size, std::int64_t batch_size, bool shuffle = true,
+               std::uint64_t seed = 0, bool drop_last = false);
+
+  // The next batch as a 1-D Int64 tensor; a new epoch (reshuffled) starts when one runs out.
+  Tensor next();
+  // The batches of `epochs` epochs from here on: round(epochs * batches_per_epoch()) of them.
+  std::vector<Tensor> take(double epochs);
+
+  std::int64_t batches_per_epoch() const;
+  std::int64_t epoch() const { return epoch_; }  // epochs started so far
+
+ private:
+  void start_epoch();
+  std::int64_t size_, batch_size_;
+  bool shuffle_, drop_last_;
+  std::mt19937_64 engine_;
+  std::vector<std::int64_t> order_;
+  std::int64_t position_ = 0;
+  std::int64_t epoch_ = 0;
+};
+
+}  // namespace xg::nn

@@ -1,0 +1,200 @@
+#include "functional.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "../autograd/creation.hpp"
+#include "../autograd/function.hpp"
+#include "../autograd/ops.hpp"
+
+namespace xg::nn::functional {
+
+namespace {
+
+std::string describe(const Tensor& t) {
+  return t.defined() ? shape_to_string(t.shape()) + " " + std::string(dtype_name(t.dtype()))
+                     : std::string("an undefined tensor");
+}
+
+Tensor reduce(const Tensor& per_element, Reduction reduction) {
+  switch (reduction) {
+    case Reduction::Sum:
+      return per_element.sum();
+    case Reduction::Mean:
+      return per_element.mean();
+    default:
+      return per_element;
+  }
+}
+
+void check_same_shape(const Tensor& input, const Tensor& target, const char* op) {
+  if (!input.defined() || !target.defined() || !input.is_floating_point() ||
+      !target.is_floating_point() || input.shape() != target.shape()) {
+    throw std::invalid_argument(std::string(op) +
+                                ": expected floating input and target of the same shape, got " +
+                                describe(input) + " and " + describe(target));
+  }
+}
+
+// Checks class targets against input [N, C, d...] / [C] and returns the class dim.
+std::int64_t check_class_targets(const Tensor& input, const Tensor& target,
+                                 std::int64_t ignore_index, const char* op) {
+  if (!input.defined() || !input.is_floating_point() || input.dim() == 0) {
+    throw std::invalid_argument(std::string(op) +
+                                ": expected floating scores of shape [N, C], "
+                                "[C] or [N, C, d...], got " +
+                                describe(input));
+  }
+  if (!target.defined() || target.dtype() != kInt64) {
+    throw std::invalid_argument(std::string(op) + ": targets must be Int64 class indices, got " +
+                                describe(target));
+  }
+  const std::int64_t class_dim = input.dim() == 1 ? 0 : 1;
+  Shape expected = input.shape();
+  expected.erase(expected.begin() + class_dim);
+  if (target.shape() != expected) {
+    throw std::invalid_argument(std::string(op) + ": input " + describe(input) +
+                                " needs targets of shape " + shape_to_string(expected) + ", got " +
+                                describe(target));
+  }
+  const std::int64_t classes = input.size(class_dim);
+  const std::int64_t* t = target.data_ptr<std::int64_t>();
+  for (std::int64_t i = 0; i < target.numel(); ++i) {
+    if (t[i] != ignore_index && (t[i] < 0 || t[i] >= classes)) {
+      throw std::out_of_range(std::string(op) + ": target " + std::to_string(t[i]) +
+                              " is out of range for " + std::to_string(classes) + " classes");
+    }
+  }
+  return class_dim;
+}
+
+// [1, C, 1, ...] (or [C]) holding 0..C-1 along the class dim: compared with the targets, it
+// gives one-hot masks.
+Tensor class_ids(const Tensor& input, std::int64_t class_dim) {
+  Shape shape(static_cast<std::size_t>(input.dim()), 1);
+  shape[static_cast<std::size_t>(class_dim)] = input.size(class_dim);
+  return arange(input.size(class_dim)).reshape(shape);
+}
+
+// What one sample's target is as a distribution over classes, with label smoothing, and
+// whether it counts (not ignore_index); both shaped to broadcast against the input.
+struct SmoothedTargets {
+  Tensor distribution;  // (1 - s) one_hot + s / C
+  Tensor valid;         // 1, or 0 for ignore_index; the class dim kept as size 1
+  double count;         // the number of valid samples
+};
+
+SmoothedTargets smoothed_targets(const Tensor& input, const Tensor& target, std::int64_t class_dim,
+                                 std::int64_t ignore_index, double smoothing) {
+  const Tensor t = target.unsqueeze(class_dim);
+  const Tensor one_hot = eq(class_ids(input, class_dim), t).to(input.dtype());
+  const double classes = static_cast<double>(input.size(class_dim));
+  SmoothedTargets s;
+  s.distribution = smoothing == 0 ? one_hot : one_hot * (1 - smoothing) + smoothing / classes;
+  s.valid = ne(t, ignore_index).to(input.dtype());
+  s.count = s.valid.sum().item();
+  return s;
+}
+
+// The fused cross entropy: forward from log_softmax, backward (softmax - target) * valid.
+struct CrossEntropy : autograd::Function<CrossEntropy> {
+  static Tensor forward(autograd::AutogradContext* ctx, const Tensor& input, const Tensor& target,
+                        Reduction reduction, std::int64_t ignore_index, double smoothing) {
+    const std::int64_t class_dim = input.dim() == 1 ? 0 : 1;
+    const SmoothedTargets s = smoothed_targets(input, target, class_dim, ignore_index, smoothing);
+    const Tensor log_probs = log_softmax(input, class_dim);
+    const Tensor per_sample = -(log_probs * s.distribution * s.valid).sum({class_dim});
+    ctx->save_for_backward({input, s.distribution, s.valid});
+    ctx->saved_data["reduction"] = static_cast<std::int64_t>(reduction);
+    ctx->saved_data["count"] = s.count;
+    ctx->saved_data["class_dim"] = class_dim;
+    if (reduction == Reduction::Sum) return per_sample.sum();
+    if (reduction == Reduction::Mean) return per_sample.sum() / s.count;
+    return per_sample;
+  }
+
+  static std::vector<Tensor> backward(autograd::AutogradContext* ctx, std::vector<Tensor> grads) {
+    const auto saved = ctx->get_saved_variables();
+    const Tensor& input = saved[0];
+    const auto reduction = static_cast<Reduction>(ctx->saved_data["reduction"].toInt());
+    const std::int64_t class_dim = ctx->saved_data["class_dim"].toInt();
+    Tensor g = grads[0];
+    if (reduction == Reduction::Mean) g = g / ctx->saved_data["count"].toDouble();
+    if (reduction == Reduction::None) g = g.unsqueeze(class_dim);
+    const Tensor d_input = (softmax(input, class_dim) - saved[1]) * saved[2] * g;
+    return {d_input, Tensor()};
+  }
+};
+
+// -[t log s + (1 - t) log(1 - s)] = max(x, 0) - x t + log(1 + exp(-|x|)), with s = sigmoid(x).
+struct BinaryCrossEntropyWithLogits : autograd::Function<BinaryCrossEntropyWithLogits> {
+  static Tensor forward(autograd::AutogradContext* ctx, const Tensor& x, const Tensor& t,
+                        Reduction reduction) {
+    ctx->save_for_backward({x, t});
+    ctx->saved_data["reduction"] = static_cast<std::int64_t>(reduction);
+    return reduce(relu(x) - x * t + log1p(exp(-abs(x))), reduction);
+  }
+
+  static std::vector<Tensor> backward(autograd::AutogradContext* ctx, std::vector<Tensor> grads) {
+    const auto saved = ctx->get_saved_variables();
+    const Tensor &x = saved[0], &t = saved[1];
+    const auto reduction = static_cast<Reduction>(ctx->saved_data["reduction"].toInt());
+    Tensor g = grads[0];
+    if (reduction == Reduction::Mean) g = g / static_cast<double>(x.numel());
+    return {(sigmoid(x) - t) * g, -x * g};
+  }
+};
+
+}  // namespace
+
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  return xg::linear(input, weight, bias);
+}
+
+Tensor dropout(const Tensor& input, double p, bool training) {
+  if (p < 0 || p > 1) {
+    throw std::invalid_argument("dropout: p must be in [0, 1], got " + std::to_string(p));
+  }
+  if (!training || p == 0) return input;
+  if (p == 1) return input * 0.0;
+  const Tensor keep = ge(rand(input.shape(), input.dtype()), p).to(input.dtype());
+  return input * keep * (1.0 / (1.0 - p));
+}
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  check_same_shape(input, target, "mse_loss");
+  const Tensor diff = input - target;
+  return reduce(diff * diff, reduction);
+}
+
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  check_same_shape(input, target, "l1_loss");
+  return reduce(abs(input - target), reduction);
+}
+
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction,
+                std::int64_t ignore_index) {
+  const std::int64_t class_dim = check_class_targets(log_probs, target, ignore_index, "nll_loss");
+  const SmoothedTargets s = smoothed_targets(log_probs, target, class_dim, ignore_index, 0.0);
+  const Tensor per_sample = -(log_probs * s.distribution * s.valid).sum({class_dim});
+  if (reduction == Reduction::Mean) return per_sample.sum() / s.count;
+  return reduce(per_sample, reduction);
+}
+
+Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction,
+                     std::int64_t ignore_index, double label_smoothing) {
+  check_class_targets(input, target, ignore_index, "cross_entropy");
+  if (label_smoothing < 0 || label_smoothing > 1) {
+    throw std::invalid_argument("cross_entropy: label_smoothing must be in [0, 1], got " +
+                                std::to_string(label_smoothing));
+  }
+  return CrossEntropy::apply(input, target, reduction, ignore_index, label_smoothing);
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        Reduction reduction) {
+  check_same_shape(input, target, "binary_cross_entropy_with_logits");
+  return BinaryCrossEntropyWithLogits::apply(input, target, reduction);
+}
+
+}  // namespace xg::nn::functional

@@ -1,0 +1,41 @@
+// xg::nn::functional: stateless layers and the losses, as torch::nn::functional.
+#pragma once
+
+#include <cstdint>
+
+#include "../autograd/tensor.hpp"
+
+namespace xg::nn {
+
+// How a loss reduces its per-element values.
+enum class Reduction { None, Mean, Sum };
+
+namespace functional {
+
+// input W^T + b (xg::linear).
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {});
+// Zeroes elements with probability p and scales the rest by 1 / (1 - p) when training.
+Tensor dropout(const Tensor& input, double p = 0.5, bool training = true);
+
+// (input - target)^2 and |input - target|; input and target have the same shape.
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+
+// -log_probs[target] per sample. log_probs: [N, C], [C] or [N, C, d...]; target: Int64 of the
+// same shape without the class dim (dim 1, or 0 for [C]). Targets equal to ignore_index count
+// for nothing, and Mean divides by the number of the others.
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target,
+                Reduction reduction = Reduction::Mean, std::int64_t ignore_index = -100);
+
+// nll_loss(log_softmax(input)) with targets smoothed towards uniform by label_smoothing, in one
+// fused, max-shifted node: finite values and gradients for logits of any size.
+Tensor cross_entropy(const Tensor& input, const Tensor& target,
+                     Reduction reduction = Reduction::Mean, std::int64_t ignore_index = -100,
+                     double label_smoothing = 0.0);
+
+// -[t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))], computed stably from the logits x.
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        Reduction reduction = Reduction::Mean);
+
+}  // namespace functional
+}  // namespace xg::nn

@@ -1,0 +1,116 @@
+#include "layers.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "../autograd/creation.hpp"
+#include "../autograd/ops.hpp"
+#include "functional.hpp"
+#include "init.hpp"
+
+namespace xg::nn {
+
+Linear::Linear(std::int64_t in_features, std::int64_t out_features, bool with_bias)
+    : Module("Linear"), in_features_(in_features) {
+  if (in_features <= 0 || out_features <= 0) {
+    throw std::invalid_argument("Linear: in_features and out_features must be positive, got " +
+                                std::to_string(in_features) + " and " +
+                                std::to_string(out_features));
+  }
+  weight = register_parameter("weight", empty({out_features, in_features}));
+  if (with_bias) bias = register_parameter("bias", empty({out_features}));
+  reset_parameters();
+}
+
+void Linear::reset_parameters() {
+  // kaiming_uniform_ with a = sqrt(5) gives U(-1/sqrt(in), 1/sqrt(in)), PyTorch's default.
+  init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (bias.defined()) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in_features_));
+    init::uniform_(bias, -bound, bound);
+  }
+}
+
+Tensor Linear::forward(const Tensor& input) { return functional::linear(input, weight, bias); }
+
+Embedding::Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim)
+    : Module("Embedding") {
+  if (num_embeddings <= 0 || embedding_dim <= 0) {
+    throw std::invalid_argument("Embedding: num_embeddings and embedding_dim must be positive");
+  }
+  weight = register_parameter("weight", randn({num_embeddings, embedding_dim}));
+}
+
+Tensor Embedding::forward(const Tensor& indices) {
+  if (!indices.defined() || indices.dtype() != kInt64) {
+    throw std::invalid_argument("Embedding: indices must be an Int64 tensor, got " +
+                                (indices.defined() ? shape_to_string(indices.shape()) + " " +
+                                                         std::string(dtype_name(indices.dtype()))
+                                                   : std::string("an undefined tensor")));
+  }
+  Shape shape = indices.shape();
+  shape.push_back(weight.size(1));
+  return index_select(weight, 0, indices.reshape({-1})).reshape(shape);
+}
+
+LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine)
+    : Module("LayerNorm"), normalized_shape_(std::move(normalized_shape)), eps_(eps) {
+  check_shape(normalized_shape_, "LayerNorm");
+  if (elementwise_affine) {
+    weight = register_parameter("weight", ones(normalized_shape_));
+    bias = register_parameter("bias", zeros(normalized_shape_));
+  }
+}
+
+Tensor LayerNorm::forward(const Tensor& input) {
+  const Shape shape = input.shape();
+  const std::size_t k = normalized_shape_.size();
+  if (shape.size() < k || !std::equal(normalized_shape_.begin(), normalized_shape_.end(),
+                                      shape.end() - static_cast<std::ptrdiff_t>(k))) {
+    throw std::invalid_argument("LayerNorm: expected input with trailing shape " +
+                                shape_to_string(normalized_shape_) + ", got " +
+                                shape_to_string(shape));
+  }
+  Shape dims;
+  for (std::size_t i = 0; i < k; ++i) dims.push_back(-1 - static_cast<std::int64_t>(i));
+  const Tensor mean = input.mean(dims, true);
+  const Tensor centered = input - mean;
+  const Tensor var = (centered * centered).mean(dims, true);  // biased, as PyTorch
+  Tensor out = centered * rsqrt(var + eps_);
+  if (weight.defined()) out = out * weight + bias;
+  return out;
+}
+
+Dropout::Dropout(double p) : Module("Dropout"), p_(p) {
+  if (p < 0 || p > 1) {
+    throw std::invalid_argument("Dropout: p must be in [0, 1], got " + std::to_string(p));
+  }
+}
+
+Tensor Dropout::forward(const Tensor& input) {
+  return functional::dropout(input, p_, is_training());
+}
+
+Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules)
+    : Module("Sequential") {
+  for (const auto& m : modules) push_back(m);
+}
+
+void Sequential::push_back(std::shared_ptr<Module> module) {
+  register_module(std::to_string(modules_.size()), module);
+  modules_.push_back(std::move(module));
+}
+
+Tensor Sequential::forward(const Tensor& input) {
+  Tensor x = input;
+  for (auto& m : modules_) x = m->forward(x);
+  return x;
+}
+
+Tensor ReLU::forward(const Tensor& input) { return relu(input); }
+Tensor Tanh::forward(const Tensor& input) { return tanh(input); }
+Tensor Sigmoid::forward(const Tensor& input) { return sigmoid(input); }
+Tensor GELU::forward(const Tensor& input) { return gelu(input); }
+Tensor Flatten::forward(const Tensor& input) { return flatten(input, start_dim_, end_dim_); }
+
+}  // namespace xg::nn

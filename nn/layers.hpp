@@ -1,0 +1,110 @@
+// The layers small models are made of, as torch::nn's: Linear, Embedding, LayerNorm, Dropout,
+// Sequential and activation modules.
+#pragma once
+
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "module.hpp"
+
+namespace xg::nn {
+
+// y = x W^T + b with W of shape [out, in]; W and b start U(-1/sqrt(in), 1/sqrt(in)), as PyTorch.
+class Linear : public Module {
+ public:
+  Linear(std::int64_t in_features, std::int64_t out_features, bool bias = true);
+  Tensor forward(const Tensor& input) override;
+  void reset_parameters();
+  Tensor weight, bias;  // bias is undefined without one
+
+ private:
+  std::int64_t in_features_;
+};
+
+// A lookup table: row i of weight [num_embeddings, embedding_dim] for index i; weight starts N(0,
+// 1).
+class Embedding : public Module {
+ public:
+  Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim);
+  // indices: Int64 of any shape; the result has shape indices.shape + [embedding_dim].
+  Tensor forward(const Tensor& indices) override;
+  Tensor weight;
+};
+
+// Normalizes over the trailing dims given by normalized_shape, then scales and shifts
+// (weight starts at ones, bias at zeros).
+class LayerNorm : public Module {
+ public:
+  explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true);
+  explicit LayerNorm(std::int64_t normalized_size, double eps = 1e-5,
+                     bool elementwise_affine = true)
+      : LayerNorm(Shape{normalized_size}, eps, elementwise_affine) {}
+  Tensor forward(const Tensor& input) override;
+  Tensor weight, bias;
+
+ private:
+  Shape normalized_shape_;
+  double eps_;
+};
+
+// In training, zeroes each element with probability p and scales the rest by 1 / (1 - p);
+// in eval, the identity.
+class Dropout : public Module {
+ public:
+  explicit Dropout(double p = 0.5);
+  Tensor forward(const Tensor& input) override;
+
+ private:
+  double p_;
+};
+
+// Runs its modules in order, each on the previous one's output.
+class Sequential : public Module {
+ public:
+  Sequential() : Module("Sequential") {}
+  Sequential(std::initializer_list<std::shared_ptr<Module>> modules);
+  void push_back(std::shared_ptr<Module> module);
+  Tensor forward(const Tensor& input) override;
+  std::size_t size() const { return modules_.size(); }
+  const std::shared_ptr<Module>& operator[](std::size_t i) const { return modules_.at(i); }
+
+ private:
+  std::vector<std::shared_ptr<Module>> modules_;
+};
+
+class ReLU : public Module {
+ public:
+  ReLU() : Module("ReLU") {}
+  Tensor forward(const Tensor& input) override;
+};
+
+class Tanh : public Module {
+ public:
+  Tanh() : Module("Tanh") {}
+  Tensor forward(const Tensor& input) override;
+};
+
+class Sigmoid : public Module {
+ public:
+  Sigmoid() : Module("Sigmoid") {}
+  Tensor forward(const Tensor& input) override;
+};
+
+class GELU : public Module {
+ public:
+  GELU() : Module("GELU") {}
+  Tensor forward(const Tensor& input) override;
+};
+
+class Flatten : public Module {
+ public:
+  explicit Flatten(std::int64_t start_dim = 1, std::int64_t end_dim = -1)
+      : Module("Flatten"), start_dim_(start_dim), end_dim_(end_dim) {}
+  Tensor forward(const Tensor& input) override;
+
+ private:
+  std::int64_t start_dim_, end_dim_;
+};
+
+}  // namespace xg::nn

@@ -1,0 +1,132 @@
+#include "module.hpp"
+
+#include <stdexcept>
+
+#include "../autograd/grad_mode.hpp"
+
+namespace xg::nn {
+
+namespace {
+void check_name(const std::string& owner, const std::string& name, const char* what) {
+  if (name.empty() || name.find('.') != std::string::npos) {
+    throw std::invalid_argument(owner + ": " + what + " name '" + name +
+                                "' must be non-empty and contain no '.'");
+  }
+}
+}  // namespace
+
+Tensor Module::forward(const Tensor&) {
+  throw std::logic_error(name_ + ": forward(const Tensor&) is not defined for this module");
+}
+
+Tensor Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
+  check_name(name_, name, "parameter");
+  for (const auto& p : parameters_) {
+    if (p.name == name) {
+      throw std::invalid_argument(name_ + ": a parameter named '" + name + "' already exists");
+    }
+  }
+  if (!t.defined()) {
+    throw std::invalid_argument(name_ + ": parameter '" + name + "' is an undefined tensor");
+  }
+  if (!t.is_leaf()) t = t.detach();  // a parameter is always a leaf, as torch::nn::Parameter
+  if (requires_grad) t.requires_grad_(true);
+  parameters_.push_back({name, t});
+  return parameters_.back().tensor;
+}
+
+Tensor Module::register_buffer(const std::string& name, Tensor t) {
+  check_name(name_, name, "buffer");
+  for (const auto& b : buffers_) {
+    if (b.name == name) {
+      throw std::invalid_argument(name_ + ": a buffer named '" + name + "' already exists");
+    }
+  }
+  buffers_.push_back({name, t.defined() ? t.detach() : t});
+  return buffers_.back().tensor;
+}
+
+void Module::add_child(const std::string& name, std::shared_ptr<Module> module) {
+  check_name(name_, name, "submodule");
+  if (!module) throw std::invalid_argument(name_ + ": submodule '" + name + "' is null");
+  for (const auto& [n, m] : children_) {
+    if (n == name) {
+      throw std::invalid_argument(name_ + ": a submodule named '" + name + "' already exists");
+    }
+  }
+  children_.emplace_back(name, std::move(module));
+}
+
+void Module::collect(const std::string& prefix, bool recurse, bool want_buffers,
+                     std::vector<NamedTensor>& out) const {
+  for (const auto& item : want_buffers ? buffers_ : parameters_) {
+    out.push_back({prefix + item.name, item.tensor});
+  }
+  if (!recurse) return;
+  for (const auto& [name, child] : children_) {
+    child->collect(prefix + name + ".", true, want_buffers, out);
+  }
+}
+
+std::vector<NamedTensor> Module::named_parameters(bool recurse) const {
+  std::vector<NamedTensor> out;
+  collect("", recurse, false, out);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters(bool recurse) const {
+  std::vector<Tensor> out;
+  for (auto& item : named_parameters(recurse)) out.push_back(item.tensor);
+  return out;
+}
+
+std::vector<NamedTensor> Module::named_buffers(bool recurse) const {
+  std::vector<NamedTensor> out;
+  collect("", recurse, true, out);
+  return out;
+}
+
+std::vector<Tensor> Module::buffers(bool recurse) const {
+  std::vector<Tensor> out;
+  for (auto& item : named_buffers(recurse)) out.push_back(item.tensor);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_children() const {
+  return children_;
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& [name, child] : children_) child->train(on);
+}
+
+void Module::zero_grad(bool set_to_none) {
+  NoGradGuard no_grad;
+  for (auto& p : parameters()) {
+    Tensor& grad = p.mutable_grad();
+    if (!grad.defined()) continue;
+    if (set_to_none) {
+      grad = Tensor();
+    } else {
+      grad.zero_();
+    }
+  }
+}
+
+void Module::to(Dtype dtype) {
+  if (!is_floating(dtype)) {
+    throw std::invalid_argument(name_ + ".to: modules convert to Float32 or Float64 only");
+  }
+  NoGradGuard no_grad;
+  for (auto& p : parameters()) {
+    if (p.dtype() == dtype) continue;
+    p.set_data(p.to(dtype));
+    p.mutable_grad() = Tensor();
+  }
+  for (auto& b : buffers()) {
+    if (b.defined() && b.is_floating_point() && b.dtype() != dtype) b.set_data(b.to(dtype));
+  }
+}
+
+}  // namespace xg::nn

@@ -1,0 +1,75 @@
+// xg::nn::Module, the base of every model, as torch::nn::Module: named parameters, buffers and
+// submodules, train/eval, zero_grad and dtype conversion.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../autograd/tensor.hpp"
+
+namespace xg::nn {
+
+// A name and a tensor, as an item of torch::OrderedDict.
+struct NamedTensor {
+  std::string name;
+  Tensor tensor;
+  const std::string& key() const { return name; }
+  const Tensor& value() const { return tensor; }
+};
+
+class Module : public std::enable_shared_from_this<Module> {
+ public:
+  explicit Module(std::string name = "Module") : name_(std::move(name)) {}
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // The model's computation; Sequential and operator() call it. Modules with another signature
+  // define their own forward and leave this one throwing.
+  virtual Tensor forward(const Tensor& input);
+  Tensor operator()(const Tensor& input) { return forward(input); }
+
+  // Registers t as a parameter (a leaf that requires grad unless told otherwise) and returns a
+  // handle on the same tensor, to keep as a member.
+  Tensor register_parameter(const std::string& name, Tensor t, bool requires_grad = true);
+  // Registers t as a buffer: state that is saved and converted but not trained.
+  Tensor register_buffer(const std::string& name, Tensor t);
+  template <class M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
+    add_child(name, module);
+    return module;
+  }
+
+  // Registration order; recursive ones list this module's own first, then each child's with
+  // the child's name as a prefix ("fc1.weight").
+  std::vector<Tensor> parameters(bool recurse = true) const;
+  std::vector<NamedTensor> named_parameters(bool recurse = true) const;
+  std::vector<Tensor> buffers(bool recurse = true) const;
+  std::vector<NamedTensor> named_buffers(bool recurse = true) const;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const;
+
+  void train(bool on = true);  // this module and every descendant
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+  void zero_grad(bool set_to_none = true);
+  // Converts every parameter and buffer in place (handles held elsewhere see the change).
+  void to(Dtype dtype);
+
+  const std::string& name() const { return name_; }
+
+ private:
+  void add_child(const std::string& name, std::shared_ptr<Module> module);
+  void collect(const std::string& prefix, bool recurse, bool want_buffers,
+               std::vector<NamedTensor>& out) const;
+
+  std::string name_;
+  bool training_ = true;
+  std::vector<NamedTensor> parameters_;
+  std::vector<NamedTensor> buffers_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+};
+
+}  // namespace xg::nn

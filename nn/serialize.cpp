@@ -1,0 +1,355 @@
+#include "serialize.hpp"
+
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <vector>
+
+#include "../autograd/creation.hpp"
+#include "../autograd/grad_mode.hpp"
+
+namespace xg {
+
+static_assert(std::endian::native == std::endian::little,
+              "safetensors data is little-endian; xgrad reads and writes it as in memory");
+
+namespace {
+
+constexpr std::uint64_t kMaxHeader = 100u << 20;  // the safetensors reference's limit
+
+const char* safetensors_dtype(Dtype d) {
+  switch (d) {
+    case kFloat32:
+      return "F32";
+    case kFloat64:
+      return "F64";
+    default:
+      return "I64";
+  }
+}
+
+[[noreturn]] void bad_file(const std::string& path, const std::string& why) {
+  throw std::invalid_argument("load: " + path + " is not a valid safetensors file: " + why);
+}
+
+std::string io_error(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+const void* raw_data(const Tensor& t) {
+  switch (t.dtype()) {
+    case kFloat32:
+      return t.data_ptr<float>();
+    case kFloat64:
+      return t.data_ptr<double>();
+    default:
+      return t.data_ptr<std::int64_t>();
+  }
+}
+
+}  // namespace
+
+void save(const TensorMap& tensors, const std::string& path, const Metadata& metadata) {
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    if (name == "__metadata__" || name.empty()) {
+      throw std::invalid_argument("save: '" + name + "' cannot name a tensor");
+    }
+    if (!t.defined()) throw std::invalid_argument("save: tensor '" + name + "' is undefined");
+    const std::uint64_t bytes = static_cast<std::uint64_t>(t.numel()) * element_size(t.dtype());
+    header[name] = {{"dtype", safetensors_dtype(t.dtype())},
+                    {"shape", t.shape()},
+                    {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
+  const std::uint64_t length = text.size();
+
+  // A unique temporary name next to the target, so the rename stays on one file system.
+  std::random_device entropy;
+  const std::string tmp = path + ".tmp-" + std::to_string(entropy()) + std::to_string(entropy());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(io_error("save: cannot create", tmp));
+    out.write(reinterpret_cast<const char*>(&length), sizeof length);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    for (const auto& [name, t] : tensors) {
+      out.write(static_cast<const char*>(raw_data(t)),
+                static_cast<std::streamsize>(t.numel() *
+                                             static_cast<std::int64_t>(element_size(t.dtype()))));
+    }
+    out.flush();
+    if (!out) {
+      const std::string message = io_error("save: cannot write", tmp);
+      out.close();
+      std::remove(tmp.c_str());
+      throw std::runtime_error(message);
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("save: cannot rename " + tmp + " to " + path + ": " + ec.message());
+  }
+}
+
+TensorMap load(const std::string& path, Metadata* metadata) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(io_error("load: cannot open", path));
+  in.seekg(0, std::ios::end);
+  const auto file_size = static_cast<std::uint64_t>(in.tellg());
+  in.seekg(0);
+  if (file_size < 8) bad_file(path, "shorter than the 8-byte header length");
+  std::uint64_t length = 0;
+  in.read(reinterpret_cast<char*>(&length), sizeof length);
+  if (length > file_size - 8) {
+    bad_file(path, "the header claims " + std::to_string(length) + " bytes but the file has " +
+                       std::to_string(file_size - 8) + " after the length");
+  }
+  if (length > kMaxHeader) bad_file(path, "the header is larger than 100 MiB");
+  std::string text(length, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(length));
+  if (!in) throw std::runtime_error(io_error("load: cannot read", path));
+  if (text.empty() || text.front() != '{') bad_file(path, "the header is not a JSON object");
+
+  // Parse, refusing duplicate names at the top level (a JSON parser would keep the last).
+  std::set<std::string> top_keys;
+  bool duplicate = false;
+  std::string duplicate_name;
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(
+        text, [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+          if (depth == 1 && event == nlohmann::json::parse_event_t::key) {
+            const std::string key = parsed.get<std::string>();
+            if (!top_keys.insert(key).second) {
+              duplicate = true;
+              duplicate_name = key;
+            }
+          }
+          return true;
+        });
+  } catch (const nlohmann::json::exception& e) {
+    bad_file(path, std::string("the header is not valid JSON (") + e.what() + ")");
+  }
+  if (duplicate) bad_file(path, "the header names '" + duplicate_name + "' twice");
+  if (!header.is_object()) bad_file(path, "the header is not a JSON object");
+
+  struct Entry {
+    std::string name;
+    Dtype dtype;
+    Shape shape;
+    std::uint64_t begin, end;
+  };
+  std::vector<Entry> entries;
+  Metadata meta;
+  for (const auto& [name, info] : header.items()) {
+    if (name == "__metadata__") {
+      if (!info.is_object()) bad_file(path, "__metadata__ is not an object");
+      for (const auto& [k, v] : info.items()) {
+        if (!v.is_string()) bad_file(path, "__metadata__ value '" + k + "' is not a string");
+        meta[k] = v.get<std::string>();
+      }
+      continue;
+    }
+    const std::string where = "tensor '" + name + "'";
+    if (!info.is_object() || info.size() != 3 || !info.contains("dtype") ||
+        !info.contains("shape") || !info.contains("data_offsets")) {
+      bad_file(path, where + " must have exactly dtype, shape and data_offsets");
+    }
+    Entry e{name, kFloat32, {}, 0, 0};
+    const auto& dtype = info["dtype"];
+    if (!dtype.is_string()) bad_file(path, where + ": dtype is not a string");
+    const std::string d = dtype.get<std::string>();
+    if (d == "F32") {
+      e.dtype = kFloat32;
+    } else if (d == "F64") {
+      e.dtype = kFloat64;
+    } else if (d == "I64") {
+      e.dtype = kInt64;
+    } else {
+      bad_file(path, where + ": dtype " + d + " is not supported (F32, F64, I64)");
+    }
+    const auto& shape = info["shape"];
+    if (!shape.is_array()) bad_file(path, where + ": shape is not an array");
+    std::uint64_t numel = 1;
+    for (const auto& s : shape) {
+      if (!s.is_number_unsigned())
+        bad_file(path, where + ": shape holds a non-integer or negative");
+      const auto size = s.get<std::uint64_t>();
+      if (size != 0 && numel > std::numeric_limits<std::uint64_t>::max() / 8 / size) {
+        bad_file(path, where + ": shape is too large");
+      }
+      numel *= size;
+      e.shape.push_back(static_cast<std::int64_t>(size));
+    }
+    const auto& offsets = info["data_offsets"];
+    if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+        !offsets[1].is_number_unsigned()) {
+      bad_file(path, where + ": data_offsets must be two non-negative integers");
+    }
+    e.begin = offsets[0].get<std::uint64_t>();
+    e.end = offsets[1].get<std::uint64_t>();
+    if (e.end < e.begin || e.end - e.begin != numel * element_size(e.dtype)) {
+      bad_file(path, where + ": data_offsets [" + std::to_string(e.begin) + ", " +
+                         std::to_string(e.end) + "] do not hold " + std::to_string(numel) +
+                         " elements of " + d);
+    }
+    entries.push_back(std::move(e));
+  }
+  // The offsets must tile the data buffer: no gap, no overlap, nothing left over.
+  const std::uint64_t data_size = file_size - 8 - length;
+  std::vector<const Entry*> order;
+  for (const auto& e : entries) order.push_back(&e);
+  std::sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  std::uint64_t expected = 0;
+  for (const Entry* e : order) {
+    if (e->begin != expected) {
+      bad_file(path, "tensor '" + e->name + "' starts at byte " + std::to_string(e->begin) +
+                         " where " + std::to_string(expected) +
+                         " was expected (a gap or an overlap in data_offsets)");
+    }
+    expected = e->end;
+  }
+  if (expected != data_size) {
+    bad_file(path, "the tensors cover " + std::to_string(expected) +
+                       " bytes of data but the file has " + std::to_string(data_size));
+  }
+
+  TensorMap out;
+  for (const auto& e : entries) {
+    Tensor t = empty(e.shape, e.dtype);
+    in.seekg(static_cast<std::streamoff>(8 + length + e.begin));
+    in.read(static_cast<char*>(const_cast<void*>(raw_data(t))),
+            static_cast<std::streamsize>(e.end - e.begin));
+    if (!in) throw std::runtime_error(io_error("load: cannot read", path));
+    out.emplace(e.name, std::move(t));
+  }
+  if (metadata) *metadata = std::move(meta);
+  return out;
+}
+
+TensorMap state_dict(const nn::Module& module) {
+  TensorMap out;
+  for (const auto& p : module.named_parameters()) out[p.name] = p.tensor;
+  for (const auto& b : module.named_buffers()) {
+    if (b.tensor.defined()) out[b.name] = b.tensor;
+  }
+  return out;
+}
+
+namespace {
+
+// Checks that `tensors` fit the module exactly; returns the module's tensors by name.
+TensorMap check_module_state(const nn::Module& module, const TensorMap& tensors) {
+  TensorMap own = state_dict(module);
+  for (const auto& [name, t] : own) {
+    auto it = tensors.find(name);
+    if (it == tensors.end()) {
+      throw std::invalid_argument("load_state_dict: '" + name + "' of " + module.name() +
+                                  " is missing from the state");
+    }
+    if (it->second.shape() != t.shape()) {
+      throw std::invalid_argument("load_state_dict: '" + name + "' has shape " +
+                                  shape_to_string(it->second.shape()) + " in the state but " +
+                                  shape_to_string(t.shape()) + " in " + module.name());
+    }
+    if (it->second.is_floating_point() != t.is_floating_point()) {
+      throw std::invalid_argument(
+          "load_state_dict: '" + name + "' is " + std::string(dtype_name(it->second.dtype())) +
+          " in the state but " + std::string(dtype_name(t.dtype())) + " in " + module.name());
+    }
+  }
+  for (const auto& [name, t] : tensors) {
+    if (!own.count(name)) {
+      throw std::invalid_argument("load_state_dict: the state has '" + name + "', which " +
+                                  module.name() + " does not have");
+    }
+  }
+  return own;
+}
+
+void copy_into(TensorMap& own, const TensorMap& tensors) {
+  NoGradGuard no_grad;
+  for (auto& [name, t] : own) t.copy_(tensors.at(name));
+}
+
+// The entries under `prefix`, with the prefix removed.
+TensorMap with_prefix_removed(const TensorMap& tensors, const std::string& prefix) {
+  TensorMap out;
+  for (const auto& [name, t] : tensors) {
+    if (name.compare(0, prefix.size(), prefix) == 0) out[name.substr(prefix.size())] = t;
+  }
+  return out;
+}
+
+TensorMap with_prefix(const TensorMap& tensors, const std::string& prefix) {
+  TensorMap out;
+  for (const auto& [name, t] : tensors) out[prefix + name] = t;
+  return out;
+}
+
+}  // namespace
+
+void load_state_dict(nn::Module& module, const TensorMap& tensors) {
+  TensorMap own = check_module_state(module, tensors);
+  copy_into(own, tensors);
+}
+
+void save(const nn::Module& module, const std::string& path) { save(state_dict(module), path); }
+
+void load(nn::Module& module, const std::string& path) { load_state_dict(module, load(path)); }
+
+void save(const optim::Optimizer& optimizer, const std::string& path) {
+  const auto state = optimizer.state_dict();
+  save(state.tensors, path, {{"optimizer", state.optimizer}});
+}
+
+void load(optim::Optimizer& optimizer, const std::string& path) {
+  Metadata meta;
+  optim::OptimizerStateDict state;
+  state.tensors = load(path, &meta);
+  state.optimizer = meta.count("optimizer") ? meta.at("optimizer") : "";
+  optimizer.load_state_dict(state);
+}
+
+void save(const nn::Module& module, const optim::Optimizer& optimizer, const std::string& path) {
+  const auto state = optimizer.state_dict();
+  TensorMap all = with_prefix(state_dict(module), "model.");
+  all.merge(with_prefix(state.tensors, "optimizer."));
+  save(all, path, {{"optimizer", state.optimizer}});
+}
+
+void load(nn::Module& module, optim::Optimizer& optimizer, const std::string& path) {
+  Metadata meta;
+  const TensorMap all = load(path, &meta);
+  for (const auto& [name, t] : all) {
+    if (name.rfind("model.", 0) != 0 && name.rfind("optimizer.", 0) != 0) {
+      throw std::invalid_argument("load: checkpoint entry '" + name +
+                                  "' is neither model. nor optimizer.");
+    }
+  }
+  const TensorMap model = with_prefix_removed(all, "model.");
+  TensorMap own = check_module_state(module, model);
+  optim::OptimizerStateDict state;
+  state.optimizer = meta.count("optimizer") ? meta.at("optimizer") : "";
+  state.tensors = with_prefix_removed(all, "optimizer.");
+  optimizer.load_state_dict(state);  // checks everything before changing anything
+  copy_into(own, model);             // cannot fail: checked above
+}
+
+}  // namespace xg

@@ -1,0 +1,52 @@
+// Checkpoints in the safetensors format: named tensors, modules and optimizer state, saved
+// atomically and loaded with every rule of the format checked.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "../autograd/tensor.hpp"
+#include "../optim/optimizer.hpp"
+#include "module.hpp"
+
+namespace xg {
+
+using TensorMap = std::map<std::string, Tensor>;
+using Metadata = std::map<std::string, std::string>;
+
+// Writes a safetensors file: an 8-byte little-endian header length, a JSON header (dtype F32,
+// F64 or I64, shape, data_offsets; __metadata__ of strings) padded to 8 bytes, then the data
+// in name order. The file is written under a temporary name and renamed, so a failure leaves
+// any earlier file at `path` as it was. Throws std::runtime_error on an I/O failure.
+void save(const TensorMap& tensors, const std::string& path, const Metadata& metadata = {});
+// Reads a safetensors file, checking every rule of the format first: throws
+// std::invalid_argument (a malformed file) or std::runtime_error (cannot read), with the reason.
+TensorMap load(const std::string& path, Metadata* metadata = nullptr);
+
+// A module's parameters and buffers by dotted name ("fc1.weight").
+TensorMap state_dict(const nn::Module& module);
+// Copies `tensors` into the module's parameters and buffers in place. Every name must match,
+// none may be missing or extra, and shapes must be equal; otherwise it throws
+// std::invalid_argument and changes nothing.
+void load_state_dict(nn::Module& module, const TensorMap& tensors);
+
+void save(const nn::Module& module, const std::string& path);
+void load(nn::Module& module, const std::string& path);
+void save(const optim::Optimizer& optimizer, const std::string& path);
+void load(optim::Optimizer& optimizer, const std::string& path);
+// A training checkpoint: the module under "model.", the optimizer under "optimizer.". Loading
+// checks both before changing either.
+void save(const nn::Module& module, const optim::Optimizer& optimizer, const std::string& path);
+void load(nn::Module& module, optim::Optimizer& optimizer, const std::string& path);
+
+template <class M>
+void save(const std::shared_ptr<M>& module, const std::string& path) {
+  save(static_cast<const nn::Module&>(*module), path);
+}
+template <class M>
+void load(const std::shared_ptr<M>& module, const std::string& path) {
+  load(static_cast<nn::Module&>(*module), path);
+}
+
+}  // namespace xg
