@@ -310,9 +310,15 @@ void load_state_dict(nn::Module& module, const TensorMap& tensors) {
   copy_into(own, tensors);
 }
 
-void save(const nn::Module& module, const std::string& path) { save(state_dict(module), path); }
+void save(const nn::Module& module, const std::string& path, const Metadata& metadata) {
+  save(state_dict(module), path, metadata);
+}
 
-void load(nn::Module& module, const std::string& path) { load_state_dict(module, load(path)); }
+void load(nn::Module& module, const std::string& path, Metadata* metadata) {
+  Metadata meta;
+  load_state_dict(module, load(path, &meta));
+  if (metadata) *metadata = std::move(meta);
+}
 
 void save(const optim::Optimizer& optimizer, const std::string& path) {
   const auto state = optimizer.state_dict();
@@ -327,14 +333,18 @@ void load(optim::Optimizer& optimizer, const std::string& path) {
   optimizer.load_state_dict(state);
 }
 
-void save(const nn::Module& module, const optim::Optimizer& optimizer, const std::string& path) {
+void save(const nn::Module& module, const optim::Optimizer& optimizer, const std::string& path,
+          const Metadata& metadata) {
   const auto state = optimizer.state_dict();
   TensorMap all = with_prefix(state_dict(module), "model.");
   all.merge(with_prefix(state.tensors, "optimizer."));
-  save(all, path, {{"optimizer", state.optimizer}});
+  Metadata meta = metadata;
+  meta["optimizer"] = state.optimizer;
+  save(all, path, meta);
 }
 
-void load(nn::Module& module, optim::Optimizer& optimizer, const std::string& path) {
+void load(nn::Module& module, optim::Optimizer& optimizer, const std::string& path,
+          Metadata* metadata) {
   Metadata meta;
   const TensorMap all = load(path, &meta);
   for (const auto& [name, t] : all) {
@@ -350,6 +360,7 @@ void load(nn::Module& module, optim::Optimizer& optimizer, const std::string& pa
   state.tensors = with_prefix_removed(all, "optimizer.");
   optimizer.load_state_dict(state);  // checks everything before changing anything
   copy_into(own, model);             // cannot fail: checked above
+  if (metadata) *metadata = std::move(meta);
 }
 
 }  // namespace xg

@@ -31,14 +31,16 @@ TensorMap state_dict(const nn::Module& module);
 // std::invalid_argument and changes nothing.
 void load_state_dict(nn::Module& module, const TensorMap& tensors);
 
-void save(const nn::Module& module, const std::string& path);
-void load(nn::Module& module, const std::string& path);
+void save(const nn::Module& module, const std::string& path, const Metadata& metadata = {});
+void load(nn::Module& module, const std::string& path, Metadata* metadata = nullptr);
 void save(const optim::Optimizer& optimizer, const std::string& path);
 void load(optim::Optimizer& optimizer, const std::string& path);
-// A training checkpoint: the module under "model.", the optimizer under "optimizer.". Loading
-// checks both before changing either.
-void save(const nn::Module& module, const optim::Optimizer& optimizer, const std::string& path);
-void load(nn::Module& module, optim::Optimizer& optimizer, const std::string& path);
+// A training checkpoint: the module under "model.", the optimizer under "optimizer.", plus the
+// caller's metadata (the step, say). Loading checks both before changing either.
+void save(const nn::Module& module, const optim::Optimizer& optimizer, const std::string& path,
+          const Metadata& metadata = {});
+void load(nn::Module& module, optim::Optimizer& optimizer, const std::string& path,
+          Metadata* metadata = nullptr);
 
 template <class M>
 void save(const std::shared_ptr<M>& module, const std::string& path) {

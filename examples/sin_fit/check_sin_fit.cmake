@@ -30,8 +30,11 @@ if(NOT last_loss LESS first_loss)
 endif()
 
 set(number "-?[0-9.]+(e[-+]?[0-9]+)?")
-if(NOT output MATCHES "Result: y = ${number} \\+ ${number} x \\+ ${number} x\\^2 \\+ ${number} x\\^3")
-  message(FATAL_ERROR "sin_fit did not print 'Result: y = A + B x + C x^2 + D x^3'")
+set(cubic "Result: y = ${number} \\+ ${number} x \\+ ${number} x\\^2 \\+ ${number} x\\^3")
+set(legendre "Result: y = ${number} \\+ ${number} \\* P3\\(${number} \\+ ${number} x\\)")
+if(NOT output MATCHES "${cubic}" AND NOT output MATCHES "${legendre}")
+  message(FATAL_ERROR "sin_fit did not print 'Result: y = A + B x + C x^2 + D x^3' "
+                      "(or A + B * P3(C + D x))")
 endif()
 
 if(DEFINED MAX_LOSS AND NOT last_loss LESS MAX_LOSS)

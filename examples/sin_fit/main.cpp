@@ -1,26 +1,36 @@
-// The sin-fit example's command line: see sin_fit.cpp for the training loops.
+// The sin-fit example's command line: see sin_fit.hpp for the modes.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "sin_fit.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Fit y = a + b x + c x^2 + d x^3 to sin(x) on [-pi, pi] by gradient descent."};
+  CLI::App app{
+      "Fit y = sin(x) on [-pi, pi] with a cubic by gradient descent, in the modes of "
+      "PyTorch's \"Learning PyTorch with Examples\"."};
   sin_fit::Options opts;
   std::string dtype = "float32";
-  app.add_option("--mode", opts.mode, "how gradients are computed")
-      ->check(CLI::IsMember({"manual", "autograd", "sgd", "adamw"}))
+  app.add_option("--mode", opts.mode,
+                 "manual (hand-derived gradients), autograd, sgd, adamw, function (custom "
+                 "autograd Function), module, nn (Linear), dynamic (DynamicNet)")
+      ->check(CLI::IsMember(
+          {"manual", "autograd", "sgd", "adamw", "function", "module", "nn", "dynamic"}))
       ->capture_default_str();
   app.add_option("--dtype", dtype, "element type")
       ->check(CLI::IsMember({"float32", "float64"}))
       ->capture_default_str();
-  app.add_option("--seed", opts.seed, "seed for the initial draw of a, b, c, d")
+  app.add_option("--seed", opts.seed, "seed for the initial draw of the weights")
       ->capture_default_str();
-  app.add_option("--steps", opts.steps, "number of gradient-descent steps")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  app.add_option("--steps", opts.steps,
+                 "number of steps in all (default: 2000, 30000 for dynamic); with --resume, "
+                 "training continues up to this step")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--check", opts.check,
-               "fail if an autograd gradient differs from the hand-derived one");
+               "autograd, sgd, adamw: fail if a gradient differs from the hand-derived one");
+  app.add_option("--save", opts.save, "write a checkpoint (model, optimizer, step) at the end");
+  app.add_option("--resume", opts.resume, "continue from a checkpoint written by --save")
+      ->check(CLI::ExistingFile);
+  app.add_option("--plot", opts.plot, "write an SVG figure of the fit and the loss curve");
   CLI11_PARSE(app, argc, argv);
   opts.dtype = dtype == "float64" ? xg::kFloat64 : xg::kFloat32;
 

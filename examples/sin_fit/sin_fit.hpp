@@ -8,22 +8,36 @@
 
 namespace sin_fit {
 
+// The modes follow PyTorch's "Learning PyTorch with Examples":
+//   manual    gradients derived by hand            autograd  loss.backward(), manual update
+//   sgd       xg::optim::SGD (lr 1e-6)              adamw     xg::optim::AdamW (lr 1e-2)
+//   function  y = a + b P3(c + d x), P3 a custom autograd Function (lr 5e-6)
+//   module    a Polynomial3 module and SGD          nn        Linear(3, 1) on (x, x^2, x^3)
+//   dynamic   DynamicNet: adds e x^4 (and e x^5) at random; SGD momentum 0.9, lr 1e-8
 struct Options {
-  std::string mode = "autograd";  // manual | autograd | sgd | adamw
+  std::string mode = "autograd";
   xg::Dtype dtype = xg::kFloat32;
   std::uint64_t seed = 0;
-  int steps = 2000;
-  bool check =
-      false;  // autograd, sgd, adamw: fail when a gradient differs from the hand-derived one
+  int steps = -1;      // -1: the mode's own (30000 for dynamic, 2000 otherwise)
+  bool check = false;  // autograd, sgd, adamw: fail when a gradient differs from the hand-derived
+  std::string save;    // write a checkpoint (model, optimizer, step) at the end
+  std::string resume;  // continue from a checkpoint
+  std::string plot;    // write an SVG figure: the fit and the loss curve
 };
 
-// y = a + b x + c x^2 + d x^3
-struct Coefficients {
-  double a, b, c, d;
+struct Outcome {
+  double a = 0, b = 0, c = 0, d = 0;  // the mode's coefficients (see its Result line)
+  double final_loss = 0;
+  double optimum_loss = 0;  // the least-squares cubic's loss
 };
 
-// Trains as opts says, printing "t loss" every 100 steps and the final "Result: ..." line.
-// Throws std::runtime_error when --check finds a gradient that differs.
-Coefficients run(const Options& opts, std::ostream& out);
+// Trains as opts says, printing "t loss" every 100 steps (2000 for dynamic), the final loss
+// next to the optimum's, and a "Result: y = ..." line. Throws std::runtime_error when --check
+// finds a gradient that differs, or when a checkpoint does not fit.
+Outcome run(const Options& opts, std::ostream& out);
+
+// Writes an SVG figure: sin(x) and the fit on the left, the loss on a log scale on the right.
+void write_plot(const std::string& path, const xg::Tensor& x, const xg::Tensor& y,
+                const xg::Tensor& fit, const std::vector<double>& losses, int first_step);
 
 }  // namespace sin_fit

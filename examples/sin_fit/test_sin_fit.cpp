@@ -7,7 +7,7 @@
 
 namespace {
 
-sin_fit::Coefficients fit(const std::string& mode, xg::Dtype dtype) {
+sin_fit::Outcome fit(const std::string& mode, xg::Dtype dtype) {
   sin_fit::Options opts;
   opts.mode = mode;
   opts.dtype = dtype;
@@ -17,7 +17,7 @@ sin_fit::Coefficients fit(const std::string& mode, xg::Dtype dtype) {
   return sin_fit::run(opts, out);
 }
 
-void expect_same(const sin_fit::Coefficients& a, const sin_fit::Coefficients& b, double tol) {
+void expect_same(const sin_fit::Outcome& a, const sin_fit::Outcome& b, double tol) {
   EXPECT_NEAR(a.a, b.a, tol);
   EXPECT_NEAR(a.b, b.b, tol);
   EXPECT_NEAR(a.c, b.c, tol);
