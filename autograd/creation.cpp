@@ -19,6 +19,18 @@ Tensor finish(Array a, const TensorOptions& options) {
   return t;
 }
 
+// full, and the ops built on it, each naming itself in errors.
+Tensor filled(const Shape& shape, const Scalar& value, const TensorOptions& options,
+              const char* op) {
+  check_shape(shape, op);
+  Array a = Array::empty(options.dtype(), shape);
+  a.visit([&](auto& x) {
+    using T = typename std::decay_t<decltype(x)>::value_type;
+    std::fill(x.begin(), x.end(), value.to<T>());
+  });
+  return finish(std::move(a), options);
+}
+
 }  // namespace
 
 Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
@@ -44,19 +56,12 @@ Tensor tensor(const std::vector<double>& values, TensorOptions options) {
 Tensor scalar_tensor(Scalar value, TensorOptions options) { return full({}, value, options); }
 
 Tensor full(const Shape& shape, Scalar value, TensorOptions options) {
-  check_shape(shape, "full");
-  Array a = Array::empty(options.dtype(), shape);
-  a.visit([&](auto& x) {
-    using T = typename std::decay_t<decltype(x)>::value_type;
-    const T v = std::is_integral_v<T> ? static_cast<T>(value.to_int64())
-                                      : static_cast<T>(value.to_double());
-    std::fill(x.begin(), x.end(), v);
-  });
-  return finish(std::move(a), options);
+  return filled(shape, value, options, "full");
 }
-
-Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0, options); }
-Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1, options); }
+Tensor zeros(const Shape& shape, TensorOptions options) {
+  return filled(shape, 0, options, "zeros");
+}
+Tensor ones(const Shape& shape, TensorOptions options) { return filled(shape, 1, options, "ones"); }
 
 Tensor empty(const Shape& shape, TensorOptions options) {
   check_shape(shape, "empty");

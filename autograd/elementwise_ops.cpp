@@ -37,7 +37,7 @@ Array binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, const char* n
 Array scalar_kernel(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first,
                     const char* name) {
   check_defined(a, name);
-  return kernels::binary_scalar(op, array_of(a), s.to_double(), s.is_integral(), scalar_first);
+  return kernels::binary_scalar(op, array_of(a), s, scalar_first);
 }
 
 Array unary_kernel(UnaryOp op, const Tensor& t) {

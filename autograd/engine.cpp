@@ -89,7 +89,11 @@ Tensor fit_gradient(Tensor grad, const InputMeta& meta, const Node& node, std::s
   return grad;
 }
 
+// The hooks on the gradient of the tensor whose node this is: a leaf's own hooks, or the
+// pre-hooks of an op's node (register_hook and retain_grad on a non-leaf).
 Tensor run_hooks(Node& node, Tensor grad) {
+  if (auto* leaf = dynamic_cast<AccumulateGrad*>(&node))
+    return leaf->run_leaf_hooks(std::move(grad));
   for (const auto& hook : node.pre_hooks) {
     Tensor replaced = hook(grad);
     if (replaced.defined()) grad = std::move(replaced);
@@ -228,7 +232,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
     }
     if (g.defined())
       g = fit_gradient(std::move(g), InputMeta{inputs[i].shape(), inputs[i].dtype()}, *n, i);
-    results.push_back(create_graph ? g : g.detach());
+    results.push_back(create_graph || !g.defined() ? g : g.detach());
   }
   return results;
 }

@@ -97,7 +97,14 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   const Shape b_mat = b.dim() == 1 ? Shape{kb, 1} : Shape(bs.end() - 2, bs.end());
   const Shape a_batch = a.dim() > 2 ? Shape(as.begin(), as.end() - 2) : Shape{};
   const Shape b_batch = b.dim() > 2 ? Shape(bs.begin(), bs.end() - 2) : Shape{};
-  const Shape batch = broadcast_shapes(a_batch, b_batch, "matmul");
+  Shape batch;
+  try {
+    batch = broadcast_shapes(a_batch, b_batch, "matmul");
+  } catch (const std::invalid_argument&) {
+    throw std::invalid_argument("matmul: the batch dims of " + describe(a) + " and " + describe(b) +
+                                " do not broadcast (" + shape_to_string(a_batch) + " and " +
+                                shape_to_string(b_batch) + ")");
+  }
   const std::int64_t count = shape_numel(batch);
   const std::int64_t m = a_mat[0], n = b_mat[1];
 

@@ -114,14 +114,21 @@ void SavedTensor::release() {
 AccumulateGrad::AccumulateGrad(std::shared_ptr<detail::TensorImpl> leaf)
     : Node("accumulate_grad"), leaf_(std::move(leaf)) {}
 
-std::vector<Tensor> AccumulateGrad::apply(Tensor grad) {
+Tensor AccumulateGrad::run_leaf_hooks(Tensor grad) const {
   for (const auto& hook : leaf_->hooks) {
     Tensor replaced = hook(grad);
     if (replaced.defined()) grad = std::move(replaced);
   }
+  return grad;
+}
+
+// The engine has run the leaf's hooks already.
+std::vector<Tensor> AccumulateGrad::apply(Tensor grad) {
   Tensor& current = leaf_->grad;
-  if (GradMode::is_enabled()) {  // create_graph: the gradient stays part of a graph
-    current = current.defined() ? current + grad : grad;
+  if (GradMode::is_enabled()) {
+    // create_graph: the gradient stays part of a graph; a copy, so that later accumulation
+    // never writes into a tensor the caller holds.
+    current = current.defined() ? current + grad : grad.clone();
   } else if (!current.defined()) {
     // Keep a gradient nobody else holds; copy one that is shared (the user's, or a sibling's).
     const bool unshared = grad.impl().use_count() == 1 && grad.impl()->storage.use_count() == 1 &&

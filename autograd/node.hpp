@@ -95,6 +95,8 @@ class AccumulateGrad final : public Node {
   explicit AccumulateGrad(std::shared_ptr<detail::TensorImpl> leaf);
   std::vector<Tensor> apply(Tensor grad) override;
   std::string name() const override { return "AccumulateGrad"; }
+  // The leaf's register_hook functions, in order; a defined result replaces the gradient.
+  Tensor run_leaf_hooks(Tensor grad) const;
   const std::shared_ptr<detail::TensorImpl>& leaf() const { return leaf_; }
 
  private:

@@ -14,14 +14,14 @@ using detail::array_of;
 using Grads = std::vector<Tensor>;
 
 namespace {
-// Int64 input computes in Float32, as PyTorch's softmax does with a default dtype.
+// logsumexp of Int64 input computes in Float32, as PyTorch's does.
 Tensor floating(const Tensor& t) { return t.is_floating_point() ? t : t.to(kFloat32); }
 }  // namespace
 
 Tensor softmax(const Tensor& t, std::int64_t dim) {
-  detail::check_defined(t, "softmax");
+  detail::check_floating(t, "softmax");
   const std::int64_t d = normalize_dim(dim, t.dim(), "softmax");
-  const Tensor x = floating(t);
+  const Tensor& x = t;
   // d softmax: out * (g - sum(g * out, d))
   return record("softmax", kernels::softmax(array_of(x), t.dim() == 0 ? 0 : d), {x}, kSaveOutput,
                 [d](const Tensor& g, const BackwardArgs& s) {
@@ -31,9 +31,9 @@ Tensor softmax(const Tensor& t, std::int64_t dim) {
 }
 
 Tensor log_softmax(const Tensor& t, std::int64_t dim) {
-  detail::check_defined(t, "log_softmax");
+  detail::check_floating(t, "log_softmax");
   const std::int64_t d = normalize_dim(dim, t.dim(), "log_softmax");
-  const Tensor x = floating(t);
+  const Tensor& x = t;
   // d log_softmax: g - exp(out) * sum(g, d)
   return record("log_softmax", kernels::log_softmax(array_of(x), t.dim() == 0 ? 0 : d), {x},
                 kSaveOutput, [d](const Tensor& g, const BackwardArgs& s) {

@@ -192,6 +192,11 @@ bool Tensor::is_leaf() const {
   return impl_->grad_fn == nullptr;
 }
 
+std::uint64_t Tensor::_version() const {
+  check_defined(*this, "_version");
+  return impl_->storage->version;
+}
+
 Tensor Tensor::grad() const {
   check_defined(*this, "grad");
   return impl_->grad;
@@ -351,17 +356,20 @@ void bump_version(const Tensor& t) { ++t.impl()->storage->version; }
 
 }  // namespace
 
-Tensor& Tensor::zero_() { return fill_(0); }
-
-Tensor& Tensor::fill_(Scalar value) {
-  check_inplace(*this, "fill_");
-  detail::mutable_array_of(*this).visit([&](auto& a) {
+namespace {
+Tensor& fill_with(Tensor& self, const Scalar& value, const char* op) {
+  check_inplace(self, op);
+  detail::mutable_array_of(self).visit([&](auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    std::fill(a.begin(), a.end(), static_cast<T>(value.to_double()));
+    std::fill(a.begin(), a.end(), value.to<T>());
   });
-  bump_version(*this);
-  return *this;
+  bump_version(self);
+  return self;
 }
+}  // namespace
+
+Tensor& Tensor::zero_() { return fill_with(*this, 0, "zero_"); }
+Tensor& Tensor::fill_(Scalar value) { return fill_with(*this, value, "fill_"); }
 
 Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
   check_inplace(*this, "add_");
@@ -391,7 +399,7 @@ Tensor& inplace_binary(Tensor& self, const Tensor& other, kernels::BinaryOp op, 
 Tensor& inplace_scalar(Tensor& self, Scalar other, kernels::BinaryOp op, const char* name) {
   check_inplace(self, name);
   check_inplace_scalar(self, other, name, op == kernels::BinaryOp::Div);
-  kernels::binary_scalar_inplace(op, detail::mutable_array_of(self), other.to_double());
+  kernels::binary_scalar_inplace(op, detail::mutable_array_of(self), other);
   bump_version(self);
   return self;
 }

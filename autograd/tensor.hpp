@@ -70,6 +70,9 @@ class Tensor {
   bool requires_grad() const;
   Tensor& requires_grad_(bool requires_grad = true);  // only floating tensors can require grad
   bool is_leaf() const;                               // true unless an op recorded this tensor
+  // How many in-place changes the data has seen (shared with detach()ed handles), as torch's
+  // _version: backward checks it for every tensor it saved.
+  std::uint64_t _version() const;
   Tensor grad() const;           // undefined until a backward reaches this tensor
   Tensor& mutable_grad() const;  // the .grad slot itself, to reset or replace it
   // Accumulates the gradient of this tensor into every leaf's .grad. A tensor of one element

@@ -249,17 +249,17 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
   return out;
 }
 
-Array binary_scalar(BinaryOp op, const Array& a, double s, bool s_is_integral, bool scalar_first) {
+Array binary_scalar(BinaryOp op, const Array& a, const Scalar& s, bool scalar_first) {
   // A scalar never widens a floating tensor; a floating scalar makes Int64 Float32.
   const Dtype operand =
-      a.dtype() != Dtype::Int64 ? a.dtype() : (s_is_integral ? Dtype::Int64 : Dtype::Float32);
+      a.dtype() != Dtype::Int64 ? a.dtype() : (s.is_integral() ? Dtype::Int64 : Dtype::Float32);
   const Dtype compute = compute_dtype(op, operand, operand);
   const Dtype result = is_comparison(op) ? Dtype::Float32 : compute;
   const Array ca = a.to(compute);
   Array out = Array::empty(result, ca.shape());
   detail::dispatch(compute, [&](auto t) {
     using T = decltype(t);
-    const T sv = static_cast<T>(s);
+    const T sv = s.to<T>();
     const T* x = ca.data<T>();
     const std::int64_t n = ca.numel();
     with_binary_functor<T>(op, [&](auto f) {
@@ -289,10 +289,10 @@ void binary_inplace(BinaryOp op, Array& self, const Array& other) {
   });
 }
 
-void binary_scalar_inplace(BinaryOp op, Array& self, double s) {
+void binary_scalar_inplace(BinaryOp op, Array& self, const Scalar& s) {
   self.visit([&](auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    const T sv = static_cast<T>(s);
+    const T sv = s.to<T>();
     T* x = a.data();
     const auto n = static_cast<std::int64_t>(a.size());
     with_binary_functor<T>(op, [&](auto f) {
@@ -315,8 +315,13 @@ Array clamp(const Array& x, std::optional<double> min, std::optional<double> max
   Array out = Array::empty(x.dtype(), x.shape());
   x.visit([&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    const T lo = min ? static_cast<T>(*min) : std::numeric_limits<T>::lowest();
-    const T hi = max ? static_cast<T>(*max) : std::numeric_limits<T>::max();
+    // A missing bound leaves that side open, infinities included.
+    constexpr bool inf = std::numeric_limits<T>::has_infinity;
+    const T lo =
+        min ? static_cast<T>(*min)
+            : (inf ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest());
+    const T hi = max ? static_cast<T>(*max)
+                     : (inf ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max());
     const T* in = a.data();
     T* o = out.data<T>();
     for (std::size_t i = 0; i < a.size(); ++i) o[i] = nan_min(nan_max(in[i], lo), hi);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "array.hpp"
+#include "scalar.hpp"
 
 namespace xg::kernels {
 
@@ -41,11 +42,11 @@ bool is_comparison(BinaryOp op);
 Dtype binary_result_dtype(BinaryOp op, Dtype a, Dtype b);
 // Broadcasting binary op. Shapes must broadcast (checked by the caller).
 Array binary(BinaryOp op, const Array& a, const Array& b);
-// `a op s` (or `s op a` when scalar_first) with a C++ number; s_is_integral as in xg::Scalar.
-Array binary_scalar(BinaryOp op, const Array& a, double s, bool s_is_integral, bool scalar_first);
+// `a op s` (or `s op a` when scalar_first) with a C++ number, promoted as xg::Scalar says.
+Array binary_scalar(BinaryOp op, const Array& a, const Scalar& s, bool scalar_first);
 // self = self op other in place; other broadcasts to self's shape, dtype stays self's.
 void binary_inplace(BinaryOp op, Array& self, const Array& other);
-void binary_scalar_inplace(BinaryOp op, Array& self, double s);
+void binary_scalar_inplace(BinaryOp op, Array& self, const Scalar& s);
 // self += alpha * other, in place, other broadcast to self.
 void add_scaled_inplace(Array& self, const Array& other, double alpha);
 

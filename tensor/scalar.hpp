@@ -22,6 +22,15 @@ class Scalar {
     return is_integral_ ? int_value_ : static_cast<std::int64_t>(value_);
   }
   bool is_integral() const { return is_integral_; }
+  // The value as an element of type T: integral values stay exact in integer types.
+  template <class U>
+  U to() const {
+    if constexpr (std::is_integral_v<U>) {
+      return static_cast<U>(to_int64());
+    } else {
+      return static_cast<U>(value_);
+    }
+  }
 
  private:
   double value_;

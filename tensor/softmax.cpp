@@ -39,8 +39,9 @@ Array softmax_impl(const Array& x, std::int64_t dim) {
           if constexpr (!Log) v[i * s] = e;
         }
         if constexpr (Log) {
-          const T shift = m + std::log(total);
-          for (std::int64_t i = 0; i < n; ++i) v[i * s] -= shift;
+          // (x - m) - log(total), not x - (m + log(total)): exact where x is the max.
+          const T log_total = std::log(total);
+          for (std::int64_t i = 0; i < n; ++i) v[i * s] = (v[i * s] - m) - log_total;
         } else {
           const T inv = T(1) / total;
           for (std::int64_t i = 0; i < n; ++i) v[i * s] *= inv;

@@ -1,0 +1,468 @@
+#!/usr/bin/env python3
+"""Writes tests/reference/op_reference.inc: PyTorch's forward values for xgrad's ops.
+
+Every input is written literally below. For each case the script runs the op in PyTorch and
+prints the inputs, the op's arguments and PyTorch's result (shape, dtype, values at full
+precision: repr of the float64 value, which round-trips exactly) as one C++ initializer of
+`RawCase` (declared in tests/test_ops.cpp). The C++ test runs the same op through xgrad and
+compares. The test suite never needs PyTorch; only regenerating the table does.
+
+    python3 tests/reference/make_op_reference.py      # Debian: apt-get install python3-torch
+    # (use /usr/bin/python3 if another python3, e.g. pyenv's, comes first on PATH)
+
+Made with Debian 12's python3-torch (PyTorch 1.13.1); the version is in the generated header.
+
+xgrad deviates from PyTorch in one documented way that the table encodes: comparisons return
+Float32 0/1 tensors where PyTorch returns bool. The table stores PyTorch's bools as 0.0/1.0 with
+dtype Float32.
+"""
+
+import math
+import os
+import sys
+
+import torch
+
+torch.set_default_dtype(torch.float32)
+
+INF = math.inf
+NAN = math.nan
+
+# ---- inputs (float64 values; Float32 cases round them to float32 first) ----
+A = ([2, 3], [-1.5, 0.0, 2.25, 0.5, -3.0, 1.0])
+A2 = ([2, 3], [0.5, 0.0, -2.0, 0.5, 1.75, -4.0])  # same shape as A, some elements equal to A's
+R = ([1, 3], [2.0, -0.5, 4.0])  # a row
+C = ([2, 1], [3.0, -2.0])  # a column
+V = ([3], [0.25, 1.0, -1.0])  # 1-D
+Z = ([], [1.5])  # 0-d
+C3 = ([3, 1], [1.0, -2.0, 0.5])
+R4 = ([1, 4], [0.5, -1.0, 2.0, 3.0])
+X = ([2, 1, 3], [1.0, -2.0, 0.5, 3.0, 0.25, -1.0])
+Y = ([4, 1], [2.0, -1.0, 0.0, 0.5])
+P = ([2, 3], [0.25, 1.0, 2.0, 3.5, 10.0, 0.001])  # positive
+S = ([6], [0.0, -0.0, -1.0, INF, -INF, NAN])  # special values
+L = ([6], [-20.0, -5.0, -0.1, 0.1, 5.0, 20.0])  # wide range
+T = ([2, 3, 4], [
+    0.5, -1.25, 2.0, 3.75, -0.5, 1.0, 0.0, -2.5, 4.0, 1.5, -3.0, 0.25,
+    2.5, -0.75, 1.25, -4.0, 3.0, 0.125, -1.0, 2.25, -2.0, 0.75, 1.75, -3.5])
+NANROW = ([2, 3], [1.0, NAN, 3.0, -1.0, 0.5, 2.0])
+TIES = ([2, 4], [1.0, 3.0, 3.0, -1.0, -2.0, -2.0, -5.0, -2.0])  # repeated maxima and minima
+BIG = ([2, 3], [1000.0, 1001.0, 1002.0, -1000.0, -1000.0, -1001.0])  # overflow-prone for exp
+NEGINF = ([2, 3], [-INF, 0.0, 1.0, -INF, -INF, 2.0])
+DIVA = ([6], [1.0, -1.0, 0.0, INF, NAN, -3.0])
+DIVB = ([6], [0.0, 0.0, 0.0, INF, 2.0, -0.0])
+COND = ([2, 3], [1.0, 0.0, -2.0, 0.0, NAN, 0.5])  # nonzero (even NaN) counts as true
+SQ = ([1, 3, 1], [1.0, -2.0, 3.0])
+B23 = ([2, 2], [7.0, -8.0, 0.5, 9.0])
+M34 = ([3, 4], [1.0, -2.0, 0.5, 3.0, -1.0, 0.25, 2.0, -0.5, 4.0, 1.5, -3.0, 1.0])
+B223 = ([2, 2, 3], [1.0, 2.0, -1.0, 0.5, -0.5, 3.0, 2.0, 0.0, 1.0, -2.0, 1.5, 0.25])
+B234 = ([2, 3, 4], T[1])
+B2123 = ([2, 1, 2, 3], [1.0, -1.0, 2.0, 0.5, 3.0, -2.0, 0.25, 1.0, -0.5, 2.0, -3.0, 1.5])
+B332 = ([3, 3, 2], [1.0, 0.5, -1.0, 2.0, 0.0, 3.0, -2.0, 1.0, 0.25, -0.5, 1.5, 2.0,
+                    -1.0, -1.0, 0.5, 0.5, 3.0, -3.0])
+
+# Int64 inputs
+AI = ([2, 3], [-3, 0, 7, 2, -5, 1])
+AI2 = ([2, 3], [4, 0, -2, 2, 3, -1])
+RI = ([1, 3], [2, -1, 3])
+CI = ([2, 1], [4, -2])
+MI = ([3, 2], [1, -2, 3, 4, 0, -1])
+TI = ([2, 3, 4], [(i * 7) % 11 - 5 for i in range(24)])
+TIESI = ([2, 4], [1, 3, 3, -1, -2, -2, -5, -2])
+IDX = ([3], [1, 0, 1])  # an Int64 index for index_select
+IDX2 = ([2], [2, 0])
+
+F64, F32, I64 = torch.float64, torch.float32, torch.int64
+DTYPE_NAME = {F64: "xg::kFloat64", F32: "xg::kFloat32", I64: "xg::kInt64", torch.bool: "xg::kFloat32"}
+SHORT = {F64: "f64", F32: "f32", I64: "i64"}
+
+
+def make(spec, dtype):
+    shape, values = spec
+    return torch.tensor(values, dtype=dtype).reshape(shape)
+
+
+# Each op: how to call it in PyTorch from (inputs, ints, scalars, keepdim). The C++ test has the
+# same table for xgrad (test_ops.cpp, `run_reference_op`).
+def binary(fn):
+    return lambda x, i, s, k: fn(x[0], x[1])
+
+
+def unary(fn):
+    return lambda x, i, s, k: fn(x[0])
+
+
+OPS = {
+    "add": lambda x, i, s, k: torch.add(x[0], x[1], alpha=s[0]) if s else x[0] + x[1],
+    "sub": lambda x, i, s, k: torch.sub(x[0], x[1], alpha=s[0]) if s else x[0] - x[1],
+    "mul": binary(torch.mul),
+    "div": binary(torch.div),
+    # tensor op scalar (…_s) and scalar op tensor (r…_s)
+    "add_s": lambda x, i, s, k: x[0] + s[0],
+    "radd_s": lambda x, i, s, k: s[0] + x[0],
+    "sub_s": lambda x, i, s, k: x[0] - s[0],
+    "rsub_s": lambda x, i, s, k: s[0] - x[0],
+    "mul_s": lambda x, i, s, k: x[0] * s[0],
+    "rmul_s": lambda x, i, s, k: s[0] * x[0],
+    "div_s": lambda x, i, s, k: x[0] / s[0],
+    "rdiv_s": lambda x, i, s, k: s[0] / x[0],
+    "pow_s": lambda x, i, s, k: torch.pow(x[0], s[0]),
+    "rpow_s": lambda x, i, s, k: torch.pow(s[0], x[0]),
+    "pow": binary(torch.pow),
+    "exp": unary(torch.exp),
+    "log": unary(torch.log),
+    "sqrt": unary(torch.sqrt),
+    "rsqrt": unary(torch.rsqrt),
+    "abs": unary(torch.abs),
+    "neg": unary(torch.neg),
+    "sin": unary(torch.sin),
+    "cos": unary(torch.cos),
+    "tanh": unary(torch.tanh),
+    "sigmoid": unary(torch.sigmoid),
+    "relu": unary(torch.relu),
+    "gelu": unary(lambda t: torch.nn.functional.gelu(t, approximate="none")),
+    "square": unary(torch.square),
+    "clamp": lambda x, i, s, k: torch.clamp(x[0], min=s[0], max=s[1]),
+    "clamp_min": lambda x, i, s, k: torch.clamp(x[0], min=s[0]),
+    "clamp_max": lambda x, i, s, k: torch.clamp(x[0], max=s[0]),
+    "maximum": binary(torch.maximum),
+    "minimum": binary(torch.minimum),
+    "where": lambda x, i, s, k: torch.where(x[0] != 0, x[1], x[2]),
+    "eq": binary(torch.eq), "ne": binary(torch.ne), "lt": binary(torch.lt),
+    "le": binary(torch.le), "gt": binary(torch.gt), "ge": binary(torch.ge),
+    "eq_s": lambda x, i, s, k: torch.eq(x[0], s[0]),
+    "ne_s": lambda x, i, s, k: torch.ne(x[0], s[0]),
+    "lt_s": lambda x, i, s, k: torch.lt(x[0], s[0]),
+    "le_s": lambda x, i, s, k: torch.le(x[0], s[0]),
+    "gt_s": lambda x, i, s, k: torch.gt(x[0], s[0]),
+    "ge_s": lambda x, i, s, k: torch.ge(x[0], s[0]),
+    "sum_all": lambda x, i, s, k: torch.sum(x[0]),
+    "sum": lambda x, i, s, k: torch.sum(x[0], dim=i, keepdim=k),
+    "mean_all": lambda x, i, s, k: torch.mean(x[0]),
+    "mean": lambda x, i, s, k: torch.mean(x[0], dim=i, keepdim=k),
+    "max_all": lambda x, i, s, k: torch.max(x[0]),
+    "min_all": lambda x, i, s, k: torch.min(x[0]),
+    "amax": lambda x, i, s, k: torch.amax(x[0], dim=i, keepdim=k),
+    "amin": lambda x, i, s, k: torch.amin(x[0], dim=i, keepdim=k),
+    "argmax": lambda x, i, s, k: torch.argmax(x[0], dim=i[0] if i else None, keepdim=k),
+    "argmin": lambda x, i, s, k: torch.argmin(x[0], dim=i[0] if i else None, keepdim=k),
+    "logsumexp": lambda x, i, s, k: torch.logsumexp(x[0], dim=i, keepdim=k),
+    "matmul": binary(torch.matmul),
+    "mm": binary(torch.mm),
+    "t": unary(torch.t),
+    "reshape": lambda x, i, s, k: torch.reshape(x[0], i),
+    "view": lambda x, i, s, k: x[0].view(i),
+    "flatten": lambda x, i, s, k: torch.flatten(x[0], *i),
+    "squeeze": lambda x, i, s, k: torch.squeeze(x[0], *i),
+    "unsqueeze": lambda x, i, s, k: torch.unsqueeze(x[0], i[0]),
+    "transpose": lambda x, i, s, k: torch.transpose(x[0], i[0], i[1]),
+    "permute": lambda x, i, s, k: x[0].permute(*i),
+    "expand": lambda x, i, s, k: x[0].expand(*i),
+    "cat": lambda x, i, s, k: torch.cat(x, dim=i[0]),
+    "stack": lambda x, i, s, k: torch.stack(x, dim=i[0]),
+    "narrow": lambda x, i, s, k: torch.narrow(x[0], i[0], i[1], i[2]),
+    "index_select": lambda x, i, s, k: torch.index_select(x[0], i[0], x[1]),
+    "softmax": lambda x, i, s, k: torch.softmax(x[0], i[0]),
+    "log_softmax": lambda x, i, s, k: torch.log_softmax(x[0], i[0]),
+}
+
+FLOATS = (F64, F32)
+CASES = []  # (label, op, [(spec, dtype)], ints, scalars, keepdim, int_scalar)
+
+
+def case(op, label, inputs, ints=(), scalars=(), keepdim=False, int_scalar=False):
+    """inputs: list of (spec, dtype) pairs."""
+    CASES.append((label, op, inputs, list(ints), list(scalars), keepdim, int_scalar))
+
+
+def float_case(op, label, specs, ints=(), scalars=(), keepdim=False, extra=()):
+    """The case in Float64 and in Float32 (every input of that dtype, `extra` inputs as given)."""
+    for dt in FLOATS:
+        case(op, f"{label}_{SHORT[dt]}", [(s, dt) for s in specs] + list(extra), ints, scalars,
+             keepdim)
+
+
+# ---- arithmetic with broadcasting ----
+PAIRS = [("2x3_1x3", A, R), ("2x3_2x1", A, C), ("2x3_3", A, V), ("2x3_0d", A, Z),
+         ("0d_2x3", Z, A), ("3x1_1x4", C3, R4), ("2x1x3_4x1", X, Y), ("2x3_2x3", A, A2)]
+for op in ("add", "sub", "mul", "div"):
+    for label, a, b in PAIRS:
+        float_case(op, label, [a, b])
+    case(op, "2x3_1x3_i64", [(AI, I64), (RI, I64)])
+    case(op, "2x3_2x1_i64", [(AI, I64), (CI, I64)])
+float_case("add", "alpha_2x3_1x3", [A, R], scalars=[2.5])
+float_case("sub", "alpha_2x3_2x1", [A, C], scalars=[-0.5])
+float_case("div", "special", [DIVA, DIVB])
+float_case("mul", "special", [S, L])
+
+# type promotion between tensors (each mixed pair, both orders)
+for op in ("add", "sub", "mul", "div"):
+    for da, db in [(F32, F64), (F64, F32), (I64, F32), (F32, I64), (I64, F64), (F64, I64)]:
+        spec_a = AI if da == I64 else A
+        spec_b = RI if db == I64 else R
+        case(op, f"promote_{SHORT[da]}_{SHORT[db]}", [(spec_a, da), (spec_b, db)])
+
+# tensor-scalar arithmetic: a C++ int or double scalar with each dtype
+for op in ("add_s", "radd_s", "sub_s", "rsub_s", "mul_s", "rmul_s", "div_s", "rdiv_s"):
+    for dt in (F64, F32, I64):
+        spec = AI if dt == I64 else A
+        if op == "rdiv_s":  # keep the divisor free of zeros: 1/0 is covered by "div special"
+            spec = RI if dt == I64 else R
+        case(op, f"int_{SHORT[dt]}", [(spec, dt)], scalars=[3], int_scalar=True)
+        case(op, f"double_{SHORT[dt]}", [(spec, dt)], scalars=[2.5])
+
+# ---- pow ----
+for e in (2, 3, 0.5, -1, 2.5, 0, -2, 1.5):
+    float_case("pow_s", f"{e}".replace(".", "p").replace("-", "m"), [A], scalars=[e])
+float_case("pow_s", "2_special", [S], scalars=[2])
+float_case("pow_s", "0p5_special", [S], scalars=[0.5])
+for e in (2, 3):
+    case("pow_s", f"{e}_i64", [(AI, I64)], scalars=[e], int_scalar=True)
+# (Int64 results beyond 2^53 do not fit the table's doubles: test_ops.cpp checks them by hand.)
+float_case("pow", "2x3_1x3", [P, R])
+float_case("pow", "2x3_2x3", [P, A])
+float_case("pow", "negbase_int_exponents", [A, ([3], [2.0, 3.0, -1.0])])
+float_case("rpow_s", "2", [A], scalars=[2.0])
+
+# ---- unary math ----
+for op in ("exp", "log", "sqrt", "rsqrt", "abs", "neg", "sin", "cos", "tanh", "sigmoid", "relu",
+           "gelu", "square"):
+    float_case(op, "2x3", [A])
+    float_case(op, "special", [S])
+    float_case(op, "wide", [L])
+for op in ("log", "sqrt", "rsqrt"):
+    float_case(op, "positive", [P])
+for op in ("abs", "neg", "relu", "square"):
+    case(op, "i64", [(AI, I64)])
+float_case("exp", "0d", [Z])
+
+# ---- clamp, maximum, minimum, where ----
+float_case("clamp", "m1_1", [A], scalars=[-1.0, 1.0])
+float_case("clamp", "special", [S], scalars=[-0.5, 2.0])
+float_case("clamp_min", "0p5", [A], scalars=[0.5])
+float_case("clamp_max", "0", [A], scalars=[0.0])
+float_case("clamp_max", "special", [S], scalars=[0.0])
+float_case("clamp_min", "special", [S], scalars=[0.0])
+float_case("clamp", "inverted", [A], scalars=[1.0, -1.0])  # min > max: every element is max
+case("clamp", "i64", [(AI, I64)], scalars=[-2, 3], int_scalar=True)
+for op in ("maximum", "minimum"):
+    float_case(op, "2x3_1x3", [A, R])
+    float_case(op, "2x3_2x3", [A, A2])
+    float_case(op, "nan", [NANROW, ([3], [0.0, 0.0, NAN])])
+    float_case(op, "special", [S, L])
+    case(op, "i64", [(AI, I64), (RI, I64)])
+    case(op, "promote_i64_f64", [(AI, I64), (R, F64)])
+float_case("where", "2x3", [COND, A, A2])
+float_case("where", "broadcast", [([2, 1], [0.0, 1.0]), R, C])
+float_case("where", "scalar_branch", [COND, A, Z])
+case("where", "i64_cond", [(AI, I64), (A, F64), (A2, F64)])
+case("where", "i64", [(COND, F32), (AI, I64), (AI2, I64)])
+case("where", "promote_f32_f64", [(COND, F32), (A, F32), (A2, F64)])
+
+# ---- comparisons ----
+for op in ("eq", "ne", "lt", "le", "gt", "ge"):
+    float_case(op, "2x3_2x3", [A, A2])
+    float_case(op, "2x3_1x3", [A, ([1, 3], [0.5, 0.0, 1.0])])
+    float_case(op, "nan", [S, ([6], [0.0, 0.0, NAN, INF, 0.0, NAN])])
+    case(op, "i64", [(AI, I64), (AI2, I64)])
+    case(op, "promote_i64_f32", [(AI, I64), (([1, 3], [-3.0, 0.5, 7.0]), F32)])
+    float_case(op + "_s", "0p5", [A], scalars=[0.5])
+    float_case(op + "_s", "0", [S], scalars=[0.0])
+    case(op + "_s", "i64_int", [(AI, I64)], scalars=[2], int_scalar=True)
+    case(op + "_s", "i64_double", [(AI, I64)], scalars=[1.5])
+
+# ---- reductions ----
+for op in ("sum", "mean"):
+    float_case(op + "_all", "2x3", [A])
+    float_case(op + "_all", "3d", [T])
+    float_case(op + "_all", "0d", [Z])
+    for dims in ([0], [1], [-1], [0, 1], [-2, -1], [1, 0]):
+        for keep in (False, True):
+            float_case(op, f"2x3_d{'_'.join(map(str, dims))}_k{int(keep)}", [A], ints=dims,
+                       keepdim=keep)
+    for dims in ([0], [1], [2], [-1], [0, 2], [-3, -2], [0, 1, 2]):
+        for keep in (False, True):
+            float_case(op, f"3d_d{'_'.join(map(str, dims))}_k{int(keep)}", [T], ints=dims,
+                       keepdim=keep)
+    float_case(op, "nan", [NANROW], ints=[1])
+    float_case(op + "_all", "inf", [([3], [INF, 1.0, -INF])])
+case("sum_all", "i64", [(AI, I64)])
+case("sum", "i64_d1", [(AI, I64)], ints=[1])
+case("sum", "i64_3d_d0_2_k1", [(TI, I64)], ints=[0, 2], keepdim=True)
+
+for op in ("max_all", "min_all"):
+    float_case(op, "2x3", [A])
+    float_case(op, "nan", [NANROW])
+    float_case(op, "inf", [([3], [-INF, 1.0, INF])])
+    float_case(op, "0d", [Z])
+    case(op, "i64", [(AI, I64)])
+for op in ("amax", "amin"):
+    for dims in ([0], [1], [-1], [0, 1]):
+        for keep in (False, True):
+            float_case(op, f"2x3_d{'_'.join(map(str, dims))}_k{int(keep)}", [A], ints=dims,
+                       keepdim=keep)
+    for dims in ([1], [0, 2], [-1]):
+        float_case(op, f"3d_d{'_'.join(map(str, dims))}_k1", [T], ints=dims, keepdim=True)
+    float_case(op, "nan_d1", [NANROW], ints=[1])
+    float_case(op, "nan_d0", [NANROW], ints=[0])
+    case(op, "i64_d1", [(AI, I64)], ints=[1])
+for op in ("argmax", "argmin"):
+    float_case(op, "flat", [A])
+    float_case(op, "flat_3d", [T])
+    float_case(op, "ties_flat", [TIES])
+    float_case(op, "0d", [Z])
+    for d in (0, 1, -1):
+        for keep in (False, True):
+            float_case(op, f"ties_d{d}_k{int(keep)}".replace("-", "m"), [TIES], ints=[d],
+                       keepdim=keep)
+    float_case(op, "3d_d1", [T], ints=[1])
+    float_case(op, "3d_dm1_k1", [T], ints=[-1], keepdim=True)
+    case(op, "i64_flat", [(TIESI, I64)])
+    case(op, "i64_d1", [(TIESI, I64)], ints=[1])
+for dims in ([1], [0], [-1], [0, 1]):
+    for keep in (False, True):
+        float_case("logsumexp", f"2x3_d{'_'.join(map(str, dims))}_k{int(keep)}".replace("-", "m"),
+                   [A], ints=dims, keepdim=keep)
+float_case("logsumexp", "big_d1", [BIG], ints=[1])
+float_case("logsumexp", "neginf_d1", [NEGINF], ints=[1])
+float_case("logsumexp", "3d_d0_2", [T], ints=[0, 2])
+
+# ---- linear algebra ----
+MATMULS = [("1d_1d", V, ([3], [2.0, -1.0, 0.5])), ("2d_2d", A, M34), ("1d_2d", V, M34),
+           ("2d_1d", A, V), ("3d_3d", B223, B234), ("3d_2d", B223, M34), ("1d_3d", V, B234),
+           ("3d_1d", B223, V), ("4d_3d_broadcast", B2123, B332),
+           ("2d_3d", ([2, 2], [1.0, -1.0, 0.5, 2.0]), ([3, 2, 3], T[1][:18]))]
+for label, a, b in MATMULS:
+    float_case("matmul", label, [a, b])
+case("matmul", "i64_2d_2d", [(AI, I64), (MI, I64)])
+case("matmul", "i64_1d_1d", [(([3], [1, -2, 3]), I64), (([3], [4, 5, -6]), I64)])
+case("matmul", "i64_3d_2d", [(TI, I64), (([4, 2], [1, 0, -1, 2, 3, 1, 0, -2]), I64)])
+float_case("mm", "2x3_3x4", [A, M34])
+float_case("mm", "2x2_2x3", [B23, A])
+case("mm", "i64", [(AI, I64), (MI, I64)])
+float_case("t", "2x3", [A])
+float_case("t", "1d", [V])
+float_case("t", "0d", [Z])
+
+# ---- shape ----
+for label, spec, shape in [("2x3_to_3xm1", A, [3, -1]), ("2x3_to_m1", A, [-1]),
+                           ("2x3_to_1xm1x2", A, [1, -1, 2]), ("3d_to_4x6", T, [4, 6]),
+                           ("3d_to_m1x2x3", T, [-1, 2, 3]), ("0d_to_1x1", Z, [1, 1]),
+                           ("1d_to_0d", ([1], [4.0]), [])]:
+    float_case("reshape", label, [spec], ints=shape)
+    float_case("view", label, [spec], ints=shape)
+case("reshape", "i64", [(AI, I64)], ints=[3, 2])
+for label, se in [("all", []), ("0_m1", [0, -1]), ("1_2", [1, 2]), ("0_1", [0, 1]),
+                  ("m2_m1", [-2, -1]), ("1_1", [1, 1])]:
+    float_case("flatten", f"3d_{label}", [T], ints=se)
+float_case("flatten", "0d", [Z])
+float_case("squeeze", "all", [SQ])
+for d in (0, 1, 2, -1):
+    float_case("squeeze", f"d{d}".replace("-", "m"), [SQ], ints=[d])
+float_case("squeeze", "0d", [Z])
+for d in (0, 1, 2, -1, -3):
+    float_case("unsqueeze", f"d{d}".replace("-", "m"), [A], ints=[d])
+float_case("unsqueeze", "0d", [Z], ints=[0])
+for label, spec, d in [("2x3_0_1", A, [0, 1]), ("2x3_1_0", A, [1, 0]), ("2x3_m1_m2", A, [-1, -2]),
+                       ("2x3_1_1", A, [1, 1]), ("3d_0_2", T, [0, 2]), ("3d_1_2", T, [1, 2]),
+                       ("3d_m3_m1", T, [-3, -1])]:
+    float_case("transpose", label, [spec], ints=d)
+case("transpose", "i64", [(TI, I64)], ints=[0, 2])
+for p in ([2, 0, 1], [1, 2, 0], [0, 2, 1], [0, 1, 2], [-1, 0, -2]):
+    float_case("permute", "3d_" + "_".join(map(str, p)).replace("-", "m"), [T], ints=p)
+float_case("permute", "2x3_1_0", [A], ints=[1, 0])
+for label, spec, shape in [("3x1_to_3x4", C3, [3, 4]), ("1x3_to_2x2x3", R, [2, 2, 3]),
+                           ("3x1_to_m1x4", C3, [-1, 4]), ("0d_to_2x3", Z, [2, 3]),
+                           ("3_to_2x3", V, [2, 3]), ("same", A, [2, 3]),
+                           ("2x1x3_to_2x4x3", X, [2, 4, -1])]:
+    float_case("expand", label, [spec], ints=shape)
+for label, specs, d in [("d0", [A, R], 0), ("d1", [A, B23], 1), ("dm1", [A, B23], -1),
+                        ("three_d0", [A, R, A2], 0), ("3d_d1", [T, ([2, 1, 4], T[1][:8])], 1),
+                        ("1d", [V, ([2], [7.0, 8.0])], 0), ("single", [A], 1)]:
+    float_case("cat", label, specs, ints=[d])
+case("cat", "i64", [(AI, I64), (RI, I64)], ints=[0])
+case("cat", "promote_f32_f64", [(A, F32), (R, F64)], ints=[0])
+case("cat", "promote_i64_f32", [(AI, I64), (R, F32)], ints=[0])
+for d in (0, 1, 2, -1, -3):
+    float_case("stack", f"d{d}".replace("-", "m"), [A, A2], ints=[d])
+float_case("stack", "0d", [Z, ([], [-2.0])], ints=[0])
+float_case("stack", "three_1d", [V, ([3], [4.0, 5.0, 6.0]), ([3], [-1.0, 0.0, 1.0])], ints=[1])
+case("stack", "i64", [(AI, I64), (AI2, I64)], ints=[1])
+for label, spec, args in [("d1_1_2", A, [1, 1, 2]), ("d0_1_1", A, [0, 1, 1]),
+                          ("dm1_0_1", A, [-1, 0, 1]), ("d1_0_0", A, [1, 0, 0]),
+                          ("d1_m2_2", A, [1, -2, 2]), ("3d_d2_1_3", T, [2, 1, 3]),
+                          ("full", A, [1, 0, 3])]:
+    float_case("narrow", label.replace("-", "m"), [spec], ints=args)
+for label, spec, d, idx in [("d0", A, 0, IDX), ("d1", A, 1, IDX2), ("dm1", A, -1, IDX),
+                            ("3d_d1", T, 1, IDX2), ("3d_d2", T, 2, ([4], [3, 3, 0, 1])),
+                            ("empty", A, 1, ([0], []))]:
+    float_case("index_select", label, [spec], ints=[d], extra=[(idx, I64)])
+case("index_select", "i64", [(AI, I64), (IDX2, I64)], ints=[1])
+
+# ---- softmax family ----
+for op in ("softmax", "log_softmax"):
+    for d in (0, 1, -1, -2):
+        float_case(op, f"2x3_d{d}".replace("-", "m"), [A], ints=[d])
+    float_case(op, "big_d1", [BIG], ints=[1])
+    float_case(op, "neginf_d1", [NEGINF], ints=[1])
+    float_case(op, "3d_d1", [T], ints=[1])
+    float_case(op, "3d_d2", [T], ints=[2])
+    float_case(op, "1d", [L], ints=[0])
+    float_case(op, "0d", [Z], ints=[0])
+
+
+# ---- output ----
+def fmt(v):
+    v = float(v)
+    if math.isnan(v):
+        return "kNaN"
+    if math.isinf(v):
+        return "kInf" if v > 0 else "-kInf"
+    if v == int(v) and abs(v) < 2**53:
+        return ("-" if math.copysign(1, v) < 0 and v == 0 else "") + f"{int(v)}.0"
+    return repr(v)
+
+
+def fmt_tensor(t, dtype_name=None):
+    shape = ", ".join(str(s) for s in t.shape)
+    values = ", ".join(fmt(v) for v in t.reshape(-1).tolist())
+    return f"{{{{{shape}}}, {dtype_name or DTYPE_NAME[t.dtype]}, {{{values}}}}}"
+
+
+def main():
+    out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "op_reference.inc")
+    lines = [
+        "// Generated by tests/reference/make_op_reference.py with PyTorch "
+        f"{torch.__version__}; do not edit.",
+        "// One RefCase per line: {name, op, {inputs}, {ints}, {scalars}, keepdim, int_scalar,",
+        "// expected}; a tensor is {{shape}, dtype, {values in row-major order}}.",
+        "// Comparisons: PyTorch's bool results are stored as Float32 0/1 (xgrad's documented type).",
+    ]
+    names = set()
+    for label, op, inputs, ints, scalars, keepdim, int_scalar in CASES:
+        # a C++ identifier: GoogleTest names each case after it
+        name = f"{op}_{label}".replace("-", "m").replace(".", "p")
+        assert name.replace("_", "").isalnum(), name
+        assert name not in names, name
+        names.add(name)
+        tensors = [make(spec, dt) for spec, dt in inputs]
+        py_scalars = [int(s) if int_scalar else float(s) for s in scalars]
+        with torch.no_grad():
+            result = OPS[op](tensors, ints, py_scalars, keepdim)
+        if result.dtype == torch.bool:
+            result_dtype = "xg::kFloat32"
+            result = result.to(torch.float64)
+        else:
+            result_dtype = DTYPE_NAME[result.dtype]
+        ins = ", ".join(fmt_tensor(t) for t in tensors)
+        lines.append(
+            f'{{"{name}", "{op}", {{{ins}}}, {{{", ".join(map(str, ints))}}}, '
+            f'{{{", ".join(fmt(s) for s in scalars)}}}, {str(keepdim).lower()}, '
+            f'{str(int_scalar).lower()}, {fmt_tensor(result, result_dtype)}}},')
+    with open(out_path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"wrote {len(CASES)} cases to {out_path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
