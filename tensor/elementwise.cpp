@@ -1,6 +1,7 @@
 // Elementwise kernels: unary math, broadcasting binary ops, clamp and where.
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xnoalias.hpp>
@@ -104,6 +105,14 @@ void broadcast_loop(const T* a, std::span<const std::size_t> a_sizes, const T* b
   });
 }
 
+// x itself when it has the dtype already, else a converted copy kept in `storage`: operands
+// are never copied just to be read.
+const Array& as_dtype(const Array& x, Dtype dtype, std::optional<Array>& storage) {
+  if (x.dtype() == dtype) return x;
+  storage = x.to(dtype);
+  return *storage;
+}
+
 Shape broadcast_sizes(std::span<const std::size_t> a, std::span<const std::size_t> b) {
   return broadcast_shapes(Shape(a.begin(), a.end()), Shape(b.begin(), b.end()), "broadcast");
 }
@@ -198,15 +207,14 @@ const char* unary_name(UnaryOp op) {
 
 Array unary(UnaryOp op, const Array& x) {
   const Dtype dtype = unary_result_dtype(op, x.dtype());
-  const Array in = x.to(dtype);
-  Array out = Array::empty(dtype, {});
-  in.visit([&](const auto& a) {
+  std::optional<Array> converted;
+  const Array& in = as_dtype(x, dtype, converted);
+  return in.visit([&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     auto o = xt::xarray<T>::from_shape(a.shape());
     unary_into<T>(op, a, o);
-    out = Array(std::move(o));
+    return Array(std::move(o));
   });
-  return out;
 }
 
 bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
@@ -230,8 +238,9 @@ Dtype compute_dtype(BinaryOp op, Dtype a, Dtype b) {
 Array binary(BinaryOp op, const Array& a, const Array& b) {
   const Dtype compute = compute_dtype(op, a.dtype(), b.dtype());
   const Dtype result = binary_result_dtype(op, a.dtype(), b.dtype());
-  const Array ca = a.to(compute);
-  const Array cb = b.to(compute);
+  std::optional<Array> a_converted, b_converted;
+  const Array& ca = as_dtype(a, compute, a_converted);
+  const Array& cb = as_dtype(b, compute, b_converted);
   const Shape out_shape = broadcast_sizes(a.sizes(), b.sizes());
   Array out = Array::empty(result, out_shape);
   detail::dispatch(compute, [&](auto t) {
@@ -255,7 +264,8 @@ Array binary_scalar(BinaryOp op, const Array& a, const Scalar& s, bool scalar_fi
       a.dtype() != Dtype::Int64 ? a.dtype() : (s.is_integral() ? Dtype::Int64 : Dtype::Float32);
   const Dtype compute = compute_dtype(op, operand, operand);
   const Dtype result = is_comparison(op) ? Dtype::Float32 : compute;
-  const Array ca = a.to(compute);
+  std::optional<Array> converted;
+  const Array& ca = as_dtype(a, compute, converted);
   Array out = Array::empty(result, ca.shape());
   detail::dispatch(compute, [&](auto t) {
     using T = decltype(t);
@@ -280,7 +290,8 @@ Array binary_scalar(BinaryOp op, const Array& a, const Scalar& s, bool scalar_fi
 }
 
 void binary_inplace(BinaryOp op, Array& self, const Array& other) {
-  const Array co = other.to(self.dtype());
+  std::optional<Array> converted;
+  const Array& co = as_dtype(other, self.dtype(), converted);
   self.visit([&](auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     with_binary_functor<T>(op, [&](auto f) {
@@ -302,7 +313,8 @@ void binary_scalar_inplace(BinaryOp op, Array& self, const Scalar& s) {
 }
 
 void add_scaled_inplace(Array& self, const Array& other, double alpha) {
-  const Array co = other.to(self.dtype());
+  std::optional<Array> converted;
+  const Array& co = as_dtype(other, self.dtype(), converted);
   self.visit([&](auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     const T al = static_cast<T>(alpha);
@@ -331,8 +343,9 @@ Array clamp(const Array& x, std::optional<double> min, std::optional<double> max
 
 Array where(const Array& cond, const Array& a, const Array& b) {
   const Dtype dtype = promote_types(a.dtype(), b.dtype());
-  const Array ca = a.to(dtype);
-  const Array cb = b.to(dtype);
+  std::optional<Array> a_converted, b_converted;
+  const Array& ca = as_dtype(a, dtype, a_converted);
+  const Array& cb = as_dtype(b, dtype, b_converted);
   const Shape ab = broadcast_sizes(a.sizes(), b.sizes());
   const Shape out_shape = broadcast_shapes(cond.shape(), ab, "where");
   Array out = Array::empty(dtype, out_shape);

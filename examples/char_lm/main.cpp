@@ -1,0 +1,57 @@
+// The char_lm example's command line: see char_lm.cpp for the model and its training.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "char_lm.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Train a character-level language model in the style of Bengio et al. 2003 on a list of "
+      "words: the previous 3 characters -> Embedding -> tanh layer -> logits over '.' and a-z, "
+      "with cross_entropy and AdamW on mini-batches. Prints the train and validation loss as "
+      "it goes, then samples new words."};
+  char_lm::Options opts;
+  app.add_option("--data", opts.data,
+                 "file of one word per line; words are lowercased, and those with anything but "
+                 "letters a-z dropped")
+      ->capture_default_str();
+  app.add_option("--seed", opts.seed,
+                 "seed for the train/validation split, the initial weights, the batches and "
+                 "the samples")
+      ->capture_default_str();
+  app.add_option("--steps", opts.steps,
+                 "total number of AdamW steps; a resumed run continues up to it")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--batch-size", opts.batch_size, "examples per mini-batch")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--lr", opts.lr, "peak learning rate, decayed along a cosine to lr / 20")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--emb", opts.emb, "embedding size of a character")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--hidden", opts.hidden, "width of the tanh layer")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--eval-every", opts.eval_every,
+                 "steps between evaluations on the whole validation set")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--save", opts.save,
+                 "write a checkpoint (model, optimizer and step) here at every evaluation");
+  app.add_option("--resume", opts.resume,
+                 "continue from a checkpoint written by --save; give the same --data, --seed, "
+                 "--emb, --hidden and --steps")
+      ->check(CLI::ExistingFile);
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    char_lm::run(opts, std::cout);
+  } catch (const std::exception& e) {
+    std::cerr << "char_lm: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}

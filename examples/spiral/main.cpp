@@ -1,0 +1,32 @@
+// The spiral example's command line: see spiral.cpp for the model and its training.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "spiral.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Train an MLP, Linear(2, hidden) -> ReLU -> Linear(hidden, 3), to classify a generated "
+      "3-class spiral (300 points per class) with cross_entropy and AdamW, full-batch."};
+  spiral::Options opts;
+  app.add_option("--seed", opts.seed, "seed for the points and the initial weights")
+      ->capture_default_str();
+  app.add_option("--steps", opts.steps, "number of full-batch AdamW steps")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--hidden", opts.hidden, "width of the hidden layer")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--lr", opts.lr, "AdamW learning rate")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    spiral::run(opts, std::cout);
+  } catch (const std::exception& e) {
+    std::cerr << "spiral: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}
