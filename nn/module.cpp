@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "../autograd/grad_mode.hpp"
+#include "../optim/optimizer.hpp"
 
 namespace xg::nn {
 
@@ -102,16 +103,7 @@ void Module::train(bool on) {
 }
 
 void Module::zero_grad(bool set_to_none) {
-  NoGradGuard no_grad;
-  for (auto& p : parameters()) {
-    Tensor& grad = p.mutable_grad();
-    if (!grad.defined()) continue;
-    if (set_to_none) {
-      grad = Tensor();
-    } else {
-      grad.zero_();
-    }
-  }
+  for (auto& p : parameters()) optim::detail::reset_grad(p, set_to_none);
 }
 
 void Module::to(Dtype dtype) {

@@ -119,6 +119,7 @@ void update_param(const Tensor& p, const Tensor& grad, const Tensor& m, const Te
 
 template <bool D>
 void AdamFamily<D>::step() {
+  check_grads();
   NoGradGuard no_grad;
   for (auto& group : param_groups()) {
     const auto& o = static_cast<const Options&>(group.options());

@@ -79,17 +79,37 @@ void Optimizer::add_param_group(const OptimizerParamGroup& group) {
   param_groups_.push_back(std::move(copy));
 }
 
-void Optimizer::zero_grad(bool set_to_none) {
+void detail::reset_grad(const Tensor& p, bool set_to_none) {
+  Tensor& grad = p.mutable_grad();
+  if (!grad.defined()) return;
+  if (set_to_none) {
+    grad = Tensor();
+    return;
+  }
   NoGradGuard no_grad;
+  if (grad.requires_grad()) grad = grad.detach();  // a create_graph gradient leaves its graph
+  grad.zero_();
+}
+
+void Optimizer::zero_grad(bool set_to_none) {
   for (auto& group : param_groups_) {
-    for (auto& p : group.params()) {
-      Tensor& grad = p.mutable_grad();
-      if (!grad.defined()) continue;
-      if (set_to_none) {
-        grad = Tensor();
-      } else {
-        grad.zero_();
+    for (auto& p : group.params()) detail::reset_grad(p, set_to_none);
+  }
+}
+
+void Optimizer::check_grads() const {
+  std::size_t index = 0;
+  for (const auto& group : param_groups_) {
+    for (const auto& p : group.params()) {
+      const Tensor grad = p.grad();
+      if (grad.defined() && (grad.shape() != p.shape() || grad.dtype() != p.dtype())) {
+        throw std::invalid_argument(
+            name_ + ".step: parameter " + std::to_string(index) + " (" +
+            shape_to_string(p.shape()) + " " + std::string(dtype_name(p.dtype())) +
+            ") has a gradient of " + shape_to_string(grad.shape()) + " " +
+            std::string(dtype_name(grad.dtype())) + "; nothing was updated");
       }
+      ++index;
     }
   }
 }

@@ -94,6 +94,9 @@ class Optimizer {
   virtual void clear_state() = 0;
 
   const std::string& name() const { return name_; }
+  // Throws std::invalid_argument, before any parameter changes, when a gradient's shape or
+  // dtype differs from its parameter's. Every step() calls it first.
+  void check_grads() const;
 
  private:
   std::vector<OptimizerParamGroup> param_groups_;
@@ -102,6 +105,8 @@ class Optimizer {
 };
 
 namespace detail {
+// Resets p's gradient: to undefined, or detached from any graph and zeroed (torch's zero_grad).
+void reset_grad(const Tensor& p, bool set_to_none);
 // The key optimizers use for a parameter's state.
 inline const void* state_key(const Tensor& p) { return p.impl().get(); }
 // Throws std::invalid_argument with `option` in the message unless ok.

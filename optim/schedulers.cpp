@@ -52,8 +52,7 @@ double StepLR::lr_at(double base_lr, std::int64_t epoch) const {
 
 MultiStepLR::MultiStepLR(Optimizer& optimizer, std::vector<std::int64_t> milestones, double gamma)
     : LRScheduler(optimizer), milestones_(std::move(milestones)), gamma_(gamma) {
-  require(std::is_sorted(milestones_.begin(), milestones_.end()),
-          "MultiStepLR: milestones must be in increasing order");
+  std::sort(milestones_.begin(), milestones_.end());  // any order, as PyTorch's Counter takes
   start();
 }
 

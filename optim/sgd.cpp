@@ -74,6 +74,7 @@ void sgd_update(T* p, const T* grad, T* buf, bool first, std::int64_t n, const S
 }  // namespace
 
 void SGD::step() {
+  check_grads();
   NoGradGuard no_grad;
   for (auto& group : param_groups()) {
     const auto& o = static_cast<const SGDOptions&>(group.options());
