@@ -38,7 +38,15 @@ def main(path):
           f"{ctx.get('date')}; medians of the repetitions, wall time.\n")
     print("| workload | xgrad | LibTorch | xgrad / LibTorch | peak bytes xgrad | peak bytes LibTorch |")
     print("|---|---|---|---|---|---|")
-    for name, t in medians.items():
+    order = ["sinfit_step", "elementwise_fwd", "elementwise_fwdbwd", "matmul_fwd", "matmul_fwdbwd",
+             "mlp_train_step", "scalar_chain_fwdbwd"]
+
+    def key(name):  # BENCHMARKS.md's order, then the size
+        base, _, arg = name.replace("BM_", "", 1).partition("/")
+        return (order.index(base) if base in order else len(order), int(arg) if arg else 0)
+
+    for name in sorted(medians, key=key):
+        t = medians[name]
         if "libtorch" in name or name.startswith("BM_sum") or name.startswith("BM_sinfit_manual"):
             continue
         torch_name = name.replace("BM_", "BM_libtorch_", 1)
