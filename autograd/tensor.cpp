@@ -120,7 +120,15 @@ std::int64_t Tensor::size(std::int64_t d) const {
     throw std::out_of_range("size: a 0-d tensor has no dims (asked for dim " + std::to_string(d) +
                             ")");
   }
-  return shape()[static_cast<std::size_t>(normalize_dim(d, ndim, "size"))];
+  return static_cast<std::int64_t>(
+      array_of(*this).sizes()[static_cast<std::size_t>(normalize_dim(d, ndim, "size"))]);
+}
+
+bool Tensor::is_same_size(const Tensor& other) const {
+  check_defined(*this, "is_same_size");
+  check_defined(other, "is_same_size");
+  const auto a = array_of(*this).sizes(), b = array_of(other).sizes();
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
 Dtype Tensor::dtype() const {

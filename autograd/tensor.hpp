@@ -55,7 +55,8 @@ class Tensor {
   Shape sizes() const { return shape(); }
   std::int64_t dim() const;
   std::int64_t numel() const;
-  std::int64_t size(std::int64_t dim) const;  // negative dims count from the end
+  std::int64_t size(std::int64_t dim) const;     // negative dims count from the end
+  bool is_same_size(const Tensor& other) const;  // same shape (dtypes may differ)
   Dtype dtype() const;
   bool is_floating_point() const { return is_floating(dtype()); }
   double item() const;  // the one element, as a double

@@ -56,7 +56,10 @@ Tensor BatchSampler::next() {
 }
 
 std::vector<Tensor> BatchSampler::take(double epochs) {
-  if (!(epochs >= 0)) throw std::invalid_argument("BatchSampler::take: epochs must be >= 0");
+  if (!(epochs >= 0) || !std::isfinite(epochs)) {
+    throw std::invalid_argument("BatchSampler::take: epochs must be finite and >= 0, got " +
+                                std::to_string(epochs));
+  }
   const auto count =
       static_cast<std::int64_t>(std::llround(epochs * static_cast<double>(batches_per_epoch())));
   std::vector<Tensor> out;

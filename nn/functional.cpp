@@ -184,7 +184,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reducti
 Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction,
                      std::int64_t ignore_index, double label_smoothing) {
   check_class_targets(input, target, ignore_index, "cross_entropy");
-  if (label_smoothing < 0 || label_smoothing > 1) {
+  if (!(label_smoothing >= 0 && label_smoothing <= 1)) {  // NaN too
     throw std::invalid_argument("cross_entropy: label_smoothing must be in [0, 1], got " +
                                 std::to_string(label_smoothing));
   }

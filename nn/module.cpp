@@ -16,17 +16,25 @@ void check_name(const std::string& owner, const std::string& name, const char* w
 }
 }  // namespace
 
+// Parameters, buffers and submodules share one namespace, as attributes do in PyTorch: a
+// clash would make one of them vanish from state_dict.
+void Module::check_unused(const std::string& name) const {
+  const char* kind = nullptr;
+  for (const auto& p : parameters_) kind = p.name == name ? "parameter" : kind;
+  for (const auto& b : buffers_) kind = b.name == name ? "buffer" : kind;
+  for (const auto& [n, m] : children_) kind = n == name ? "submodule" : kind;
+  if (kind) {
+    throw std::invalid_argument(name_ + ": the name '" + name + "' is taken by a " + kind);
+  }
+}
+
 Tensor Module::forward(const Tensor&) {
   throw std::logic_error(name_ + ": forward(const Tensor&) is not defined for this module");
 }
 
 Tensor Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
   check_name(name_, name, "parameter");
-  for (const auto& p : parameters_) {
-    if (p.name == name) {
-      throw std::invalid_argument(name_ + ": a parameter named '" + name + "' already exists");
-    }
-  }
+  check_unused(name);
   if (!t.defined()) {
     throw std::invalid_argument(name_ + ": parameter '" + name + "' is an undefined tensor");
   }
@@ -38,11 +46,7 @@ Tensor Module::register_parameter(const std::string& name, Tensor t, bool requir
 
 Tensor Module::register_buffer(const std::string& name, Tensor t) {
   check_name(name_, name, "buffer");
-  for (const auto& b : buffers_) {
-    if (b.name == name) {
-      throw std::invalid_argument(name_ + ": a buffer named '" + name + "' already exists");
-    }
-  }
+  check_unused(name);
   buffers_.push_back({name, t.defined() ? t.detach() : t});
   return buffers_.back().tensor;
 }
@@ -50,11 +54,7 @@ Tensor Module::register_buffer(const std::string& name, Tensor t) {
 void Module::add_child(const std::string& name, std::shared_ptr<Module> module) {
   check_name(name_, name, "submodule");
   if (!module) throw std::invalid_argument(name_ + ": submodule '" + name + "' is null");
-  for (const auto& [n, m] : children_) {
-    if (n == name) {
-      throw std::invalid_argument(name_ + ": a submodule named '" + name + "' already exists");
-    }
-  }
+  check_unused(name);
   children_.emplace_back(name, std::move(module));
 }
 

@@ -62,6 +62,7 @@ class Module : public std::enable_shared_from_this<Module> {
 
  private:
   void add_child(const std::string& name, std::shared_ptr<Module> module);
+  void check_unused(const std::string& name) const;
   void collect(const std::string& prefix, bool recurse, bool want_buffers,
                std::vector<NamedTensor>& out) const;
 

@@ -102,7 +102,7 @@ void Optimizer::check_grads() const {
   for (const auto& group : param_groups_) {
     for (const auto& p : group.params()) {
       const Tensor grad = p.grad();
-      if (grad.defined() && (grad.shape() != p.shape() || grad.dtype() != p.dtype())) {
+      if (grad.defined() && (!grad.is_same_size(p) || grad.dtype() != p.dtype())) {
         throw std::invalid_argument(
             name_ + ".step: parameter " + std::to_string(index) + " (" +
             shape_to_string(p.shape()) + " " + std::string(dtype_name(p.dtype())) +
