@@ -66,9 +66,18 @@ bool has_non_finite(const Tensor& t) {
   return false;
 }
 
+// Whether t has this shape, without building t's shape vector (it runs for every edge).
+bool has_shape(const Tensor& t, const Shape& shape) {
+  if (t.dim() != static_cast<std::int64_t>(shape.size())) return false;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (t.size(static_cast<std::int64_t>(d)) != shape[d]) return false;
+  }
+  return true;
+}
+
 // Brings a gradient to its input's shape (summing broadcast dims) and dtype, or throws.
 Tensor fit_gradient(Tensor grad, const InputMeta& meta, const Node& node, std::size_t index) {
-  if (grad.shape() != meta.shape) {
+  if (!has_shape(grad, meta.shape)) {
     bool reducible = grad.dim() >= static_cast<std::int64_t>(meta.shape.size());
     if (reducible) {
       try {
@@ -92,8 +101,8 @@ Tensor fit_gradient(Tensor grad, const InputMeta& meta, const Node& node, std::s
 // The hooks on the gradient of the tensor whose node this is: a leaf's own hooks, or the
 // pre-hooks of an op's node (register_hook and retain_grad on a non-leaf).
 Tensor run_hooks(Node& node, Tensor grad) {
-  if (auto* leaf = dynamic_cast<AccumulateGrad*>(&node))
-    return leaf->run_leaf_hooks(std::move(grad));
+  if (node.is_accumulator())
+    return static_cast<AccumulateGrad&>(node).run_leaf_hooks(std::move(grad));
   for (const auto& hook : node.pre_hooks) {
     Tensor replaced = hook(grad);
     if (replaced.defined()) grad = std::move(replaced);
@@ -192,7 +201,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
     if (!node->needed || !node->grad_buffer.defined()) continue;
     Tensor grad = run_hooks(*node, std::move(node->grad_buffer));
     node->grad_buffer = Tensor();
-    const bool is_leaf = dynamic_cast<AccumulateGrad*>(node) != nullptr;
+    const bool is_leaf = node->is_accumulator();
     if (node->capture) {
       node->captured = grad;
       if (is_leaf) continue;

@@ -112,7 +112,9 @@ void SavedTensor::release() {
 }
 
 AccumulateGrad::AccumulateGrad(std::shared_ptr<detail::TensorImpl> leaf)
-    : Node("accumulate_grad"), leaf_(std::move(leaf)) {}
+    : Node("accumulate_grad"), leaf_(std::move(leaf)) {
+  is_accumulator_ = true;
+}
 
 Tensor AccumulateGrad::run_leaf_hooks(Tensor grad) const {
   for (const auto& hook : leaf_->hooks) {

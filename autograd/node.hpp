@@ -71,6 +71,8 @@ class Node : public std::enable_shared_from_this<Node> {
   // "MulBackward" for op "mul", "LogSoftmaxBackward" for "log_softmax", as PyTorch names them.
   virtual std::string name() const;
   const char* op() const { return op_; }
+  // A leaf's AccumulateGrad (the engine asks for every node, so a flag, not a dynamic_cast).
+  bool is_accumulator() const { return is_accumulator_; }
   // "mul on [3] Float32, [3] Float32", for error messages.
   std::string describe_forward() const;
 
@@ -84,6 +86,9 @@ class Node : public std::enable_shared_from_this<Node> {
   bool needed = false;
   bool capture = false;
   Tensor captured;
+
+ protected:
+  bool is_accumulator_ = false;
 
  private:
   const char* op_;
