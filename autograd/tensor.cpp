@@ -30,9 +30,9 @@ TensorOptions TensorOptions::requires_grad(bool requires_grad) const {
 
 namespace detail {
 
-Tensor make_tensor(Array array, bool requires_grad) {
+Tensor make_tensor(Array&& array, bool requires_grad) {
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(Storage{std::move(array), 0});
+  impl->storage = std::make_shared<Storage>(std::move(array));
   impl->requires_grad = requires_grad;
   return Tensor(std::move(impl));
 }

@@ -18,6 +18,7 @@ namespace xg::detail {
 // The data, shared by a tensor and its detach()ed copies, with the version counter that
 // in-place ops bump.
 struct Storage {
+  explicit Storage(Array&& a) : array(std::move(a)) {}
   Array array;
   std::uint64_t version = 0;
 };
@@ -39,7 +40,7 @@ struct TensorImpl {
   ~TensorImpl();  // tears the graph behind grad_fn down without recursion
 };
 
-Tensor make_tensor(Array array, bool requires_grad = false);
+Tensor make_tensor(Array&& array, bool requires_grad = false);
 
 inline const Array& array_of(const Tensor& t) { return t.impl()->storage->array; }
 inline Array& mutable_array_of(const Tensor& t) { return t.impl()->storage->array; }

@@ -22,6 +22,13 @@ Array Array::empty(Dtype dtype, const Shape& shape) {
   });
 }
 
+Array Array::empty_with_sizes(Dtype dtype, std::span<const std::size_t> sizes) {
+  return detail::dispatch(dtype, [&](auto t) {
+    using T = decltype(t);
+    return Array(xt::xarray<T>::from_shape(detail::to_xshape(sizes)));
+  });
+}
+
 Array Array::full(Dtype dtype, const Shape& shape, double value) {
   Array out = empty(dtype, shape);
   out.visit([&](auto& a) {

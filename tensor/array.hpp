@@ -22,6 +22,8 @@ class Array {
 
   // Uninitialized storage of the given dtype and shape: one allocation.
   static Array empty(Dtype dtype, const Shape& shape);
+  // The same from an existing array's sizes, without building a Shape.
+  static Array empty_with_sizes(Dtype dtype, std::span<const std::size_t> sizes);
   static Array full(Dtype dtype, const Shape& shape, double value);
 
   Dtype dtype() const { return static_cast<Dtype>(value_.index()); }

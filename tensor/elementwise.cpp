@@ -266,7 +266,7 @@ Array binary_scalar(BinaryOp op, const Array& a, const Scalar& s, bool scalar_fi
   const Dtype result = is_comparison(op) ? Dtype::Float32 : compute;
   std::optional<Array> converted;
   const Array& ca = as_dtype(a, compute, converted);
-  Array out = Array::empty(result, ca.shape());
+  Array out = Array::empty_with_sizes(result, ca.sizes());
   detail::dispatch(compute, [&](auto t) {
     using T = decltype(t);
     const T sv = s.to<T>();
@@ -324,7 +324,7 @@ void add_scaled_inplace(Array& self, const Array& other, double alpha) {
 }
 
 Array clamp(const Array& x, std::optional<double> min, std::optional<double> max) {
-  Array out = Array::empty(x.dtype(), x.shape());
+  Array out = Array::empty_with_sizes(x.dtype(), x.sizes());
   x.visit([&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     // A missing bound leaves that side open, infinities included.
