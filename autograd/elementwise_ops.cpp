@@ -23,7 +23,7 @@ using detail::check_defined;
 using detail::make_tensor;
 using kernels::BinaryOp;
 using kernels::UnaryOp;
-using Grads = std::vector<Tensor>;
+using Grads = autograd::GradientList;
 
 namespace {
 

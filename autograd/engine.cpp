@@ -67,7 +67,7 @@ bool has_non_finite(const Tensor& t) {
 }
 
 // Whether t has this shape, without building t's shape vector (it runs for every edge).
-bool has_shape(const Tensor& t, const Shape& shape) {
+bool has_shape(const Tensor& t, const detail::SmallVector<std::int64_t, 4>& shape) {
   if (t.dim() != static_cast<std::int64_t>(shape.size())) return false;
   for (std::size_t d = 0; d < shape.size(); ++d) {
     if (t.size(static_cast<std::int64_t>(d)) != shape[d]) return false;
@@ -81,7 +81,7 @@ Tensor fit_gradient(Tensor grad, const InputMeta& meta, const Node& node, std::s
     bool reducible = grad.dim() >= static_cast<std::int64_t>(meta.shape.size());
     if (reducible) {
       try {
-        reducible = broadcast_shapes(meta.shape, grad.shape(), "backward") == grad.shape();
+        reducible = broadcast_shapes(meta.shape_vector(), grad.shape(), "backward") == grad.shape();
       } catch (const std::invalid_argument&) {
         reducible = false;
       }
@@ -90,9 +90,10 @@ Tensor fit_gradient(Tensor grad, const InputMeta& meta, const Node& node, std::s
       throw std::runtime_error("backward: " + node.name() + " returned a gradient of shape " +
                                shape_to_string(grad.shape()) + " for input " +
                                std::to_string(index) + ", which has shape " +
-                               shape_to_string(meta.shape) + " (" + node.describe_forward() + ")");
+                               shape_to_string(meta.shape_vector()) + " (" +
+                               node.describe_forward() + ")");
     }
-    grad = detail::sum_to(grad, meta.shape);
+    grad = detail::sum_to(grad, meta.shape_vector());
   }
   if (grad.dtype() != meta.dtype) grad = grad.to(meta.dtype);
   return grad;
@@ -207,7 +208,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
       if (is_leaf) continue;
     }
     if (capture_mode && is_leaf) continue;  // grad() never touches .grad
-    std::vector<Tensor> grads = node->apply(std::move(grad));
+    GradientList grads = node->apply(std::move(grad));
     if (!retain_graph) node->release_saved();
     if (is_leaf) continue;
     if (grads.size() != node->next_edges.size()) {
@@ -239,8 +240,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
                                ") was not used in the graph of the outputs; pass "
                                "allow_unused=true to get an undefined gradient for it");
     }
-    if (g.defined())
-      g = fit_gradient(std::move(g), InputMeta{inputs[i].shape(), inputs[i].dtype()}, *n, i);
+    if (g.defined()) g = fit_gradient(std::move(g), InputMeta(inputs[i]), *n, i);
     results.push_back(create_graph || !g.defined() ? g : g.detach());
   }
   return results;

@@ -42,12 +42,12 @@ std::vector<SavedTensor> save_tensors(const std::vector<Tensor>& to_save, const 
   return saved;
 }
 
-std::vector<Tensor> select_gradients(const Node& node, std::vector<Tensor> grads,
-                                     const std::vector<bool>& is_tensor_arg) {
+GradientList select_gradients(const Node& node, std::vector<Tensor> grads,
+                              const std::vector<bool>& is_tensor_arg) {
   const std::size_t tensors = node.next_edges.size();
-  if (grads.size() == tensors) return grads;
+  if (grads.size() == tensors) return GradientList(grads.begin(), grads.end());
   if (grads.size() == is_tensor_arg.size()) {
-    std::vector<Tensor> picked;
+    GradientList picked;
     for (std::size_t i = 0; i < grads.size(); ++i) {
       if (is_tensor_arg[i]) picked.push_back(std::move(grads[i]));
     }

@@ -75,15 +75,15 @@ std::string demangle(const char* name);
 void set_grad_fn(const Tensor& t, std::shared_ptr<Node> node);
 std::vector<SavedTensor> save_tensors(const std::vector<Tensor>& to_save, const Tensor& output);
 // Checks the backward's gradients: one per tensor input, or one per forward argument.
-std::vector<Tensor> select_gradients(const Node& node, std::vector<Tensor> grads,
-                                     const std::vector<bool>& is_tensor_arg);
+GradientList select_gradients(const Node& node, std::vector<Tensor> grads,
+                              const std::vector<bool>& is_tensor_arg);
 }  // namespace detail
 
 template <class Derived>
 class CppNode final : public Node {
  public:
   CppNode() : Node(op_name()) {}
-  std::vector<Tensor> apply(Tensor grad) override {
+  GradientList apply(Tensor grad) override {
     if (released_) {
       throw std::runtime_error("backward: " + name() +
                                " was already run and its saved tensors freed; pass "
@@ -134,7 +134,7 @@ struct Function {
     Tensor result = out.detach();
     for (const auto& t : inputs) {
       node->next_edges.push_back(gradient_edge(t));
-      node->inputs.push_back(InputMeta{t.shape(), t.dtype()});
+      node->inputs.push_back(InputMeta(t));
     }
     node->ctx.saved_ = detail::save_tensors(node->ctx.to_save_, result);
     node->ctx.to_save_.clear();

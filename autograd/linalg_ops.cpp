@@ -14,7 +14,7 @@ using autograd::record;
 using detail::array_of;
 using detail::check_defined;
 using detail::describe;
-using Grads = std::vector<Tensor>;
+using Grads = autograd::GradientList;
 
 namespace {
 

@@ -58,9 +58,14 @@ std::string Node::describe_forward() const {
   std::string out = std::string(op_) + " on ";
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (i) out += ", ";
-    out += shape_to_string(inputs[i].shape) + " " + std::string(dtype_name(inputs[i].dtype));
+    out +=
+        shape_to_string(inputs[i].shape_vector()) + " " + std::string(dtype_name(inputs[i].dtype));
   }
   return out;
+}
+
+InputMeta::InputMeta(const Tensor& t) : dtype(detail::array_of(t).dtype()) {
+  for (auto size : detail::array_of(t).sizes()) shape.push_back(static_cast<std::int64_t>(size));
 }
 
 SavedTensor SavedTensor::input(const Tensor& t) {
@@ -125,7 +130,7 @@ Tensor AccumulateGrad::run_leaf_hooks(Tensor grad) const {
 }
 
 // The engine has run the leaf's hooks already.
-std::vector<Tensor> AccumulateGrad::apply(Tensor grad) {
+GradientList AccumulateGrad::apply(Tensor grad) {
   Tensor& current = leaf_->grad;
   if (GradMode::is_enabled()) {
     // create_graph: the gradient stays part of a graph; a copy, so that later accumulation

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "small_vector.hpp"
 #include "tensor.hpp"
 
 namespace xg::detail {
@@ -26,7 +27,10 @@ struct Edge {
 
 // What backward must know of an input to hand it a gradient of the right shape and dtype.
 struct InputMeta {
-  Shape shape;
+  InputMeta() = default;
+  explicit InputMeta(const Tensor& t);  // t's shape and dtype, read without allocating
+  Shape shape_vector() const { return Shape(shape.begin(), shape.end()); }
+  detail::SmallVector<std::int64_t, 4> shape;
   Dtype dtype = kFloat32;
 };
 
@@ -53,6 +57,9 @@ class SavedTensor {
 
 using GradHook = std::function<Tensor(const Tensor&)>;
 
+// The gradients a node returns, one per input; inline for up to three inputs.
+using GradientList = detail::SmallVector<Tensor, 3>;
+
 // One recorded op. Each has one output; apply() maps the gradient of that output to the
 // gradients of the inputs (undefined where an input needs none).
 class Node : public std::enable_shared_from_this<Node> {
@@ -64,7 +71,7 @@ class Node : public std::enable_shared_from_this<Node> {
   Node& operator=(const Node&) = delete;
 
   // Takes the gradient by value so that a gradient nobody else holds can be kept, not copied.
-  virtual std::vector<Tensor> apply(Tensor grad) = 0;
+  virtual GradientList apply(Tensor grad) = 0;
   // Frees what backward kept; a later apply() then throws, naming retain_graph.
   virtual void release_saved() {}
 
@@ -76,8 +83,9 @@ class Node : public std::enable_shared_from_this<Node> {
   // "mul on [3] Float32, [3] Float32", for error messages.
   std::string describe_forward() const;
 
-  std::vector<Edge> next_edges;
-  std::vector<InputMeta> inputs;
+  // One of each per input, inline for up to three inputs.
+  detail::SmallVector<Edge, 3> next_edges;
+  detail::SmallVector<InputMeta, 3> inputs;
   std::vector<GradHook> pre_hooks;  // hooks on the output's gradient (register_hook on a non-leaf)
 
   // Engine scratch, valid during one backward pass.
@@ -98,7 +106,7 @@ class Node : public std::enable_shared_from_this<Node> {
 class AccumulateGrad final : public Node {
  public:
   explicit AccumulateGrad(std::shared_ptr<detail::TensorImpl> leaf);
-  std::vector<Tensor> apply(Tensor grad) override;
+  GradientList apply(Tensor grad) override;
   std::string name() const override { return "AccumulateGrad"; }
   // The leaf's register_hook functions, in order; a defined result replaces the gradient.
   Tensor run_leaf_hooks(Tensor grad) const;

@@ -37,7 +37,7 @@ class OpNodeBase : public Node {
     for (auto& s : saved_inputs) s.release();
     saved_output.release();
   }
-  std::vector<SavedTensor> saved_inputs;
+  detail::SmallVector<SavedTensor, 3> saved_inputs;
   SavedTensor saved_output;
 };
 
@@ -53,7 +53,7 @@ template <class F>
 class OpNode final : public OpNodeBase {
  public:
   OpNode(const char* op, F backward) : OpNodeBase(op), backward_(std::move(backward)) {}
-  std::vector<Tensor> apply(Tensor grad) override { return backward_(grad, BackwardArgs(*this)); }
+  GradientList apply(Tensor grad) override { return backward_(grad, BackwardArgs(*this)); }
 
  private:
   F backward_;
@@ -80,7 +80,7 @@ Tensor attach(Tensor result, const char* op, const Inputs& inputs, Saves saves, 
   node->inputs.reserve(inputs.size());
   for (const Tensor& t : inputs) {
     node->next_edges.push_back(gradient_edge(t));
-    node->inputs.push_back(InputMeta{t.shape(), t.dtype()});
+    node->inputs.push_back(InputMeta(t));
     if (saves & kSaveInputs) node->saved_inputs.push_back(SavedTensor::input(t));
   }
   if (saves & kSaveOutput) node->saved_output = SavedTensor::output(result);

@@ -15,7 +15,7 @@ using autograd::record;
 using detail::array_of;
 using detail::check_defined;
 using detail::make_tensor;
-using Grads = std::vector<Tensor>;
+using Grads = autograd::GradientList;
 
 namespace {
 

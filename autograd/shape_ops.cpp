@@ -17,7 +17,7 @@ using autograd::record;
 using detail::array_of;
 using detail::check_defined;
 using detail::describe;
-using Grads = std::vector<Tensor>;
+using Grads = autograd::GradientList;
 
 namespace {
 Tensor record_reshape(const Tensor& t, const Shape& shape) {

@@ -11,7 +11,7 @@ using autograd::kSaveBoth;
 using autograd::kSaveOutput;
 using autograd::record;
 using detail::array_of;
-using Grads = std::vector<Tensor>;
+using Grads = autograd::GradientList;
 
 namespace {
 // logsumexp of Int64 input computes in Float32, as PyTorch's does.

@@ -294,7 +294,7 @@ Tensor Tensor::clone() const {
   check_defined(*this, "clone");
   return autograd::record(
       "clone", array_of(*this), {*this}, autograd::kSaveNone,
-      [](const Tensor& g, const autograd::BackwardArgs&) { return std::vector<Tensor>{g}; });
+      [](const Tensor& g, const autograd::BackwardArgs&) { return autograd::GradientList{g}; });
 }
 
 Tensor Tensor::to(Dtype dtype) const {
@@ -306,7 +306,7 @@ Tensor Tensor::to(Dtype dtype) const {
   }
   return autograd::record("to", array_of(*this).to(dtype), {*this}, autograd::kSaveNone,
                           [from = this->dtype()](const Tensor& g, const autograd::BackwardArgs&) {
-                            return std::vector<Tensor>{g.to(from)};
+                            return autograd::GradientList{g.to(from)};
                           });
 }
 
