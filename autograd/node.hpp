@@ -57,8 +57,8 @@ class SavedTensor {
 
 using GradHook = std::function<Tensor(const Tensor&)>;
 
-// The gradients a node returns, one per input; inline for up to three inputs.
-using GradientList = detail::SmallVector<Tensor, 3>;
+// The gradients a node returns, one per input; inline for up to two inputs.
+using GradientList = detail::SmallVector<Tensor, 2>;
 
 // One recorded op. Each has one output; apply() maps the gradient of that output to the
 // gradients of the inputs (undefined where an input needs none).
@@ -83,9 +83,9 @@ class Node : public std::enable_shared_from_this<Node> {
   // "mul on [3] Float32, [3] Float32", for error messages.
   std::string describe_forward() const;
 
-  // One of each per input, inline for up to three inputs.
-  detail::SmallVector<Edge, 3> next_edges;
-  detail::SmallVector<InputMeta, 3> inputs;
+  // One of each per input, inline for up to two inputs.
+  detail::SmallVector<Edge, 2> next_edges;
+  detail::SmallVector<InputMeta, 2> inputs;
   std::vector<GradHook> pre_hooks;  // hooks on the output's gradient (register_hook on a non-leaf)
 
   // Engine scratch, valid during one backward pass.

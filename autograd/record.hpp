@@ -37,7 +37,7 @@ class OpNodeBase : public Node {
     for (auto& s : saved_inputs) s.release();
     saved_output.release();
   }
-  detail::SmallVector<SavedTensor, 3> saved_inputs;
+  detail::SmallVector<SavedTensor, 2> saved_inputs;
   SavedTensor saved_output;
 };
 
