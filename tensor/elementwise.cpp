@@ -3,10 +3,12 @@
 #include <limits>
 #include <optional>
 #include <stdexcept>
+#include <xtensor/xadapt.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xnoalias.hpp>
 
 #include "kernels.hpp"
+#include "parallel.hpp"
 #include "strided_loop.hpp"
 
 namespace xg::kernels {
@@ -86,8 +88,8 @@ void broadcast_loop(const T* a, std::span<const std::size_t> a_sizes, const T* b
                     std::span<const std::size_t> b_sizes, R* out,
                     std::span<const std::size_t> out_sizes, Op op) {
   StridedLoop<2> loop(out_sizes, {a_sizes, b_sizes});
-  loop.for_each_row([&](std::int64_t o, const std::array<std::int64_t, 2>& off, std::int64_t n,
-                        const std::array<std::int64_t, 2>& s) {
+  auto row = [&](std::int64_t o, const std::array<std::int64_t, 2>& off, std::int64_t n,
+                 const std::array<std::int64_t, 2>& s) {
     R* dst = out + o;
     const T* pa = a + off[0];
     const T* pb = b + off[1];
@@ -102,7 +104,15 @@ void broadcast_loop(const T* a, std::span<const std::size_t> a_sizes, const T* b
     } else {
       for (std::int64_t i = 0; i < n; ++i) dst[i] = static_cast<R>(op(pa[i * s[0]], pb[i * s[1]]));
     }
-  });
+  };
+  if (loop.ndim == 1) {  // one long row (same shapes, or a scalar): split it across the cores
+    const std::array<std::int64_t, 2> inner{loop.strides[0][0], loop.strides[1][0]};
+    detail::parallel_for(loop.sizes[0], [&](std::int64_t b, std::int64_t e) {
+      row(b, {b * inner[0], b * inner[1]}, e - b, inner);
+    });
+  } else {
+    loop.for_each_row(row);
+  }
 }
 
 // x itself when it has the dtype already, else a converted copy kept in `storage`: operands
@@ -131,11 +141,10 @@ Dtype unary_result_dtype(UnaryOp op, Dtype x) {
   }
 }
 
+// out[i] = op(in[i]) for i < n; math functions go through xtensor expressions, which xsimd
+// vectorizes.
 template <class T>
-void unary_into(UnaryOp op, const xt::xarray<T>& x, xt::xarray<T>& out) {
-  const T* in = x.data();
-  T* o = out.data();
-  const auto n = static_cast<std::int64_t>(x.size());
+void unary_range(UnaryOp op, const T* in, T* o, std::int64_t n) {
   auto each = [&](auto f) {
     for (std::int64_t i = 0; i < n; ++i) o[i] = f(in[i]);
   };
@@ -154,6 +163,9 @@ void unary_into(UnaryOp op, const xt::xarray<T>& x, xt::xarray<T>& out) {
       break;
   }
   if constexpr (std::is_floating_point_v<T>) {
+    const std::array<std::size_t, 1> shape{static_cast<std::size_t>(n)};
+    const auto x = xt::adapt(in, static_cast<std::size_t>(n), xt::no_ownership(), shape);
+    auto out = xt::adapt(o, static_cast<std::size_t>(n), xt::no_ownership(), shape);
     switch (op) {
       case UnaryOp::Exp:
         xt::noalias(out) = xt::exp(x);
@@ -212,7 +224,11 @@ Array unary(UnaryOp op, const Array& x) {
   return in.visit([&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     auto o = xt::xarray<T>::from_shape(a.shape());
-    unary_into<T>(op, a, o);
+    const T* in = a.data();
+    T* out = o.data();
+    detail::parallel_for(static_cast<std::int64_t>(a.size()), [&](std::int64_t b, std::int64_t e) {
+      unary_range<T>(op, in + b, out + b, e - b);
+    });
     return Array(std::move(o));
   });
 }
@@ -277,11 +293,13 @@ Array binary_scalar(BinaryOp op, const Array& a, const Scalar& s, bool scalar_fi
         using R = decltype(r);
         if constexpr (std::is_same_v<R, T> || std::is_same_v<R, float>) {
           R* o = out.data<R>();
-          if (scalar_first) {
-            for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<R>(f(sv, x[i]));
-          } else {
-            for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<R>(f(x[i], sv));
-          }
+          detail::parallel_for(n, [&](std::int64_t b, std::int64_t e) {
+            if (scalar_first) {
+              for (std::int64_t i = b; i < e; ++i) o[i] = static_cast<R>(f(sv, x[i]));
+            } else {
+              for (std::int64_t i = b; i < e; ++i) o[i] = static_cast<R>(f(x[i], sv));
+            }
+          });
         }
       });
     });
