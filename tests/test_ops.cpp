@@ -64,7 +64,9 @@ constexpr RawCase kRawCases[] = {
 #include "reference/op_reference.inc"
 };
 
-RefTensor to_ref(const RawTensor& r) { return {Shape(r.shape), r.dtype, std::vector<double>(r.values)}; }
+RefTensor to_ref(const RawTensor& r) {
+  return {Shape(r.shape), r.dtype, std::vector<double>(r.values)};
+}
 
 const std::vector<RefCase>& reference_cases() {
   static const std::vector<RefCase> cases = [] {
@@ -288,14 +290,16 @@ INSTANTIATE_TEST_SUITE_P(Table, OpReference,
 
 TEST(OpReferenceTable, CoversEveryOp) {
   // Every op of API.md's "Ops" list appears in the table, in Float64 and in Float32.
-  const char* ops[] = {"add", "sub", "mul", "div", "add_s", "radd_s", "sub_s", "rsub_s", "mul_s",
-                       "rmul_s", "div_s", "rdiv_s", "pow_s", "pow", "exp", "log", "sqrt", "rsqrt",
-                       "abs", "neg", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "clamp",
-                       "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "eq_s",
-                       "sum_all", "sum", "mean_all", "mean", "max_all", "min_all", "amax",
-                       "argmax", "logsumexp", "matmul", "mm", "t", "reshape", "view", "flatten",
-                       "squeeze", "unsqueeze", "transpose", "permute", "expand", "cat", "stack",
-                       "narrow", "index_select", "softmax", "log_softmax"};
+  const char* ops[] = {
+      "add",     "sub",   "mul",     "div",       "add_s",        "radd_s",    "sub_s",
+      "rsub_s",  "mul_s", "rmul_s",  "div_s",     "rdiv_s",       "pow_s",     "pow",
+      "exp",     "log",   "sqrt",    "rsqrt",     "abs",          "neg",       "sin",
+      "cos",     "tanh",  "sigmoid", "relu",      "gelu",         "clamp",     "maximum",
+      "minimum", "where", "eq",      "ne",        "lt",           "le",        "gt",
+      "ge",      "eq_s",  "sum_all", "sum",       "mean_all",     "mean",      "max_all",
+      "min_all", "amax",  "argmax",  "logsumexp", "matmul",       "mm",        "t",
+      "reshape", "view",  "flatten", "squeeze",   "unsqueeze",    "transpose", "permute",
+      "expand",  "cat",   "stack",   "narrow",    "index_select", "softmax",   "log_softmax"};
   for (const char* op : ops) {
     bool f64 = false, f32 = false;
     for (const auto& c : reference_cases()) {
@@ -319,8 +323,8 @@ Tensor f64(const std::vector<double>& v, const Shape& shape) {
 }
 
 Tensor i64(const std::vector<std::int64_t>& v, const Shape& shape) {
-  xt::xarray<std::int64_t> a = xt::xarray<std::int64_t>::from_shape(
-      std::vector<std::size_t>(shape.begin(), shape.end()));
+  xt::xarray<std::int64_t> a =
+      xt::xarray<std::int64_t>::from_shape(std::vector<std::size_t>(shape.begin(), shape.end()));
   std::copy(v.begin(), v.end(), a.begin());
   return xg::from_xarray(std::move(a));
 }
@@ -456,7 +460,8 @@ TEST(TypePromotion, CppScalars) {
   const Tensor f = xg::full({2}, 7, xg::dtype(xg::kFloat32));
   const Tensor d = xg::full({2}, 7, xg::dtype(xg::kFloat64));
   // An integral scalar keeps Int64 Int64 (except true division).
-  for (const Tensor& r : {i + 2, 2 + i, i - 2, 2 - i, i * 2, 2 * i}) EXPECT_EQ(r.dtype(), xg::kInt64);
+  for (const Tensor& r : {i + 2, 2 + i, i - 2, 2 - i, i * 2, 2 * i})
+    EXPECT_EQ(r.dtype(), xg::kInt64);
   EXPECT_EQ(int_values_of(i + 2), (std::vector<std::int64_t>{9, 9}));
   EXPECT_EQ(int_values_of(2 - i), (std::vector<std::int64_t>{-5, -5}));
   EXPECT_EQ(int_values_of(i * std::int64_t{3}), (std::vector<std::int64_t>{21, 21}));
@@ -552,8 +557,8 @@ TEST(IntegerPow, Int64IsExactBeyondDoublePrecision) {
   const Tensor c = i64({b, -b, 1000003}, {3});
   const Tensor cu = xg::pow(c, 3);
   ASSERT_EQ(cu.dtype(), xg::kInt64);
-  EXPECT_EQ(int_values_of(cu), (std::vector<std::int64_t>{b * b * b, -b * b * b,
-                                                           INT64_C(1000009000027000027)}));
+  EXPECT_EQ(int_values_of(cu),
+            (std::vector<std::int64_t>{b * b * b, -b * b * b, INT64_C(1000009000027000027)}));
   EXPECT_EQ(int_values_of(cu)[0], INT64_C(9223358842721533951));
   EXPECT_EQ(int_values_of(t.pow(2)), int_values_of(sq));
 }
@@ -595,8 +600,8 @@ TEST(Int64Arithmetic, ExactBeyondTwoToThe53) {
             (std::vector<std::int64_t>{big, big - 1, big}));
 }
 
-// An integral C++ scalar must reach the Int64 kernels exactly, also beyond 2^53. In PyTorch, torch.tensor([2**53 + 1]) == 2**53 + 1 is
-// True and torch.tensor([0]) + (2**53 + 1) is exact.
+// An integral C++ scalar must reach the Int64 kernels exactly, also beyond 2^53. In PyTorch,
+// torch.tensor([2**53 + 1]) == 2**53 + 1 is True and torch.tensor([0]) + (2**53 + 1) is exact.
 TEST(Int64Arithmetic, IntegralScalarsBeyondTwoToThe53) {
   const std::int64_t big = (INT64_C(1) << 53) + 1;  // not a double
   const Tensor a = i64({big, -big, 0}, {3});
@@ -641,10 +646,16 @@ TEST(Matmul, ShapesOfEveryForm) {
     Shape a, b, out;
   };
   const Form forms[] = {
-      {{3}, {3}, {}},           {{2, 3}, {3}, {2}},          {{3}, {3, 4}, {4}},
-      {{2, 3}, {3, 4}, {2, 4}}, {{5, 2, 3}, {3, 4}, {5, 2, 4}}, {{3}, {5, 3, 4}, {5, 4}},
-      {{5, 2, 3}, {3}, {5, 2}}, {{5, 2, 3}, {5, 3, 4}, {5, 2, 4}},
-      {{2, 1, 2, 3}, {5, 3, 4}, {2, 5, 2, 4}}, {{2, 3}, {5, 3, 4}, {5, 2, 4}},
+      {{3}, {3}, {}},
+      {{2, 3}, {3}, {2}},
+      {{3}, {3, 4}, {4}},
+      {{2, 3}, {3, 4}, {2, 4}},
+      {{5, 2, 3}, {3, 4}, {5, 2, 4}},
+      {{3}, {5, 3, 4}, {5, 4}},
+      {{5, 2, 3}, {3}, {5, 2}},
+      {{5, 2, 3}, {5, 3, 4}, {5, 2, 4}},
+      {{2, 1, 2, 3}, {5, 3, 4}, {2, 5, 2, 4}},
+      {{2, 3}, {5, 3, 4}, {5, 2, 4}},
   };
   for (const auto& f : forms) {
     SCOPED_TRACE(xg::shape_to_string(f.a) + " @ " + xg::shape_to_string(f.b));
@@ -662,11 +673,20 @@ TEST(Matmul, ShapesOfEveryForm) {
 
 TEST(ShapeOps, ResultsDoNotAliasTheirInput) {
   const Tensor a = f64({1, 2, 3, 4, 5, 6}, {2, 3});
-  const std::vector<Tensor> results = {
-      a.reshape({3, 2}), a.view({6}),        a.flatten(),          a.unsqueeze(0),
-      a.transpose(0, 1), a.permute({1, 0}),  a.t(),                a.expand({2, 2, 3}),
-      a.narrow(1, 0, 2), xg::cat({a}, 0),    a.squeeze(),          xg::stack({a}, 0),
-      a.index_select(0, i64({0, 1}, {2})),   a.clone()};
+  const std::vector<Tensor> results = {a.reshape({3, 2}),
+                                       a.view({6}),
+                                       a.flatten(),
+                                       a.unsqueeze(0),
+                                       a.transpose(0, 1),
+                                       a.permute({1, 0}),
+                                       a.t(),
+                                       a.expand({2, 2, 3}),
+                                       a.narrow(1, 0, 2),
+                                       xg::cat({a}, 0),
+                                       a.squeeze(),
+                                       xg::stack({a}, 0),
+                                       a.index_select(0, i64({0, 1}, {2})),
+                                       a.clone()};
   for (const Tensor& r : results) {
     double* p = r.data_ptr<double>();
     for (std::int64_t n = 0; n < r.numel(); ++n) p[n] = -100;
@@ -806,14 +826,16 @@ TEST(Creation, Linspace) {
       EXPECT_EQ(v.back(), hi);
       const double step = (hi - lo) / static_cast<double>(steps - 1);
       for (std::int64_t n = 0; n < steps; ++n) {
-        EXPECT_NEAR(v[n], lo + step * static_cast<double>(n), 1e-14 * (std::abs(lo) + std::abs(hi)));
+        EXPECT_NEAR(v[n], lo + step * static_cast<double>(n),
+                    1e-14 * (std::abs(lo) + std::abs(hi)));
       }
       const Tensor f = xg::linspace(lo, hi, steps);
       const auto vf = f.to_xarray<float>();
       EXPECT_EQ(vf(0), static_cast<float>(lo));
       EXPECT_EQ(vf(steps - 1), static_cast<float>(hi));
       for (std::int64_t n = 0; n < steps; ++n) {
-        EXPECT_NEAR(vf(n), lo + step * static_cast<double>(n), 1e-6 * (std::abs(lo) + std::abs(hi)));
+        EXPECT_NEAR(vf(n), lo + step * static_cast<double>(n),
+                    1e-6 * (std::abs(lo) + std::abs(hi)));
       }
     }
   }
@@ -867,7 +889,7 @@ TEST(Creation, ItemAndDataPtr) {
   const Tensor t = xg::tensor({1, 2, 3, 4, 5, 6}, {2, 3}, xg::kFloat64);
   double* p = t.data_ptr<double>();
   for (int n = 0; n < 6; ++n) EXPECT_EQ(p[n], n + 1.0);  // row-major, contiguous
-  p[4] = -1;  // writes through
+  p[4] = -1;                                             // writes through
   EXPECT_EQ(t.to_xarray<double>()(1, 1), -1.0);
   const Tensor copy = t;  // handles share data
   EXPECT_EQ(copy.data_ptr<double>(), p);
@@ -983,3 +1005,26 @@ TEST(Random, RangesAndStatistics) {
 }
 
 }  // namespace
+
+// Kernels above 64K elements split across two threads; every element must still be the one
+// computed alone, and an error on either thread must reach the caller.
+TEST(LargeKernels, SplitLoopsMatchElementByElement) {
+  const std::int64_t n = 300001;  // odd, above the split threshold
+  xg::manual_seed(3);
+  const Tensor x = xg::randn({n}, xg::kFloat64);
+  const Tensor y = xg::randn({n}, xg::kFloat64);
+  const double* px = x.data_ptr<double>();
+  const double* py = y.data_ptr<double>();
+  const Tensor t = xg::tanh(x), s = x * y, c = 2.5 - x, r = xg::relu(x);
+  for (std::int64_t i = 0; i < n; i += 997) {
+    ASSERT_DOUBLE_EQ(t.data_ptr<double>()[i], std::tanh(px[i])) << i;
+    ASSERT_EQ(s.data_ptr<double>()[i], px[i] * py[i]) << i;
+    ASSERT_EQ(c.data_ptr<double>()[i], 2.5 - px[i]) << i;
+    ASSERT_EQ(r.data_ptr<double>()[i], px[i] < 0 ? 0.0 : px[i]) << i;
+  }
+  ASSERT_EQ(s.data_ptr<double>()[n - 1], px[n - 1] * py[n - 1]);  // the last element too
+  // Int64 to a negative power throws; the negative exponent sits in the second half.
+  Tensor base = xg::full({n}, 2, xg::kInt64), exponent = xg::full({n}, 1, xg::kInt64);
+  exponent.data_ptr<std::int64_t>()[n - 2] = -1;
+  EXPECT_THROW(xg::pow(base, exponent), std::invalid_argument);
+}
