@@ -67,12 +67,15 @@ Tensor detail::sum_to(const Tensor& grad, const Shape& shape) {
   const Shape from = grad.shape();
   const std::size_t lead = from.size() - shape.size();
   Shape dims;
+  bool only_leading = true;  // then summing them away gives `shape` itself, with no reshape
   for (std::size_t d = 0; d < from.size(); ++d) {
     if (d < lead || (shape[d - lead] == 1 && from[d] != 1)) {
       dims.push_back(static_cast<std::int64_t>(d));
+      only_leading = only_leading && d < lead;
     }
   }
   if (dims.empty()) return from == shape ? grad : reshape(grad, shape);
+  if (only_leading) return sum(grad, dims, false);
   return reshape(sum(grad, dims, true), shape);
 }
 

@@ -73,6 +73,11 @@ std::vector<std::int64_t> normalize_dims(const Shape& dims, std::int64_t ndim, c
   return out;
 }
 
+void bump_version(const Tensor& t) {
+  check_defined(t, "bump_version");
+  ++t.impl()->storage->version;
+}
+
 namespace {
 void check_one_element(const Tensor& t) {
   check_defined(t, "item");
@@ -360,8 +365,6 @@ void check_inplace_scalar(const Tensor& self, const Scalar& s, const char* op,
   }
 }
 
-void bump_version(const Tensor& t) { ++t.impl()->storage->version; }
-
 }  // namespace
 
 namespace {
@@ -371,7 +374,7 @@ Tensor& fill_with(Tensor& self, const Scalar& value, const char* op) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     std::fill(a.begin(), a.end(), value.to<T>());
   });
-  bump_version(self);
+  detail::bump_version(self);
   return self;
 }
 }  // namespace
@@ -383,7 +386,7 @@ Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
   check_inplace(*this, "add_");
   check_inplace_operand(*this, other, "add_");
   kernels::add_scaled_inplace(detail::mutable_array_of(*this), array_of(other), alpha.to_double());
-  bump_version(*this);
+  detail::bump_version(*this);
   return *this;
 }
 
@@ -391,7 +394,7 @@ Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {
   check_inplace(*this, "sub_");
   check_inplace_operand(*this, other, "sub_");
   kernels::add_scaled_inplace(detail::mutable_array_of(*this), array_of(other), -alpha.to_double());
-  bump_version(*this);
+  detail::bump_version(*this);
   return *this;
 }
 
@@ -400,7 +403,7 @@ Tensor& inplace_binary(Tensor& self, const Tensor& other, kernels::BinaryOp op, 
   check_inplace(self, name);
   check_inplace_operand(self, other, name, op == kernels::BinaryOp::Div);
   kernels::binary_inplace(op, detail::mutable_array_of(self), array_of(other));
-  bump_version(self);
+  detail::bump_version(self);
   return self;
 }
 
@@ -408,7 +411,7 @@ Tensor& inplace_scalar(Tensor& self, Scalar other, kernels::BinaryOp op, const c
   check_inplace(self, name);
   check_inplace_scalar(self, other, name, op == kernels::BinaryOp::Div);
   kernels::binary_scalar_inplace(op, detail::mutable_array_of(self), other);
-  bump_version(self);
+  detail::bump_version(self);
   return self;
 }
 }  // namespace
@@ -448,7 +451,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   } else {
     dst = kernels::expand(converted, target);
   }
-  bump_version(*this);
+  detail::bump_version(*this);
   return *this;
 }
 

@@ -38,6 +38,7 @@ class TensorOptions {
   bool requires_grad_ = false;
 };
 
+// Shorthands, as torch::dtype and torch::requires_grad: xg::zeros({2}, xg::requires_grad()).
 inline TensorOptions dtype(Dtype d) { return TensorOptions().dtype(d); }
 inline TensorOptions requires_grad(bool r = true) { return TensorOptions().requires_grad(r); }
 
@@ -47,6 +48,7 @@ inline TensorOptions requires_grad(bool r = true) { return TensorOptions().requi
 class Tensor {
  public:
   Tensor() = default;
+  // Wraps an implementation object; for xgrad's own layers.
   explicit Tensor(std::shared_ptr<detail::TensorImpl> impl);
 
   // ---- reading ----
@@ -80,8 +82,8 @@ class Tensor {
   // may omit `gradient`; retain_graph defaults to create_graph.
   void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
                 bool create_graph = false) const;
-  void retain_grad() const;  // a non-leaf keeps its .grad too
-  bool retains_grad() const;
+  void retain_grad() const;   // a non-leaf keeps its .grad too
+  bool retains_grad() const;  // whether retain_grad() was called on this non-leaf
   // fn sees this tensor's gradient when backward computes it; a defined result replaces it.
   void register_hook(std::function<Tensor(const Tensor&)> fn) const;
   std::string grad_fn_name() const;  // "MulBackward"; "" for leaves
@@ -89,7 +91,9 @@ class Tensor {
   // Makes this leaf hold new_data's data (any shape and dtype), keeping its identity, as
   // torch's set_data; every handle on this tensor sees the change.
   void set_data(const Tensor& new_data) const;
-  Tensor clone() const;
+  Tensor clone() const;  // a copy of the data; gradients flow back through it
+  // This tensor itself when it already has the dtype, else a converted copy (differentiable
+  // between floating dtypes).
   Tensor to(Dtype dtype) const;
 
   // ---- in place (bump the version; the dtype never changes) ----
@@ -198,7 +202,10 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 namespace detail {
 std::int64_t item_int64(const Tensor& t);
-}
+// Records that t's data was changed in place through data_ptr (as optimizer steps do), so that
+// a backward that saved t before the change throws instead of using the new values.
+void bump_version(const Tensor& t);
+}  // namespace detail
 
 template <class T>
 T Tensor::item() const {

@@ -137,6 +137,7 @@ void AdamFamily<D>::step() {
       }
       ++s.step;
       update_param<D>(p, grad, s.exp_avg, s.exp_avg_sq, s.max_exp_avg_sq, s.step, o);
+      xg::detail::bump_version(p);
     }
   }
 }

@@ -89,6 +89,7 @@ void SGD::step() {
         buf = &it->second;
         first = inserted;
       }
+      xg::detail::bump_version(p);
       if (p.dtype() == kFloat64) {
         sgd_update(p.data_ptr<double>(), grad.data_ptr<double>(),
                    buf ? buf->data_ptr<double>() : nullptr, first, p.numel(), o);

@@ -1218,3 +1218,23 @@ TEST(SchedulerArgs, MultiStepMilestonesInAnyOrder) {
   // lr halves once the epoch reaches 1 and again at 4.
   EXPECT_EQ(lrs, (std::vector<double>{0.5, 0.5, 0.5, 0.25, 0.25}));
 }
+
+// A step changes the parameters in place: a graph that saved them must refuse a later
+// backward, as PyTorch's does, rather than use the new values.
+TEST(OptimStep, StepBumpsTheVersionSoAStaleGraphThrows) {
+  for (int which = 0; which < 2; ++which) {
+    xg::Tensor x = xg::tensor({1, 2}, xg::requires_grad());
+    const xg::Tensor loss = (x * x).sum();
+    loss.backward({}, true);
+    const std::uint64_t before = x._version();
+    if (which == 0) {
+      xg::optim::SGD opt({x}, xg::optim::SGDOptions(0.1));
+      opt.step();
+    } else {
+      xg::optim::AdamW opt({x}, xg::optim::AdamWOptions(0.1));
+      opt.step();
+    }
+    EXPECT_GT(x._version(), before);
+    EXPECT_THROW(loss.backward(), std::runtime_error);
+  }
+}
