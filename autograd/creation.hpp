@@ -19,6 +19,7 @@ Tensor zeros(const Shape& shape, TensorOptions options = {});
 Tensor ones(const Shape& shape, TensorOptions options = {});
 Tensor full(const Shape& shape, Scalar value, TensorOptions options = {});
 Tensor empty(const Shape& shape, TensorOptions options = {});  // uninitialized values
+// t's shape, and t's dtype unless options give one.
 Tensor zeros_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
 Tensor ones_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
 Tensor full_like(const Tensor& t, Scalar value,

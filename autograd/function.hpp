@@ -52,10 +52,11 @@ class AutogradContext {
  public:
   // Tensors backward will need; an in-place change to one of them before backward is an error.
   void save_for_backward(std::vector<Tensor> tensors) { to_save_ = std::move(tensors); }
+  // The tensors save_for_backward kept; throws when one was changed in place since.
   std::vector<Tensor> get_saved_variables();
   // Whether input i (counting tensor inputs only) needs a gradient.
   bool needs_input_grad(std::size_t i) const;
-  std::map<std::string, SavedValue> saved_data;
+  std::map<std::string, SavedValue> saved_data;  // non-tensor values for backward
 
  private:
   template <class>
@@ -69,16 +70,17 @@ class AutogradContext {
 
 namespace detail {
 std::string demangle(const char* name);
-// Turns the tensors forward saved into SavedTensors; one that shares `output`'s data is kept as
-// data only, so the node does not own its own output.
 // Makes node the grad_fn of t.
 void set_grad_fn(const Tensor& t, std::shared_ptr<Node> node);
+// Turns the tensors forward saved into SavedTensors; one that shares `output`'s data is kept as
+// data only, so the node does not own its own output.
 std::vector<SavedTensor> save_tensors(const std::vector<Tensor>& to_save, const Tensor& output);
 // Checks the backward's gradients: one per tensor input, or one per forward argument.
 GradientList select_gradients(const Node& node, std::vector<Tensor> grads,
                               const std::vector<bool>& is_tensor_arg);
 }  // namespace detail
 
+// The node Function<Derived>::apply records: its apply() calls Derived::backward.
 template <class Derived>
 class CppNode final : public Node {
  public:

@@ -3,6 +3,7 @@
 
 namespace xg {
 
+// Whether ops record the graph on this thread (on unless turned off), as torch's grad mode.
 struct GradMode {
   static bool is_enabled();
   static void set_enabled(bool enabled);

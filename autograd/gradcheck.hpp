@@ -17,6 +17,8 @@ struct GradcheckOptions {
   double rtol = 1e-3;
 };
 
+// What gradcheck found: ok, and the element whose gradient differs most (which input, which
+// output element, which input element) with autograd's and the finite-difference value.
 struct GradcheckReport {
   bool ok = true;
   std::string message;  // the worst element, or why the check could not run

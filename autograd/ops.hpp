@@ -10,8 +10,8 @@
 namespace xg {
 
 // ---- arithmetic: broadcasting, with PyTorch's type promotion ----
-Tensor add(const Tensor& a, const Tensor& b, Scalar alpha = 1);
-Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha = 1);
+Tensor add(const Tensor& a, const Tensor& b, Scalar alpha = 1);  // a + alpha * b
+Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha = 1);  // a - alpha * b
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);  // true division: Int64 / Int64 is Float32
 Tensor operator+(const Tensor& a, const Tensor& b);
@@ -31,7 +31,7 @@ Tensor operator-(const Tensor& a);
 // ---- elementwise math ----
 Tensor pow(const Tensor& t, Scalar exponent);
 Tensor pow(const Tensor& t, const Tensor& exponent);
-Tensor pow(Scalar base, const Tensor& exponent);
+Tensor pow(Scalar base, const Tensor& exponent);  // base raised to each element
 Tensor exp(const Tensor& t);
 Tensor log(const Tensor& t);
 Tensor log1p(const Tensor& t);  // log(1 + t), exact for small t
@@ -85,6 +85,7 @@ Tensor argmax(const Tensor& t, std::optional<std::int64_t> dim = std::nullopt,
               bool keepdim = false);
 Tensor argmin(const Tensor& t, std::optional<std::int64_t> dim = std::nullopt,
               bool keepdim = false);
+// log(sum(exp(t))) over dims, shifted by the max so that large values stay finite.
 Tensor logsumexp(const Tensor& t, const Shape& dims, bool keepdim = false);
 
 // ---- linear algebra ----
@@ -97,20 +98,23 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {}
 // ---- shape (results never alias their input) ----
 Tensor reshape(const Tensor& t, const Shape& shape);  // one -1 may stand for the rest
 Tensor view(const Tensor& t, const Shape& shape);     // the same as reshape
+// Merges dims start_dim..end_dim (inclusive) into one.
 Tensor flatten(const Tensor& t, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
-Tensor squeeze(const Tensor& t);                    // drops every dim of size 1
-Tensor squeeze(const Tensor& t, std::int64_t dim);  // drops dim if its size is 1
-Tensor unsqueeze(const Tensor& t, std::int64_t dim);
+Tensor squeeze(const Tensor& t);                      // drops every dim of size 1
+Tensor squeeze(const Tensor& t, std::int64_t dim);    // drops dim if its size is 1
+Tensor unsqueeze(const Tensor& t, std::int64_t dim);  // inserts a dim of size 1 at dim
 Tensor transpose(const Tensor& t, std::int64_t dim0, std::int64_t dim1);
 Tensor t(const Tensor& t);  // transpose of a tensor of at most 2 dims
 Tensor permute(const Tensor& t, const Shape& dims);
 Tensor expand(const Tensor& t, const Shape& shape);  // -1 keeps a size
+// cat joins tensors along an existing dim; stack joins same-shaped tensors along a new one.
 Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
+// The `length` elements from `start` along dim.
 Tensor narrow(const Tensor& t, std::int64_t dim, std::int64_t start, std::int64_t length);
 Tensor index_select(const Tensor& t, std::int64_t dim, const Tensor& index);  // Int64 index
 
-// ---- softmax family ----
+// ---- softmax family: along dim, shifted by the max ----
 Tensor softmax(const Tensor& t, std::int64_t dim);
 Tensor log_softmax(const Tensor& t, std::int64_t dim);
 

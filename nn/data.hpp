@@ -10,6 +10,8 @@
 
 namespace xg::nn {
 
+// Deals out the indices of a data set in batches, as a shuffling DataLoader's sampler does.
+// Not saved in checkpoints: rebuild it from its seed and call next() to reach a step again.
 class BatchSampler {
  public:
   // Batches of indices into [0, size). With drop_last, an epoch's last, smaller batch is skipped.

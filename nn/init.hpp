@@ -5,6 +5,7 @@
 
 namespace xg::nn::init {
 
+// torch's mode='fan_in' / 'fan_out' and its nonlinearity names.
 enum class FanMode { FanIn, FanOut };
 enum class Nonlinearity { Linear, Sigmoid, Tanh, ReLU, LeakyReLU };
 

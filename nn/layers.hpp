@@ -15,8 +15,8 @@ class Linear : public Module {
  public:
   Linear(std::int64_t in_features, std::int64_t out_features, bool bias = true);
   Tensor forward(const Tensor& input) override;
-  void reset_parameters();
-  Tensor weight, bias;  // bias is undefined without one
+  void reset_parameters();  // draws weight and bias again, as the constructor does
+  Tensor weight, bias;      // bias is undefined without one
 
  private:
   std::int64_t in_features_;
@@ -64,6 +64,7 @@ class Sequential : public Module {
  public:
   Sequential() : Module("Sequential") {}
   Sequential(std::initializer_list<std::shared_ptr<Module>> modules);
+  // Appends a module, registered under its index ("0", "1", ...).
   void push_back(std::shared_ptr<Module> module);
   Tensor forward(const Tensor& input) override;
   std::size_t size() const { return modules_.size(); }
@@ -97,6 +98,7 @@ class GELU : public Module {
   Tensor forward(const Tensor& input) override;
 };
 
+// Merges dims start_dim..end_dim into one; by default every dim but the first (the batch).
 class Flatten : public Module {
  public:
   explicit Flatten(std::int64_t start_dim = 1, std::int64_t end_dim = -1)

@@ -20,6 +20,7 @@ struct NamedTensor {
   const Tensor& value() const { return tensor; }
 };
 
+// The base of every model and layer. `name` appears in error messages.
 class Module : public std::enable_shared_from_this<Module> {
  public:
   explicit Module(std::string name = "Module") : name_(std::move(name)) {}
@@ -37,6 +38,7 @@ class Module : public std::enable_shared_from_this<Module> {
   Tensor register_parameter(const std::string& name, Tensor t, bool requires_grad = true);
   // Registers t as a buffer: state that is saved and converted but not trained.
   Tensor register_buffer(const std::string& name, Tensor t);
+  // Registers a child: its parameters and buffers join this module's under "name.".
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
     add_child(name, module);
@@ -58,7 +60,7 @@ class Module : public std::enable_shared_from_this<Module> {
   // Converts every parameter and buffer in place (handles held elsewhere see the change).
   void to(Dtype dtype);
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return name_; }  // as given to the constructor
 
  private:
   void add_child(const std::string& name, std::shared_ptr<Module> module);

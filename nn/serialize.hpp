@@ -31,8 +31,10 @@ TensorMap state_dict(const nn::Module& module);
 // std::invalid_argument and changes nothing.
 void load_state_dict(nn::Module& module, const TensorMap& tensors);
 
+// A module's state_dict to a file and back (with load_state_dict's checks).
 void save(const nn::Module& module, const std::string& path, const Metadata& metadata = {});
 void load(nn::Module& module, const std::string& path, Metadata* metadata = nullptr);
+// An optimizer's state_dict; its kind goes in the metadata under "optimizer".
 void save(const optim::Optimizer& optimizer, const std::string& path);
 void load(optim::Optimizer& optimizer, const std::string& path);
 // A training checkpoint: the module under "model.", the optimizer under "optimizer.", plus the
@@ -42,6 +44,7 @@ void save(const nn::Module& module, const optim::Optimizer& optimizer, const std
 void load(nn::Module& module, optim::Optimizer& optimizer, const std::string& path,
           Metadata* metadata = nullptr);
 
+// The same for a module held by std::shared_ptr.
 template <class M>
 void save(const std::shared_ptr<M>& module, const std::string& path) {
   save(static_cast<const nn::Module&>(*module), path);

@@ -101,12 +101,14 @@ extern template class AdamFamily<true>;
 using AdamOptions = detail::AdamFamilyOptions<false>;
 using AdamWOptions = detail::AdamFamilyOptions<true>;
 
+// Adam: weight decay (0 by default) is added to the gradient, as an L2 penalty.
 class Adam : public detail::AdamFamily<false> {
  public:
   Adam(std::vector<Tensor> params, const AdamOptions& defaults = AdamOptions());
   Adam(std::vector<OptimizerParamGroup> groups, const AdamOptions& defaults = AdamOptions());
 };
 
+// AdamW: decoupled weight decay (1e-2 by default) shrinks each parameter before the Adam step.
 class AdamW : public detail::AdamFamily<true> {
  public:
   AdamW(std::vector<Tensor> params, const AdamWOptions& defaults = AdamWOptions());

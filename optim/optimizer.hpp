@@ -41,6 +41,7 @@ class OptimizerParamGroup {
   std::vector<Tensor>& params() { return params_; }
   const std::vector<Tensor>& params() const { return params_; }
   bool has_options() const { return options_ != nullptr; }
+  // The group's options; throws std::logic_error when it has none.
   OptimizerOptions& options();
   const OptimizerOptions& options() const;
   void set_options(std::unique_ptr<OptimizerOptions> options) { options_ = std::move(options); }
@@ -59,6 +60,8 @@ struct OptimizerStateDict {
   std::map<std::string, Tensor> tensors;
 };
 
+// The base of SGD, Adam and AdamW. A new optimizer implements step() and the four state
+// conversions below.
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
@@ -74,6 +77,7 @@ class Optimizer {
   const std::vector<OptimizerParamGroup>& param_groups() const { return param_groups_; }
   // Checks the group's parameters (floating leaves, none already present) and options.
   void add_param_group(const OptimizerParamGroup& group);
+  // The options a group made without its own takes.
   const OptimizerOptions& defaults() const { return *defaults_; }
 
   OptimizerStateDict state_dict() const;
@@ -93,7 +97,7 @@ class Optimizer {
   virtual void set_param_state(const Tensor& param, const std::map<std::string, Tensor>& state) = 0;
   virtual void clear_state() = 0;
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return name_; }  // "SGD", "Adam", ...: kept in state_dict
   // Throws std::invalid_argument, before any parameter changes, when a gradient's shape or
   // dtype differs from its parameter's. Every step() calls it first.
   void check_grads() const;

@@ -9,13 +9,14 @@
 
 namespace xg::optim {
 
+// The base of every scheduler: remembers each group's lr at construction as its base_lr.
 class LRScheduler {
  public:
   virtual ~LRScheduler() = default;
   // Advances one epoch (or step) and sets every group's lr.
   void step();
-  std::vector<double> get_last_lr() const { return last_lr_; }
-  std::int64_t last_epoch() const { return last_epoch_; }
+  std::vector<double> get_last_lr() const { return last_lr_; }  // each group's lr, as last set
+  std::int64_t last_epoch() const { return last_epoch_; }       // step() calls so far
 
  protected:
   explicit LRScheduler(Optimizer& optimizer);

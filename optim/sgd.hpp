@@ -8,6 +8,7 @@
 
 namespace xg::optim {
 
+// SGD's options, as torch::optim::SGDOptions: lr is required; the setters chain.
 class SGDOptions : public OptimizerOptions {
  public:
   explicit SGDOptions(double lr) : lr_(lr) {}

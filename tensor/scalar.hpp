@@ -18,7 +18,7 @@ class Scalar {
         is_integral_(std::is_integral_v<T>) {}
 
   double to_double() const { return value_; }
-  std::int64_t to_int64() const {
+  std::int64_t to_int64() const {  // a floating value is truncated
     return is_integral_ ? int_value_ : static_cast<std::int64_t>(value_);
   }
   bool is_integral() const { return is_integral_; }
