@@ -28,6 +28,8 @@ void strided_copy(const T* in, std::int64_t offset, const std::vector<std::int64
     const T* row = in + src;
     if (step == 1) {
       std::copy(row, row + n, out + done);
+    } else if (step == 0) {  // a broadcast dim (expand): one value repeated
+      std::fill(out + done, out + done + n, *row);
     } else {
       for (std::int64_t i = 0; i < n; ++i) out[done + i] = row[i * step];
     }
