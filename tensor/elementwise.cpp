@@ -8,6 +8,7 @@
 #include <xtensor/xnoalias.hpp>
 
 #include "kernels.hpp"
+#include "nan_minmax.hpp"
 #include "parallel.hpp"
 #include "strided_loop.hpp"
 
@@ -30,19 +31,8 @@ T int_pow(T base, T exp) {
   return result;
 }
 
-// NaN-propagating max/min, as torch.maximum.
-template <class T>
-T nan_max(T a, T b) {
-  if (a != a) return a;
-  if (b != b) return b;
-  return a > b ? a : b;
-}
-template <class T>
-T nan_min(T a, T b) {
-  if (a != a) return a;
-  if (b != b) return b;
-  return a < b ? a : b;
-}
+using detail::nan_max;
+using detail::nan_min;
 
 // Calls f with a functor (T, T) -> R for op.
 template <class T, class F>

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels.hpp"
+#include "nan_minmax.hpp"
 
 namespace xg::kernels {
 namespace {
@@ -119,19 +120,6 @@ ReducePlan plan_reduction(const Array& x, const std::vector<std::int64_t>& dims,
   return plan;
 }
 
-template <class T>
-T nan_aware_max(T a, T b) {
-  if (a != a) return a;
-  if (b != b) return b;
-  return a > b ? a : b;
-}
-template <class T>
-T nan_aware_min(T a, T b) {
-  if (a != a) return a;
-  if (b != b) return b;
-  return a < b ? a : b;
-}
-
 template <bool IsMax>
 Array extreme(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
   ReducePlan p = plan_reduction(x, dims, keepdim);
@@ -140,7 +128,7 @@ Array extreme(const Array& x, const std::vector<std::int64_t>& dims, bool keepdi
     using T = typename std::decay_t<decltype(a)>::value_type;
     const T* in = a.data();
     T* o = out.data<T>();
-    auto pick = [](T u, T v) { return IsMax ? nan_aware_max(u, v) : nan_aware_min(u, v); };
+    auto pick = [](T u, T v) { return IsMax ? detail::nan_max(u, v) : detail::nan_min(u, v); };
     for (std::int64_t i = 0; i < p.outer; ++i) {
       const T* base = in + i * p.reduced * p.inner;
       T* dst = o + i * p.inner;
