@@ -15,6 +15,6 @@ int main() {
     loss.backward();
     opt.step();
   }
-  std::cout << "y = " << w[0].item() << " + " << w[1].item() << " x + " << w[2].item()
-            << " x^2 + " << w[3].item() << " x^3\n";
+  std::cout << "y = " << w[0].item() << " + " << w[1].item() << " x + " << w[2].item() << " x^2 + "
+            << w[3].item() << " x^3\n";
 }

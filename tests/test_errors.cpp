@@ -24,7 +24,8 @@ void expect_error(const std::function<void()>& fn, const std::vector<std::string
   } catch (const E& e) {
     const std::string what = e.what();
     for (const auto& p : parts) {
-      EXPECT_NE(what.find(p), std::string::npos) << "message \"" << what << "\" lacks \"" << p << "\"";
+      EXPECT_NE(what.find(p), std::string::npos)
+          << "message \"" << what << "\" lacks \"" << p << "\"";
     }
     return;
   } catch (const std::exception& e) {
@@ -89,13 +90,12 @@ TEST(Errors, MatmulAndMmShapes) {
   EXPECT_INVALID(xg::matmul(xg::ones({2}), xg::scalar_tensor(1.0)), "matmul", "[2]", "[]");
   EXPECT_INVALID(xg::ones({2, 3}).matmul(xg::ones({4, 5})), "matmul", "[2, 3]", "[4, 5]");
   // different dtypes, as in PyTorch
-  EXPECT_INVALID(xg::matmul(xg::ones({2, 3}), xg::ones({3, 2}, xg::kFloat64)), "matmul",
-                 "Float32", "Float64");
+  EXPECT_INVALID(xg::matmul(xg::ones({2, 3}), xg::ones({3, 2}, xg::kFloat64)), "matmul", "Float32",
+                 "Float64");
   EXPECT_INVALID(xg::mm(xg::ones({2, 3}), xg::ones({4, 5})), "mm", "[2, 3]", "[4, 5]");
   EXPECT_INVALID(xg::mm(xg::ones({3}), xg::ones({3, 5})), "mm", "[3]", "[3, 5]");
   EXPECT_INVALID(xg::mm(xg::ones({2, 2, 3}), xg::ones({3, 5})), "mm", "[2, 2, 3]", "[3, 5]");
-  EXPECT_INVALID(xg::mm(xg::ones({2, 3}, xg::kInt64), xg::ones({3, 2})), "mm", "Int64",
-                 "Float32");
+  EXPECT_INVALID(xg::mm(xg::ones({2, 3}, xg::kInt64), xg::ones({3, 2})), "mm", "Int64", "Float32");
   EXPECT_INVALID(xg::ones({2, 3}).mm(xg::ones({4, 5})), "mm", "[2, 3]", "[4, 5]");
   EXPECT_INVALID(xg::t(xg::ones({2, 3, 4})), "t", "[2, 3, 4]");
 }
@@ -137,8 +137,8 @@ TEST(Errors, IndexSelectIndex) {
   const Tensor a = xg::ones({2, 3});
   EXPECT_INVALID(xg::index_select(a, 0, xg::tensor({0, 1})), "index_select", "Float32");
   EXPECT_INVALID(xg::index_select(a, 0, xg::zeros({1, 2}, xg::kInt64)), "index_select", "[1, 2]");
-  EXPECT_OUT_OF_RANGE(xg::index_select(a, 0, xg::tensor({0, 2}, xg::kInt64)), "index_select",
-                      "2", "[2, 3]");
+  EXPECT_OUT_OF_RANGE(xg::index_select(a, 0, xg::tensor({0, 2}, xg::kInt64)), "index_select", "2",
+                      "[2, 3]");
   EXPECT_OUT_OF_RANGE(xg::index_select(a, 1, xg::tensor({3}, xg::kInt64)), "index_select", "3",
                       "[2, 3]");
   EXPECT_OUT_OF_RANGE(xg::index_select(a, 1, xg::tensor({-1}, xg::kInt64)), "index_select", "-1");
@@ -359,7 +359,10 @@ TEST(Errors, InPlaceShapeGrowth) {
   expect_failed_inplace<IA>(make(), [&](Tensor& t) { t.add_(four); }, {"add_", "[3]", "[4]"});
   expect_failed_inplace<IA>(make(), [&](Tensor& t) { t.copy_(four); }, {"copy_", "[3]", "[4]"});
   // a column into a row: [1, 3] op [2, 1] would be [2, 3]
-  expect_failed_inplace<IA>(xg::ones({1, 3}), [&](Tensor& t) { t.mul_(xg::ones({2, 1})); },
+  expect_failed_inplace<IA>(xg::ones({1, 3}),
+                            [&](Tensor& t) {
+                              t.mul_(xg::ones({2, 1}));
+                            },
                             {"mul_", "[1, 3]", "[2, 1]"});
 }
 

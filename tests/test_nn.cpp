@@ -29,7 +29,6 @@
 #include <string>
 #include <typeinfo>
 #include <vector>
-
 #include <xgrad/xgrad.hpp>
 
 namespace {
@@ -206,7 +205,8 @@ void write_bytes(const std::string& path, const std::string& bytes) {
 
 std::string le64(std::uint64_t v) {
   std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[static_cast<std::size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i)
+    s[static_cast<std::size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
   return s;
 }
 
@@ -324,12 +324,12 @@ TEST(ModuleTest, RegisterParameterMakesALeaf) {
 }
 
 TEST(ModuleTest, TrainEvalPropagateToEveryDescendant) {
-  auto inner = std::make_shared<xg::nn::Sequential>(
-      std::initializer_list<std::shared_ptr<xg::nn::Module>>{
+  auto inner =
+      std::make_shared<xg::nn::Sequential>(std::initializer_list<std::shared_ptr<xg::nn::Module>>{
           std::make_shared<xg::nn::Linear>(2, 2), std::make_shared<xg::nn::Dropout>(0.5)});
-  auto outer = std::make_shared<xg::nn::Sequential>(
-      std::initializer_list<std::shared_ptr<xg::nn::Module>>{inner,
-                                                             std::make_shared<xg::nn::ReLU>()});
+  auto outer =
+      std::make_shared<xg::nn::Sequential>(std::initializer_list<std::shared_ptr<xg::nn::Module>>{
+          inner, std::make_shared<xg::nn::ReLU>()});
   auto all = [&] {
     return std::vector<bool>{outer->is_training(), (*outer)[0]->is_training(),
                              (*outer)[1]->is_training(), (*inner)[0]->is_training(),
@@ -590,7 +590,7 @@ TEST(LayerEmbedding, LooksUpRows) {
     for (std::size_t j = 0; j < 4; ++j) EXPECT_EQ(g[r * 4 + j], 2.0 * uses) << r;
   }
 
-  EXPECT_THROW(emb(make({1, 2}, {2})), std::invalid_argument);                 // Float32
+  EXPECT_THROW(emb(make({1, 2}, {2})), std::invalid_argument);                // Float32
   EXPECT_THROW(emb(make({1, 2}, {2}, xg::kFloat64)), std::invalid_argument);  // Float64
   EXPECT_THROW(emb(make({1, 10}, {2}, xg::kInt64)), std::out_of_range);
   EXPECT_THROW(emb(make({-1}, {1}, xg::kInt64)), std::out_of_range);
@@ -644,8 +644,7 @@ TEST(LayerNormTest, MatchesPyTorch) {
     for (std::size_t i = 0; i < gw.size(); ++i) {
       EXPECT_NEAR(gw[i], c.grad_weight[i], tol * (1 + std::abs(c.grad_weight[i])))
           << "grad weight " << i;
-      EXPECT_NEAR(gb[i], c.grad_bias[i], tol * (1 + std::abs(c.grad_bias[i])))
-          << "grad bias " << i;
+      EXPECT_NEAR(gb[i], c.grad_bias[i], tol * (1 + std::abs(c.grad_bias[i]))) << "grad bias " << i;
     }
   }
 }
@@ -874,11 +873,13 @@ TEST(InitTest, InitRecordsNoGraph) {
   namespace init = xg::nn::init;
   ASSERT_TRUE(xg::GradMode::is_enabled());
   const Tensor p = xg::zeros({4, 3}, xg::TensorOptions().requires_grad(true));
-  const std::vector<std::function<void()>> fills = {
-      [&] { init::uniform_(p, -1, 1); },        [&] { init::normal_(p); },
-      [&] { init::zeros_(p); },                 [&] { init::ones_(p); },
-      [&] { init::constant_(p, 3.0); },         [&] { init::xavier_uniform_(p); },
-      [&] { init::kaiming_uniform_(p, 0.5); }};
+  const std::vector<std::function<void()>> fills = {[&] { init::uniform_(p, -1, 1); },
+                                                    [&] { init::normal_(p); },
+                                                    [&] { init::zeros_(p); },
+                                                    [&] { init::ones_(p); },
+                                                    [&] { init::constant_(p, 3.0); },
+                                                    [&] { init::xavier_uniform_(p); },
+                                                    [&] { init::kaiming_uniform_(p, 0.5); }};
   for (std::size_t i = 0; i < fills.size(); ++i) {
     SCOPED_TRACE(i);
     fills[i]();
@@ -904,7 +905,8 @@ Tensor run_loss(const std::string& loss, const Tensor& input, const Tensor& targ
   if (loss == "cross_entropy") {
     return F::cross_entropy(input, target, reduction, ignore_index, smoothing);
   }
-  if (loss == "bce_with_logits") return F::binary_cross_entropy_with_logits(input, target, reduction);
+  if (loss == "bce_with_logits")
+    return F::binary_cross_entropy_with_logits(input, target, reduction);
   throw std::logic_error("unknown loss " + loss);
 }
 
@@ -969,9 +971,10 @@ TEST(LossGradcheck, EveryLossInFloat64) {
   };
   const Tensor x23 = f64({0.3, -1.2, 2.0, 0.7, 0.1, -0.4}, {2, 3});
   const Tensor y23 = f64({1.0, 0.5, -0.5, 0.2, 0.9, 0.4}, {2, 3});  // no ties with x23
-  const Tensor logits = f64({0.3, -1.2, 2.0, 0.7, 0.1, -0.4, 1.5, 0.0, -0.8, 0.6, 0.2, -2.1}, {4, 3});
-  const Tensor logits3 = f64({0.3, -1.2, 2.0, 0.7, 0.1, -0.4, 1.5, 0.0, -0.8, 0.6, 0.2, -2.1},
-                             {2, 3, 2});
+  const Tensor logits =
+      f64({0.3, -1.2, 2.0, 0.7, 0.1, -0.4, 1.5, 0.0, -0.8, 0.6, 0.2, -2.1}, {4, 3});
+  const Tensor logits3 =
+      f64({0.3, -1.2, 2.0, 0.7, 0.1, -0.4, 1.5, 0.0, -0.8, 0.6, 0.2, -2.1}, {2, 3, 2});
   const Tensor targets = ids({2, 0, 1, 1}, {4});
   const Tensor targets_ignored = ids({2, -100, 1, 0}, {4});
   const Tensor targets3 = ids({1, 2, 0, 0}, {2, 2});
@@ -982,17 +985,15 @@ TEST(LossGradcheck, EveryLossInFloat64) {
                      {x23, y23}, "mse_loss");
     expect_gradcheck([&](const std::vector<Tensor>& in) { return F::l1_loss(in[0], in[1], r); },
                      {x23, y23}, "l1_loss");
-    expect_gradcheck(
-        [&](const std::vector<Tensor>& in) { return F::nll_loss(in[0], targets, r); }, {logits},
-        "nll_loss");
+    expect_gradcheck([&](const std::vector<Tensor>& in) { return F::nll_loss(in[0], targets, r); },
+                     {logits}, "nll_loss");
     expect_gradcheck(
         [&](const std::vector<Tensor>& in) {
           return F::nll_loss(xg::log_softmax(in[0], 1), targets_ignored, r);
         },
         {logits}, "nll_loss(log_softmax) ignore_index");
-    expect_gradcheck(
-        [&](const std::vector<Tensor>& in) { return F::nll_loss(in[0], targets3, r); }, {logits3},
-        "nll_loss [N, C, d]");
+    expect_gradcheck([&](const std::vector<Tensor>& in) { return F::nll_loss(in[0], targets3, r); },
+                     {logits3}, "nll_loss [N, C, d]");
     expect_gradcheck(
         [&](const std::vector<Tensor>& in) { return F::cross_entropy(in[0], targets, r); },
         {logits}, "cross_entropy");
@@ -1020,9 +1021,7 @@ TEST(LossGradcheck, EveryLossInFloat64) {
         },
         {logits}, "cross_entropy label_smoothing + ignore_index");
     expect_gradcheck(
-        [&](const std::vector<Tensor>& in) {
-          return F::cross_entropy(in[0], targets3, r, 2, 0.3);
-        },
+        [&](const std::vector<Tensor>& in) { return F::cross_entropy(in[0], targets3, r, 2, 0.3); },
         {logits3}, "cross_entropy [N, C, d] label_smoothing + ignore_index 2");
     expect_gradcheck(
         [&](const std::vector<Tensor>& in) {
@@ -1129,9 +1128,9 @@ TEST(LossErrors, BadTargetsThrow) {
                  std::invalid_argument);
     EXPECT_THROW(run_loss(loss, make({1, 2, 3}, {3}), make({1}, {1}, xg::kInt64), Reduction::Mean),
                  std::invalid_argument);  // [C] needs a 0-d target
-    EXPECT_THROW(run_loss(loss, xg::scalar_tensor(1.0), xg::scalar_tensor(0, xg::kInt64),
-                          Reduction::Mean),
-                 std::invalid_argument);
+    EXPECT_THROW(
+        run_loss(loss, xg::scalar_tensor(1.0), xg::scalar_tensor(0, xg::kInt64), Reduction::Mean),
+        std::invalid_argument);
     EXPECT_THROW(run_loss(loss, make({1, 2}, {2}, xg::kInt64), xg::scalar_tensor(0, xg::kInt64),
                           Reduction::Mean),
                  std::invalid_argument);  // integer scores
@@ -1150,9 +1149,9 @@ TEST(LossErrors, BadTargetsThrow) {
   }
   // NaN is no value in [0, 1] either (PyTorch 1.13 does not check it and silently applies no
   // smoothing; xgrad documents [0, 1], and a NaN here would make every loss NaN).
-  EXPECT_THROW(F::cross_entropy(x, good, Reduction::Mean, -100,
-                                std::numeric_limits<double>::quiet_NaN()),
-               std::invalid_argument);
+  EXPECT_THROW(
+      F::cross_entropy(x, good, Reduction::Mean, -100, std::numeric_limits<double>::quiet_NaN()),
+      std::invalid_argument);
   EXPECT_NO_THROW(F::cross_entropy(x, good, Reduction::Mean, -100, 1.0));
   EXPECT_NO_THROW(F::cross_entropy(x, good, Reduction::Mean, -100, 0.0));
   for (const char* loss : {"mse_loss", "l1_loss", "bce_with_logits"}) {
@@ -1251,7 +1250,9 @@ TEST(SafetensorsTest, FileLayout) {
     const auto& e = json[name];
     ASSERT_TRUE(e.is_object());
     EXPECT_EQ(e.size(), 3u);
-    const char* dtype = t.dtype() == xg::kFloat32 ? "F32" : t.dtype() == xg::kFloat64 ? "F64" : "I64";
+    const char* dtype = t.dtype() == xg::kFloat32   ? "F32"
+                        : t.dtype() == xg::kFloat64 ? "F64"
+                                                    : "I64";
     EXPECT_EQ(e["dtype"], dtype);
     EXPECT_EQ(e["shape"].get<std::vector<std::int64_t>>(), t.shape());
     ASSERT_TRUE(e["data_offsets"].is_array());
@@ -1291,7 +1292,8 @@ TEST(SafetensorsTest, LoadsAHandWrittenFile) {
       R"("alpha":{"data_offsets":[0,8],"shape":[],"dtype":"I64"},)"
       R"("mid":{"dtype":"F32","shape":[1,2],"data_offsets":[24,32]},)"
       R"("none":{"dtype":"F32","shape":[2,0],"data_offsets":[32,32]}})";
-  const std::string data = raw(std::vector<std::int64_t>{-3}) + raw(std::vector<double>{0.5, -8.0}) +
+  const std::string data = raw(std::vector<std::int64_t>{-3}) +
+                           raw(std::vector<double>{0.5, -8.0}) +
                            raw(std::vector<float>{2.0f, 0.25f});
   write_bytes(dir.file("h.safetensors"), st_file(header, data));
   xg::Metadata meta;
@@ -1326,8 +1328,8 @@ TEST(SafetensorsTest, ModuleRoundTripKeepsIdentity) {
   xg::save(a, path);  // the shared_ptr overload
   const xg::TensorMap state = xg::load(path);
   EXPECT_EQ(state.size(), 7u);
-  for (const char* name :
-       {"net.w", "net.fc1.weight", "net.fc1.bias", "net.fc2.weight", "net.fc2.bias", "mean", "count"}) {
+  for (const char* name : {"net.w", "net.fc1.weight", "net.fc1.bias", "net.fc2.weight",
+                           "net.fc2.bias", "mean", "count"}) {
     EXPECT_TRUE(state.count(name)) << name;
   }
   xg::manual_seed(32);
@@ -1377,8 +1379,8 @@ std::shared_ptr<xg::nn::Sequential> make_mlp() {
 
 TEST(SafetensorsTest, TrainingResumesBitIdentically) {
   using namespace xg::optim;
-  const std::vector<std::pair<std::string, std::function<std::unique_ptr<Optimizer>(
-                                                 std::vector<Tensor>, bool)>>>
+  const std::vector<
+      std::pair<std::string, std::function<std::unique_ptr<Optimizer>(std::vector<Tensor>, bool)>>>
       optimizers = {
           {"AdamW",
            [](std::vector<Tensor> p, bool fresh) -> std::unique_ptr<Optimizer> {
@@ -1504,16 +1506,18 @@ std::vector<BadFile> bad_files() {
   const std::string b = R"("bias":)";
   std::vector<BadFile> v;
   v.push_back({"empty file", "", {{"short", "truncated", "8-byte", "8 bytes", "too small"}}});
-  v.push_back({"3 bytes", std::string("\x10\x00\x00", 3),
+  v.push_back({"3 bytes",
+               std::string("\x10\x00\x00", 3),
                {{"short", "truncated", "8-byte", "8 bytes", "too small"}}});
-  v.push_back({"7 bytes", std::string(7, '\0'),
+  v.push_back({"7 bytes",
+               std::string(7, '\0'),
                {{"short", "truncated", "8-byte", "8 bytes", "too small"}}});
   {
     std::string f = with_bias(kBias);
     v.push_back({"header length past the end", le64(1000) + f.substr(8), {{"header"}}});
     const std::uint64_t n = read_le64(f);
-    v.push_back({"header length one past the end", le64(n + kData.size() + 1) + f.substr(8),
-                 {{"header"}}});
+    v.push_back(
+        {"header length one past the end", le64(n + kData.size() + 1) + f.substr(8), {{"header"}}});
   }
   v.push_back({"header length 0", le64(0), {{"header", "json"}}});
   v.push_back({"header not JSON", st_file("{not json at all}", ""), {{"json"}}});
@@ -1522,14 +1526,16 @@ std::vector<BadFile> bad_files() {
   v.push_back({"header a JSON array", st_file("[1, 2, 3]", ""), {{"object"}}});
   v.push_back({"header a JSON string", st_file("\"weight\"", ""), {{"object"}}});
   v.push_back({"header a JSON number", st_file("42", ""), {{"object"}}});
-  v.push_back({"duplicate tensor name", st_file("{" + kWeight + "," + kWeight + "," + kBias + "}", kData),
+  v.push_back({"duplicate tensor name",
+               st_file("{" + kWeight + "," + kWeight + "," + kBias + "}", kData),
                {{"weight"}, {"twice", "duplicate", "more than once", "repeated"}}});
   v.push_back({"entry not an object", with_bias(b + "[1,2]"), {{"bias"}}});
-  v.push_back({"missing dtype", with_bias(b + R"({"shape":[2],"data_offsets":[16,24]})"),
-               {{"dtype"}}});
-  v.push_back({"missing shape", with_bias(b + R"({"dtype":"F32","data_offsets":[16,24]})"),
-               {{"shape"}}});
-  v.push_back({"missing data_offsets", with_bias(b + R"({"dtype":"F32","shape":[2]})"),
+  v.push_back(
+      {"missing dtype", with_bias(b + R"({"shape":[2],"data_offsets":[16,24]})"), {{"dtype"}}});
+  v.push_back(
+      {"missing shape", with_bias(b + R"({"dtype":"F32","data_offsets":[16,24]})"), {{"shape"}}});
+  v.push_back({"missing data_offsets",
+               with_bias(b + R"({"dtype":"F32","shape":[2]})"),
                {{"data_offsets"}}});
   v.push_back({"extra key",
                with_bias(b + R"({"dtype":"F32","shape":[2],"data_offsets":[16,24],"extra":1})"),
@@ -1544,7 +1550,8 @@ std::vector<BadFile> bad_files() {
                with_bias(b + R"({"dtype":"f32","shape":[2],"data_offsets":[16,24]})"),
                {{"dtype"}}});
   v.push_back({"dtype not a string",
-               with_bias(b + R"({"dtype":4,"shape":[2],"data_offsets":[16,24]})"), {{"dtype"}}});
+               with_bias(b + R"({"dtype":4,"shape":[2],"data_offsets":[16,24]})"),
+               {{"dtype"}}});
   v.push_back({"negative shape",
                with_bias(b + R"({"dtype":"F32","shape":[-2],"data_offsets":[16,24]})"),
                {{"shape"}}});
@@ -1558,7 +1565,8 @@ std::vector<BadFile> bad_files() {
                with_bias(b + R"({"dtype":"F32","shape":["2"],"data_offsets":[16,24]})"),
                {{"shape"}}});
   v.push_back({"shape not an array",
-               with_bias(b + R"({"dtype":"F32","shape":2,"data_offsets":[16,24]})"), {{"shape"}}});
+               with_bias(b + R"({"dtype":"F32","shape":2,"data_offsets":[16,24]})"),
+               {{"shape"}}});
   v.push_back({"shape overflowing",
                with_bias(b + R"({"dtype":"F32","shape":[4611686018427387904,4611686018427387904],)"
                              R"("data_offsets":[16,24]})"),
@@ -1597,17 +1605,19 @@ std::vector<BadFile> bad_files() {
                        R"("bias":{"dtype":"F32","shape":[2],"data_offsets":[24,32]}})",
                        kData + std::string(8, '\0')),
                {{"gap"}}});
-  v.push_back({"overlapping tensors",
-               with_bias(b + R"({"dtype":"F32","shape":[2],"data_offsets":[12,20]})",
-                         kData.substr(0, 20)),
-               {{"overlap"}}});
-  v.push_back({"the same bytes twice",
-               with_bias(b + R"({"dtype":"F32","shape":[4],"data_offsets":[0,16]})",
-                         kData.substr(0, 16)),
-               {{"overlap"}}});
-  v.push_back({"data longer than the tensors", with_bias(kBias, kData + std::string(8, '\x7f')),
+  v.push_back(
+      {"overlapping tensors",
+       with_bias(b + R"({"dtype":"F32","shape":[2],"data_offsets":[12,20]})", kData.substr(0, 20)),
+       {{"overlap"}}});
+  v.push_back(
+      {"the same bytes twice",
+       with_bias(b + R"({"dtype":"F32","shape":[4],"data_offsets":[0,16]})", kData.substr(0, 16)),
+       {{"overlap"}}});
+  v.push_back({"data longer than the tensors",
+               with_bias(kBias, kData + std::string(8, '\x7f')),
                {{"32", "trailing", "longer", "unused", "left over", "8 bytes"}}});
-  v.push_back({"data shorter than the tensors", with_bias(kBias, kData.substr(0, 20)),
+  v.push_back({"data shorter than the tensors",
+               with_bias(kBias, kData.substr(0, 20)),
                {{"20", "short", "truncated", "past the end", "beyond"}}});
   v.push_back({"__metadata__ an array",
                st_file(R"({"__metadata__":["a"],)" + kWeight + "," + kBias + "}", kData),
@@ -1622,30 +1632,32 @@ std::vector<BadFile> bad_files() {
                st_file(R"({"__metadata__":{"a":{"b":"c"}},)" + kWeight + "," + kBias + "}", kData),
                {{"__metadata__"}}});
   // Valid files that do not fit the module.
-  v.push_back({"missing name", st_file("{" + kWeight + "}", kData.substr(0, 16)), {{"bias"}},
-               false});
+  v.push_back(
+      {"missing name", st_file("{" + kWeight + "}", kData.substr(0, 16)), {{"bias"}}, false});
   v.push_back({"unexpected name",
                st_file("{" + kWeight + "," + kBias +
                            R"(,"extra":{"dtype":"F32","shape":[1],"data_offsets":[24,28]}})",
                        kData + raw(std::vector<float>{70})),
                {{"extra"}},
                false});
-  v.push_back({"shape differs (same count)",
-               st_file(R"({"weight":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)" + kBias + "}",
-                       kData),
-               {{"weight"}},
-               false});
+  v.push_back(
+      {"shape differs (same count)",
+       st_file(R"({"weight":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)" + kBias + "}",
+               kData),
+       {{"weight"}},
+       false});
   v.push_back({"shape differs (transposed count)",
                st_file(R"({"weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
                        R"("bias":{"dtype":"F32","shape":[3],"data_offsets":[16,28]}})",
                        kData + raw(std::vector<float>{70})),
                {{"bias"}},
                false});
-  v.push_back({"shape differs (0-d)",
-               st_file("{" + kWeight + R"(,"bias":{"dtype":"F32","shape":[],"data_offsets":[16,20]}})",
-                       kData.substr(0, 20)),
-               {{"bias"}},
-               false});
+  v.push_back(
+      {"shape differs (0-d)",
+       st_file("{" + kWeight + R"(,"bias":{"dtype":"F32","shape":[],"data_offsets":[16,20]}})",
+               kData.substr(0, 20)),
+       {{"bias"}},
+       false});
   return v;
 }
 
@@ -1672,8 +1684,7 @@ TEST(SafetensorsBadFile, EachRuleThrowsWithTheReasonAndChangesNothing) {
     xg::nn::Linear lin(2, 2);
     const Snapshot before = snapshot(lin);
     const Tensor weight = lin.weight;
-    const std::string message =
-        message_of<std::invalid_argument>([&] { xg::load(lin, path); });
+    const std::string message = message_of<std::invalid_argument>([&] { xg::load(lin, path); });
     expect_mentions(message, c.keywords);
     EXPECT_EQ(snapshot(lin), before);
     EXPECT_TRUE(same_tensor(lin.weight, weight));
@@ -1712,7 +1723,9 @@ TEST(SafetensorsBadFile, HugeHeaderLengthIsRefusedWithoutAllocating) {
 TEST(SafetensorsBadFile, ShapeSizeBeyondInt64) {
   TempDir dir;
   const std::string path = dir.file("big");
-  write_bytes(path, st_file(R"({"z":{"dtype":"F32","shape":[0,9223372036854775808],"data_offsets":[0,0]}})", ""));
+  write_bytes(
+      path,
+      st_file(R"({"z":{"dtype":"F32","shape":[0,9223372036854775808],"data_offsets":[0,0]}})", ""));
   EXPECT_THROW(xg::load(path), std::invalid_argument);
 }
 
@@ -1789,7 +1802,7 @@ TEST(BatchSamplerTest, EveryIndexOncePerEpoch) {
     std::vector<std::int64_t> all(103);
     std::iota(all.begin(), all.end(), 0);
     EXPECT_EQ(sorted, all);
-    EXPECT_NE(order, all);  // shuffled
+    EXPECT_NE(order, all);       // shuffled
     EXPECT_NE(order, previous);  // reshuffled each epoch
     previous = order;
     EXPECT_EQ(s.epoch(), epoch);
@@ -1860,7 +1873,7 @@ TEST(BatchSamplerTest, FractionalEpochs) {
   EXPECT_EQ(s.epoch(), 3);
 
   xg::nn::BatchSampler t(40, 10, false);
-  EXPECT_EQ(t.take(0.5).size(), 2u);  // round(0.5 * 4)
+  EXPECT_EQ(t.take(0.5).size(), 2u);   // round(0.5 * 4)
   EXPECT_EQ(t.take(0.74).size(), 3u);  // round(2.96)
   EXPECT_TRUE(t.take(0.0).empty());
   xg::nn::BatchSampler u(30, 4, false);  // 8 batches per epoch

@@ -98,7 +98,8 @@ Naive3d make_3d(std::int64_t n0, std::int64_t n1, std::int64_t n2) {
   t.x.resize(static_cast<std::size_t>(n0 * n1 * n2));
   for (std::size_t i = 0; i < t.x.size(); ++i) {
     // mixed signs and magnitudes, no pattern a blocked sum could exploit
-    t.x[i] = std::sin(0.7 * static_cast<double>(i) + 0.3) * std::pow(10.0, static_cast<double>(i % 5) - 2);
+    t.x[i] = std::sin(0.7 * static_cast<double>(i) + 0.3) *
+             std::pow(10.0, static_cast<double>(i % 5) - 2);
   }
   return t;
 }
@@ -156,7 +157,8 @@ NaiveOut naive_reduce(const Naive3d& t, const bool reduce[3]) {
   return out;
 }
 
-void check_all_dim_combinations(std::int64_t n0, std::int64_t n1, std::int64_t n2, xg::Dtype dtype) {
+void check_all_dim_combinations(std::int64_t n0, std::int64_t n1, std::int64_t n2,
+                                xg::Dtype dtype) {
   const Naive3d t = make_3d(n0, n1, n2);
   const Tensor x = xg::tensor(t.x, {n0, n1, n2}, xg::dtype(dtype));
   // In Float32 the input itself is rounded; the naive loop uses the rounded values too.
@@ -220,8 +222,12 @@ void check_all_dim_combinations(std::int64_t n0, std::int64_t n1, std::int64_t n
   EXPECT_EQ(xg::amax(x).dim(), 0);
 }
 
-TEST(SumOverDims, Small3dEveryCombinationFloat64) { check_all_dim_combinations(3, 4, 5, xg::kFloat64); }
-TEST(SumOverDims, Small3dEveryCombinationFloat32) { check_all_dim_combinations(3, 4, 5, xg::kFloat32); }
+TEST(SumOverDims, Small3dEveryCombinationFloat64) {
+  check_all_dim_combinations(3, 4, 5, xg::kFloat64);
+}
+TEST(SumOverDims, Small3dEveryCombinationFloat32) {
+  check_all_dim_combinations(3, 4, 5, xg::kFloat32);
+}
 TEST(SumOverDims, Large3dEveryCombinationFloat64) {
   check_all_dim_combinations(37, 129, 65, xg::kFloat64);
 }
@@ -258,9 +264,9 @@ TEST(Keepdim, ShapesBothWays) {
   struct Case {
     Shape dims, drop, keep;
   };
-  const Case cases[] = {{{0}, {3, 4}, {1, 3, 4}},       {{1}, {2, 4}, {2, 1, 4}},
-                        {{-1}, {2, 3}, {2, 3, 1}},      {{0, 2}, {3}, {1, 3, 1}},
-                        {{-3, -2, -1}, {}, {1, 1, 1}},  {{}, {}, {1, 1, 1}}};
+  const Case cases[] = {{{0}, {3, 4}, {1, 3, 4}},      {{1}, {2, 4}, {2, 1, 4}},
+                        {{-1}, {2, 3}, {2, 3, 1}},     {{0, 2}, {3}, {1, 3, 1}},
+                        {{-3, -2, -1}, {}, {1, 1, 1}}, {{}, {}, {1, 1, 1}}};
   for (const auto& c : cases) {
     SCOPED_TRACE(xg::shape_to_string(c.dims));
     EXPECT_EQ(xg::sum(x, c.dims).shape(), c.drop);
@@ -372,7 +378,8 @@ TEST(NaNPropagation, MaxAmaxMaximum) {
   // maximum/minimum: NaN on either side wins, elementwise.
   const Tensor a = xg::tensor({kNaN, 1, kNaN, 2}, xg::kFloat64);
   const Tensor b = xg::tensor({1, kNaN, kNaN, -2}, xg::kFloat64);
-  for (const Tensor& r : {xg::maximum(a, b), xg::maximum(b, a), xg::minimum(a, b), xg::minimum(b, a)}) {
+  for (const Tensor& r :
+       {xg::maximum(a, b), xg::maximum(b, a), xg::minimum(a, b), xg::minimum(b, a)}) {
     const auto v = values_of(r);
     EXPECT_TRUE(std::isnan(v[0]) && std::isnan(v[1]) && std::isnan(v[2]));
   }
