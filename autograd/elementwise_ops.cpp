@@ -30,7 +30,7 @@ namespace {
 Array binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
   check_defined(a, name);
   check_defined(b, name);
-  broadcast_shapes(a.shape(), b.shape(), name);  // throws with the op's name
+  detail::broadcast_sizes(array_of(a).sizes(), array_of(b).sizes(), name);  // throws, naming op
   return kernels::binary(op, array_of(a), array_of(b));
 }
 

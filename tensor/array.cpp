@@ -13,6 +13,22 @@ XShape to_xshape(const Shape& shape) {
 
 XShape to_xshape(std::span<const std::size_t> sizes) { return XShape(sizes.begin(), sizes.end()); }
 
+XShape broadcast_sizes(std::span<const std::size_t> a, std::span<const std::size_t> b,
+                       const char* op) {
+  const std::size_t ndim = std::max(a.size(), b.size());
+  XShape out(ndim);
+  for (std::size_t i = 0; i < ndim; ++i) {
+    const std::size_t sa = i < ndim - a.size() ? 1 : a[i - (ndim - a.size())];
+    const std::size_t sb = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
+    if (sa != sb && sa != 1 && sb != 1) {
+      // The slow path builds the shared message.
+      broadcast_shapes(Shape(a.begin(), a.end()), Shape(b.begin(), b.end()), op);
+    }
+    out[i] = sa == 1 ? sb : sa;
+  }
+  return out;
+}
+
 }  // namespace detail
 
 Array Array::empty(Dtype dtype, const Shape& shape) {

@@ -74,6 +74,10 @@ namespace detail {
 using XShape = xt::svector<std::size_t, 4>;
 XShape to_xshape(const Shape& shape);
 XShape to_xshape(std::span<const std::size_t> sizes);
+// The shape two arrays broadcast to, built inline (no allocation up to four dims); throws
+// std::invalid_argument naming `op` and both shapes when they do not broadcast.
+XShape broadcast_sizes(std::span<const std::size_t> a, std::span<const std::size_t> b,
+                       const char* op);
 
 // Calls f(T{}) with the C++ element type of dtype.
 template <class F>

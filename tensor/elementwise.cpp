@@ -113,10 +113,6 @@ const Array& as_dtype(const Array& x, Dtype dtype, std::optional<Array>& storage
   return *storage;
 }
 
-Shape broadcast_sizes(std::span<const std::size_t> a, std::span<const std::size_t> b) {
-  return broadcast_shapes(Shape(a.begin(), a.end()), Shape(b.begin(), b.end()), "broadcast");
-}
-
 Dtype unary_result_dtype(UnaryOp op, Dtype x) {
   if (x != Dtype::Int64) return x;
   switch (op) {
@@ -247,8 +243,8 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
   std::optional<Array> a_converted, b_converted;
   const Array& ca = as_dtype(a, compute, a_converted);
   const Array& cb = as_dtype(b, compute, b_converted);
-  const Shape out_shape = broadcast_sizes(a.sizes(), b.sizes());
-  Array out = Array::empty(result, out_shape);
+  const detail::XShape out_shape = detail::broadcast_sizes(a.sizes(), b.sizes(), "broadcast");
+  Array out = Array::empty_with_sizes(result, out_shape);
   detail::dispatch(compute, [&](auto t) {
     using T = decltype(t);
     with_binary_functor<T>(op, [&](auto f) {
@@ -354,9 +350,9 @@ Array where(const Array& cond, const Array& a, const Array& b) {
   std::optional<Array> a_converted, b_converted;
   const Array& ca = as_dtype(a, dtype, a_converted);
   const Array& cb = as_dtype(b, dtype, b_converted);
-  const Shape ab = broadcast_sizes(a.sizes(), b.sizes());
-  const Shape out_shape = broadcast_shapes(cond.shape(), ab, "where");
-  Array out = Array::empty(dtype, out_shape);
+  const detail::XShape ab = detail::broadcast_sizes(a.sizes(), b.sizes(), "where");
+  const detail::XShape out_shape = detail::broadcast_sizes(cond.sizes(), ab, "where");
+  Array out = Array::empty_with_sizes(dtype, out_shape);
   cond.visit([&](const auto& c) {
     using C = typename std::decay_t<decltype(c)>::value_type;
     detail::dispatch(dtype, [&](auto t) {
