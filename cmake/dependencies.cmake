@@ -33,6 +33,7 @@ endif()
 xgrad_find_required(xtensor libxtensor-dev CONFIG)
 xgrad_find_required(xtensor-blas libxtensor-blas-dev CONFIG)
 xgrad_find_required(nlohmann_json nlohmann-json3-dev CONFIG)  # safetensors headers
+find_package(Threads REQUIRED)  # part of the C library on Debian 12
 
 if(XGRAD_BUILD_TESTS)
   xgrad_find_required(GTest libgtest-dev CONFIG)
