@@ -130,8 +130,7 @@ Tensor AccumulateGrad::run_leaf_hooks(Tensor grad) const {
 }
 
 // The engine has run the leaf's hooks already.
-GradientList AccumulateGrad::apply(Tensor grad) {
-  Tensor& current = leaf_->grad;
+void accumulate_grad(Tensor& current, Tensor grad) {
   if (GradMode::is_enabled()) {
     // create_graph: the gradient stays part of a graph; a copy, so that later accumulation
     // never writes into a tensor the caller holds.
@@ -144,6 +143,10 @@ GradientList AccumulateGrad::apply(Tensor grad) {
   } else {
     current.add_(grad);
   }
+}
+
+GradientList AccumulateGrad::apply(Tensor grad) {
+  accumulate_grad(leaf_->grad, std::move(grad));
   return {};
 }
 

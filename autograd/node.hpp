@@ -116,6 +116,11 @@ class AccumulateGrad final : public Node {
   std::shared_ptr<detail::TensorImpl> leaf_;
 };
 
+// Adds grad into a .grad slot (a leaf's, or a non-leaf's that retains its grad): the first
+// gradient is kept (copied when someone else holds it), later ones are added in place, or out
+// of place under create_graph so the sum stays differentiable.
+void accumulate_grad(Tensor& slot, Tensor grad);
+
 // Edge to the node that gradients of t flow into (null if t needs no gradient).
 Edge gradient_edge(const Tensor& t);
 

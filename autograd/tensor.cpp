@@ -238,15 +238,7 @@ void Tensor::retain_grad() const {
   // The hook holds the tensor weakly: the tensor owns the node that owns the hook.
   std::weak_ptr<detail::TensorImpl> weak = impl_;
   impl_->grad_fn->pre_hooks.push_back([weak](const Tensor& g) {
-    if (auto impl = weak.lock()) {
-      if (!impl->grad.defined()) {
-        impl->grad = GradMode::is_enabled() ? g : g.detach().clone();
-      } else if (GradMode::is_enabled()) {
-        impl->grad = impl->grad + g;
-      } else {
-        impl->grad.add_(g);
-      }
-    }
+    if (auto impl = weak.lock()) autograd::accumulate_grad(impl->grad, g);
     return Tensor();
   });
 }

@@ -1436,3 +1436,18 @@ TEST(AutogradRandomGraphs, GradcheckSeededRandomExpressionGraphs) {
 }
 
 }  // namespace
+
+// A retained non-leaf gradient from a create_graph backward must be a copy: a later backward
+// adds into .grad in place and must not write into the gradient tensor the caller passed.
+TEST(AutogradRecording, RetainGradFromCreateGraphDoesNotAliasTheGivenGradient) {
+  xg::Tensor x = xg::tensor({1, 2}, xg::TensorOptions(xg::kFloat64).requires_grad(true));
+  xg::Tensor y = x * 2.0;
+  y.retain_grad();
+  const xg::Tensor seed = xg::ones({2}, xg::kFloat64);
+  y.backward(seed, std::nullopt, true);
+  (y * 3.0).sum().backward();
+  EXPECT_EQ(seed.data_ptr<double>()[0], 1.0);
+  EXPECT_EQ(seed.data_ptr<double>()[1], 1.0);
+  EXPECT_EQ(y.grad().data_ptr<double>()[0], 4.0);
+  EXPECT_EQ(y.grad().data_ptr<double>()[1], 4.0);
+}
