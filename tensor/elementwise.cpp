@@ -221,13 +221,6 @@ Array unary(UnaryOp op, const Array& x) {
 
 bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
 
-Dtype binary_result_dtype(BinaryOp op, Dtype a, Dtype b) {
-  if (is_comparison(op)) return Dtype::Float32;
-  const Dtype common = promote_types(a, b);
-  if (op == BinaryOp::Div && common == Dtype::Int64) return Dtype::Float32;
-  return common;
-}
-
 namespace {
 // The dtype both operands are converted to before the loop runs.
 Dtype compute_dtype(BinaryOp op, Dtype a, Dtype b) {
@@ -236,6 +229,10 @@ Dtype compute_dtype(BinaryOp op, Dtype a, Dtype b) {
   return common;
 }
 }  // namespace
+
+Dtype binary_result_dtype(BinaryOp op, Dtype a, Dtype b) {
+  return is_comparison(op) ? Dtype::Float32 : compute_dtype(op, a, b);
+}
 
 Array binary(BinaryOp op, const Array& a, const Array& b) {
   const Dtype compute = compute_dtype(op, a.dtype(), b.dtype());
