@@ -11,15 +11,7 @@
 
 namespace {
 
-// The largest peak over the iterations, as a counter.
-struct PeakCounter {
-  std::size_t max_peak = 0;
-  void start() { bench::mark_heap(); }
-  void stop() { max_peak = std::max(max_peak, bench::peak_since_mark()); }
-  void report(benchmark::State& state) const {
-    state.counters["peak_bytes"] = static_cast<double>(max_peak);
-  }
-};
+using bench::PeakCounter;
 
 // One sin-fit step: forward, sum of squares, zero_grad, backward, SGD (lr 1e-6).
 void BM_sinfit_step(benchmark::State& state) {

@@ -10,14 +10,7 @@
 
 namespace {
 
-struct PeakCounter {
-  std::size_t max_peak = 0;
-  void start() { bench::mark_heap(); }
-  void stop() { max_peak = std::max(max_peak, bench::peak_since_mark()); }
-  void report(benchmark::State& state) const {
-    state.counters["peak_bytes"] = static_cast<double>(max_peak);
-  }
-};
+using bench::PeakCounter;
 
 void BM_libtorch_sinfit_step(benchmark::State& state) {
   torch::manual_seed(0);
