@@ -10,7 +10,9 @@ namespace sin_fit {
 
 // The modes follow PyTorch's "Learning PyTorch with Examples":
 //   manual    gradients derived by hand            autograd  loss.backward(), manual update
-//   sgd       xg::optim::SGD (lr 1e-6)              adamw     xg::optim::AdamW (lr 1e-2)
+//   sgd       xg::optim::SGD (lr 1e-6)
+//   adamw     xg::optim::AdamW as for Llama 2: lr 1e-2 cosine-annealed to 1e-3 over 2000 steps,
+//             betas (0.9, 0.95), eps 1e-5, weight decay 0.1
 //   function  y = a + b P3(c + d x), P3 a custom autograd Function (lr 5e-6)
 //   module    a Polynomial3 module and SGD          nn        Linear(3, 1) on (x, x^2, x^3)
 //   dynamic   DynamicNet: adds e x^4 (and e x^5) at random; SGD momentum 0.9, lr 1e-8
