@@ -34,6 +34,19 @@ Array binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, const char* n
   return kernels::binary(op, array_of(a), array_of(b));
 }
 
+// The gradient of a factor of a product, g * other, which the engine sums back to the factor's
+// shape. When the factor is one element broadcast over g, that sum is a dot product: done here
+// in one pass, without the temporary, rounded exactly as sum(g * other) would be. Only when the
+// backward is not itself recorded (create_graph records g * other).
+Tensor factor_grad(const Tensor& g, const Tensor& other, const Tensor& factor) {
+  if (factor.numel() == 1 && g.numel() > 1 && !GradMode::is_enabled() &&
+      g.dtype() == other.dtype() && g.is_same_size(other)) {
+    Tensor dot = make_tensor(kernels::dot_all(array_of(g), array_of(other)));
+    return factor.dim() == 0 ? dot : dot.reshape(factor.shape());
+  }
+  return g * other;
+}
+
 Array scalar_kernel(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first,
                     const char* name) {
   check_defined(a, name);
@@ -71,8 +84,9 @@ Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
 Tensor mul(const Tensor& a, const Tensor& b) {
   return record("mul", binary_kernel(BinaryOp::Mul, a, b, "mul"), {a, b}, kSaveInputs,
                 [](const Tensor& g, const BackwardArgs& s) {
-                  return Grads{s.needs(0) ? g * s.input(1) : Tensor(),
-                               s.needs(1) ? g * s.input(0) : Tensor()};
+                  const Tensor a = s.input(0), b = s.input(1);
+                  return Grads{s.needs(0) ? factor_grad(g, b, a) : Tensor(),
+                               s.needs(1) ? factor_grad(g, a, b) : Tensor()};
                 });
 }
 

@@ -32,17 +32,17 @@ class SavedValue {
   SavedValue(const char* v) : value_(std::string(v)) {}  // NOLINT
   SavedValue(Shape v) : value_(std::move(v)) {}          // NOLINT
 
-  double toDouble() const { return get<double>("double"); }
-  std::int64_t toInt() const { return get<std::int64_t>("int"); }
-  bool toBool() const { return get<bool>("bool"); }
-  const std::string& toStringRef() const { return get<std::string>("string"); }
-  const Shape& toIntVector() const { return get<Shape>("int vector"); }
+  double toDouble() const { return get<double>("a double"); }
+  std::int64_t toInt() const { return get<std::int64_t>("an int"); }
+  bool toBool() const { return get<bool>("a bool"); }
+  const std::string& toStringRef() const { return get<std::string>("a string"); }
+  const Shape& toIntVector() const { return get<Shape>("an int vector"); }
 
  private:
   template <class T>
   const T& get(const char* kind) const {
     if (const T* v = std::get_if<T>(&value_)) return *v;
-    throw std::invalid_argument(std::string("saved_data: the value is not a ") + kind);
+    throw std::invalid_argument(std::string("saved_data: the value is not ") + kind);
   }
   std::variant<std::monostate, double, std::int64_t, bool, std::string, Shape> value_;
 };

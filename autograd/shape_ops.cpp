@@ -53,13 +53,13 @@ Shape infer_shape(const Tensor& t, const Shape& shape, const char* op) {
     if (known == 0 || n % known != 0) {
       throw std::invalid_argument(std::string(op) + ": shape " + shape_to_string(shape) +
                                   " is invalid for a tensor of " + std::to_string(n) +
-                                  " elements " + describe(t));
+                                  " elements (" + describe(t) + ")");
     }
     out[static_cast<std::size_t>(infer)] = n / known;
   } else if (known != n) {
     throw std::invalid_argument(std::string(op) + ": shape " + shape_to_string(shape) +
-                                " is invalid for a tensor of " + std::to_string(n) + " elements " +
-                                describe(t));
+                                " is invalid for a tensor of " + std::to_string(n) + " elements (" +
+                                describe(t) + ")");
   }
   return out;
 }
@@ -294,6 +294,12 @@ Tensor index_select(const Tensor& t, std::int64_t dim, const Tensor& index) {
         "index_select: the index must be a 1-D (or 0-d) Int64 tensor, got " + describe(index));
   }
   const std::int64_t d = normalize_dim(dim, t.dim(), "index_select");
+  // A 0-d tensor has one element and its result keeps its 0-d shape: exactly one index fits
+  // (as PyTorch's "Index to scalar can have only 1 value").
+  if (t.dim() == 0 && index.numel() != 1) {
+    throw std::invalid_argument("index_select: a 0-d tensor " + describe(t) +
+                                " takes an index of exactly one element, got " + describe(index));
+  }
   const std::int64_t size = t.dim() == 0 ? 1 : t.size(d);
   const std::int64_t* idx = index.data_ptr<std::int64_t>();
   for (std::int64_t i = 0; i < index.numel(); ++i) {

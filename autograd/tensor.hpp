@@ -79,7 +79,10 @@ class Tensor {
   Tensor grad() const;           // undefined until a backward reaches this tensor
   Tensor& mutable_grad() const;  // the .grad slot itself, to reset or replace it
   // Accumulates the gradient of this tensor into every leaf's .grad. A tensor of one element
-  // may omit `gradient`; retain_graph defaults to create_graph.
+  // may omit `gradient`; retain_graph defaults to create_graph. With create_graph, a leaf's
+  // .grad records a graph that may save the leaf itself: the two then hold each other until
+  // the gradient is reset (zero_grad(), or mutable_grad() = {}), as in PyTorch. grad() does
+  // not store anything, so it makes no such cycle.
   void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
                 bool create_graph = false) const;
   void retain_grad() const;   // a non-leaf keeps its .grad too

@@ -47,7 +47,8 @@ def main(path):
 
     for name in sorted(medians, key=key):
         t = medians[name]
-        if "libtorch" in name or name.startswith("BM_sum") or name.startswith("BM_sinfit_manual"):
+        if ("libtorch" in name or name.startswith("BM_sum") or name.startswith("BM_sinfit_manual")
+                or name.startswith("BM_floor")):
             continue
         torch_name = name.replace("BM_", "BM_libtorch_", 1)
         if torch_name not in medians:
@@ -60,6 +61,14 @@ def main(path):
     if step and manual:
         print(f"\nsinfit_step/2000 against the hand-fused loop (sinfit_manual/2000, "
               f"{fmt_time(manual)}): {step / manual:.2f}x")
+    floors = sorted(n for n in medians if n.startswith("BM_floor"))
+    if floors:
+        print("\n| floor (bench/floors.cpp) | time | / LibTorch's workload |")
+        print("|---|---|---|")
+    for name in floors:
+        workload = name.replace("BM_floor_", "BM_libtorch_", 1)
+        ratio = f"{medians[name] / medians[workload]:.3f}" if workload in medians else ""
+        print(f"| {name.replace('BM_', '', 1)} | {fmt_time(medians[name])} | {ratio} |")
 
 
 if __name__ == "__main__":

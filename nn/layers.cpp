@@ -36,7 +36,9 @@ Tensor Linear::forward(const Tensor& input) { return functional::linear(input, w
 Embedding::Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim)
     : Module("Embedding") {
   if (num_embeddings <= 0 || embedding_dim <= 0) {
-    throw std::invalid_argument("Embedding: num_embeddings and embedding_dim must be positive");
+    throw std::invalid_argument(
+        "Embedding: num_embeddings and embedding_dim must be positive, got " +
+        std::to_string(num_embeddings) + " and " + std::to_string(embedding_dim));
   }
   weight = register_parameter("weight", randn({num_embeddings, embedding_dim}));
 }

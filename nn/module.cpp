@@ -108,7 +108,8 @@ void Module::zero_grad(bool set_to_none) {
 
 void Module::to(Dtype dtype) {
   if (!is_floating(dtype)) {
-    throw std::invalid_argument(name_ + ".to: modules convert to Float32 or Float64 only");
+    throw std::invalid_argument(name_ + ".to: modules convert to Float32 or Float64 only, got " +
+                                std::string(dtype_name(dtype)));
   }
   NoGradGuard no_grad;
   for (auto& p : parameters()) {

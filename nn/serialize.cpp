@@ -105,11 +105,14 @@ void save(const TensorMap& tensors, const std::string& path, const Metadata& met
   }
 }
 
-TensorMap load(const std::string& path, Metadata* metadata) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(io_error("load: cannot open", path));
+namespace {
+
+// Reads and checks the safetensors bytes of `in`; `path` names them in messages.
+TensorMap read_safetensors(std::istream& in, const std::string& path, Metadata* metadata) {
   in.seekg(0, std::ios::end);
-  const auto file_size = static_cast<std::uint64_t>(in.tellg());
+  const std::streamoff end = in.tellg();
+  if (!in || end < 0) throw std::runtime_error(io_error("load: cannot read", path));
+  const auto file_size = static_cast<std::uint64_t>(end);
   in.seekg(0);
   if (file_size < 8) bad_file(path, "shorter than the 8-byte header length");
   std::uint64_t length = 0;
@@ -189,7 +192,8 @@ TensorMap load(const std::string& path, Metadata* metadata) {
       if (!s.is_number_unsigned())
         bad_file(path, where + ": shape holds a non-integer or negative");
       const auto size = s.get<std::uint64_t>();
-      if (size != 0 && numel > std::numeric_limits<std::uint64_t>::max() / 8 / size) {
+      if (size > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
+          (size != 0 && numel > std::numeric_limits<std::uint64_t>::max() / 8 / size)) {
         bad_file(path, where + ": shape is too large");
       }
       numel *= size;
@@ -241,6 +245,18 @@ TensorMap load(const std::string& path, Metadata* metadata) {
   }
   if (metadata) *metadata = std::move(meta);
   return out;
+}
+
+}  // namespace
+
+TensorMap load(const std::string& path, Metadata* metadata) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(io_error("load: cannot open", path));
+  return read_safetensors(in, path, metadata);
+}
+
+TensorMap load(std::istream& in, Metadata* metadata) {
+  return read_safetensors(in, "<stream>", metadata);
 }
 
 TensorMap state_dict(const nn::Module& module) {

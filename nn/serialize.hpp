@@ -2,6 +2,7 @@
 // atomically and loaded with every rule of the format checked.
 #pragma once
 
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,6 +24,10 @@ void save(const TensorMap& tensors, const std::string& path, const Metadata& met
 // Reads a safetensors file, checking every rule of the format first: throws
 // std::invalid_argument (a malformed file) or std::runtime_error (cannot read), with the reason.
 TensorMap load(const std::string& path, Metadata* metadata = nullptr);
+// The same from a seekable stream holding a whole file's bytes (an std::istringstream, say), as
+// safetensors.torch.load(bytes). Messages name the file "<stream>". Reads no more than the
+// stream holds, and allocates no more than its size.
+TensorMap load(std::istream& in, Metadata* metadata = nullptr);
 
 // A module's parameters and buffers by dotted name ("fc1.weight").
 TensorMap state_dict(const nn::Module& module);

@@ -1,5 +1,6 @@
 #include "adam.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -38,8 +39,11 @@ void AdamFamilyOptions<D>::from_map(const std::map<std::string, double>& values)
                                   key + "'");
     }
   }
-  if (values.size() != std::size(keys)) {
-    throw std::invalid_argument(std::string(family_name(D)) + ": the state has unknown options");
+  for (const auto& [key, value] : values) {
+    if (std::find(std::begin(keys), std::end(keys), key) == std::end(keys)) {
+      throw std::invalid_argument(std::string(family_name(D)) +
+                                  ": the state has an unknown option '" + key + "'");
+    }
   }
   AdamFamilyOptions<D> o(values.at("lr"));
   o.betas_ = {values.at("beta1"), values.at("beta2")};

@@ -137,9 +137,10 @@ OptimizerStateDict Optimizer::state_dict() const {
 
 void Optimizer::load_state_dict(const OptimizerStateDict& state) {
   if (state.optimizer != name_) {
-    throw std::invalid_argument(name_ + ": load_state_dict got the state of a " +
-                                (state.optimizer.empty() ? "nameless" : state.optimizer) +
-                                " optimizer");
+    throw std::invalid_argument(
+        name_ + ": load_state_dict got a state saved by " +
+        (state.optimizer.empty() ? "an unnamed optimizer" : state.optimizer) +
+        "; it takes only a state saved by " + name_);
   }
   // Split the named tensors by group and by parameter, checking every name.
   std::vector<std::map<std::string, double>> options(param_groups_.size());

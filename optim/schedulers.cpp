@@ -12,14 +12,14 @@ LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
   for (const auto& group : optimizer_.param_groups()) base_lrs_.push_back(group.options().get_lr());
 }
 
-void LRScheduler::start() { apply(); }
+void LRScheduler::start() { apply(last_epoch_); }
 
 void LRScheduler::step() {
-  ++last_epoch_;
-  apply();
+  apply(last_epoch_ + 1);
+  ++last_epoch_;  // only once the lrs are set: a step that throws changes nothing
 }
 
-void LRScheduler::apply() {
+void LRScheduler::apply(std::int64_t epoch) {
   auto& groups = optimizer_.param_groups();
   if (groups.size() != base_lrs_.size()) {
     throw std::runtime_error("LRScheduler: the optimizer had " + std::to_string(base_lrs_.size()) +
@@ -28,7 +28,7 @@ void LRScheduler::apply() {
   }
   last_lr_.clear();
   for (std::size_t g = 0; g < groups.size(); ++g) {
-    const double lr = lr_at(base_lrs_[g], last_epoch_);
+    const double lr = lr_at(base_lrs_[g], epoch);
     groups[g].options().set_lr(lr);
     last_lr_.push_back(lr);
   }
@@ -92,7 +92,7 @@ LinearLR::LinearLR(Optimizer& optimizer, double start_factor, double end_factor,
           "LinearLR: start_factor must be in (0, 1], got " + std::to_string(start_factor));
   require(end_factor >= 0 && end_factor <= 1,
           "LinearLR: end_factor must be in [0, 1], got " + std::to_string(end_factor));
-  require(total_iters > 0, "LinearLR: total_iters must be > 0");
+  require(total_iters > 0, "LinearLR: total_iters must be > 0, got " + std::to_string(total_iters));
   start();
 }
 

@@ -26,7 +26,7 @@ class LRScheduler {
   void start();
 
  private:
-  void apply();
+  void apply(std::int64_t epoch);  // sets every group's lr for `epoch`
   Optimizer& optimizer_;
   std::vector<double> base_lrs_;
   std::vector<double> last_lr_;

@@ -27,7 +27,12 @@ void SGDOptions::from_map(const std::map<std::string, double>& values) {
       throw std::invalid_argument(std::string("SGD: the state has no option '") + key + "'");
     }
   }
-  if (values.size() != 6) throw std::invalid_argument("SGD: the state has unknown options");
+  const auto known = o.to_map();
+  for (const auto& [key, value] : values) {
+    if (!known.count(key)) {
+      throw std::invalid_argument("SGD: the state has an unknown option '" + key + "'");
+    }
+  }
   o.lr_ = values.at("lr");
   o.momentum_ = values.at("momentum");
   o.dampening_ = values.at("dampening");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's quick start. Installs what is missing, configures build/ (Release), then
 #   example: builds and runs the sin-fit example
-#   test:    builds everything and runs the whole test suite through CTest
+#   test:    builds everything and runs the whole test suite through CTest, then the
+#            reliability pass: sanitizer builds and a short fuzz run (scripts/sanitize.sh)
 set -euo pipefail
 
 usage() {
@@ -26,4 +27,5 @@ if [[ "$1" == example ]]; then
 else
   cmake --build build -j "$jobs"
   ctest --test-dir build --output-on-failure -j "$jobs"
+  ./scripts/sanitize.sh
 fi

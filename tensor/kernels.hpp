@@ -58,6 +58,9 @@ Array where(const Array& cond, const Array& a, const Array& b);
 // Blocked summation with several accumulators: exact for 2^25 Float32 ones.
 Array sum(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim);  // dims normalized
 Array sum_all(const Array& x);
+// sum(a * b) as a 0-d array, for a and b of one dtype and size, in one pass: rounded exactly as
+// sum_all(binary(Mul, a, b)) is (the same products, added in the same order).
+Array dot_all(const Array& a, const Array& b);
 Array amax(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim);
 Array amin(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim);
 // Index of the first maximum (or minimum) along dim (Int64); dim < 0: over the flattened tensor.

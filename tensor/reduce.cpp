@@ -26,6 +26,19 @@ T sum_block(const T* x, std::int64_t n) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
 }
 
+// sum_block of the products a[i] * b[i], each rounded first, so the result equals summing them.
+template <class T>
+T dot_block(const T* a, const T* b, std::int64_t n) {
+  T acc[8] = {};
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
+  }
+  T tail = 0;
+  for (; i < n; ++i) tail += a[i] * b[i];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+}
+
 // out[j] = sum over r < rows of x[r * inner + j]; halves are summed separately so the error
 // grows with log(rows), not rows.
 template <class T>
@@ -129,6 +142,15 @@ Array extreme(const Array& x, const std::vector<std::int64_t>& dims, bool keepdi
     const T* in = a.data();
     T* o = out.data<T>();
     auto pick = [](T u, T v) { return IsMax ? detail::nan_max(u, v) : detail::nan_min(u, v); };
+    if (p.reduced == 0) {  // nothing to read: the identity (the ops refuse this; logsumexp not)
+      const T identity = std::numeric_limits<T>::has_infinity
+                             ? (IsMax ? -std::numeric_limits<T>::infinity()
+                                      : std::numeric_limits<T>::infinity())
+                             : (IsMax ? std::numeric_limits<T>::lowest()
+                                      : std::numeric_limits<T>::max());
+      std::fill(o, o + p.outer * p.inner, identity);
+      return;
+    }
     for (std::int64_t i = 0; i < p.outer; ++i) {
       const T* base = in + i * p.reduced * p.inner;
       T* dst = o + i * p.inner;
@@ -195,6 +217,27 @@ T sum_contiguous(const T* x, std::int64_t n) {
 template float sum_contiguous<float>(const float*, std::int64_t);
 template double sum_contiguous<double>(const double*, std::int64_t);
 template std::int64_t sum_contiguous<std::int64_t>(const std::int64_t*, std::int64_t);
+
+// The blocking of sum_contiguous, over products.
+template <class T>
+T dot_contiguous(const T* a, const T* b, std::int64_t n) {
+  if (n <= kBlock) return dot_block(a, b, n);
+  std::int64_t half = (n / 2 / kBlock) * kBlock;
+  if (half == 0) half = kBlock;
+  return dot_contiguous(a, b, half) + dot_contiguous(a + half, b + half, n - half);
+}
+
+Array dot_all(const Array& a, const Array& b) {
+  if (a.dtype() != b.dtype() || a.numel() != b.numel()) {
+    throw std::invalid_argument("dot_all: expected two arrays of one dtype and size");
+  }
+  return a.visit([&](const auto& x) {
+    using T = typename std::decay_t<decltype(x)>::value_type;
+    auto out = xt::xarray<T>::from_shape({});
+    out.data()[0] = dot_contiguous(x.data(), b.data<T>(), static_cast<std::int64_t>(x.size()));
+    return Array(std::move(out));
+  });
+}
 
 Array sum_all(const Array& x) {
   return x.visit([](const auto& a) {

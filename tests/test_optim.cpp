@@ -1165,6 +1165,22 @@ TEST(Sched, LastLrAfterConstructionIsTheInitialLrs) {
   }
 }
 
+// A step that throws (a group was added after the scheduler was made) changes nothing: not the
+// step count, not a learning rate; removing the cause lets the schedule go on where it was.
+TEST(Sched, StepThatThrowsChangesNothing) {
+  Tensor a = leaf({0.0}, {1}, xg::kFloat64), b = leaf({0.0}, {1}, xg::kFloat64);
+  SGD opt({a}, SGDOptions(0.8));
+  xg::optim::ExponentialLR s(opt, 0.5);
+  s.step();
+  ASSERT_EQ(s.last_epoch(), 1);
+  opt.add_param_group(OptimizerParamGroup({b}, std::make_unique<SGDOptions>(0.1)));
+  EXPECT_THROW(s.step(), std::runtime_error);
+  EXPECT_EQ(s.last_epoch(), 1);
+  EXPECT_EQ(s.get_last_lr(), (std::vector<double>{0.4}));
+  EXPECT_EQ(opt.param_groups()[0].options().get_lr(), 0.4);
+  EXPECT_EQ(opt.param_groups()[1].options().get_lr(), 0.1);
+}
+
 TEST(Sched, StepLRDefaultGammaIsOneTenth) {
   Tensor a = leaf({0.0}, {1}, xg::kFloat64);
   SGD opt({a}, SGDOptions(0.5));

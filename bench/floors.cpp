@@ -1,0 +1,81 @@
+// Floors: what the unmet performance targets are up against, timed in the same run as the
+// workloads (docs/performance.md reads them). Not workloads of shared/BENCHMARKS.md.
+//   BM_floor_sgemm/N            one cblas_sgemm into a preallocated N x N result, then its sum:
+//                               matmul_fwd with no library around the BLAS call
+//   BM_floor_elementwise_fwd/N  sum(tanh(x * w + b)^2) as one hand-written loop (std::tanh)
+//   BM_floor_op                 one xgrad op on 1-element tensors, no grad: the fixed cost of an
+//                               op (checks, dispatch, the result's TensorImpl, Storage, buffer)
+//   BM_floor_op_recorded        the same op recorded for backward (adds the node)
+//   BM_floor_malloc/K           K malloc/free pairs of the sizes an op allocates (64 to 256 B)
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <vector>
+#include <xgrad/xgrad.hpp>
+
+namespace {
+
+void BM_floor_sgemm(benchmark::State& state) {
+  const auto n = static_cast<int>(state.range(0));
+  std::vector<float> a(static_cast<std::size_t>(n) * n), b(a.size()), c(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    a[i] = std::sin(static_cast<float>(i));
+    b[i] = std::cos(static_cast<float>(i));
+  }
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(),
+                n, 0.0f, c.data(), n);
+    float s = 0;
+    for (float v : c) s += v;
+    benchmark::DoNotOptimize(s);
+  }
+}
+BENCHMARK(BM_floor_sgemm)->Arg(64)->Arg(256)->Arg(512);
+
+void BM_floor_elementwise_fwd(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::vector<float> x(n), w(n), b(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = std::sin(static_cast<float>(i));
+    w[i] = std::cos(static_cast<float>(i));
+    b[i] = std::sin(static_cast<float>(2 * i));
+  }
+  for (auto _ : state) {
+    float s = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const float t = std::tanh(x[i] * w[i] + b[i]);
+      s += t * t;
+    }
+    benchmark::DoNotOptimize(s);
+  }
+}
+BENCHMARK(BM_floor_elementwise_fwd)->Arg(100)->Arg(10000)->Arg(1000000);
+
+void BM_floor_op(benchmark::State& state) {
+  const xg::Tensor a = xg::ones({1}), b = xg::ones({1});
+  xg::NoGradGuard no_grad;
+  for (auto _ : state) benchmark::DoNotOptimize(a + b);
+}
+BENCHMARK(BM_floor_op);
+
+void BM_floor_op_recorded(benchmark::State& state) {
+  const xg::Tensor a = xg::ones({1}, xg::requires_grad()), b = xg::ones({1});
+  for (auto _ : state) benchmark::DoNotOptimize(a + b);
+}
+BENCHMARK(BM_floor_op_recorded);
+
+void BM_floor_malloc(benchmark::State& state) {
+  const auto k = static_cast<int>(state.range(0));
+  static constexpr std::size_t kSizes[] = {112, 64, 64, 256};  // impl, storage, buffer, node
+  void* blocks[8];
+  for (auto _ : state) {
+    for (int i = 0; i < k; ++i) blocks[i] = std::malloc(kSizes[i % 4]);
+    benchmark::DoNotOptimize(blocks);
+    for (int i = 0; i < k; ++i) std::free(blocks[i]);
+  }
+}
+BENCHMARK(BM_floor_malloc)->Arg(1)->Arg(4);
+
+}  // namespace

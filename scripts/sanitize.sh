@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The reliability pass, run by `./scripts/quickstart.sh test` after the main suite:
+#   1. build-asan: the library, tests and examples with AddressSanitizer, LeakSanitizer and
+#      UndefinedBehaviorSanitizer (g++, -fno-sanitize-recover=all); the whole CTest suite.
+#   2. build-tsan: the threads test (tests/test_threads.cpp) under ThreadSanitizer.
+#   3. build-fuzz: the safetensors loader's libFuzzer target (clang), FUZZ_SECONDS seconds
+#      (default 60) from the seed corpus in fuzz/corpus/safetensors.
+# Any sanitizer report stops its program, so it fails its test and this script.
+# Usage: scripts/sanitize.sh [asan|tsan|fuzz]...   (no argument: all three)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+jobs="$(nproc)"
+steps=("$@")
+((${#steps[@]})) || steps=(asan tsan fuzz)
+
+# Reports stop the program; LeakSanitizer runs at exit (detect_leaks is ASan's default on Linux,
+# set here so it is explicit).
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+
+for step in "${steps[@]}"; do
+  start=$SECONDS
+  case "$step" in
+    asan)
+      cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DXGRAD_SANITIZE=address,undefined -DXGRAD_BUILD_BENCHMARKS=OFF
+      cmake --build build-asan -j "$jobs"
+      ctest --test-dir build-asan --output-on-failure -j "$jobs"
+      ;;
+    tsan)
+      # OpenBLAS is not instrumented: one BLAS thread, so TSan sees every thread xgrad starts.
+      cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXGRAD_SANITIZE=thread \
+        -DXGRAD_BUILD_EXAMPLES=OFF -DXGRAD_BUILD_BENCHMARKS=OFF
+      cmake --build build-tsan --target xgrad_thread_tests -j "$jobs"
+      OPENBLAS_NUM_THREADS=1 ./build-tsan/tests/xgrad_thread_tests
+      ;;
+    fuzz)
+      cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_CXX_COMPILER=clang++ -DXGRAD_BUILD_FUZZERS=ON -DXGRAD_SANITIZE=address,undefined \
+        -DXGRAD_BUILD_TESTS=OFF -DXGRAD_BUILD_EXAMPLES=OFF -DXGRAD_BUILD_BENCHMARKS=OFF
+      cmake --build build-fuzz --target fuzz_safetensors -j "$jobs"
+      # New inputs go to a scratch corpus; the committed seeds are read only. No single
+      # allocation may exceed 64 MiB: inputs are at most 64 KiB.
+      mkdir -p build-fuzz/corpus
+      ./build-fuzz/fuzz/fuzz_safetensors build-fuzz/corpus fuzz/corpus/safetensors \
+        -max_total_time="${FUZZ_SECONDS:-60}" -max_len=65536 -malloc_limit_mb=64 \
+        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+      ;;
+    *)
+      echo "usage: $0 [asan|tsan|fuzz]..." >&2
+      exit 2
+      ;;
+  esac
+  echo "sanitize: $step passed in $((SECONDS - start)) s"
+done

@@ -1,0 +1,1017 @@
+// Every message in docs/errors.md, word for word: each case triggers one entry of the catalog
+// through the public API and checks the exception's exact type and its whole message; a second
+// test reads docs/errors.md and checks that its entries and these cases are the same set, with the
+// same types and the same example messages, so the document and the code cannot drift apart.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+#include <typeinfo>
+#include <vector>
+#include <xgrad/xgrad.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+using xg::Shape;
+using xg::Tensor;
+using xg::autograd::AutogradContext;
+
+enum class Type { InvalidArgument, OutOfRange, RuntimeError, LogicError };
+
+// The spelling docs/errors.md uses.
+std::string type_name(Type type) {
+  switch (type) {
+    case Type::InvalidArgument:
+      return "std::invalid_argument";
+    case Type::OutOfRange:
+      return "std::out_of_range";
+    case Type::RuntimeError:
+      return "std::runtime_error";
+    default:
+      return "std::logic_error";
+  }
+}
+
+// The exact type, not a base: std::out_of_range is a std::logic_error too.
+bool has_type(const std::exception& e, Type type) {
+  switch (type) {
+    case Type::InvalidArgument:
+      return typeid(e) == typeid(std::invalid_argument);
+    case Type::OutOfRange:
+      return typeid(e) == typeid(std::out_of_range);
+    case Type::RuntimeError:
+      return typeid(e) == typeid(std::runtime_error);
+    default:
+      return typeid(e) == typeid(std::logic_error);
+  }
+}
+
+// One entry of docs/errors.md: its heading, and a call that throws its example message.
+struct Case {
+  std::string id;
+  Type type;
+  std::string message;
+  std::function<void()> trigger;
+  // Maps what() to the documented example where part of it differs between runs.
+  std::function<std::string(const std::string&)> normalize = {};
+};
+
+// save() writes to `<path>.tmp-<random digits>` first; the document shows one such name.
+std::string fixed_tmp_digits(const std::string& what) {
+  return std::regex_replace(what, std::regex(R"(\.tmp-[0-9]+)"), ".tmp-14829736543051298812");
+}
+
+// The cases run inside a fresh temporary directory, so that file names in messages are short
+// and the same on every machine.
+class ScratchDir {
+ public:
+  ScratchDir() : previous_(fs::current_path()) {
+    path_ = fs::temp_directory_path() / ("xgrad-error-messages-" + std::to_string(::getpid()));
+    fs::create_directories(path_);
+    fs::current_path(path_);
+  }
+  ~ScratchDir() {
+    fs::current_path(previous_);
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+ private:
+  fs::path previous_;
+  fs::path path_;
+};
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// A safetensors file: the 8-byte little-endian header length, the header, the data.
+void write_safetensors(const std::string& path, const std::string& header,
+                       const std::string& data = "", std::uint64_t claimed_length = 0) {
+  const std::uint64_t length = claimed_length ? claimed_length : header.size();
+  std::string bytes(reinterpret_cast<const char*>(&length), sizeof length);
+  write_bytes(path, bytes + header + data);
+}
+
+// A malformed file named bad.safetensors, loaded.
+void load_bad(const std::string& header, const std::string& data = "") {
+  write_safetensors("bad.safetensors", header, data);
+  xg::load("bad.safetensors");
+}
+
+// Runs fn with writes limited to `bytes` per file: a longer write fails with EFBIG ("File too
+// large"), as on a full disk, instead of raising SIGXFSZ.
+void with_file_size_limit(rlim_t bytes, const std::function<void()>& fn) {
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct Restore {
+    rlimit limit;
+    decltype(old_handler) handler;
+    ~Restore() {
+      setrlimit(RLIMIT_FSIZE, &limit);
+      std::signal(SIGXFSZ, handler);
+    }
+  } restore{old, old_handler};
+  rlimit lowered = old;
+  lowered.rlim_cur = bytes;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lowered), 0);
+  fn();
+}
+
+Tensor leaf(const Shape& shape) { return xg::ones(shape, xg::requires_grad()); }
+
+// Custom functions whose backward breaks the rules.
+struct TooManyGrads : xg::autograd::Function<TooManyGrads> {
+  static Tensor forward(AutogradContext*, const Tensor& x, double k) { return x * k; }
+  static std::vector<Tensor> backward(AutogradContext*, std::vector<Tensor> g) {
+    return {g[0], g[0], g[0]};
+  }
+};
+
+struct WrongShapeGrad : xg::autograd::Function<WrongShapeGrad> {
+  static Tensor forward(AutogradContext*, const Tensor& x) { return x * 2; }
+  static std::vector<Tensor> backward(AutogradContext*, std::vector<Tensor>) {
+    return {xg::ones({3})};
+  }
+};
+
+struct Double : xg::autograd::Function<Double> {
+  static Tensor forward(AutogradContext*, const Tensor& x) { return x * 2; }
+  static std::vector<Tensor> backward(AutogradContext*, std::vector<Tensor> g) {
+    return {g[0] * 2};
+  }
+};
+
+// An SGD over one [2] parameter, its state, and load_state_dict of the state after `edit`.
+void load_edited_sgd_state(const std::function<void(xg::optim::OptimizerStateDict&)>& edit) {
+  xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1).momentum(0.9));
+  auto state = opt.state_dict();
+  edit(state);
+  opt.load_state_dict(state);
+}
+
+// The same for Adam, whose state starts with the given per-parameter entries.
+void load_adam_state(const std::map<std::string, Tensor>& param_state) {
+  xg::optim::Adam opt({leaf({2})}, xg::optim::AdamOptions(0.1));
+  auto state = opt.state_dict();
+  for (const auto& [key, t] : param_state) state.tensors["state.0." + key] = t;
+  opt.load_state_dict(state);
+}
+
+// A Linear(2, 3) (weight [3, 2], bias [3]) loading the given state.
+void load_linear_state(const xg::TensorMap& state) {
+  xg::nn::Linear linear(2, 3);
+  xg::load_state_dict(linear, state);
+}
+
+std::vector<Case> all_cases() {
+  using T = Type;
+  const std::string bad = "load: bad.safetensors is not a valid safetensors file: ";
+  const std::string w_f32 = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  return {
+      // ---- tensors: creating, reading, autograd state ----
+      {"undefined-tensor", T::InvalidArgument,
+       "exp: got an undefined tensor (default-constructed xg::Tensor)", [] { xg::exp(Tensor()); }},
+      {"not-floating", T::InvalidArgument,
+       "mean: expected a Float32 or Float64 tensor, got [3] Int64", [] { xg::arange(3).mean(); }},
+      {"negative-size", T::InvalidArgument, "zeros: negative size in shape [2, -1]",
+       [] {
+         xg::zeros({2, -1});
+       }},
+      {"tensor-values", T::InvalidArgument,
+       "tensor: 3 values do not fill the shape [2, 2] (4 elements)",
+       [] {
+         xg::tensor({1, 2, 3}, Shape{2, 2});
+       }},
+      {"arange-step-zero", T::InvalidArgument, "arange: step must be nonzero",
+       [] { xg::arange(0, 5, 0); }},
+      {"arange-not-finite", T::InvalidArgument, "arange: start, end and step must be finite",
+       [] { xg::arange(0.0, std::numeric_limits<double>::infinity(), 1); }},
+      {"arange-sign", T::InvalidArgument,
+       "arange: upper bound and larger bound inconsistent with step sign (start 0.000000, end "
+       "-3.000000, step 1.000000)",
+       [] { xg::arange(0, -3, 1); }},
+      {"linspace-steps", T::InvalidArgument, "linspace: number of steps must be non-negative",
+       [] { xg::linspace(0, 1, -1); }},
+      {"random-dtype", T::InvalidArgument, "randn: expected a floating dtype, got Int64",
+       [] { xg::randn({2}, xg::kInt64); }},
+      {"randint-range", T::InvalidArgument, "randint: expected low < high, got low 5 and high 5",
+       [] { xg::randint(5, 5, {2}); }},
+      {"item-not-one", T::InvalidArgument,
+       "item: a tensor with 6 elements cannot be converted to a number (shape [2, 3]); item() "
+       "needs exactly one",
+       [] {
+         xg::ones({2, 3}).item();
+       }},
+      {"size-0d", T::OutOfRange, "size: a 0-d tensor has no dims (asked for dim 0)",
+       [] { xg::scalar_tensor(1.0).size(0); }},
+      {"data-ptr-dtype", T::InvalidArgument,
+       "data_ptr: asked for Float64 elements of a [2] Float32 tensor",
+       [] { xg::ones({2}).data_ptr<double>(); }},
+      {"requires-grad-non-leaf", T::RuntimeError,
+       "requires_grad_: [2] Float32 was computed by an op; only a leaf can stop requiring grad "
+       "(use detach() to get a tensor without a graph)",
+       [] { (leaf({2}) * 2).requires_grad_(false); }},
+      {"requires-grad-int", T::InvalidArgument,
+       "requires_grad_: only Float32 and Float64 tensors can require grad, got [3] Int64",
+       [] { xg::arange(3).requires_grad_(); }},
+      {"retain-grad-no-grad", T::RuntimeError,
+       "retain_grad: [2] Float32 does not require grad, so it will never have a gradient",
+       [] { xg::ones({2}).retain_grad(); }},
+      {"register-hook-no-grad", T::RuntimeError,
+       "register_hook: cannot register a hook on [2] Float32, which does not require grad",
+       [] { xg::ones({2}).register_hook([](const Tensor& g) { return g; }); }},
+      {"set-data-non-leaf", T::RuntimeError,
+       "set_data: [2] Float32 was computed by an op; only a leaf's data can be replaced",
+       [] { (leaf({2}) * 2).set_data(xg::zeros({2})); }},
+      {"set-data-int", T::InvalidArgument,
+       "set_data: a tensor that requires grad cannot hold [3] Int64 data",
+       [] { leaf({2}).set_data(xg::arange(3)); }},
+
+      // ---- in-place ops ----
+      {"inplace-leaf", T::RuntimeError,
+       "add_: a leaf tensor that requires grad ([2] Float32) cannot be changed in place while "
+       "grad mode is on; wrap the update in xg::NoGradGuard, change a detach()ed copy, or use "
+       "the out-of-place op",
+       [] { leaf({2}).add_(1); }},
+      {"inplace-computed", T::RuntimeError,
+       "mul_: a tensor computed by an op that requires grad ([2] Float32) cannot be changed in "
+       "place while grad mode is on; wrap the update in xg::NoGradGuard, change a detach()ed "
+       "copy, or use the out-of-place op",
+       [] { (leaf({2}) * 2).mul_(2); }},
+      {"inplace-shape", T::InvalidArgument,
+       "add_: the result of shape [2, 3] does not fit in place in a tensor of shape [3] (other "
+       "is [2, 3] Float32)",
+       [] {
+         xg::ones({3}).add_(xg::ones({2, 3}));
+       }},
+      {"inplace-dtype", T::InvalidArgument,
+       "mul_: the result type Float32 cannot be stored in place in an Int64 tensor ([3] Int64, "
+       "other [3] Float32)",
+       [] { xg::arange(3).mul_(xg::ones({3})); }},
+      {"inplace-scalar-dtype", T::InvalidArgument,
+       "div_: the result type Float32 cannot be stored in place in an Int64 tensor ([3] Int64)",
+       [] { xg::arange(3).div_(2); }},
+      {"copy-shape", T::InvalidArgument,
+       "copy_: a source of shape [2, 3] does not broadcast to the destination's shape [3]",
+       [] {
+         xg::ones({3}).copy_(xg::ones({2, 3}));
+       }},
+
+      // ---- shapes, dims and dtypes of ops ----
+      {"broadcast", T::InvalidArgument,
+       "add: shapes [2, 3] and [4] cannot be broadcast (size 3 != 4 at dim 1)",
+       [] {
+         xg::ones({2, 3}) + xg::ones({4});
+       }},
+      {"too-many-dims", T::InvalidArgument, "xgrad supports at most 16 dims, got 17",
+       [] {
+         const Tensor a = xg::ones(Shape(17, 1));
+         a + a;
+       }},
+      {"dim-out-of-range", T::OutOfRange,
+       "sum: dim 2 is out of range for a tensor of 2 dims (expected a dim in [-2, 1])",
+       [] {
+         xg::ones({2, 3}).sum({2});
+       }},
+      {"dims-twice", T::InvalidArgument, "sum: dims [1, -1] name the same dim twice",
+       [] {
+         xg::ones({2, 3}).sum({1, -1});
+       }},
+      {"pow-int-negative", T::InvalidArgument,
+       "pow: an Int64 tensor [3] Int64 cannot be raised to a negative integer power",
+       [] { xg::arange(3).pow(-1); }},
+      {"pow-int-tensor-negative", T::InvalidArgument,
+       "pow: integers to negative integer powers are not allowed",
+       [] { xg::pow(xg::arange(3), xg::full({3}, -1, xg::kInt64)); }},
+      {"clamp-no-bounds", T::InvalidArgument, "clamp: at least one of min and max must be given",
+       [] { xg::clamp(xg::ones({2}), std::nullopt); }},
+      {"reduce-empty", T::InvalidArgument,
+       "max: cannot reduce over dim 0 of size 0 of a [0] Float32 tensor (there is no identity "
+       "to return)",
+       [] { xg::zeros({0}).max(); }},
+      {"matmul-mismatch", T::InvalidArgument,
+       "mm: shapes [2, 3] and [4, 5] cannot be multiplied (3 != 4)",
+       [] {
+         xg::mm(xg::ones({2, 3}), xg::ones({4, 5}));
+       }},
+      {"matmul-dtype", T::InvalidArgument,
+       "matmul: expected both operands to have the same dtype, got [2, 2] Float32 and [2, 2] "
+       "Float64 (convert one with .to())",
+       [] {
+         xg::matmul(xg::ones({2, 2}), xg::ones({2, 2}, xg::kFloat64));
+       }},
+      {"mm-not-2d", T::InvalidArgument,
+       "mm: expected 2-D tensors, got [3] Float32 and [3, 2] Float32 (use matmul for other "
+       "ranks)",
+       [] {
+         xg::mm(xg::ones({3}), xg::ones({3, 2}));
+       }},
+      {"matmul-0d", T::InvalidArgument,
+       "matmul: both arguments need at least 1 dim, got [] Float32 and [2] Float32",
+       [] { xg::matmul(xg::scalar_tensor(2.0), xg::ones({2})); }},
+      {"matmul-batch", T::InvalidArgument,
+       "matmul: the batch dims of [2, 2, 3] Float32 and [3, 3, 4] Float32 do not broadcast ([2] "
+       "and [3])",
+       [] {
+         xg::matmul(xg::ones({2, 2, 3}), xg::ones({3, 3, 4}));
+       }},
+      {"linear-dims", T::InvalidArgument,
+       "linear: expected a 2-D weight [out, in] and an input with at least 1 dim, got input [2, "
+       "3] Float32 and weight [3] Float32",
+       [] {
+         xg::linear(xg::ones({2, 3}), xg::ones({3}));
+       }},
+      {"t-dims", T::InvalidArgument,
+       "t: expects a tensor of at most 2 dims, got [2, 2, 2] Float32 (use transpose or permute)",
+       [] {
+         xg::ones({2, 2, 2}).t();
+       }},
+      {"reshape-two-inferred", T::InvalidArgument, "reshape: only one dim can be -1, got [-1, -1]",
+       [] {
+         xg::ones({6}).reshape({-1, -1});
+       }},
+      {"reshape-invalid-size", T::InvalidArgument, "reshape: invalid size in shape [2, -3]",
+       [] {
+         xg::ones({6}).reshape({2, -3});
+       }},
+      {"reshape-numel", T::InvalidArgument,
+       "reshape: shape [4] is invalid for a tensor of 6 elements ([2, 3] Float32)",
+       [] {
+         xg::ones({2, 3}).reshape({4});
+       }},
+      {"flatten-order", T::InvalidArgument,
+       "flatten: start_dim 2 comes after end_dim 1 for [2, 3, 4] Float32",
+       [] {
+         xg::ones({2, 3, 4}).flatten(2, 1);
+       }},
+      {"permute-count", T::InvalidArgument,
+       "permute: [1, 0, 2] has 3 dims but the tensor [2, 3] Float32 has 2",
+       [] {
+         xg::ones({2, 3}).permute({1, 0, 2});
+       }},
+      {"permute-repeat", T::InvalidArgument, "permute: dims [0, 0] name the same dim twice",
+       [] {
+         xg::ones({2, 3}).permute({0, 0});
+       }},
+      {"expand-fewer-dims", T::InvalidArgument,
+       "expand: the target [3] has fewer dims than the tensor [2, 3] Float32",
+       [] {
+         xg::ones({2, 3}).expand({3});
+       }},
+      {"expand-new-dim-inferred", T::InvalidArgument,
+       "expand: -1 is not allowed for a new leading dim, got [-1, 3]",
+       [] {
+         xg::ones({3}).expand({-1, 3});
+       }},
+      {"expand-size", T::InvalidArgument,
+       "expand: the tensor [2, 3] Float32 cannot be expanded to [4, 3] (size 2 != 4 at dim 0; "
+       "only size-1 dims expand)",
+       [] {
+         xg::ones({2, 3}).expand({4, 3});
+       }},
+      {"expand-invalid-size", T::InvalidArgument, "expand: invalid size in [-2, 3]",
+       [] {
+         xg::ones({1, 3}).expand({-2, 3});
+       }},
+      {"cat-empty", T::InvalidArgument, "cat: expected a non-empty list of tensors",
+       [] { xg::cat({}); }},
+      {"cat-0d", T::InvalidArgument, "cat: 0-d tensors cannot be concatenated (use stack)",
+       [] {
+         xg::cat({xg::scalar_tensor(1.0), xg::scalar_tensor(2.0)});
+       }},
+      {"cat-shape", T::InvalidArgument,
+       "cat: tensor 1 [3, 4] Float32 does not match tensor 0 [2, 3] Float32 outside dim 0",
+       [] {
+         xg::cat({xg::ones({2, 3}), xg::ones({3, 4})});
+       }},
+      {"stack-empty", T::InvalidArgument, "stack: expected a non-empty list of tensors",
+       [] { xg::stack({}); }},
+      {"stack-shape", T::InvalidArgument,
+       "stack: every tensor must have the same shape; tensor 0 is [2] Float32, tensor 1 is [3] "
+       "Float32",
+       [] {
+         xg::stack({xg::ones({2}), xg::ones({3})});
+       }},
+      {"narrow-0d", T::InvalidArgument, "narrow: cannot narrow a 0-d tensor",
+       [] { xg::scalar_tensor(1.0).narrow(0, 0, 1); }},
+      {"narrow-range", T::OutOfRange,
+       "narrow: start 2 and length 3 do not fit in dim 0 of size 4 of [4] Float32",
+       [] { xg::ones({4}).narrow(0, 2, 3); }},
+      {"index-select-index", T::InvalidArgument,
+       "index_select: the index must be a 1-D (or 0-d) Int64 tensor, got [2] Float32",
+       [] {
+         xg::ones({3, 2}).index_select(0, xg::ones({2}));
+       }},
+      {"index-select-range", T::OutOfRange,
+       "index_select: index 5 is out of range for dim 0 of size 3 of [3, 2] Float32",
+       [] {
+         xg::ones({3, 2}).index_select(0, xg::tensor({0, 5}, xg::kInt64));
+       }},
+      {"index-select-0d", T::InvalidArgument,
+       "index_select: a 0-d tensor [] Float32 takes an index of exactly one element, got [2] "
+       "Int64",
+       [] { xg::scalar_tensor(1.0).index_select(0, xg::tensor({0, 0}, xg::kInt64)); }},
+
+      // ---- backward and autograd::grad ----
+      {"backward-gradient-count", T::InvalidArgument, "backward: got 1 gradients for 2 tensors",
+       [] {
+         const Tensor w = leaf({2});
+         xg::autograd::backward({w.sum(), w.mean()}, {xg::ones({})});
+       }},
+      {"backward-no-graph", T::RuntimeError,
+       "backward: element 0 of the tensors ([2] Float32) does not require grad and has no "
+       "grad_fn; did you forget requires_grad_() on a leaf, or compute it under NoGradGuard?",
+       [] { xg::ones({2}).backward(xg::ones({2})); }},
+      {"backward-not-scalar", T::RuntimeError,
+       "backward: grad can be implicitly created only for scalar outputs; [2] Float32 has "
+       "several elements, so pass a gradient of its shape",
+       [] { (leaf({2}) * 2).backward(); }},
+      {"backward-gradient-shape", T::InvalidArgument,
+       "backward: the gradient [3] Float32 does not match the shape of the tensor [2] Float32",
+       [] { (leaf({2}) * 2).backward(xg::ones({3})); }},
+      {"grad-input-no-grad", T::RuntimeError, "grad: input 0 ([2] Float32) does not require grad",
+       [] { xg::autograd::grad({(leaf({2}) * 2).sum()}, {xg::ones({2})}); }},
+      {"grad-input-unused", T::RuntimeError,
+       "grad: input 1 ([2] Float32) was not used in the graph of the outputs; pass "
+       "allow_unused=true to get an undefined gradient for it",
+       [] {
+         const Tensor w = leaf({2}), v = leaf({2});
+         xg::autograd::grad({(w * 2).sum()}, {w, v});
+       }},
+      {"grad-no-inputs", T::InvalidArgument, "grad: expected at least one input",
+       [] { xg::autograd::grad({(leaf({2}) * 2).sum()}, {}); }},
+      {"backward-twice", T::RuntimeError,
+       "backward: trying to backward through the graph a second time (or to use saved tensors "
+       "after they have been freed) at ExpBackward (exp on [2] Float32); pass retain_graph=true "
+       "to the first backward if you need to run it twice",
+       [] {
+         const Tensor y = xg::exp(leaf({2})).sum();
+         y.backward();
+         y.backward();
+       }},
+      {"saved-tensor-modified", T::RuntimeError,
+       "backward: a tensor needed for gradient computation was modified by an in-place "
+       "operation: MulBackward (mul on [2] Float32, [2] Float32) saved it at version 0, it is "
+       "now at version 1; change a clone() instead, or do the in-place op after backward",
+       [] {
+         Tensor x = xg::ones({2});
+         const Tensor y = (leaf({2}) * x).sum();
+         x.add_(1);
+         y.backward();
+       }},
+      {"anomaly", T::RuntimeError,
+       "DetectAnomaly: SqrtBackward produced a NaN or an infinity in the gradient of its input "
+       "0; the forward op was sqrt on [1] Float32",
+       [] {
+         xg::autograd::DetectAnomalyGuard anomaly;
+         xg::sqrt(xg::zeros({1}, xg::requires_grad())).sum().backward();
+       }},
+
+      // ---- custom autograd Functions ----
+      {"function-gradient-count", T::RuntimeError,
+       "backward: TooManyGradsBackward returned 3 gradients, expected 1 (one per tensor input) "
+       "or 2 (one per forward argument)",
+       [] { TooManyGrads::apply(leaf({2}), 2.0).sum().backward(); }},
+      {"function-gradient-shape", T::RuntimeError,
+       "backward: WrongShapeGradBackward returned a gradient of shape [3] for input 0, which has "
+       "shape [2] (WrongShapeGrad on [2] Float32)",
+       [] { WrongShapeGrad::apply(leaf({2})).sum().backward(); }},
+      {"function-twice", T::RuntimeError,
+       "backward: DoubleBackward was already run and its saved tensors freed; pass "
+       "retain_graph=true to the first backward to run it twice",
+       [] {
+         const Tensor y = Double::apply(leaf({2})).sum();
+         y.backward();
+         y.backward();
+       }},
+      {"saved-variables-outside-backward", T::RuntimeError,
+       "get_saved_variables: only backward can read the saved tensors",
+       [] {
+         AutogradContext ctx;
+         ctx.get_saved_variables();
+       }},
+      {"saved-data-kind", T::InvalidArgument, "saved_data: the value is not an int",
+       [] { xg::autograd::SavedValue(1.5).toInt(); }},
+
+      // ---- optimizers ----
+      {"param-group-no-options", T::LogicError, "OptimizerParamGroup: the group has no options yet",
+       [] { xg::optim::OptimizerParamGroup({leaf({2})}).options(); }},
+      {"optimizer-option", T::InvalidArgument, "SGD: invalid lr -0.1 (must be >= 0)",
+       [] { xg::optim::SGD({leaf({2})}, xg::optim::SGDOptions(-0.1)); }},
+      {"optimizer-param-undefined", T::InvalidArgument,
+       "SGD: parameter 0 of the group is an undefined tensor",
+       [] { xg::optim::SGD({Tensor()}, xg::optim::SGDOptions(0.1)); }},
+      {"optimizer-param-int", T::InvalidArgument,
+       "Adam: parameter 0 of the group is Int64; only Float32 and Float64 tensors can be "
+       "optimized",
+       [] { xg::optim::Adam({xg::arange(3)}, xg::optim::AdamOptions(0.1)); }},
+      {"optimizer-param-non-leaf", T::InvalidArgument,
+       "SGD: parameter 0 of the group ([2]) was computed by an op; only leaf tensors can be "
+       "optimized",
+       [] { xg::optim::SGD({leaf({2}) * 2}, xg::optim::SGDOptions(0.1)); }},
+      {"optimizer-param-twice", T::InvalidArgument,
+       "SGD: parameter 1 of the group ([2]) appears more than once among the optimizer's "
+       "parameters",
+       [] {
+         const Tensor w = leaf({2});
+         xg::optim::SGD({w, w}, xg::optim::SGDOptions(0.1));
+       }},
+      {"optimizer-gradient-shape", T::InvalidArgument,
+       "SGD.step: parameter 0 ([2] Float32) has a gradient of [3] Float32; nothing was updated",
+       [] {
+         const Tensor w = leaf({2});
+         xg::optim::SGD opt({w}, xg::optim::SGDOptions(0.1));
+         w.mutable_grad() = xg::ones({3});
+         opt.step();
+       }},
+      {"state-wrong-optimizer", T::InvalidArgument,
+       "SGD: load_state_dict got a state saved by Adam; it takes only a state saved by SGD",
+       [] { load_edited_sgd_state([](auto& s) { s.optimizer = "Adam"; }); }},
+      {"state-unexpected-entry", T::InvalidArgument, "SGD: load_state_dict: unexpected entry 'lr'",
+       [] { load_edited_sgd_state([](auto& s) { s.tensors["lr"] = xg::scalar_tensor(0.1); }); }},
+      {"state-params-not-int", T::InvalidArgument,
+       "SGD: load_state_dict: 'param_groups.0.params' must be a 1-D Int64 tensor",
+       [] {
+         load_edited_sgd_state(
+             [](auto& s) { s.tensors["param_groups.0.params"] = xg::zeros({1}); });
+       }},
+      {"state-option-not-one-number", T::InvalidArgument,
+       "SGD: load_state_dict: option 'param_groups.0.lr' must hold one number",
+       [] {
+         load_edited_sgd_state([](auto& s) { s.tensors["param_groups.0.lr"] = xg::zeros({2}); });
+       }},
+      {"state-unexpected-group", T::InvalidArgument,
+       "SGD: load_state_dict: unexpected entry 'param_groups.1.lr' (the optimizer has 1 "
+       "parameter groups)",
+       [] {
+         load_edited_sgd_state(
+             [](auto& s) { s.tensors["param_groups.1.lr"] = xg::scalar_tensor(0.1); });
+       }},
+      {"state-group-size", T::InvalidArgument,
+       "SGD: load_state_dict: group 0 has 1 parameters, the state has 2",
+       [] {
+         load_edited_sgd_state([](auto& s) {
+           s.tensors["param_groups.0.params"] = xg::tensor({0, 1}, xg::kInt64);
+         });
+       }},
+      {"state-group-order", T::InvalidArgument,
+       "SGD: load_state_dict: group 0 lists its parameters out of order",
+       [] {
+         xg::optim::SGD opt({leaf({2}), leaf({2})}, xg::optim::SGDOptions(0.1));
+         auto state = opt.state_dict();
+         state.tensors["param_groups.0.params"] = xg::tensor({1, 0}, xg::kInt64);
+         opt.load_state_dict(state);
+       }},
+      {"state-parameter-index", T::InvalidArgument,
+       "SGD: load_state_dict: state for parameter 3, but the optimizer has 1",
+       [] {
+         load_edited_sgd_state(
+             [](auto& s) { s.tensors["state.3.momentum_buffer"] = xg::zeros({2}); });
+       }},
+      {"state-missing-option", T::InvalidArgument, "SGD: the state has no option 'momentum'",
+       [] { load_edited_sgd_state([](auto& s) { s.tensors.erase("param_groups.0.momentum"); }); }},
+      {"state-unknown-option", T::InvalidArgument, "SGD: the state has an unknown option 'foo'",
+       [] {
+         load_edited_sgd_state(
+             [](auto& s) { s.tensors["param_groups.0.foo"] = xg::scalar_tensor(1.0); });
+       }},
+      {"state-unexpected-state", T::InvalidArgument,
+       "SGD: load_state_dict: unexpected state 'exp_avg'",
+       [] {
+         load_edited_sgd_state([](auto& s) { s.tensors["state.0.exp_avg"] = xg::zeros({2}); });
+       }},
+      {"state-momentum-buffer", T::InvalidArgument,
+       "SGD: load_state_dict: a momentum buffer of [3] Float32 does not fit a parameter of [2] "
+       "Float32",
+       [] {
+         load_edited_sgd_state(
+             [](auto& s) { s.tensors["state.0.momentum_buffer"] = xg::zeros({3}); });
+       }},
+      {"state-adam-missing", T::InvalidArgument,
+       "Adam: load_state_dict: a parameter's state has no 'exp_avg_sq'",
+       [] {
+         load_adam_state({{"step", xg::scalar_tensor(1, xg::kInt64)}, {"exp_avg", xg::zeros({2})}});
+       }},
+      {"state-adam-step", T::InvalidArgument,
+       "Adam: load_state_dict: 'step' must be one Int64 >= 0",
+       [] {
+         load_adam_state({{"step", xg::scalar_tensor(-1, xg::kInt64)},
+                          {"exp_avg", xg::zeros({2})},
+                          {"exp_avg_sq", xg::zeros({2})}});
+       }},
+      {"state-adam-shape", T::InvalidArgument,
+       "Adam: load_state_dict: 'exp_avg' of [3] Float32 does not fit a parameter of [2] Float32",
+       [] {
+         load_adam_state({{"step", xg::scalar_tensor(1, xg::kInt64)},
+                          {"exp_avg", xg::zeros({3})},
+                          {"exp_avg_sq", xg::zeros({2})}});
+       }},
+
+      // ---- learning-rate schedulers ----
+      {"scheduler-groups-changed", T::RuntimeError,
+       "LRScheduler: the optimizer had 1 parameter groups when the scheduler was made and has 2 "
+       "now",
+       [] {
+         xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1));
+         xg::optim::StepLR scheduler(opt, 1);
+         opt.add_param_group(xg::optim::OptimizerParamGroup({leaf({2})}));
+         scheduler.step();
+       }},
+      {"steplr-step-size", T::InvalidArgument, "StepLR: step_size must be > 0, got 0",
+       [] {
+         xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1));
+         xg::optim::StepLR(opt, 0);
+       }},
+      {"cosine-t-max", T::InvalidArgument, "CosineAnnealingLR: T_max must be > 0, got 0",
+       [] {
+         xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1));
+         xg::optim::CosineAnnealingLR(opt, 0);
+       }},
+      {"linearlr-start-factor", T::InvalidArgument,
+       "LinearLR: start_factor must be in (0, 1], got 0.000000",
+       [] {
+         xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1));
+         xg::optim::LinearLR(opt, 0.0);
+       }},
+      {"linearlr-end-factor", T::InvalidArgument,
+       "LinearLR: end_factor must be in [0, 1], got 1.500000",
+       [] {
+         xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1));
+         xg::optim::LinearLR(opt, 0.5, 1.5);
+       }},
+      {"linearlr-total-iters", T::InvalidArgument, "LinearLR: total_iters must be > 0, got 0",
+       [] {
+         xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1));
+         xg::optim::LinearLR(opt, 0.5, 1.0, 0);
+       }},
+
+      // ---- modules and layers ----
+      {"module-name", T::InvalidArgument,
+       "Net: parameter name 'fc.weight' must be non-empty and contain no '.'",
+       [] { xg::nn::Module("Net").register_parameter("fc.weight", xg::ones({2})); }},
+      {"module-name-taken", T::InvalidArgument, "Net: the name 'w' is taken by a parameter",
+       [] {
+         xg::nn::Module net("Net");
+         net.register_parameter("w", xg::ones({2}));
+         net.register_buffer("w", xg::ones({2}));
+       }},
+      {"module-no-forward", T::LogicError,
+       "Net: forward(const Tensor&) is not defined for this module",
+       [] { xg::nn::Module("Net").forward(xg::ones({2})); }},
+      {"module-parameter-undefined", T::InvalidArgument,
+       "Net: parameter 'w' is an undefined tensor",
+       [] { xg::nn::Module("Net").register_parameter("w", Tensor()); }},
+      {"module-submodule-null", T::InvalidArgument, "Sequential: submodule '0' is null",
+       [] { xg::nn::Sequential().push_back(nullptr); }},
+      {"module-to-int", T::InvalidArgument,
+       "Linear.to: modules convert to Float32 or Float64 only, got Int64",
+       [] { xg::nn::Linear(2, 3).to(xg::kInt64); }},
+      {"linear-features", T::InvalidArgument,
+       "Linear: in_features and out_features must be positive, got 0 and 3",
+       [] { xg::nn::Linear(0, 3); }},
+      {"embedding-sizes", T::InvalidArgument,
+       "Embedding: num_embeddings and embedding_dim must be positive, got 0 and 3",
+       [] { xg::nn::Embedding(0, 3); }},
+      {"embedding-indices", T::InvalidArgument,
+       "Embedding: indices must be an Int64 tensor, got [2] Float32",
+       [] { xg::nn::Embedding(5, 3).forward(xg::ones({2})); }},
+      {"layernorm-shape", T::InvalidArgument,
+       "LayerNorm: expected input with trailing shape [4], got [2, 3]",
+       [] {
+         xg::nn::LayerNorm(4).forward(xg::ones({2, 3}));
+       }},
+      {"dropout-p", T::InvalidArgument, "Dropout: p must be in [0, 1], got 1.500000",
+       [] { xg::nn::Dropout(1.5); }},
+      {"init-fans", T::InvalidArgument,
+       "xavier_uniform_: fan in and fan out need at least 2 dims, got [3]",
+       [] { xg::nn::init::xavier_uniform_(xg::ones({3})); }},
+
+      // ---- losses ----
+      {"loss-shapes", T::InvalidArgument,
+       "mse_loss: expected floating input and target of the same shape, got [2] Float32 and "
+       "[3] Float32",
+       [] { xg::nn::functional::mse_loss(xg::ones({2}), xg::ones({3})); }},
+      {"loss-scores", T::InvalidArgument,
+       "cross_entropy: expected floating scores of shape [N, C], [C] or [N, C, d...], got [3] "
+       "Int64",
+       [] { xg::nn::functional::cross_entropy(xg::arange(3), xg::arange(3)); }},
+      {"loss-target-dtype", T::InvalidArgument,
+       "cross_entropy: targets must be Int64 class indices, got [2] Float32",
+       [] {
+         xg::nn::functional::cross_entropy(xg::ones({2, 3}), xg::zeros({2}));
+       }},
+      {"loss-target-shape", T::InvalidArgument,
+       "cross_entropy: input [2, 3] Float32 needs targets of shape [2], got [3] Int64",
+       [] {
+         xg::nn::functional::cross_entropy(xg::ones({2, 3}), xg::arange(3));
+       }},
+      {"loss-target-range", T::OutOfRange, "nll_loss: target 3 is out of range for 3 classes",
+       [] {
+         xg::nn::functional::nll_loss(xg::ones({2, 3}), xg::tensor({0, 3}, xg::kInt64));
+       }},
+      {"label-smoothing", T::InvalidArgument,
+       "cross_entropy: label_smoothing must be in [0, 1], got 1.500000",
+       [] {
+         xg::nn::functional::cross_entropy(xg::ones({2, 3}), xg::tensor({0, 1}, xg::kInt64),
+                                           xg::nn::Reduction::Mean, -100, 1.5);
+       }},
+
+      // ---- mini-batches ----
+      {"batch-sampler-sizes", T::InvalidArgument,
+       "BatchSampler: size and batch_size must be positive, got 0 and 4",
+       [] { xg::nn::BatchSampler(0, 4); }},
+      {"batch-sampler-drop-last", T::InvalidArgument,
+       "BatchSampler: with drop_last, a batch of 8 never fits in 5 samples",
+       [] { xg::nn::BatchSampler(5, 8, true, 0, true); }},
+      {"batch-sampler-epochs", T::InvalidArgument,
+       "BatchSampler::take: epochs must be finite and >= 0, got -1.000000",
+       [] { xg::nn::BatchSampler(5, 2).take(-1); }},
+
+      // ---- checkpoints: saving and loading files ----
+      {"save-name", T::InvalidArgument, "save: '__metadata__' cannot name a tensor",
+       [] {
+         xg::save(xg::TensorMap{{"__metadata__", xg::ones({1})}}, "model.safetensors");
+       }},
+      {"save-undefined", T::InvalidArgument, "save: tensor 'w' is undefined",
+       [] {
+         xg::save(xg::TensorMap{{"w", Tensor()}}, "model.safetensors");
+       }},
+      {"save-create", T::RuntimeError,
+       "save: cannot create missing/model.safetensors.tmp-14829736543051298812: No such file or "
+       "directory",
+       [] {
+         xg::save(xg::TensorMap{{"w", xg::ones({1})}}, "missing/model.safetensors");
+       },
+       fixed_tmp_digits},
+      {"save-write", T::RuntimeError,
+       "save: cannot write model.safetensors.tmp-14829736543051298812: File too large",
+       [] {
+         with_file_size_limit(64, [] {
+           xg::save(xg::TensorMap{{"w", xg::ones({1000})}}, "model.safetensors");
+         });
+       },
+       fixed_tmp_digits},
+      {"save-rename", T::RuntimeError,
+       "save: cannot rename checkpoints.tmp-14829736543051298812 to checkpoints: Is a directory",
+       [] {
+         fs::create_directory("checkpoints");
+         xg::save(xg::TensorMap{{"w", xg::ones({1})}}, "checkpoints");
+       },
+       fixed_tmp_digits},
+      {"load-open", T::RuntimeError,
+       "load: cannot open missing/model.safetensors: No such file or directory",
+       [] { xg::load("missing/model.safetensors"); }},
+      {"load-read", T::RuntimeError, "load: cannot read /proc/self/status: Invalid argument",
+       [] { xg::load("/proc/self/status"); }},
+      {"file-too-short", T::InvalidArgument, bad + "shorter than the 8-byte header length",
+       [] {
+         write_bytes("bad.safetensors", "{}");
+         xg::load("bad.safetensors");
+       }},
+      {"file-header-length", T::InvalidArgument,
+       bad + "the header claims 100 bytes but the file has 2 after the length",
+       [] {
+         write_safetensors("bad.safetensors", "{}", "", 100);
+         xg::load("bad.safetensors");
+       }},
+      {"file-header-too-large", T::InvalidArgument, bad + "the header is larger than 100 MiB",
+       [] {
+         const std::uint64_t length = (std::uint64_t{100} << 20) + 1;
+         write_safetensors("bad.safetensors", "", "", length);
+         fs::resize_file("bad.safetensors", 8 + length);  // sparse: takes no disk space
+         xg::load("bad.safetensors");
+       }},
+      {"file-header-not-object", T::InvalidArgument, bad + "the header is not a JSON object",
+       [] { load_bad("[]"); }},
+      {"file-header-not-json", T::InvalidArgument,
+       bad +
+           "the header is not valid JSON ([json.exception.parse_error.101] parse error at line 1, "
+           "column 2: syntax error while parsing object key - invalid literal; last read: '{x'; "
+           "expected string literal)",
+       [] { load_bad("{x"); }},
+      {"file-duplicate-name", T::InvalidArgument, bad + "the header names 'w' twice",
+       [] {
+         load_bad(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                  R"("w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                  std::string(4, '\0'));
+       }},
+      {"file-metadata-not-object", T::InvalidArgument, bad + "__metadata__ is not an object",
+       [] { load_bad(R"({"__metadata__":[]})"); }},
+      {"file-metadata-value", T::InvalidArgument, bad + "__metadata__ value 'step' is not a string",
+       [] { load_bad(R"({"__metadata__":{"step":3}})"); }},
+      {"file-tensor-fields", T::InvalidArgument,
+       bad + "tensor 'w' must have exactly dtype, shape and data_offsets",
+       [] { load_bad(R"({"w":{"dtype":"F32","shape":[1]}})"); }},
+      {"file-dtype-not-string", T::InvalidArgument, bad + "tensor 'w': dtype is not a string",
+       [] {
+         load_bad(R"({"w":{"dtype":32,"shape":[1],"data_offsets":[0,4]}})", std::string(4, '\0'));
+       }},
+      {"file-dtype-unsupported", T::InvalidArgument,
+       bad + "tensor 'w': dtype F16 is not supported (F32, F64, I64)",
+       [] {
+         load_bad(R"({"w":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}})",
+                  std::string(2, '\0'));
+       }},
+      {"file-shape-not-array", T::InvalidArgument, bad + "tensor 'w': shape is not an array",
+       [] {
+         load_bad(R"({"w":{"dtype":"F32","shape":1,"data_offsets":[0,4]}})", std::string(4, '\0'));
+       }},
+      {"file-shape-negative", T::InvalidArgument,
+       bad + "tensor 'w': shape holds a non-integer or negative",
+       [] {
+         load_bad(R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})",
+                  std::string(4, '\0'));
+       }},
+      {"file-shape-too-large", T::InvalidArgument, bad + "tensor 'w': shape is too large",
+       [] {
+         load_bad(R"({"w":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,4]}})",
+                  std::string(4, '\0'));
+       }},
+      {"file-offsets-not-integers", T::InvalidArgument,
+       bad + "tensor 'w': data_offsets must be two non-negative integers",
+       [] {
+         load_bad(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[4]}})", std::string(4, '\0'));
+       }},
+      {"file-offsets-size", T::InvalidArgument,
+       bad + "tensor 'w': data_offsets [0, 3] do not hold 1 elements of F32",
+       [] {
+         load_bad(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,3]}})",
+                  std::string(3, '\0'));
+       }},
+      {"file-offsets-gap", T::InvalidArgument,
+       bad + "tensor 'b' starts at byte 8 where 4 was expected (a gap or an overlap in "
+             "data_offsets)",
+       [] {
+         load_bad(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                  R"("b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+                  std::string(12, '\0'));
+       }},
+      {"file-data-size", T::InvalidArgument,
+       bad + "the tensors cover 4 bytes of data but the file has 8",
+       [w_f32] { load_bad(w_f32, std::string(8, '\0')); }},
+
+      // ---- checkpoints: module state ----
+      {"module-state-missing", T::InvalidArgument,
+       "load_state_dict: 'bias' of Linear is missing from the state",
+       [] {
+         load_linear_state({{"weight", xg::zeros({3, 2})}});
+       }},
+      {"module-state-shape", T::InvalidArgument,
+       "load_state_dict: 'weight' has shape [2, 2] in the state but [3, 2] in Linear",
+       [] {
+         load_linear_state({{"bias", xg::zeros({3})}, {"weight", xg::zeros({2, 2})}});
+       }},
+      {"module-state-dtype", T::InvalidArgument,
+       "load_state_dict: 'weight' is Int64 in the state but Float32 in Linear",
+       [] {
+         load_linear_state({{"bias", xg::zeros({3})}, {"weight", xg::zeros({3, 2}, xg::kInt64)}});
+       }},
+      {"module-state-extra", T::InvalidArgument,
+       "load_state_dict: the state has 'extra', which Linear does not have",
+       [] {
+         load_linear_state(
+             {{"bias", xg::zeros({3})}, {"weight", xg::zeros({3, 2})}, {"extra", xg::zeros({1})}});
+       }},
+      {"checkpoint-entry", T::InvalidArgument,
+       "load: checkpoint entry 'w' is neither model. nor optimizer.",
+       [] {
+         xg::save(xg::TensorMap{{"w", xg::ones({1})}}, "model.safetensors");
+         xg::nn::Linear linear(2, 3);
+         xg::optim::SGD opt(linear.parameters(), xg::optim::SGDOptions(0.1));
+         xg::load(linear, opt, "model.safetensors");
+       }},
+  };
+}
+
+// ---- docs/errors.md ----
+
+// One entry of the document: a "### <id>" heading, then "- Type: `std::...`", an optional
+// "- Message: `<template>`", and the example in a ```text block.
+struct DocEntry {
+  std::string type;
+  std::string message_template;
+  std::vector<std::string> examples;
+};
+
+// The text between the first pair of backticks in line, or "".
+std::string first_code_span(const std::string& line) {
+  const auto open = line.find('`');
+  const auto close = open == std::string::npos ? open : line.find('`', open + 1);
+  return close == std::string::npos ? "" : line.substr(open + 1, close - open - 1);
+}
+
+std::map<std::string, DocEntry> read_doc(std::vector<std::string>& problems) {
+  std::ifstream in(std::string(XGRAD_SOURCE_DIR) + "/docs/errors.md");
+  std::map<std::string, DocEntry> out;
+  if (!in) {
+    problems.push_back("cannot open docs/errors.md");
+    return out;
+  }
+  std::string line, id;
+  bool in_text = false, in_other_fence = false;
+  while (std::getline(in, line)) {
+    if (in_text || in_other_fence) {
+      if (line == "```") {
+        in_text = in_other_fence = false;
+      } else if (in_text) {
+        out[id].examples.push_back(line);
+      }
+      continue;
+    }
+    if (line.rfind("```", 0) == 0) {
+      in_text = line == "```text" && !id.empty();
+      in_other_fence = !in_text;
+    } else if (line.rfind("### ", 0) == 0) {
+      id = line.substr(4);
+      if (out.count(id)) problems.push_back("two entries named " + id);
+      out[id];
+    } else if (line.rfind("## ", 0) == 0 || line.rfind("# ", 0) == 0) {
+      id.clear();  // prose sections hold no entries
+    } else if (!id.empty() && line.rfind("- Type: ", 0) == 0) {
+      out[id].type = first_code_span(line);
+    } else if (!id.empty() && line.rfind("- Message: ", 0) == 0) {
+      out[id].message_template = first_code_span(line);
+    }
+  }
+  return out;
+}
+
+// A regex for a message template: each <placeholder> stands for one or more characters.
+std::regex template_regex(const std::string& message_template) {
+  static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
+  static const std::regex placeholder("<[^<>]+>");
+  std::string pattern;
+  auto begin = std::sregex_iterator(message_template.begin(), message_template.end(), placeholder);
+  std::size_t last = 0;
+  for (auto it = begin; it != std::sregex_iterator(); ++it) {
+    const auto pos = static_cast<std::size_t>(it->position());
+    pattern +=
+        std::regex_replace(message_template.substr(last, pos - last), special, R"(\$&)") + ".+";
+    last = pos + static_cast<std::size_t>(it->length());
+  }
+  pattern += std::regex_replace(message_template.substr(last), special, R"(\$&)");
+  return std::regex(pattern);
+}
+
+TEST(ErrorMessages, EveryCaseThrowsItsDocumentedTypeAndMessage) {
+  const ScratchDir scratch;
+  std::set<std::string> ids;
+  for (const Case& c : all_cases()) {
+    SCOPED_TRACE(c.id);
+    EXPECT_TRUE(ids.insert(c.id).second) << "two cases named " << c.id;
+    try {
+      c.trigger();
+      ADD_FAILURE() << "did not throw";
+    } catch (const std::exception& e) {
+      EXPECT_TRUE(has_type(e, c.type))
+          << "expected " << type_name(c.type) << ", got " << typeid(e).name();
+      EXPECT_EQ(c.normalize ? c.normalize(e.what()) : std::string(e.what()), c.message);
+    }
+  }
+}
+
+TEST(ErrorMessages, DocumentListsExactlyTheTestedMessages) {
+  std::vector<std::string> problems;
+  const auto doc = read_doc(problems);
+  for (const auto& p : problems) ADD_FAILURE() << p;
+  ASSERT_FALSE(doc.empty());
+  std::set<std::string> tested;
+  for (const Case& c : all_cases()) {
+    SCOPED_TRACE(c.id);
+    tested.insert(c.id);
+    const auto it = doc.find(c.id);
+    if (it == doc.end()) {
+      ADD_FAILURE() << "docs/errors.md has no entry \"### " << c.id << "\"";
+      continue;
+    }
+    const DocEntry& entry = it->second;
+    EXPECT_EQ(entry.type, type_name(c.type));
+    ASSERT_EQ(entry.examples.size(), 1u) << "an entry shows one example, in a ```text block";
+    EXPECT_EQ(entry.examples[0], c.message);
+    if (!entry.message_template.empty()) {
+      EXPECT_TRUE(std::regex_match(c.message, template_regex(entry.message_template)))
+          << "the example does not fit the template " << entry.message_template;
+    }
+  }
+  for (const auto& [id, entry] : doc) {
+    EXPECT_TRUE(tested.count(id)) << "docs/errors.md entry \"" << id << "\" has no test case";
+  }
+}
+
+}  // namespace
