@@ -66,7 +66,7 @@ def main(path):
         print("\n| floor (bench/floors.cpp) | time | / LibTorch's workload |")
         print("|---|---|---|")
     for name in floors:
-        workload = name.replace("BM_floor_", "BM_libtorch_", 1)
+        workload = name.replace("BM_floor_", "BM_libtorch_", 1).replace("sgemm", "matmul_fwd")
         ratio = f"{medians[name] / medians[workload]:.3f}" if workload in medians else ""
         print(f"| {name.replace('BM_', '', 1)} | {fmt_time(medians[name])} | {ratio} |")
 

@@ -2,7 +2,8 @@
 // workloads (docs/performance.md reads them). Not workloads of shared/BENCHMARKS.md.
 //   BM_floor_sgemm/N            one cblas_sgemm into a preallocated N x N result, then its sum:
 //                               matmul_fwd with no library around the BLAS call
-//   BM_floor_elementwise_fwd/N  sum(tanh(x * w + b)^2) as one hand-written loop (std::tanh)
+//   BM_floor_elementwise_fwd/N  sum(tanh(x * w + b)^2) as one hand-written loop (std::tanh,
+//                               scalar: glibc has no vectorized tanhf the compiler would call)
 //   BM_floor_op                 one xgrad op on 1-element tensors, no grad: the fixed cost of an
 //                               op (checks, dispatch, the result's TensorImpl, Storage, buffer)
 //   BM_floor_op_recorded        the same op recorded for backward (adds the node)
@@ -27,9 +28,11 @@ void BM_floor_sgemm(benchmark::State& state) {
   for (auto _ : state) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(),
                 n, 0.0f, c.data(), n);
-    float s = 0;
-    for (float v : c) s += v;
-    benchmark::DoNotOptimize(s);
+    float acc[8] = {};  // eight accumulators, as xgrad's sum: one would be a serial chain
+    for (std::size_t i = 0; i < c.size(); i += 8) {
+      for (int j = 0; j < 8; ++j) acc[j] += c[i + j];
+    }
+    benchmark::DoNotOptimize(acc);
   }
 }
 BENCHMARK(BM_floor_sgemm)->Arg(64)->Arg(256)->Arg(512);
@@ -43,12 +46,14 @@ void BM_floor_elementwise_fwd(benchmark::State& state) {
     b[i] = std::sin(static_cast<float>(2 * i));
   }
   for (auto _ : state) {
-    float s = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const float t = std::tanh(x[i] * w[i] + b[i]);
-      s += t * t;
+    float acc[4] = {};
+    for (std::size_t i = 0; i < n; i += 4) {  // n is a multiple of 4
+      for (std::size_t j = 0; j < 4; ++j) {
+        const float t = std::tanh(x[i + j] * w[i + j] + b[i + j]);
+        acc[j] += t * t;
+      }
     }
-    benchmark::DoNotOptimize(s);
+    benchmark::DoNotOptimize(acc);
   }
 }
 BENCHMARK(BM_floor_elementwise_fwd)->Arg(100)->Arg(10000)->Arg(1000000);
