@@ -10,6 +10,7 @@
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
 #include "autograd/tensor.hpp"
+#include "nn/clip_grad.hpp"
 #include "nn/data.hpp"
 #include "nn/functional.hpp"
 #include "nn/init.hpp"

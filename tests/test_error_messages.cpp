@@ -623,6 +623,23 @@ std::vector<Case> all_cases() {
                           {"exp_avg_sq", xg::zeros({2})}});
        }},
 
+      // ---- gradient clipping ----
+      {"clip-grad-max-norm", T::InvalidArgument, "clip_grad_norm_: max_norm must be >= 0, got -1",
+       [] { xg::nn::utils::clip_grad_norm_({leaf({2})}, -1.0); }},
+      {"clip-grad-norm-type", T::InvalidArgument,
+       "clip_grad_norm_: norm_type must be > 0 (or infinity), got 0",
+       [] { xg::nn::utils::clip_grad_norm_({leaf({2})}, 1.0, 0.0); }},
+      {"clip-grad-nonfinite", T::RuntimeError,
+       "clip_grad_norm_: the total norm of order 2 of the gradients is inf, so they cannot be "
+       "clipped; nothing was changed",
+       [] {
+         const Tensor w = leaf({2});
+         w.mutable_grad() = xg::full({2}, std::numeric_limits<double>::infinity());
+         xg::nn::utils::clip_grad_norm_({w}, 1.0, 2.0, /*error_if_nonfinite=*/true);
+       }},
+      {"clip-grad-value", T::InvalidArgument, "clip_grad_value_: clip_value must be >= 0, got -0.5",
+       [] { xg::nn::utils::clip_grad_value_({leaf({2})}, -0.5); }},
+
       // ---- learning-rate schedulers ----
       {"scheduler-groups-changed", T::RuntimeError,
        "LRScheduler: the optimizer had 1 parameter groups when the scheduler was made and has 2 "
