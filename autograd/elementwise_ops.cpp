@@ -38,11 +38,13 @@ Array binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, const char* n
 // shape. When the factor is one element broadcast over g, that sum is a dot product: done here
 // in one pass, without the temporary, rounded exactly as sum(g * other) would be. Only when the
 // backward is not itself recorded (create_graph records g * other).
-Tensor factor_grad(const Tensor& g, const Tensor& other, const Tensor& factor) {
-  if (factor.numel() == 1 && g.numel() > 1 && !GradMode::is_enabled() &&
-      g.dtype() == other.dtype() && g.is_same_size(other)) {
+Tensor factor_grad(const Tensor& g, const Tensor& other, const autograd::InputMeta& factor) {
+  std::int64_t factor_numel = 1;
+  for (const auto d : factor.shape) factor_numel *= d;
+  if (factor_numel == 1 && g.numel() > 1 && !GradMode::is_enabled() && g.dtype() == other.dtype() &&
+      g.is_same_size(other)) {
     Tensor dot = make_tensor(kernels::dot_all(array_of(g), array_of(other)));
-    return factor.dim() == 0 ? dot : dot.reshape(factor.shape());
+    return factor.shape.empty() ? dot : dot.reshape(factor.shape_vector());
   }
   return g * other;
 }
@@ -84,9 +86,9 @@ Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
 Tensor mul(const Tensor& a, const Tensor& b) {
   return record("mul", binary_kernel(BinaryOp::Mul, a, b, "mul"), {a, b}, kSaveInputs,
                 [](const Tensor& g, const BackwardArgs& s) {
-                  const Tensor a = s.input(0), b = s.input(1);
-                  return Grads{s.needs(0) ? factor_grad(g, b, a) : Tensor(),
-                               s.needs(1) ? factor_grad(g, a, b) : Tensor()};
+                  // Each gradient reads the other factor only, as PyTorch saves them.
+                  return Grads{s.needs(0) ? factor_grad(g, s.input(1), s.input_meta(0)) : Tensor(),
+                               s.needs(1) ? factor_grad(g, s.input(0), s.input_meta(1)) : Tensor()};
                 });
 }
 

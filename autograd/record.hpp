@@ -25,6 +25,7 @@ class BackwardArgs {
   Tensor input(std::size_t i) const;
   Tensor output() const;
   bool needs(std::size_t i) const;
+  const InputMeta& input_meta(std::size_t i) const;  // input i's shape and dtype, always kept
 
  private:
   OpNodeBase& node_;
@@ -46,6 +47,7 @@ inline Tensor BackwardArgs::input(std::size_t i) const {
 }
 inline Tensor BackwardArgs::output() const { return node_.saved_output.unpack(node_); }
 inline bool BackwardArgs::needs(std::size_t i) const { return node_.next_edges[i].node != nullptr; }
+inline const InputMeta& BackwardArgs::input_meta(std::size_t i) const { return node_.inputs[i]; }
 
 // A node whose backward is the lambda F: (const Tensor& grad, const BackwardArgs&) -> grads.
 // The lambda captures metadata only (shapes, dims, scalars); tensors come through the args.

@@ -507,6 +507,24 @@ TEST(AutogradEngine, InPlaceOnATensorThatRequiresGradThrows) {
   expect_values(y, {2, 4, 6});
 }
 
+// d(w * x)/dw reads x only: changing w in place after the forward (an optimizer step, say)
+// leaves that backward valid, as in PyTorch, for a broadcast one-element w too.
+TEST(AutogradEngine, MulBackwardReadsOnlyTheOtherFactor) {
+  for (const Shape& w_shape : {Shape{}, Shape{1}, Shape{3}}) {
+    Tensor w = xg::full(w_shape, 2.0, f64g());
+    const Tensor x = xg::tensor({1.0, 2.0, 3.0}, f64());
+    const Tensor y = (w * x).sum();
+    {
+      xg::NoGradGuard no_grad;
+      w.add_(1.0);
+    }
+    y.backward();
+    const double sum_x = 6.0;
+    expect_values(w.grad(), w_shape.empty() || w_shape[0] == 1 ? std::vector<double>{sum_x}
+                                                               : std::vector<double>{1, 2, 3});
+  }
+}
+
 TEST(AutogradEngine, InPlaceUnderNoGradGuardWorks) {
   Tensor x = xg::tensor({1, 2, 3}, f64g());
   (x * x).sum().backward();

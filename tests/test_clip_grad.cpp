@@ -63,8 +63,8 @@ TEST(ClipGradNorm, LeavesGradientsBelowMaxNormAlone) {
 TEST(ClipGradNorm, OtherNormTypes) {
   Params p(xg::kFloat64);
   EXPECT_DOUBLE_EQ(utils::clip_grad_norm_(p.all(), 100, 1.0), 19.0);  // 3 + 4 + 12
-  EXPECT_DOUBLE_EQ(
-      utils::clip_grad_norm_(p.all(), 100, std::numeric_limits<double>::infinity()), 12.0);
+  EXPECT_DOUBLE_EQ(utils::clip_grad_norm_(p.all(), 100, std::numeric_limits<double>::infinity()),
+                   12.0);
   EXPECT_NEAR(utils::clip_grad_norm_(p.all(), 100, 3.0), std::cbrt(27.0 + 64 + 1728), 1e-12);
   // Infinity norm 12 clipped to 6: every gradient halved (up to the 1e-6).
   utils::clip_grad_norm_(p.all(), 6, std::numeric_limits<double>::infinity());

@@ -426,7 +426,9 @@ std::vector<Case> all_cases() {
       {"index-select-0d", T::InvalidArgument,
        "index_select: a 0-d tensor [] Float32 takes an index of exactly one element, got [2] "
        "Int64",
-       [] { xg::scalar_tensor(1.0).index_select(0, xg::tensor({0, 0}, xg::kInt64)); }},
+       [] {
+         xg::scalar_tensor(1.0).index_select(0, xg::tensor({0, 0}, xg::kInt64));
+       }},
 
       // ---- backward and autograd::grad ----
       {"backward-gradient-count", T::InvalidArgument, "backward: got 1 gradients for 2 tensors",
