@@ -22,6 +22,7 @@
 #include "optim/schedulers.hpp"
 #include "optim/sgd.hpp"
 #include "tensor/dtype.hpp"
+#include "tensor/memory.hpp"
 #include "tensor/random.hpp"
 #include "tensor/scalar.hpp"
 #include "tensor/shape.hpp"

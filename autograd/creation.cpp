@@ -22,11 +22,15 @@ Tensor finish(Array a, const TensorOptions& options) {
 // full, and the ops built on it, each naming itself in errors.
 Tensor filled(const Shape& shape, const Scalar& value, const TensorOptions& options,
               const char* op) {
-  check_shape(shape, op);
+  check_shape(shape, op, element_size(options.dtype()));
   Array a = Array::empty(options.dtype(), shape);
   a.visit([&](auto& x) {
     using T = typename std::decay_t<decltype(x)>::value_type;
-    std::fill(x.begin(), x.end(), value.to<T>());
+    if constexpr (std::is_integral_v<T>) {
+      std::fill(x.begin(), x.end(), value.to_int64(op));
+    } else {
+      std::fill(x.begin(), x.end(), value.to<T>());
+    }
   });
   return finish(std::move(a), options);
 }
@@ -34,17 +38,22 @@ Tensor filled(const Shape& shape, const Scalar& value, const TensorOptions& opti
 }  // namespace
 
 Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
-  check_shape(shape, "tensor");
-  if (shape_numel(shape) != static_cast<std::int64_t>(values.size())) {
+  const std::int64_t numel = check_shape(shape, "tensor", element_size(options.dtype()));
+  if (numel != static_cast<std::int64_t>(values.size())) {
     throw std::invalid_argument("tensor: " + std::to_string(values.size()) +
                                 " values do not fill the shape " + shape_to_string(shape) + " (" +
-                                std::to_string(shape_numel(shape)) + " elements)");
+                                std::to_string(numel) + " elements)");
   }
   Array a = Array::empty(options.dtype(), shape);
   a.visit([&](auto& x) {
     using T = typename std::decay_t<decltype(x)>::value_type;
-    std::transform(values.begin(), values.end(), x.data(),
-                   [](double v) { return static_cast<T>(v); });
+    std::transform(values.begin(), values.end(), x.data(), [](double v) {
+      if constexpr (std::is_integral_v<T>) {
+        return checked_int64(v, "tensor");
+      } else {
+        return static_cast<T>(v);
+      }
+    });
   });
   return finish(std::move(a), options);
 }
@@ -64,7 +73,7 @@ Tensor zeros(const Shape& shape, TensorOptions options) {
 Tensor ones(const Shape& shape, TensorOptions options) { return filled(shape, 1, options, "ones"); }
 
 Tensor empty(const Shape& shape, TensorOptions options) {
-  check_shape(shape, "empty");
+  check_shape(shape, "empty", element_size(options.dtype()));
   return finish(Array::empty(options.dtype(), shape), options);
 }
 
@@ -102,16 +111,26 @@ Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
   }
   const bool integral = start.is_integral() && end.is_integral() && step.is_integral();
   const Dtype dtype = options.has_dtype() ? options.dtype() : (integral ? kInt64 : kFloat32);
-  return finish(kernels::arange(s, e, st, dtype), options.dtype(dtype));
+  const double count = std::ceil((e - s) / st);
+  if (!(count < 0x1p63)) {  // as PyTorch, before the count is converted
+    throw std::invalid_argument("arange: invalid size, possible overflow? (start " +
+                                std::to_string(s) + ", end " + std::to_string(e) + ", step " +
+                                std::to_string(st) + " give " + std::to_string(count) +
+                                " elements)");
+  }
+  const Shape shape{static_cast<std::int64_t>(count)};
+  check_shape(shape, "arange", element_size(dtype));
+  return finish(kernels::arange(s, st, shape[0], dtype), options.dtype(dtype));
 }
 
 Tensor linspace(double start, double end, std::int64_t steps, TensorOptions options) {
   if (steps < 0) throw std::invalid_argument("linspace: number of steps must be non-negative");
+  check_shape(Shape{steps}, "linspace", element_size(options.dtype()));
   return finish(kernels::linspace(start, end, steps, options.dtype()), options);
 }
 
 Tensor randn(const Shape& shape, TensorOptions options) {
-  check_shape(shape, "randn");
+  check_shape(shape, "randn", element_size(options.dtype()));
   if (!is_floating(options.dtype())) {
     throw std::invalid_argument("randn: expected a floating dtype, got Int64");
   }
@@ -119,7 +138,7 @@ Tensor randn(const Shape& shape, TensorOptions options) {
 }
 
 Tensor rand(const Shape& shape, TensorOptions options) {
-  check_shape(shape, "rand");
+  check_shape(shape, "rand", element_size(options.dtype()));
   if (!is_floating(options.dtype())) {
     throw std::invalid_argument("rand: expected a floating dtype, got Int64");
   }
@@ -127,12 +146,12 @@ Tensor rand(const Shape& shape, TensorOptions options) {
 }
 
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options) {
-  check_shape(shape, "randint");
+  const Dtype dtype = options.has_dtype() ? options.dtype() : kInt64;
+  check_shape(shape, "randint", element_size(dtype));
   if (low >= high) {
     throw std::invalid_argument("randint: expected low < high, got low " + std::to_string(low) +
                                 " and high " + std::to_string(high));
   }
-  const Dtype dtype = options.has_dtype() ? options.dtype() : kInt64;
   return finish(kernels::randint(low, high, dtype, shape), options.dtype(dtype));
 }
 

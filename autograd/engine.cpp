@@ -104,10 +104,7 @@ Tensor fit_gradient(Tensor grad, const InputMeta& meta, const Node& node, std::s
 Tensor run_hooks(Node& node, Tensor grad) {
   if (node.is_accumulator())
     return static_cast<AccumulateGrad&>(node).run_leaf_hooks(std::move(grad));
-  for (const auto& hook : node.pre_hooks) {
-    Tensor replaced = hook(grad);
-    if (replaced.defined()) grad = std::move(replaced);
-  }
+  for (const auto& hook : node.pre_hooks) grad = apply_hook(hook, std::move(grad));
   return grad;
 }
 

@@ -71,6 +71,7 @@ InputMeta::InputMeta(const Tensor& t) : dtype(detail::array_of(t).dtype()) {
 SavedTensor SavedTensor::input(const Tensor& t) {
   SavedTensor s;
   s.impl_ = t.impl();
+  s.data_at_save_ = t.impl()->storage;
   s.version_ = t.impl()->storage->version;
   return s;
 }
@@ -91,6 +92,13 @@ Tensor SavedTensor::unpack(Node& owner) const {
         "); pass retain_graph=true to the first backward if you need to run it twice");
   }
   const auto& storage = impl_ ? impl_->storage : storage_;
+  if (impl_ && data_at_save_.lock() != storage) {
+    throw std::runtime_error("backward: a tensor needed for gradient computation by " +
+                             owner.name() + " (" + owner.describe_forward() +
+                             ") had its data replaced by set_data after the forward, now " +
+                             detail::describe(Tensor(impl_)) +
+                             "; call set_data after backward, or run the forward again");
+  }
   if (storage->version != version_) {
     throw std::runtime_error(
         "backward: a tensor needed for gradient computation was modified by an in-place "
@@ -122,15 +130,31 @@ AccumulateGrad::AccumulateGrad(std::shared_ptr<detail::TensorImpl> leaf)
 }
 
 Tensor AccumulateGrad::run_leaf_hooks(Tensor grad) const {
-  for (const auto& hook : leaf_->hooks) {
-    Tensor replaced = hook(grad);
-    if (replaced.defined()) grad = std::move(replaced);
-  }
+  for (const auto& hook : leaf_->hooks) grad = apply_hook(hook, std::move(grad));
   return grad;
+}
+
+Tensor apply_hook(const GradHook& hook, Tensor grad) {
+  Tensor replaced = hook(grad);
+  if (!replaced.defined()) return grad;
+  if (!replaced.is_same_size(grad) || replaced.dtype() != grad.dtype()) {
+    throw std::runtime_error(
+        "backward: hook has changed the size or dtype of value: the gradient "
+        "is " +
+        detail::describe(grad) + ", the hook returned " + detail::describe(replaced));
+  }
+  return replaced;
 }
 
 // The engine has run the leaf's hooks already.
 void accumulate_grad(Tensor& current, Tensor grad) {
+  // A .grad assigned by hand (mutable_grad()) must fit, or add_ would fail or broadcast.
+  if (current.defined() && (!current.is_same_size(grad) || current.dtype() != grad.dtype())) {
+    throw std::runtime_error("backward: .grad holds a " + detail::describe(current) +
+                             " tensor but the gradient is " + detail::describe(grad) +
+                             " (assigned grad has data of a different size or dtype); reset it "
+                             "with mutable_grad() = {}");
+  }
   if (GradMode::is_enabled()) {
     // create_graph: the gradient stays part of a graph; a copy, so that later accumulation
     // never writes into a tensor the caller holds.

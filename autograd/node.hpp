@@ -50,12 +50,17 @@ class SavedTensor {
 
  private:
   std::shared_ptr<detail::TensorImpl> impl_;  // inputs
+  // An input's data when it was saved: set_data on a leaf swaps it, which unpack refuses.
+  std::weak_ptr<detail::Storage> data_at_save_;
   std::shared_ptr<detail::Storage> storage_;  // outputs
   std::uint64_t version_ = 0;
   bool released_ = false;
 };
 
 using GradHook = std::function<Tensor(const Tensor&)>;
+// Calls a gradient hook: a defined result replaces grad, and must keep its shape and dtype
+// (PyTorch's "hook has changed the size of value"); throws std::runtime_error otherwise.
+Tensor apply_hook(const GradHook& hook, Tensor grad);
 
 // The gradients a node returns, one per input; inline for up to two inputs.
 using GradientList = detail::SmallVector<Tensor, 2>;

@@ -32,7 +32,6 @@ namespace {
 // The shape with its one -1 filled in; throws when the sizes do not match numel.
 Shape infer_shape(const Tensor& t, const Shape& shape, const char* op) {
   Shape out = shape;
-  std::int64_t known = 1;
   std::int64_t infer = -1;
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
@@ -44,10 +43,12 @@ Shape infer_shape(const Tensor& t, const Shape& shape, const char* op) {
     } else if (shape[i] < 0) {
       throw std::invalid_argument(std::string(op) + ": invalid size in shape " +
                                   shape_to_string(shape));
-    } else {
-      known *= shape[i];
     }
   }
+  // The given sizes' product, checked for overflow (-1 counts as 1).
+  Shape given = shape;
+  if (infer >= 0) given[static_cast<std::size_t>(infer)] = 1;
+  const std::int64_t known = check_shape(given, op, element_size(t.dtype()));
   const std::int64_t n = t.numel();
   if (infer >= 0) {
     if (known == 0 || n % known != 0) {
@@ -187,6 +188,7 @@ Tensor expand(const Tensor& t, const Shape& shape) {
       throw std::invalid_argument("expand: invalid size in " + shape_to_string(shape));
     }
   }
+  check_shape(target, "expand", element_size(t.dtype()));
   return record(
       "expand", kernels::expand(array_of(t), target), {t}, kSaveNone,
       [in](const Tensor& g, const BackwardArgs&) { return Grads{detail::sum_to(g, in)}; });
@@ -227,7 +229,17 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
     }
   }
   Shape sizes;
-  for (const auto& x : tensors) sizes.push_back(x.size(d));
+  Shape out_shape = ref;
+  out_shape[static_cast<std::size_t>(d)] = 0;
+  for (const auto& x : tensors) {
+    sizes.push_back(x.size(d));
+    if (__builtin_add_overflow(out_shape[static_cast<std::size_t>(d)], sizes.back(),
+                               &out_shape[static_cast<std::size_t>(d)])) {
+      throw std::invalid_argument("cat: the sizes along dim " + std::to_string(d) +
+                                  " add up to more than int64 can hold");
+    }
+  }
+  check_shape(out_shape, "cat", element_size(dtype));
   // std::initializer_list cannot hold a runtime count: cat records its node by hand.
   Tensor out = detail::make_tensor(kernels::cat(parts, d));
   if (!autograd::should_record(tensors)) return out;
@@ -266,7 +278,7 @@ Tensor narrow(const Tensor& t, std::int64_t dim, std::int64_t start, std::int64_
   const std::int64_t d = normalize_dim(dim, t.dim(), "narrow");
   const std::int64_t size = t.size(d);
   if (start < 0) start += size;
-  if (start < 0 || start > size || length < 0 || start + length > size) {
+  if (start < 0 || start > size || length < 0 || length > size - start) {
     throw std::out_of_range("narrow: start " + std::to_string(start) + " and length " +
                             std::to_string(length) + " do not fit in dim " + std::to_string(d) +
                             " of size " + std::to_string(size) + " of " + describe(t));

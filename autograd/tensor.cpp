@@ -93,7 +93,7 @@ std::int64_t item_int64(const Tensor& t) {
   check_one_element(t);
   const Array& a = array_of(t);
   if (a.dtype() == Dtype::Int64) return a.data<std::int64_t>()[0];
-  return static_cast<std::int64_t>(a.at(0));
+  return checked_int64(a.at(0), "item");
 }
 
 }  // namespace detail
@@ -364,7 +364,11 @@ Tensor& fill_with(Tensor& self, const Scalar& value, const char* op) {
   check_inplace(self, op);
   detail::mutable_array_of(self).visit([&](auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    std::fill(a.begin(), a.end(), value.to<T>());
+    if constexpr (std::is_integral_v<T>) {
+      std::fill(a.begin(), a.end(), value.to_int64(op));
+    } else {
+      std::fill(a.begin(), a.end(), value.to<T>());
+    }
   });
   detail::bump_version(self);
   return self;

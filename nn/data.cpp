@@ -60,9 +60,14 @@ std::vector<Tensor> BatchSampler::take(double epochs) {
     throw std::invalid_argument("BatchSampler::take: epochs must be finite and >= 0, got " +
                                 std::to_string(epochs));
   }
-  const auto count =
-      static_cast<std::int64_t>(std::llround(epochs * static_cast<double>(batches_per_epoch())));
+  const double batches = std::round(epochs * static_cast<double>(batches_per_epoch()));
   std::vector<Tensor> out;
+  if (batches > static_cast<double>(out.max_size())) {
+    throw std::invalid_argument("BatchSampler::take: " + std::to_string(epochs) + " epochs are " +
+                                std::to_string(batches) +
+                                " batches, more than one vector can hold; take fewer at a time");
+  }
+  const auto count = static_cast<std::int64_t>(batches);
   out.reserve(static_cast<std::size_t>(count));
   for (std::int64_t i = 0; i < count; ++i) out.push_back(next());
   return out;

@@ -152,7 +152,7 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
 }
 
 Tensor dropout(const Tensor& input, double p, bool training) {
-  if (p < 0 || p > 1) {
+  if (!(p >= 0 && p <= 1)) {  // NaN too
     throw std::invalid_argument("dropout: p must be in [0, 1], got " + std::to_string(p));
   }
   if (!training || p == 0) return input;

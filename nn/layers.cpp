@@ -17,6 +17,7 @@ Linear::Linear(std::int64_t in_features, std::int64_t out_features, bool with_bi
                                 std::to_string(in_features) + " and " +
                                 std::to_string(out_features));
   }
+  check_shape(Shape{out_features, in_features}, "Linear", element_size(kFloat32));
   weight = register_parameter("weight", empty({out_features, in_features}));
   if (with_bias) bias = register_parameter("bias", empty({out_features}));
   reset_parameters();
@@ -40,6 +41,7 @@ Embedding::Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim)
         "Embedding: num_embeddings and embedding_dim must be positive, got " +
         std::to_string(num_embeddings) + " and " + std::to_string(embedding_dim));
   }
+  check_shape(Shape{num_embeddings, embedding_dim}, "Embedding", element_size(kFloat32));
   weight = register_parameter("weight", randn({num_embeddings, embedding_dim}));
 }
 
@@ -57,7 +59,7 @@ Tensor Embedding::forward(const Tensor& indices) {
 
 LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine)
     : Module("LayerNorm"), normalized_shape_(std::move(normalized_shape)), eps_(eps) {
-  check_shape(normalized_shape_, "LayerNorm");
+  check_shape(normalized_shape_, "LayerNorm", element_size(kFloat32));
   if (elementwise_affine) {
     weight = register_parameter("weight", ones(normalized_shape_));
     bias = register_parameter("bias", zeros(normalized_shape_));
@@ -84,7 +86,7 @@ Tensor LayerNorm::forward(const Tensor& input) {
 }
 
 Dropout::Dropout(double p) : Module("Dropout"), p_(p) {
-  if (p < 0 || p > 1) {
+  if (!(p >= 0 && p <= 1)) {  // NaN too
     throw std::invalid_argument("Dropout: p must be in [0, 1], got " + std::to_string(p));
   }
 }

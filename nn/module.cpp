@@ -1,6 +1,7 @@
 #include "module.hpp"
 
 #include <stdexcept>
+#include <unordered_set>
 
 #include "../autograd/grad_mode.hpp"
 #include "../optim/optimizer.hpp"
@@ -55,6 +56,24 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
   check_name(name_, name, "submodule");
   if (!module) throw std::invalid_argument(name_ + ": submodule '" + name + "' is null");
   check_unused(name);
+  // A cycle would make every recursive walk (parameters, train, to, save) run forever: look for
+  // this module among the new child's descendants, without recursion.
+  std::vector<std::pair<std::string, const Module*>> pending{{name, module.get()}};
+  std::unordered_set<const Module*> seen;  // a module shared by several parents is walked once
+  while (!pending.empty()) {
+    auto [path, m] = std::move(pending.back());
+    pending.pop_back();
+    if (!seen.insert(m).second) continue;
+    if (m == this) {
+      throw std::invalid_argument(name_ + ": registering submodule '" + name +
+                                  "' would make a cycle: this module would be its own "
+                                  "descendant at '" +
+                                  path + "'");
+    }
+    for (const auto& [child_name, child] : m->children_) {
+      pending.emplace_back(path + "." + child_name, child.get());
+    }
+  }
   children_.emplace_back(name, std::move(module));
 }
 

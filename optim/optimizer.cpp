@@ -3,6 +3,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <typeinfo>
 
 #include "../autograd/creation.hpp"
 #include "../autograd/grad_mode.hpp"
@@ -48,6 +49,9 @@ Optimizer::Optimizer(std::vector<OptimizerParamGroup> groups,
                      std::unique_ptr<OptimizerOptions> defaults, std::string name)
     : defaults_(std::move(defaults)), name_(std::move(name)) {
   defaults_->validate();
+  std::size_t count = 0;
+  for (const auto& group : groups) count += group.params().size();
+  if (count == 0) throw std::invalid_argument(name_ + ": optimizer got an empty parameter list");
   for (const auto& group : groups) add_param_group(group);
 }
 
@@ -72,6 +76,12 @@ void Optimizer::add_param_group(const OptimizerParamGroup& group) {
       throw std::invalid_argument(where + " (" + shape_to_string(p.shape()) +
                                   ") appears more than once among the optimizer's parameters");
     }
+  }
+  // Each optimizer reads its groups' options as its own kind: SGD must not read AdamOptions.
+  if (group.has_options() && typeid(group.options()) != typeid(*defaults_)) {
+    throw std::invalid_argument(
+        name_ + ": parameter group " + std::to_string(param_groups_.size()) +
+        " has another optimizer's options; " + name_ + " takes " + name_ + "Options");
   }
   OptimizerParamGroup copy(group);
   if (!copy.has_options()) copy.set_options(defaults_->clone());

@@ -3,8 +3,9 @@
 #   1. build-asan: the library, tests and examples with AddressSanitizer, LeakSanitizer and
 #      UndefinedBehaviorSanitizer (g++, -fno-sanitize-recover=all); the whole CTest suite.
 #   2. build-tsan: the threads test (tests/test_threads.cpp) under ThreadSanitizer.
-#   3. build-fuzz: the safetensors loader's libFuzzer target (clang), FUZZ_SECONDS seconds
-#      (default 60) from the seed corpus in fuzz/corpus/safetensors.
+#   3. build-fuzz: the libFuzzer targets (clang), FUZZ_SECONDS seconds each (default 60): the
+#      safetensors loader from the seed corpus in fuzz/corpus/safetensors, then the op API
+#      (fuzz/fuzz_ops.cpp) from nothing.
 # Any sanitizer report stops its program, so it fails its test and this script.
 # Usage: scripts/sanitize.sh [asan|tsan|fuzz]...   (no argument: all three)
 set -euo pipefail
@@ -14,8 +15,9 @@ steps=("$@")
 ((${#steps[@]})) || steps=(asan tsan fuzz)
 
 # Reports stop the program; LeakSanitizer runs at exit (detect_leaks is ASan's default on Linux,
-# set here so it is explicit).
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+# set here so it is explicit). An allocation too large to serve returns null, as malloc does, so
+# that xgrad's xg::OutOfMemoryError is what is tested, not ASan's own report.
+export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 
@@ -39,13 +41,18 @@ for step in "${steps[@]}"; do
       cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCMAKE_CXX_COMPILER=clang++ -DXGRAD_BUILD_FUZZERS=ON -DXGRAD_SANITIZE=address,undefined \
         -DXGRAD_BUILD_TESTS=OFF -DXGRAD_BUILD_EXAMPLES=OFF -DXGRAD_BUILD_BENCHMARKS=OFF
-      cmake --build build-fuzz --target fuzz_safetensors -j "$jobs"
-      # New inputs go to a scratch corpus; the committed seeds are read only. No single
-      # allocation may exceed 64 MiB: inputs are at most 64 KiB.
-      mkdir -p build-fuzz/corpus
+      cmake --build build-fuzz --target fuzz_safetensors fuzz_ops -j "$jobs"
+      # New inputs go to scratch corpora; the committed seeds are read only. No single
+      # allocation of the loader may exceed 64 MiB: inputs are at most 64 KiB.
+      mkdir -p build-fuzz/corpus build-fuzz/corpus-ops
       ./build-fuzz/fuzz/fuzz_safetensors build-fuzz/corpus fuzz/corpus/safetensors \
         -max_total_time="${FUZZ_SECONDS:-60}" -max_len=65536 -malloc_limit_mb=64 \
         -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+      # The op fuzzer has no malloc limit: a shape too large to allocate must fail as
+      # xg::OutOfMemoryError, which libFuzzer's limit would report before malloc could refuse.
+      # The target itself keeps what it fills small (fuzz/fuzz_ops.cpp).
+      ./build-fuzz/fuzz/fuzz_ops build-fuzz/corpus-ops -max_total_time="${FUZZ_SECONDS:-60}" \
+        -max_len=512 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
       ;;
     *)
       echo "usage: $0 [asan|tsan|fuzz]..." >&2

@@ -1,6 +1,11 @@
 #include "array.hpp"
 
 #include <algorithm>
+#include <new>
+#include <string>
+
+#include "memory.hpp"
+#include "scalar.hpp"
 
 namespace xg {
 namespace detail {
@@ -26,23 +31,46 @@ XShape broadcast_sizes(std::span<const std::size_t> a, std::span<const std::size
     }
     out[i] = sa == 1 ? sb : sa;
   }
+  check_shape(std::span<const std::size_t>(out.data(), out.size()), op);
   return out;
 }
 
 }  // namespace detail
 
-Array Array::empty(Dtype dtype, const Shape& shape) {
-  return detail::dispatch(dtype, [&](auto t) {
-    using T = decltype(t);
-    return Array(xt::xarray<T>::from_shape(detail::to_xshape(shape)));
-  });
+namespace {
+
+// 128 TiB, the user address space of x86-64 and AArch64 with 48-bit addresses: a larger request
+// is refused without asking, since sanitizers' allocators abort on such requests instead of
+// failing them.
+constexpr std::uint64_t kMaxAllocation = std::uint64_t{1} << 47;
+
+// Every array is allocated here: its shape is checked for overflow first (a kernel's result
+// shape is derived from checked shapes, but a size-0 dim lets the others grow past int64), and
+// running out of memory names the bytes asked for.
+template <class Sizes>
+Array allocate(Dtype dtype, const Sizes& sizes) {
+  const std::int64_t numel = check_shape(std::span(sizes), nullptr, element_size(dtype));
+  const auto bytes = static_cast<std::uint64_t>(numel) * element_size(dtype);
+  try {
+    if (bytes >= kMaxAllocation) throw std::bad_alloc();
+    return detail::dispatch(dtype, [&](auto t) {
+      using T = decltype(t);
+      return Array(xt::xarray<T>::from_shape(detail::to_xshape(sizes)));
+    });
+  } catch (const std::bad_alloc&) {
+    throw OutOfMemoryError("out of memory: cannot allocate " + std::to_string(bytes) +
+                           " bytes for a " +
+                           shape_to_string(Shape(std::begin(sizes), std::end(sizes))) + " " +
+                           std::string(dtype_name(dtype)) + " tensor");
+  }
 }
 
+}  // namespace
+
+Array Array::empty(Dtype dtype, const Shape& shape) { return allocate(dtype, shape); }
+
 Array Array::empty_with_sizes(Dtype dtype, std::span<const std::size_t> sizes) {
-  return detail::dispatch(dtype, [&](auto t) {
-    using T = decltype(t);
-    return Array(xt::xarray<T>::from_shape(detail::to_xshape(sizes)));
-  });
+  return allocate(dtype, sizes);
 }
 
 Array Array::full(Dtype dtype, const Shape& shape, double value) {
@@ -78,9 +106,16 @@ Array Array::to(Dtype dtype) const {
   return detail::dispatch(dtype, [&](auto t) {
     using R = decltype(t);
     return visit([&](const auto& a) {
-      auto out = xt::xarray<R>::from_shape(a.shape());
-      std::transform(a.begin(), a.end(), out.begin(), [](auto v) { return static_cast<R>(v); });
-      return Array(std::move(out));
+      Array converted = Array::empty_with_sizes(dtype, a.shape());
+      auto& out = converted.get<R>();
+      std::transform(a.begin(), a.end(), out.begin(), [](auto v) {
+        if constexpr (std::is_integral_v<R> && !std::is_integral_v<decltype(v)>) {
+          return truncate_to_int64(v);  // NaN and overflow defined, as PyTorch's .to(int64)
+        } else {
+          return static_cast<R>(v);
+        }
+      });
+      return converted;
     });
   });
 }

@@ -5,13 +5,17 @@
 
 namespace xg::kernels {
 
-Array arange(double start, double end, double step, Dtype dtype) {
-  const auto n = static_cast<std::int64_t>(std::ceil((end - start) / step));
-  Array out = Array::empty(dtype, {std::max<std::int64_t>(n, 0)});
+Array arange(double start, double step, std::int64_t n, Dtype dtype) {
+  Array out = Array::empty(dtype, {n});
   out.visit([&](auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     for (std::size_t i = 0; i < a.size(); ++i) {
-      a.data()[i] = static_cast<T>(start + static_cast<double>(i) * step);
+      const double v = start + static_cast<double>(i) * step;
+      if constexpr (std::is_integral_v<T>) {
+        a.data()[i] = truncate_to_int64(v);  // no undefined behaviour past int64
+      } else {
+        a.data()[i] = static_cast<T>(v);
+      }
     }
   });
   return out;
@@ -22,7 +26,7 @@ Array linspace(double start, double end, std::int64_t steps, Dtype dtype) {
   out.visit([&](auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     if (steps == 1) {
-      a.data()[0] = static_cast<T>(start);
+      a.data()[0] = std::is_integral_v<T> ? truncate_to_int64(start) : static_cast<T>(start);
       return;
     }
     // As PyTorch's CPU kernel: computed in T, from both ends towards the middle.
@@ -31,8 +35,13 @@ Array linspace(double start, double end, std::int64_t steps, Dtype dtype) {
     const Step step = (s1 - s0) / static_cast<Step>(steps - 1);
     const std::int64_t halfway = steps / 2;
     for (std::int64_t i = 0; i < steps; ++i) {
-      a.data()[i] = static_cast<T>(i < halfway ? s0 + step * static_cast<Step>(i)
-                                               : s1 - step * static_cast<Step>(steps - i - 1));
+      const Step v = i < halfway ? s0 + step * static_cast<Step>(i)
+                                 : s1 - step * static_cast<Step>(steps - i - 1);
+      if constexpr (std::is_integral_v<T>) {
+        a.data()[i] = truncate_to_int64(v);  // no undefined behaviour past int64 (or for NaN)
+      } else {
+        a.data()[i] = static_cast<T>(v);
+      }
     }
   });
   return out;

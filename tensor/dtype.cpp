@@ -1,6 +1,11 @@
 #include "dtype.hpp"
 
+#include <cmath>
 #include <ostream>
+#include <stdexcept>
+#include <string>
+
+#include "scalar.hpp"
 
 namespace xg {
 
@@ -17,5 +22,13 @@ std::string_view dtype_name(Dtype dtype) {
 }
 
 std::ostream& operator<<(std::ostream& os, Dtype dtype) { return os << dtype_name(dtype); }
+
+std::int64_t checked_int64(double v, const char* op) {
+  if (!(v >= -0x1p63 && v < 0x1p63)) {
+    throw std::invalid_argument(std::string(op) + ": value " + std::to_string(v) +
+                                " cannot be converted to Int64 without overflow");
+  }
+  return static_cast<std::int64_t>(v);
+}
 
 }  // namespace xg

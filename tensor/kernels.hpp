@@ -87,7 +87,8 @@ Array log_softmax(const Array& x, std::int64_t dim);
 Array logsumexp(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim);
 
 // ---- creation --------------------------------------------------------------------------------
-Array arange(double start, double end, double step, Dtype dtype);
+// n elements start + i * step (the op layer counts them from the end).
+Array arange(double start, double step, std::int64_t n, Dtype dtype);
 Array linspace(double start, double end, std::int64_t steps, Dtype dtype);
 // From the generator that xg::manual_seed seeds (tensor/random.hpp).
 Array randn(Dtype dtype, const Shape& shape);  // standard normal (Box-Muller)

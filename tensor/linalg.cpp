@@ -33,6 +33,7 @@ Array bmm(const Array& a, const Array& b, bool transpose_a, bool transpose_b) {
   const auto n = static_cast<std::int64_t>(transpose_b ? bs[r] : bs[r + 1]);
   Shape out_shape = batched ? Shape{batch, m, n} : Shape{m, n};
   Array out = Array::empty(a.dtype(), out_shape);
+  if (out.numel() == 0) return out;  // the batch loop could count up to a huge size
   a.visit([&](const auto& xa) {
     using T = typename std::decay_t<decltype(xa)>::value_type;
     const T* pa = xa.data();

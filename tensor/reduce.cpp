@@ -137,17 +137,17 @@ template <bool IsMax>
 Array extreme(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
   ReducePlan p = plan_reduction(x, dims, keepdim);
   Array out = Array::empty(x.dtype(), p.out_shape);
+  if (out.numel() == 0) return out;  // the loops could count up to a huge outer size
   p.source.visit([&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     const T* in = a.data();
     T* o = out.data<T>();
     auto pick = [](T u, T v) { return IsMax ? detail::nan_max(u, v) : detail::nan_min(u, v); };
     if (p.reduced == 0) {  // nothing to read: the identity (the ops refuse this; logsumexp not)
-      const T identity = std::numeric_limits<T>::has_infinity
-                             ? (IsMax ? -std::numeric_limits<T>::infinity()
-                                      : std::numeric_limits<T>::infinity())
-                             : (IsMax ? std::numeric_limits<T>::lowest()
-                                      : std::numeric_limits<T>::max());
+      const T identity =
+          std::numeric_limits<T>::has_infinity
+              ? (IsMax ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity())
+              : (IsMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max());
       std::fill(o, o + p.outer * p.inner, identity);
       return;
     }
@@ -181,6 +181,7 @@ Array arg_extreme(const Array& x, std::int64_t dim, bool keepdim) {
     out_shape.assign(x.dim(), 1);
   }
   Array out = Array::empty(Dtype::Int64, out_shape);
+  if (out.numel() == 0) return out;  // the loops could count up to a huge outer size
   x.visit([&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     const T* in = a.data();
@@ -252,6 +253,7 @@ Array sum(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
   if ((dims.empty() || dims.size() == x.dim()) && !keepdim) return sum_all(x);
   ReducePlan p = plan_reduction(x, dims, keepdim);
   Array out = Array::empty(x.dtype(), p.out_shape);
+  if (out.numel() == 0) return out;  // the loops could count up to a huge outer size
   p.source.visit([&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     const T* in = a.data();

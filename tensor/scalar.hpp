@@ -2,9 +2,22 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 namespace xg {
+
+// A floating value truncated to int64, with the result x86 gives (INT64_MIN) for NaN and for
+// values outside int64 instead of C++'s undefined behaviour: PyTorch's .to(torch.int64).
+inline std::int64_t truncate_to_int64(double v) {
+  return v >= -0x1p63 && v < 0x1p63 ? static_cast<std::int64_t>(v)
+                                    : std::numeric_limits<std::int64_t>::min();
+}
+
+// A floating value truncated to int64 for a call that must not change it silently (filling an
+// Int64 tensor, item<int64_t>()); throws std::invalid_argument naming `op` when it is NaN,
+// infinite or outside int64, as PyTorch's "value cannot be converted ... without overflow".
+std::int64_t checked_int64(double v, const char* op);
 
 // An integral Scalar keeps an Int64 tensor Int64; a floating one turns it into Float32, as in
 // PyTorch. With a floating tensor a Scalar never changes the dtype.
@@ -19,7 +32,11 @@ class Scalar {
 
   double to_double() const { return value_; }
   std::int64_t to_int64() const {  // a floating value is truncated
-    return is_integral_ ? int_value_ : static_cast<std::int64_t>(value_);
+    return is_integral_ ? int_value_ : truncate_to_int64(value_);
+  }
+  // As to_int64(), but a floating value that does not fit throws (checked_int64).
+  std::int64_t to_int64(const char* op) const {
+    return is_integral_ ? int_value_ : checked_int64(value_, op);
   }
   bool is_integral() const { return is_integral_; }
   // The value as an element of type T: integral values stay exact in integer types.

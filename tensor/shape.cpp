@@ -1,18 +1,28 @@
 #include "shape.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 
 namespace xg {
 
-std::string shape_to_string(const Shape& shape) {
+namespace {
+template <class Size>
+std::string sizes_to_string(std::span<const Size> sizes) {
   std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
     if (i) out += ", ";
-    out += std::to_string(shape[i]);
+    out += std::to_string(sizes[i]);
   }
   return out + "]";
+}
+}  // namespace
+
+std::string shape_to_string(const Shape& shape) {
+  return sizes_to_string(std::span<const std::int64_t>(shape));
 }
 
 std::int64_t shape_numel(const Shape& shape) {
@@ -35,6 +45,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     }
     out[i] = sa == 1 ? sb : sa;
   }
+  check_shape(out, op);
   return out;
 }
 
@@ -49,13 +60,48 @@ std::int64_t normalize_dim(std::int64_t dim, std::int64_t ndim, const char* op) 
   return dim < 0 ? dim + range : dim;
 }
 
-void check_shape(const Shape& shape, const char* op) {
-  for (auto s : shape) {
-    if (s < 0) {
-      throw std::invalid_argument(std::string(op) + ": negative size in shape " +
-                                  shape_to_string(shape));
+namespace {
+
+template <class Size>
+std::int64_t checked_numel(std::span<const Size> sizes, const char* op, std::size_t element_size) {
+  const std::string prefix = op ? std::string(op) + ": " : std::string();
+  if constexpr (std::is_signed_v<Size>) {
+    for (auto s : sizes) {
+      if (s < 0) {
+        throw std::invalid_argument(prefix + "negative size in shape " + sizes_to_string(sizes));
+      }
     }
   }
+  // The extent (the product of the sizes with 0s counted as 1s) must fit too, unlike in PyTorch:
+  // then every product of sizes that a kernel computes (strides, row counts) fits in int64, for
+  // empty tensors as well. [0, 2^62, 4] is refused; PyTorch accepts it and refuses its sum(0).
+  std::uint64_t extent = 1;
+  bool empty = false;
+  bool overflow = false;
+  for (auto s : sizes) {
+    empty |= s == 0;
+    overflow |= __builtin_mul_overflow(extent, std::max<std::uint64_t>(s, 1), &extent);
+  }
+  std::uint64_t bytes = 0;
+  overflow |= __builtin_mul_overflow(extent, static_cast<std::uint64_t>(element_size), &bytes);
+  constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (overflow || bytes > kMax) {
+    throw std::invalid_argument(
+        prefix + "storage size calculation overflowed with sizes=" + sizes_to_string(sizes));
+  }
+  return empty ? 0 : static_cast<std::int64_t>(extent);
+}
+
+}  // namespace
+
+std::int64_t check_shape(std::span<const std::int64_t> shape, const char* op,
+                         std::size_t element_size) {
+  return checked_numel(shape, op, element_size);
+}
+
+std::int64_t check_shape(std::span<const std::size_t> sizes, const char* op,
+                         std::size_t element_size) {
+  return checked_numel(sizes, op, element_size);
 }
 
 }  // namespace xg

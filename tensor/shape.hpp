@@ -1,7 +1,9 @@
 // Shapes: the xg::Shape type, broadcasting, and dim checks shared by every op.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,7 +26,15 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 // A 0-d tensor accepts dims 0 and -1, as in PyTorch.
 std::int64_t normalize_dim(std::int64_t dim, std::int64_t ndim, const char* op);
 
-// Throws std::invalid_argument naming `op` when a size is negative.
-void check_shape(const Shape& shape, const char* op);
+// Every shape a tensor is built with passes here once. Returns its element count after checking
+// that no size is negative and that the count, and its size in bytes at `element_size` bytes an
+// element, fit in int64 (PyTorch's "Storage size calculation overflowed"). Stricter than PyTorch
+// for empty tensors: the product of the nonzero sizes must fit as well, so [0, 2^62, 4] is
+// refused (every product of sizes a kernel forms then fits). Throws std::invalid_argument naming
+// `op`; with op == nullptr (a kernel's result, whose op it does not know) the message names none.
+std::int64_t check_shape(std::span<const std::int64_t> shape, const char* op,
+                         std::size_t element_size = 1);
+std::int64_t check_shape(std::span<const std::size_t> sizes, const char* op,
+                         std::size_t element_size = 1);
 
 }  // namespace xg

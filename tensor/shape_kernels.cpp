@@ -57,9 +57,9 @@ std::vector<std::int64_t> contiguous_strides(std::span<const std::size_t> sizes)
 Array reshape(const Array& x, const Shape& shape) {
   return x.visit([&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    auto out = xt::xarray<T>::from_shape(detail::to_xshape(shape));
-    std::copy(a.data(), a.data() + a.size(), out.data());
-    return Array(std::move(out));
+    Array out = Array::empty(x.dtype(), shape);
+    std::copy(a.data(), a.data() + a.size(), out.data<T>());
+    return out;
   });
 }
 
@@ -75,9 +75,9 @@ Array permute(const Array& x, const std::vector<std::int64_t>& dims) {
   }
   return x.visit([&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    auto out = xt::xarray<T>::from_shape(detail::to_xshape(shape));
-    strided_copy(a.data(), 0, out_sizes, strides, out.data());
-    return Array(std::move(out));
+    Array out = Array::empty(x.dtype(), shape);
+    strided_copy(a.data(), 0, out_sizes, strides, out.data<T>());
+    return out;
   });
 }
 
@@ -91,10 +91,10 @@ Array expand(const Array& x, const Shape& shape) {
   }
   return x.visit([&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    auto out = xt::xarray<T>::from_shape(detail::to_xshape(shape));
+    Array out = Array::empty(x.dtype(), shape);
     strided_copy(a.data(), 0, std::vector<std::int64_t>(shape.begin(), shape.end()), strides,
-                 out.data());
-    return Array(std::move(out));
+                 out.data<T>());
+    return out;
   });
 }
 
@@ -110,6 +110,7 @@ Array cat(const std::vector<const Array*>& xs, std::int64_t dim) {
     if (static_cast<std::int64_t>(d) > dim) inner *= shape[d];
   }
   Array out = Array::empty(xs.front()->dtype(), shape);
+  if (out.numel() == 0) return out;  // the loops below could count up to a huge outer size
   out.visit([&](auto& o) {
     using T = typename std::decay_t<decltype(o)>::value_type;
     T* dst = o.data();
@@ -135,11 +136,10 @@ Array narrow(const Array& x, std::int64_t dim, std::int64_t start, std::int64_t 
   const auto strides = contiguous_strides(sizes);
   return x.visit([&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    auto out =
-        xt::xarray<T>::from_shape(detail::to_xshape(Shape(out_sizes.begin(), out_sizes.end())));
+    Array out = Array::empty(x.dtype(), Shape(out_sizes.begin(), out_sizes.end()));
     strided_copy(a.data(), start * strides[static_cast<std::size_t>(dim)], out_sizes, strides,
-                 out.data());
-    return Array(std::move(out));
+                 out.data<T>());
+    return out;
   });
 }
 
@@ -157,7 +157,9 @@ Array index_select(const Array& x, std::int64_t dim, const Array& index) {
   const std::int64_t* idx = index.data<std::int64_t>();
   return x.visit([&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    auto out = xt::xarray<T>::from_shape(detail::to_xshape(shape));
+    Array result = Array::empty(x.dtype(), shape);
+    if (result.numel() == 0) return result;  // the loops could count up to a huge outer size
+    auto& out = result.get<T>();
     const T* src = a.data();
     T* dst = out.data();
     for (std::int64_t i = 0; i < outer; ++i) {
@@ -166,12 +168,13 @@ Array index_select(const Array& x, std::int64_t dim, const Array& index) {
         std::copy(from, from + inner, dst + (i * count + j) * inner);
       }
     }
-    return Array(std::move(out));
+    return result;
   });
 }
 
 Array index_add_zeros(const Shape& shape, std::int64_t dim, const Array& index, const Array& src) {
   Array out = Array::full(src.dtype(), shape, 0.0);
+  if (src.numel() == 0) return out;  // nothing to add, and the loops could count up to a huge size
   std::int64_t outer = 1, inner = 1;
   for (std::size_t d = 0; d < shape.size(); ++d) {
     if (static_cast<std::int64_t>(d) < dim) outer *= shape[d];

@@ -24,7 +24,8 @@ void for_each_line(T* data, std::span<const std::size_t> sizes, std::int64_t dim
 
 template <bool Log>
 Array softmax_impl(const Array& x, std::int64_t dim) {
-  Array out = x;  // copy, then transformed line by line in place
+  Array out = x;                     // copy, then transformed line by line in place
+  if (out.numel() == 0) return out;  // no lines: and their count may be huge
   out.visit([&](auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     if constexpr (std::is_floating_point_v<T>) {

@@ -27,7 +27,7 @@ using xg::Shape;
 using xg::Tensor;
 using xg::autograd::AutogradContext;
 
-enum class Type { InvalidArgument, OutOfRange, RuntimeError, LogicError };
+enum class Type { InvalidArgument, OutOfRange, RuntimeError, LogicError, OutOfMemory };
 
 // The spelling docs/errors.md uses.
 std::string type_name(Type type) {
@@ -38,6 +38,8 @@ std::string type_name(Type type) {
       return "std::out_of_range";
     case Type::RuntimeError:
       return "std::runtime_error";
+    case Type::OutOfMemory:
+      return "xg::OutOfMemoryError";
     default:
       return "std::logic_error";
   }
@@ -52,6 +54,8 @@ bool has_type(const std::exception& e, Type type) {
       return typeid(e) == typeid(std::out_of_range);
     case Type::RuntimeError:
       return typeid(e) == typeid(std::runtime_error);
+    case Type::OutOfMemory:
+      return typeid(e) == typeid(xg::OutOfMemoryError);
     default:
       return typeid(e) == typeid(std::logic_error);
   }
@@ -193,6 +197,82 @@ std::vector<Case> all_cases() {
        [] {
          xg::zeros({2, -1});
        }},
+      {"storage-overflow", T::InvalidArgument,
+       "zeros: storage size calculation overflowed with sizes=[4611686018427387905, 4]",
+       [] {
+         xg::zeros({(std::int64_t{1} << 62) + 1, 4});
+       }},
+      {"result-storage-overflow", T::InvalidArgument,
+       "storage size calculation overflowed with sizes=[1099511627776, 16777216]",
+       [] {
+         xg::mm(xg::zeros({std::int64_t{1} << 40, 0}), xg::zeros({0, std::int64_t{1} << 24}));
+       }},
+      {"out-of-memory", T::OutOfMemory,
+       "out of memory: cannot allocate 4503599627370496 bytes for a [1099511627776, 1024] Float32 "
+       "tensor",
+       [] {
+         xg::zeros({std::int64_t{1} << 40, std::int64_t{1} << 10});
+       }},
+      {"arange-overflow", T::InvalidArgument,
+       "arange: invalid size, possible overflow? (start 0.000000, end "
+       "1000000000000000019884624838656.000000, step 1.000000 give "
+       "1000000000000000019884624838656.000000 elements)",
+       [] { xg::arange(0.0, 1e30, 1.0); }},
+      {"int64-overflow", T::InvalidArgument,
+       "item: value nan cannot be converted to Int64 without overflow",
+       [] { xg::tensor({std::nan("")}).item<std::int64_t>(); }},
+      {"set-data-saved", T::RuntimeError,
+       "backward: a tensor needed for gradient computation by MulBackward (mul on [2] Float32, [2] "
+       "Float32) had its data replaced by set_data after the forward, now [3] Float32; call "
+       "set_data after backward, or run the forward again",
+       [] {
+         Tensor x = xg::ones({2}, xg::TensorOptions().requires_grad(true));
+         Tensor loss = xg::sum(x * x);
+         x.set_data(xg::ones({3}));
+         loss.backward();
+       }},
+      {"cat-size-overflow", T::InvalidArgument,
+       "cat: the sizes along dim 1 add up to more than int64 can hold",
+       [] {
+         xg::cat(std::vector<Tensor>(8, xg::zeros({0, std::int64_t{1} << 60})), 1);
+       }},
+      {"hook-changed-gradient", T::RuntimeError,
+       "backward: hook has changed the size or dtype of value: the gradient is [2] Float32, the "
+       "hook returned [3] Float32",
+       [] {
+         Tensor x = xg::ones({2}, xg::TensorOptions().requires_grad(true));
+         x.register_hook([](const Tensor&) { return xg::ones({3}); });
+         xg::sum(x * 2).backward();
+       }},
+      {"grad-assigned-mismatch", T::RuntimeError,
+       "backward: .grad holds a [3] Float32 tensor but the gradient is [2] Float32 (assigned grad "
+       "has data of a different size or dtype); reset it with mutable_grad() = {}",
+       [] {
+         Tensor x = xg::ones({2}, xg::TensorOptions().requires_grad(true));
+         x.mutable_grad() = xg::zeros({3});
+         xg::sum(x * 2).backward();
+       }},
+      {"optimizer-empty", T::InvalidArgument, "SGD: optimizer got an empty parameter list",
+       [] { xg::optim::SGD(std::vector<Tensor>{}, xg::optim::SGDOptions(0.1)); }},
+      {"optimizer-options-kind", T::InvalidArgument,
+       "SGD: parameter group 0 has another optimizer's options; SGD takes SGDOptions",
+       [] {
+         std::vector<xg::optim::OptimizerParamGroup> groups;
+         groups.emplace_back(std::vector<Tensor>{xg::ones({1}).requires_grad_()},
+                             std::make_unique<xg::optim::AdamOptions>(0.1));
+         xg::optim::SGD(groups, xg::optim::SGDOptions(0.1));
+       }},
+      {"module-cycle", T::InvalidArgument,
+       "A: registering submodule 'self' would make a cycle: this module would be its own "
+       "descendant at 'self'",
+       [] {
+         auto a = std::make_shared<xg::nn::Module>("A");
+         a->register_module("self", a);
+       }},
+      {"batch-sampler-take-too-many", T::InvalidArgument,
+       "BatchSampler::take: 1000000000000000000.000000 epochs are 5000000000000000000.000000 "
+       "batches, more than one vector can hold; take fewer at a time",
+       [] { xg::nn::BatchSampler(10, 2).take(1e18); }},
       {"tensor-values", T::InvalidArgument,
        "tensor: 3 values do not fill the shape [2, 2] (4 elements)",
        [] {
