@@ -98,7 +98,6 @@ class Input {
 // A shape is built only if it is invalid (the op must refuse it), small, or empty with sizes
 // so large that nothing derived from it can be allocated.
 bool may_build(const Shape& s) {
-  if (s.size() > 16) return true;
   long double extent = 1;
   bool empty = false;
   for (auto v : s) {
@@ -111,9 +110,13 @@ bool may_build(const Shape& s) {
   return extent <= kMaxElements;
 }
 
+// The element count, -1 for a shape with a negative size, INT64_MAX when it is past 2^62.
 std::int64_t numel_or_huge(const Shape& s) {
   long double n = 1;
-  for (auto v : s) n *= static_cast<long double>(v);
+  for (auto v : s) {
+    if (v < 0) return -1;
+    n *= static_cast<long double>(v);
+  }
   return n > 0x1p62L ? std::numeric_limits<std::int64_t>::max() : static_cast<std::int64_t>(n);
 }
 
@@ -193,14 +196,19 @@ class Program {
         keep(xg::tensor(values, s, options));
         break;
       }
-      case 6:
-        keep(
-            xg::arange(in_.scalar(), in_.scalar(), in_.scalar(), xg::TensorOptions().dtype(dtype)));
+      case 6: {
+        const double start = in_.scalar(), end = in_.scalar(), step = in_.scalar();
+        const double count = std::ceil((end - start) / step);
+        if (count > kMaxElements && count < 0x1p45) return;  // see may_build
+        keep(xg::arange(start, end, step, xg::TensorOptions().dtype(dtype)));
         break;
-      default:
-        keep(
-            xg::linspace(in_.scalar(), in_.scalar(), in_.size(), xg::TensorOptions().dtype(dtype)));
+      }
+      default: {
+        const std::int64_t steps = in_.size();
+        if (!may_build({steps})) return;
+        keep(xg::linspace(in_.scalar(), in_.scalar(), steps, xg::TensorOptions().dtype(dtype)));
         break;
+      }
     }
   }
 

@@ -78,10 +78,14 @@ void Optimizer::add_param_group(const OptimizerParamGroup& group) {
     }
   }
   // Each optimizer reads its groups' options as its own kind: SGD must not read AdamOptions.
-  if (group.has_options() && typeid(group.options()) != typeid(*defaults_)) {
-    throw std::invalid_argument(
-        name_ + ": parameter group " + std::to_string(param_groups_.size()) +
-        " has another optimizer's options; " + name_ + " takes " + name_ + "Options");
+  const OptimizerOptions& defaults = *defaults_;
+  if (group.has_options()) {
+    const OptimizerOptions& given = group.options();
+    if (typeid(given) != typeid(defaults)) {
+      throw std::invalid_argument(
+          name_ + ": parameter group " + std::to_string(param_groups_.size()) +
+          " has another optimizer's options; " + name_ + " takes " + name_ + "Options");
+    }
   }
   OptimizerParamGroup copy(group);
   if (!copy.has_options()) copy.set_options(defaults_->clone());

@@ -18,7 +18,7 @@ steps=("$@")
 # set here so it is explicit). An allocation too large to serve returns null, as malloc does, so
 # that xgrad's xg::OutOfMemoryError is what is tested, not ASan's own report.
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$PWD/fuzz/ubsan.supp"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 
 for step in "${steps[@]}"; do

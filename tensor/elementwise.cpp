@@ -11,6 +11,7 @@
 #include "nan_minmax.hpp"
 #include "parallel.hpp"
 #include "strided_loop.hpp"
+#include "wrapping.hpp"
 
 namespace xg::kernels {
 namespace {
@@ -24,8 +25,8 @@ T int_pow(T base, T exp) {
   }
   T result = 1;
   while (exp) {
-    if (exp & 1) result *= base;
-    base *= base;
+    if (exp & 1) result = detail::wrap_mul(result, base);
+    base = detail::wrap_mul(base, base);
     exp >>= 1;
   }
   return result;
@@ -39,11 +40,11 @@ template <class T, class F>
 decltype(auto) with_binary_functor(BinaryOp op, F&& f) {
   switch (op) {
     case BinaryOp::Add:
-      return f([](T a, T b) { return a + b; });
+      return f([](T a, T b) { return detail::wrap_add(a, b); });
     case BinaryOp::Sub:
-      return f([](T a, T b) { return a - b; });
+      return f([](T a, T b) { return detail::wrap_sub(a, b); });
     case BinaryOp::Mul:
-      return f([](T a, T b) { return a * b; });
+      return f([](T a, T b) { return detail::wrap_mul(a, b); });
     case BinaryOp::Div:
       return f([](T a, T b) { return a / b; });
     case BinaryOp::Pow:
@@ -136,15 +137,15 @@ void unary_range(UnaryOp op, const T* in, T* o, std::int64_t n) {
   };
   switch (op) {
     case UnaryOp::Neg:
-      return each([](T v) { return -v; });
+      return each([](T v) { return detail::wrap_neg(v); });
     case UnaryOp::Abs:
-      return each([](T v) { return v < 0 ? -v : v; });
+      return each([](T v) { return v < 0 ? detail::wrap_neg(v) : v; });
     case UnaryOp::Relu:
       return each([](T v) { return v < 0 ? T(0) : v; });  // NaN stays NaN, as torch.relu
     case UnaryOp::Sign:
       return each([](T v) { return T((T(0) < v) - (v < T(0))); });
     case UnaryOp::Square:
-      return each([](T v) { return v * v; });
+      return each([](T v) { return detail::wrap_mul(v, v); });
     default:
       break;
   }
@@ -320,7 +321,7 @@ void add_scaled_inplace(Array& self, const Array& other, double alpha) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     const T al = static_cast<T>(alpha);
     broadcast_loop(a.data(), self.sizes(), co.data<T>(), co.sizes(), a.data(), self.sizes(),
-                   [al](T x, T y) { return x + al * y; });
+                   [al](T x, T y) { return detail::wrap_add(x, detail::wrap_mul(al, y)); });
   });
 }
 
@@ -330,10 +331,18 @@ Array clamp(const Array& x, std::optional<double> min, std::optional<double> max
     using T = typename std::decay_t<decltype(a)>::value_type;
     // A missing bound leaves that side open, infinities included.
     constexpr bool inf = std::numeric_limits<T>::has_infinity;
+    // Int64 bounds are integral (the op widens for floating ones) but may round to 2^63.
+    auto bound = [](double v) {
+      if constexpr (std::is_integral_v<T>) {
+        return v >= 0x1p63 ? std::numeric_limits<T>::max() : static_cast<T>(v);
+      } else {
+        return static_cast<T>(v);
+      }
+    };
     const T lo =
-        min ? static_cast<T>(*min)
+        min ? bound(*min)
             : (inf ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest());
-    const T hi = max ? static_cast<T>(*max)
+    const T hi = max ? bound(*max)
                      : (inf ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max());
     const T* in = a.data();
     T* o = out.data<T>();

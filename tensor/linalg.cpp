@@ -2,6 +2,7 @@
 #include <xtensor-blas/xblas.hpp>
 
 #include "kernels.hpp"
+#include "wrapping.hpp"
 
 namespace xg::kernels {
 namespace {
@@ -13,7 +14,8 @@ void gemm_loop(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k,
     for (std::int64_t j = 0; j < n; ++j) {
       T acc = 0;
       for (std::int64_t p = 0; p < k; ++p) {
-        acc += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+        acc = detail::wrap_add(acc, detail::wrap_mul(ta ? a[p * m + i] : a[i * k + p],
+                                                     tb ? b[j * k + p] : b[p * n + j]));
       }
       c[i * n + j] = acc;
     }

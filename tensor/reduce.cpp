@@ -7,9 +7,21 @@
 
 #include "kernels.hpp"
 #include "nan_minmax.hpp"
+#include "wrapping.hpp"
 
 namespace xg::kernels {
 namespace {
+
+using detail::wrap_add;  // Int64 sums wrap around, as PyTorch's do; the same + for floats
+using detail::wrap_mul;
+template <class T>
+constexpr T add(T a, T b) {
+  return wrap_add(a, b);
+}
+template <class T>
+constexpr T mul(T a, T b) {
+  return wrap_mul(a, b);
+}
 
 constexpr std::int64_t kBlock = 1024;  // values per block; each of 8 accumulators sees 128
 
@@ -19,11 +31,13 @@ T sum_block(const T* x, std::int64_t n) {
   T acc[8] = {};
   std::int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] += x[i + j];
+    for (int j = 0; j < 8; ++j) acc[j] = add(acc[j], x[i + j]);
   }
   T tail = 0;
-  for (; i < n; ++i) tail += x[i];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+  for (; i < n; ++i) tail = add(tail, x[i]);
+  return add(add(add(add(acc[0], acc[1]), add(acc[2], acc[3])),
+                 add(add(acc[4], acc[5]), add(acc[6], acc[7]))),
+             tail);
 }
 
 // sum_block of the products a[i] * b[i], each rounded first, so the result equals summing them.
@@ -32,11 +46,13 @@ T dot_block(const T* a, const T* b, std::int64_t n) {
   T acc[8] = {};
   std::int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
+    for (int j = 0; j < 8; ++j) acc[j] = add(acc[j], mul(a[i + j], b[i + j]));
   }
   T tail = 0;
-  for (; i < n; ++i) tail += a[i] * b[i];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+  for (; i < n; ++i) tail = add(tail, mul(a[i], b[i]));
+  return add(add(add(add(acc[0], acc[1]), add(acc[2], acc[3])),
+                 add(add(acc[4], acc[5]), add(acc[6], acc[7]))),
+             tail);
 }
 
 // out[j] = sum over r < rows of x[r * inner + j]; halves are summed separately so the error
@@ -47,7 +63,7 @@ void sum_rows(const T* x, std::int64_t rows, std::int64_t inner, T* out) {
     std::copy(x, x + inner, out);
     for (std::int64_t r = 1; r < rows; ++r) {
       const T* row = x + r * inner;
-      for (std::int64_t j = 0; j < inner; ++j) out[j] += row[j];
+      for (std::int64_t j = 0; j < inner; ++j) out[j] = add(out[j], row[j]);
     }
     return;
   }
@@ -55,7 +71,7 @@ void sum_rows(const T* x, std::int64_t rows, std::int64_t inner, T* out) {
   sum_rows(x, half, inner, out);
   std::vector<T> rest(static_cast<std::size_t>(inner));
   sum_rows(x + half * inner, rows - half, inner, rest.data());
-  for (std::int64_t j = 0; j < inner; ++j) out[j] += rest[j];
+  for (std::int64_t j = 0; j < inner; ++j) out[j] = add(out[j], rest[j]);
 }
 
 // The reduced dims as one block [outer, reduced, inner] over a contiguous array: either they are
@@ -213,7 +229,7 @@ T sum_contiguous(const T* x, std::int64_t n) {
   if (n <= kBlock) return sum_block(x, n);
   std::int64_t half = (n / 2 / kBlock) * kBlock;
   if (half == 0) half = kBlock;
-  return sum_contiguous(x, half) + sum_contiguous(x + half, n - half);
+  return add(sum_contiguous(x, half), sum_contiguous(x + half, n - half));
 }
 template float sum_contiguous<float>(const float*, std::int64_t);
 template double sum_contiguous<double>(const double*, std::int64_t);
@@ -225,7 +241,7 @@ T dot_contiguous(const T* a, const T* b, std::int64_t n) {
   if (n <= kBlock) return dot_block(a, b, n);
   std::int64_t half = (n / 2 / kBlock) * kBlock;
   if (half == 0) half = kBlock;
-  return dot_contiguous(a, b, half) + dot_contiguous(a + half, b + half, n - half);
+  return add(dot_contiguous(a, b, half), dot_contiguous(a + half, b + half, n - half));
 }
 
 Array dot_all(const Array& a, const Array& b) {

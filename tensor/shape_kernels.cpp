@@ -4,6 +4,7 @@
 
 #include "kernels.hpp"
 #include "strided_loop.hpp"
+#include "wrapping.hpp"
 
 namespace xg::kernels {
 namespace {
@@ -191,7 +192,7 @@ Array index_add_zeros(const Shape& shape, std::int64_t dim, const Array& index, 
       for (std::int64_t j = 0; j < count; ++j) {
         T* to = dst + (i * size + idx[j]) * inner;
         const T* row = from + (i * count + j) * inner;
-        for (std::int64_t k = 0; k < inner; ++k) to[k] += row[k];
+        for (std::int64_t k = 0; k < inner; ++k) to[k] = detail::wrap_add(to[k], row[k]);
       }
     }
   });
