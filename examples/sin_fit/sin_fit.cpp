@@ -153,9 +153,9 @@ void check_gradients(int step, const Polynomial3& p, const HandGradients& hand, 
 
 struct Mode {
   std::shared_ptr<xg::nn::Module> model;
-  std::unique_ptr<xg::optim::Optimizer> optimizer;  // null when the update is written out
+  std::unique_ptr<xg::optim::Optimizer> optimizer;    // null when the update is written out
   std::unique_ptr<xg::optim::LRScheduler> scheduler;  // null when the lr is constant
-  std::function<double(int)> step;                  // one update; returns the loss before it
+  std::function<double(int)> step;                    // one update; returns the loss before it
   std::function<Outcome()> coefficients;
   std::function<std::string(const Outcome&)> describe;  // the Result line
   int print_every = 100;
@@ -227,7 +227,7 @@ Mode make_mode(const Options& opts, const Data& data) {
     }
     xg::optim::Optimizer* optimizer = m.optimizer.get();
     xg::optim::LRScheduler* scheduler = m.scheduler.get();
-    const bool check = opts.check && name != "module";
+    const bool check = opts.check;
     const xg::Dtype dtype = opts.dtype;
     m.step = [poly, optimizer, scheduler, check, dtype, &data](int t) {
       const Tensor loss = xg::pow(poly->forward(data.x) - data.y, 2).sum();
@@ -373,6 +373,13 @@ int load_checkpoint(Mode& m, const Options& opts) {
 }  // namespace
 
 Outcome run(const Options& opts, std::ostream& out) {
+  // --check compares autograd's gradients of the cubic's weights with the hand-derived ones:
+  // manual has no autograd gradients, function, nn and dynamic fit other models, and module is
+  // sgd's training again (checked as sgd).
+  if (opts.check && opts.mode != "autograd" && opts.mode != "sgd" && opts.mode != "adamw") {
+    throw std::invalid_argument("--check applies to --mode autograd, sgd and adamw, not to " +
+                                opts.mode);
+  }
   const Data data = make_data(opts.dtype);
   Mode m = make_mode(opts, data);
   const int steps = opts.steps >= 0 ? opts.steps : default_steps(opts.mode);
