@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "checkpoint_checks.hpp"
+
 namespace sin_fit {
 namespace {
 
@@ -350,19 +352,23 @@ void save_checkpoint(const Mode& m, const Options& opts, int next_step) {
   }
 }
 
-// Loads the checkpoint and returns the step to continue from.
+// Loads the checkpoint and returns the step to continue from. Its dtype and metadata are
+// checked first: loading would convert another dtype, and refuse another mode's model for its
+// names without saying why.
 int load_checkpoint(Mode& m, const Options& opts) {
-  xg::Metadata meta;
-  if (m.optimizer) {
-    xg::load(*m.model, *m.optimizer, opts.resume, &meta);
-  } else {
-    xg::load(*m.model, opts.resume, &meta);
-  }
-  if (meta["mode"] != opts.mode) {
-    throw std::runtime_error("--resume: " + opts.resume + " was saved by mode '" + meta["mode"] +
+  const xg::Metadata meta = examples::check_checkpoint(opts.resume, *m.model);
+  const std::string& mode = examples::required_metadata(meta, "mode", opts.resume);
+  if (mode != opts.mode) {
+    throw std::runtime_error("--resume: " + opts.resume + " was saved by mode '" + mode +
                              "', not '" + opts.mode + "'");
   }
-  const int step = std::stoi(meta.at("step"));
+  const int step = examples::checkpoint_step<int>(
+      examples::required_metadata(meta, "step", opts.resume), "step", opts.resume);
+  if (m.optimizer) {
+    xg::load(*m.model, *m.optimizer, opts.resume);
+  } else {
+    xg::load(*m.model, opts.resume);
+  }
   // A scheduler is a closed form of its step count: replaying the count restores it.
   if (m.scheduler) {
     for (int t = 0; t < std::min(step, kScheduleSteps); ++t) m.scheduler->step();
