@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "checkpoint_checks.hpp"
+
 namespace char_lm {
 
 namespace {
@@ -192,8 +194,10 @@ Result run(const Options& opts, std::ostream& out) {
 
   std::int64_t step = 0;
   if (!opts.resume.empty()) {
+    examples::check_checkpoint(opts.resume, model);
     xg::load(model, optimizer, opts.resume);
-    step = model.steps_trained.item<std::int64_t>();
+    step = examples::checkpoint_step<std::int64_t>(
+        std::to_string(model.steps_trained.item<std::int64_t>()), "steps_trained", opts.resume);
     out << "resumed from " << opts.resume << " at step " << step << '\n';
   }
   auto checkpoint = [&] {

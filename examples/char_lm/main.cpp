@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "char_lm.hpp"
+#include "number_flags.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -15,29 +16,25 @@ int main(int argc, char** argv) {
                  "file of one word per line; words are lowercased, and those with anything but "
                  "letters a-z dropped")
       ->capture_default_str();
-  app.add_option("--seed", opts.seed,
-                 "seed for the train/validation split, the initial weights, the batches and "
-                 "the samples")
+  examples::add_whole_number(app, "--seed", opts.seed,
+                             "seed for the train/validation split, the initial weights, the "
+                             "batches and the samples",
+                             0)
       ->capture_default_str();
-  app.add_option("--steps", opts.steps,
-                 "total number of AdamW steps; a resumed run continues up to it")
-      ->check(CLI::NonNegativeNumber)
+  examples::add_whole_number(app, "--steps", opts.steps,
+                             "total number of AdamW steps; a resumed run continues up to it", 0)
       ->capture_default_str();
-  app.add_option("--batch-size", opts.batch_size, "examples per mini-batch")
-      ->check(CLI::PositiveNumber)
+  examples::add_whole_number(app, "--batch-size", opts.batch_size, "examples per mini-batch", 1)
       ->capture_default_str();
-  app.add_option("--lr", opts.lr, "peak learning rate, decayed along a cosine to lr / 20")
-      ->check(CLI::PositiveNumber)
+  examples::add_positive_number(app, "--lr", opts.lr,
+                                "peak learning rate, decayed along a cosine to lr / 20")
       ->capture_default_str();
-  app.add_option("--emb", opts.emb, "embedding size of a character")
-      ->check(CLI::PositiveNumber)
+  examples::add_whole_number(app, "--emb", opts.emb, "embedding size of a character", 1)
       ->capture_default_str();
-  app.add_option("--hidden", opts.hidden, "width of the tanh layer")
-      ->check(CLI::PositiveNumber)
+  examples::add_whole_number(app, "--hidden", opts.hidden, "width of the tanh layer", 1)
       ->capture_default_str();
-  app.add_option("--eval-every", opts.eval_every,
-                 "steps between evaluations on the whole validation set")
-      ->check(CLI::PositiveNumber)
+  examples::add_whole_number(app, "--eval-every", opts.eval_every,
+                             "steps between evaluations on the whole validation set", 1)
       ->capture_default_str();
   app.add_option("--save", opts.save,
                  "write a checkpoint (model, optimizer and step) here at every evaluation");

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "number_flags.hpp"
 #include "sin_fit.hpp"
 
 int main(int argc, char** argv) {
@@ -19,12 +20,13 @@ int main(int argc, char** argv) {
   app.add_option("--dtype", dtype, "element type")
       ->check(CLI::IsMember({"float32", "float64"}))
       ->capture_default_str();
-  app.add_option("--seed", opts.seed, "seed for the initial draw of the weights")
+  examples::add_whole_number(app, "--seed", opts.seed, "seed for the initial draw of the weights",
+                             0)
       ->capture_default_str();
-  app.add_option("--steps", opts.steps,
-                 "number of steps in all (default: 2000, 30000 for dynamic); with --resume, "
-                 "training continues up to this step")
-      ->check(CLI::NonNegativeNumber);
+  examples::add_whole_number(app, "--steps", opts.steps,
+                             "number of steps in all (default: 2000, 30000 for dynamic); with "
+                             "--resume, training continues up to this step",
+                             0);
   app.add_flag("--check", opts.check,
                "autograd, sgd, adamw: fail if a gradient differs from the hand-derived one");
   app.add_option("--save", opts.save, "write a checkpoint (model, optimizer, step) at the end");

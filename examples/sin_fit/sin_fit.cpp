@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "checkpoint_checks.hpp"
+
 namespace sin_fit {
 namespace {
 
@@ -153,9 +155,9 @@ void check_gradients(int step, const Polynomial3& p, const HandGradients& hand, 
 
 struct Mode {
   std::shared_ptr<xg::nn::Module> model;
-  std::unique_ptr<xg::optim::Optimizer> optimizer;  // null when the update is written out
+  std::unique_ptr<xg::optim::Optimizer> optimizer;    // null when the update is written out
   std::unique_ptr<xg::optim::LRScheduler> scheduler;  // null when the lr is constant
-  std::function<double(int)> step;                  // one update; returns the loss before it
+  std::function<double(int)> step;                    // one update; returns the loss before it
   std::function<Outcome()> coefficients;
   std::function<std::string(const Outcome&)> describe;  // the Result line
   int print_every = 100;
@@ -227,7 +229,7 @@ Mode make_mode(const Options& opts, const Data& data) {
     }
     xg::optim::Optimizer* optimizer = m.optimizer.get();
     xg::optim::LRScheduler* scheduler = m.scheduler.get();
-    const bool check = opts.check && name != "module";
+    const bool check = opts.check;
     const xg::Dtype dtype = opts.dtype;
     m.step = [poly, optimizer, scheduler, check, dtype, &data](int t) {
       const Tensor loss = xg::pow(poly->forward(data.x) - data.y, 2).sum();
@@ -350,19 +352,23 @@ void save_checkpoint(const Mode& m, const Options& opts, int next_step) {
   }
 }
 
-// Loads the checkpoint and returns the step to continue from.
+// Loads the checkpoint and returns the step to continue from. Its dtype and metadata are
+// checked first: loading would convert another dtype, and refuse another mode's model for its
+// names without saying why.
 int load_checkpoint(Mode& m, const Options& opts) {
-  xg::Metadata meta;
-  if (m.optimizer) {
-    xg::load(*m.model, *m.optimizer, opts.resume, &meta);
-  } else {
-    xg::load(*m.model, opts.resume, &meta);
-  }
-  if (meta["mode"] != opts.mode) {
-    throw std::runtime_error("--resume: " + opts.resume + " was saved by mode '" + meta["mode"] +
+  const xg::Metadata meta = examples::check_checkpoint(opts.resume, *m.model);
+  const std::string& mode = examples::required_metadata(meta, "mode", opts.resume);
+  if (mode != opts.mode) {
+    throw std::runtime_error("--resume: " + opts.resume + " was saved by mode '" + mode +
                              "', not '" + opts.mode + "'");
   }
-  const int step = std::stoi(meta.at("step"));
+  const int step = examples::checkpoint_step<int>(
+      examples::required_metadata(meta, "step", opts.resume), "step", opts.resume);
+  if (m.optimizer) {
+    xg::load(*m.model, *m.optimizer, opts.resume);
+  } else {
+    xg::load(*m.model, opts.resume);
+  }
   // A scheduler is a closed form of its step count: replaying the count restores it.
   if (m.scheduler) {
     for (int t = 0; t < std::min(step, kScheduleSteps); ++t) m.scheduler->step();
@@ -373,6 +379,13 @@ int load_checkpoint(Mode& m, const Options& opts) {
 }  // namespace
 
 Outcome run(const Options& opts, std::ostream& out) {
+  // --check compares autograd's gradients of the cubic's weights with the hand-derived ones:
+  // manual has no autograd gradients, function, nn and dynamic fit other models, and module is
+  // sgd's training again (checked as sgd).
+  if (opts.check && opts.mode != "autograd" && opts.mode != "sgd" && opts.mode != "adamw") {
+    throw std::invalid_argument("--check applies to --mode autograd, sgd and adamw, not to " +
+                                opts.mode);
+  }
   const Data data = make_data(opts.dtype);
   Mode m = make_mode(opts, data);
   const int steps = opts.steps >= 0 ? opts.steps : default_steps(opts.mode);

@@ -34,8 +34,9 @@ struct Outcome {
 };
 
 // Trains as opts says, printing "t loss" every 100 steps (2000 for dynamic), the final loss
-// next to the optimum's, and a "Result: y = ..." line. Throws std::runtime_error when --check
-// finds a gradient that differs, or when a checkpoint does not fit.
+// next to the optimum's, and a "Result: y = ..." line. Throws std::invalid_argument when check
+// is set for a mode it does not apply to, std::runtime_error when --check finds a gradient that
+// differs, or when a checkpoint does not fit.
 Outcome run(const Options& opts, std::ostream& out);
 
 // Writes an SVG figure: sin(x) and the fit on the left, the loss on a log scale on the right.

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "number_flags.hpp"
 #include "spiral.hpp"
 
 int main(int argc, char** argv) {
@@ -9,17 +10,14 @@ int main(int argc, char** argv) {
       "Train an MLP, Linear(2, hidden) -> ReLU -> Linear(hidden, 3), to classify a generated "
       "3-class spiral (300 points per class) with cross_entropy and AdamW, full-batch."};
   spiral::Options opts;
-  app.add_option("--seed", opts.seed, "seed for the points and the initial weights")
+  examples::add_whole_number(app, "--seed", opts.seed,
+                             "seed for the points and the initial weights", 0)
       ->capture_default_str();
-  app.add_option("--steps", opts.steps, "number of full-batch AdamW steps")
-      ->check(CLI::NonNegativeNumber)
+  examples::add_whole_number(app, "--steps", opts.steps, "number of full-batch AdamW steps", 0)
       ->capture_default_str();
-  app.add_option("--hidden", opts.hidden, "width of the hidden layer")
-      ->check(CLI::PositiveNumber)
+  examples::add_whole_number(app, "--hidden", opts.hidden, "width of the hidden layer", 1)
       ->capture_default_str();
-  app.add_option("--lr", opts.lr, "AdamW learning rate")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  examples::add_positive_number(app, "--lr", opts.lr, "AdamW learning rate")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   try {
