@@ -2,6 +2,7 @@
 // node once all gradients for it have arrived, summing them in per-node buffers.
 #include <cmath>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "autograd.hpp"
 #include "creation.hpp"
@@ -16,38 +17,56 @@ namespace {
 
 thread_local bool anomaly_enabled = false;
 
-std::uint64_t next_visit_mark() {
-  thread_local std::uint64_t mark = 0;
-  // Marks only need to differ between passes on one graph; threads never share a pass.
-  return ++mark + (reinterpret_cast<std::uintptr_t>(&mark) << 20);
-}
+// The state of one backward call, PyTorch's GraphTask: the nodes it runs, in order, and for each
+// its gradient buffer and flags. Nodes hold only the graph, so passes over graphs that share
+// nodes (the accumulator of a parameter used by both) can run on several threads at once.
+class GraphTask {
+ public:
+  struct Slot {
+    Tensor grad_buffer;  // the sum of the gradients that reached the node so far
+    Tensor captured;     // grad(): the gradient of an input
+    bool needed = false;
+    bool capture = false;
+  };
 
-// Nodes reachable from the roots, each after every node that sends it a gradient
-// (reverse post-order of a depth-first search, done with an explicit stack).
-std::vector<Node*> topological_order(const std::vector<Node*>& roots) {
-  const std::uint64_t mark = next_visit_mark();
-  std::vector<Node*> post_order;
-  std::vector<std::pair<Node*, std::size_t>> stack;  // node, next edge to look at
-  for (Node* root : roots) {
-    if (root->visit_mark == mark) continue;
-    root->visit_mark = mark;
-    stack.emplace_back(root, 0);
-    while (!stack.empty()) {
-      auto& [node, next] = stack.back();
-      if (next < node->next_edges.size()) {
-        Node* child = node->next_edges[next++].node.get();
-        if (child && child->visit_mark != mark) {
-          child->visit_mark = mark;
-          stack.emplace_back(child, 0);
+  // Orders the nodes reachable from the roots, each after every node that sends it a gradient
+  // (reverse post-order of a depth-first search, done with an explicit stack).
+  explicit GraphTask(const std::vector<Node*>& roots) {
+    std::vector<Node*> post_order;
+    std::vector<std::pair<Node*, std::size_t>> stack;  // node, next edge to look at
+    for (Node* root : roots) {
+      if (!position_.emplace(root, 0).second) continue;
+      stack.emplace_back(root, 0);
+      while (!stack.empty()) {
+        auto& [node, next] = stack.back();
+        if (next < node->next_edges.size()) {
+          Node* child = node->next_edges[next++].node.get();
+          if (child && position_.emplace(child, 0).second) stack.emplace_back(child, 0);
+        } else {
+          post_order.push_back(node);
+          stack.pop_back();
         }
-      } else {
-        post_order.push_back(node);
-        stack.pop_back();
       }
     }
+    order_.assign(post_order.rbegin(), post_order.rend());
+    for (std::size_t i = 0; i < order_.size(); ++i) position_[order_[i]] = i;
+    slots_.resize(order_.size());
   }
-  return {post_order.rbegin(), post_order.rend()};
-}
+
+  const std::vector<Node*>& order() const { return order_; }
+  Slot& slot(std::size_t position) { return slots_[position]; }
+  Slot& slot(const Node* node) { return slots_[position_.at(node)]; }
+  // Null for a node outside the graph (an input of grad() that the outputs do not use).
+  Slot* find(const Node* node) {
+    const auto it = position_.find(node);
+    return it == position_.end() ? nullptr : &slots_[it->second];
+  }
+
+ private:
+  std::vector<Node*> order_;
+  std::unordered_map<const Node*, std::size_t> position_;
+  std::vector<Slot> slots_;
+};
 
 bool has_non_finite(const Tensor& t) {
   if (!t.is_floating_point()) return false;
@@ -108,19 +127,6 @@ Tensor run_hooks(Node& node, Tensor grad) {
   return grad;
 }
 
-// Clears the engine's scratch fields of every node of a pass, even when the pass throws.
-struct ScratchReset {
-  std::vector<Node*>& nodes;
-  ~ScratchReset() {
-    for (Node* n : nodes) {
-      n->grad_buffer = Tensor();
-      n->captured = Tensor();
-      n->needed = false;
-      n->capture = false;
-    }
-  }
-};
-
 // The shared pass. With `inputs` empty, gradients accumulate into leaves' .grad; otherwise the
 // gradients reaching each input are returned and no .grad changes.
 std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
@@ -173,15 +179,17 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
 
   std::vector<Node*> root_nodes;
   for (const auto& e : root_edges) root_nodes.push_back(e.node.get());
-  std::vector<Node*> order = topological_order(root_nodes);
-  ScratchReset reset{order};
+  GraphTask task(root_nodes);
+  const std::vector<Node*>& order = task.order();
 
-  for (const auto& e : input_edges) e.node->capture = true;
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {  // every child before its parents
-    Node* n = *it;
-    n->needed = !capture_mode || n->capture;
-    for (const auto& e : n->next_edges) {
-      if (e.node && e.node->needed) n->needed = true;
+  for (const auto& e : input_edges) {
+    if (GraphTask::Slot* s = task.find(e.node.get())) s->capture = true;
+  }
+  for (std::size_t k = order.size(); k-- > 0;) {  // every child before its parents
+    GraphTask::Slot& s = task.slot(k);
+    s.needed = !capture_mode || s.capture;
+    for (const auto& e : order[k]->next_edges) {
+      if (e.node && task.slot(e.node.get()).needed) s.needed = true;
     }
   }
 
@@ -192,16 +200,18 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
   } restore;
 
   for (std::size_t i = 0; i < root_nodes.size(); ++i) {
-    Tensor& buffer = root_nodes[i]->grad_buffer;
+    Tensor& buffer = task.slot(root_nodes[i]).grad_buffer;
     buffer = buffer.defined() ? buffer + seeds[i] : seeds[i];
   }
-  for (Node* node : order) {
-    if (!node->needed || !node->grad_buffer.defined()) continue;
-    Tensor grad = run_hooks(*node, std::move(node->grad_buffer));
-    node->grad_buffer = Tensor();
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    Node* node = order[k];
+    GraphTask::Slot& slot = task.slot(k);
+    if (!slot.needed || !slot.grad_buffer.defined()) continue;
+    Tensor grad = run_hooks(*node, std::move(slot.grad_buffer));
+    slot.grad_buffer = Tensor();
     const bool is_leaf = node->is_accumulator();
-    if (node->capture) {
-      node->captured = grad;
+    if (slot.capture) {
+      slot.captured = grad;
       if (is_leaf) continue;
     }
     if (capture_mode && is_leaf) continue;  // grad() never touches .grad
@@ -215,7 +225,9 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
     }
     for (std::size_t i = 0; i < grads.size(); ++i) {
       Node* next = node->next_edges[i].node.get();
-      if (!next || !grads[i].defined() || !next->needed) continue;
+      if (!next || !grads[i].defined()) continue;
+      GraphTask::Slot& next_slot = task.slot(next);
+      if (!next_slot.needed) continue;
       Tensor g = fit_gradient(std::move(grads[i]), node->inputs[i], *node, i);
       if (anomaly_enabled && has_non_finite(g)) {
         throw std::runtime_error("DetectAnomaly: " + node->name() +
@@ -223,14 +235,16 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
                                  std::to_string(i) + "; the forward op was " +
                                  node->describe_forward());
       }
-      next->grad_buffer = next->grad_buffer.defined() ? next->grad_buffer + g : std::move(g);
+      next_slot.grad_buffer =
+          next_slot.grad_buffer.defined() ? next_slot.grad_buffer + g : std::move(g);
     }
   }
 
   std::vector<Tensor> results;
   for (std::size_t i = 0; i < input_edges.size(); ++i) {
     Node* n = input_edges[i].node.get();
-    Tensor g = n->captured;
+    const GraphTask::Slot* s = task.find(n);
+    Tensor g = s ? s->captured : Tensor();
     if (!g.defined() && !allow_unused) {
       throw std::runtime_error("grad: input " + std::to_string(i) + " (" +
                                detail::describe(inputs[i]) +

@@ -170,14 +170,25 @@ void accumulate_grad(Tensor& current, Tensor grad) {
 }
 
 GradientList AccumulateGrad::apply(Tensor grad) {
+  const std::lock_guard<std::mutex> lock(mutex_);
   accumulate_grad(leaf_->grad, std::move(grad));
   return {};
 }
+
+namespace {
+// Guards the lazy creation of leaves' accumulators: two threads recording ops on one parameter
+// must get the same node. Striped, so a tensor carries no mutex of its own.
+std::mutex& accumulator_mutex(const void* leaf) {
+  static std::mutex stripes[64];
+  return stripes[(reinterpret_cast<std::uintptr_t>(leaf) >> 6) % 64];
+}
+}  // namespace
 
 Edge gradient_edge(const Tensor& t) {
   const auto& impl = t.impl();
   if (impl->grad_fn) return Edge{impl->grad_fn};
   if (!impl->requires_grad) return Edge{};
+  const std::lock_guard<std::mutex> lock(accumulator_mutex(impl.get()));
   std::shared_ptr<Node> acc = impl->grad_accumulator.lock();
   if (!acc) {
     acc = std::make_shared<AccumulateGrad>(impl);

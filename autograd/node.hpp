@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -92,13 +93,7 @@ class Node : public std::enable_shared_from_this<Node> {
   detail::SmallVector<Edge, 2> next_edges;
   detail::SmallVector<InputMeta, 2> inputs;
   std::vector<GradHook> pre_hooks;  // hooks on the output's gradient (register_hook on a non-leaf)
-
-  // Engine scratch, valid during one backward pass.
-  Tensor grad_buffer;
-  std::uint64_t visit_mark = 0;
-  bool needed = false;
-  bool capture = false;
-  Tensor captured;
+  // A backward pass keeps its own state (the engine's GraphTask); a node holds only the graph.
 
  protected:
   bool is_accumulator_ = false;
@@ -119,6 +114,8 @@ class AccumulateGrad final : public Node {
 
  private:
   std::shared_ptr<detail::TensorImpl> leaf_;
+  // Graphs on several threads may share the leaf: their passes add into .grad one at a time.
+  std::mutex mutex_;
 };
 
 // Adds grad into a .grad slot (a leaf's, or a non-leaf's that retains its grad): the first

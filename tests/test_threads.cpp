@@ -38,10 +38,11 @@ struct Problem {
 };
 
 std::shared_ptr<xg::nn::Sequential> make_mlp() {
-  return std::make_shared<xg::nn::Sequential>(std::initializer_list<std::shared_ptr<xg::nn::Module>>{
-      std::make_shared<xg::nn::Linear>(3, 16), std::make_shared<xg::nn::Tanh>(),
-      std::make_shared<xg::nn::Linear>(16, 16), std::make_shared<xg::nn::GELU>(),
-      std::make_shared<xg::nn::Linear>(16, 1)});
+  return std::make_shared<xg::nn::Sequential>(
+      std::initializer_list<std::shared_ptr<xg::nn::Module>>{
+          std::make_shared<xg::nn::Linear>(3, 16), std::make_shared<xg::nn::Tanh>(),
+          std::make_shared<xg::nn::Linear>(16, 16), std::make_shared<xg::nn::GELU>(),
+          std::make_shared<xg::nn::Linear>(16, 1)});
 }
 
 Problem make_problem(std::uint64_t seed, std::int64_t samples) {
@@ -154,6 +155,31 @@ TEST(Threads, GraphsOnTwoThreadsShareADataTensor) {
       const double want = xv[i] * xv[i] * std::exp((k + 1) * xv[i]);
       EXPECT_NEAR(got[k][i], want, 1e-12 * want) << k << ' ' << i;
     }
+  }
+}
+
+// As PyTorch allows: two threads run forward and backward at once on graphs that share a
+// parameter, and its .grad ends as the sum of every pass's gradient. The gradients are small
+// integers, so the sum is exact in any order.
+TEST(Threads, BackwardOnTwoThreadsThroughASharedParameterSumsTheGradients) {
+  const Tensor w = xg::ones({64}, xg::TensorOptions().requires_grad(true));
+  const Tensor x[2] = {xg::arange(0, 64).to(xg::kFloat32), xg::full({64}, 3.0)};
+  constexpr int kPasses = 300;
+  std::latch start(2);
+  auto work = [&](int k) {
+    start.arrive_and_wait();
+    for (int i = 0; i < kPasses; ++i) {
+      // Each pass records new ops on w (its accumulator is shared) and accumulates into w.grad.
+      xg::sum(w * x[k] + w).backward();
+    }
+  };
+  std::thread a(work, 0), b(work, 1);
+  a.join();
+  b.join();
+  const std::vector<double> got = values_of(w.grad());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const double want = kPasses * ((static_cast<double>(i) + 1) + (3.0 + 1));
+    EXPECT_EQ(got[i], want) << i;
   }
 }
 
