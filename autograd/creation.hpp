@@ -37,7 +37,8 @@ Tensor rand(const Shape& shape, TensorOptions options = {});   // uniform on [0,
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options = {});
 Tensor randint(std::int64_t high, const Shape& shape, TensorOptions options = {});
 
-// Wraps an xtensor array without copying (T is float, double or int64_t).
+// A tensor with the values of an xtensor array (T is float, double or int64_t), copied onto
+// xgrad's caching allocator.
 template <class T>
 Tensor from_xarray(xt::xarray<T> a, bool requires_grad = false);
 

@@ -162,7 +162,11 @@ template std::int64_t* Tensor::data_ptr<std::int64_t>() const;
 template <class T>
 xt::xarray<T> Tensor::to_xarray() const {
   check_defined(*this, "to_xarray");
-  return array_of(*this).to(dtype_of<T>()).template get<T>();
+  const Array converted = array_of(*this).to(dtype_of<T>());
+  const auto& a = converted.template get<T>();
+  xt::xarray<T> out = xt::xarray<T>::from_shape(a.shape());
+  std::copy(a.data(), a.data() + a.size(), out.data());
+  return out;
 }
 template xt::xarray<float> Tensor::to_xarray<float>() const;
 template xt::xarray<double> Tensor::to_xarray<double>() const;
@@ -170,7 +174,7 @@ template xt::xarray<std::int64_t> Tensor::to_xarray<std::int64_t>() const;
 
 template <class T>
 Tensor from_xarray(xt::xarray<T> a, bool requires_grad) {
-  Tensor t = detail::make_tensor(Array(std::move(a)));
+  Tensor t = detail::make_tensor(Array::copy_of(a));  // onto xgrad's allocator
   if (requires_grad) t.requires_grad_(true);
   return t;
 }

@@ -55,7 +55,7 @@ Array allocate(Dtype dtype, const Sizes& sizes) {
     if (bytes >= kMaxAllocation) throw std::bad_alloc();
     return detail::dispatch(dtype, [&](auto t) {
       using T = decltype(t);
-      return Array(xt::xarray<T>::from_shape(detail::to_xshape(sizes)));
+      return Array(Array::Buffer<T>::from_shape(detail::to_xshape(sizes)));
     });
   } catch (const std::bad_alloc&) {
     throw OutOfMemoryError("out of memory: cannot allocate " + std::to_string(bytes) +

@@ -1,4 +1,5 @@
-// xg::Array: the dtype-tagged owner of one contiguous row-major xt::xarray<T>.
+// xg::Array: the dtype-tagged owner of one contiguous row-major xt::xarray<T> on xgrad's
+// caching allocator.
 #pragma once
 
 #include <cstdint>
@@ -6,6 +7,7 @@
 #include <variant>
 #include <xtensor/xarray.hpp>
 
+#include "allocator.hpp"
 #include "dtype.hpp"
 #include "shape.hpp"
 
@@ -14,11 +16,21 @@ namespace xg {
 // Numbers only: no graph and no grad. Every kernel takes and returns Arrays.
 class Array {
  public:
-  using Variant = std::variant<xt::xarray<float>, xt::xarray<double>, xt::xarray<std::int64_t>>;
+  // Data on xgrad's caching allocator (tensor/allocator.hpp).
+  template <class T>
+  using Buffer = xt::xarray<T, xt::layout_type::row_major, detail::CachingAllocator<T>>;
+  using Variant = std::variant<Buffer<float>, Buffer<double>, Buffer<std::int64_t>>;
 
   Array() = default;  // a 0-d Float32 zero
   template <class T>
-  explicit Array(xt::xarray<T> a) : value_(std::move(a)) {}
+  explicit Array(Buffer<T> a) : value_(std::move(a)) {}
+  // A copy of an xarray on the default allocator into xgrad's.
+  template <class T>
+  static Array copy_of(const xt::xarray<T>& a) {
+    Buffer<T> out = Buffer<T>::from_shape(a.shape());
+    std::copy(a.data(), a.data() + a.size(), out.data());
+    return Array(std::move(out));
+  }
 
   // Uninitialized storage of the given dtype and shape: one allocation.
   static Array empty(Dtype dtype, const Shape& shape);
@@ -33,12 +45,12 @@ class Array {
   Shape shape() const;
 
   template <class T>
-  xt::xarray<T>& get() {
-    return std::get<xt::xarray<T>>(value_);
+  Buffer<T>& get() {
+    return std::get<Buffer<T>>(value_);
   }
   template <class T>
-  const xt::xarray<T>& get() const {
-    return std::get<xt::xarray<T>>(value_);
+  const Buffer<T>& get() const {
+    return std::get<Buffer<T>>(value_);
   }
   template <class T>
   T* data() {
@@ -49,7 +61,7 @@ class Array {
     return get<T>().data();
   }
 
-  // Calls f(xt::xarray<T>&) with the held array.
+  // Calls f(Buffer<T>&) with the held array.
   template <class F>
   decltype(auto) visit(F&& f) {
     return std::visit(std::forward<F>(f), value_);

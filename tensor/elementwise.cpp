@@ -210,7 +210,7 @@ Array unary(UnaryOp op, const Array& x) {
   const Array& in = as_dtype(x, dtype, converted);
   return in.visit([&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    auto o = xt::xarray<T>::from_shape(a.shape());
+    auto o = Array::Buffer<T>::from_shape(a.shape());
     const T* in = a.data();
     T* out = o.data();
     detail::parallel_for(static_cast<std::int64_t>(a.size()), [&](std::int64_t b, std::int64_t e) {

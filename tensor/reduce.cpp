@@ -250,7 +250,7 @@ Array dot_all(const Array& a, const Array& b) {
   }
   return a.visit([&](const auto& x) {
     using T = typename std::decay_t<decltype(x)>::value_type;
-    auto out = xt::xarray<T>::from_shape({});
+    auto out = Array::Buffer<T>::from_shape({});
     out.data()[0] = dot_contiguous(x.data(), b.data<T>(), static_cast<std::int64_t>(x.size()));
     return Array(std::move(out));
   });
@@ -259,7 +259,7 @@ Array dot_all(const Array& a, const Array& b) {
 Array sum_all(const Array& x) {
   return x.visit([](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    auto out = xt::xarray<T>::from_shape({});
+    auto out = Array::Buffer<T>::from_shape({});
     out.data()[0] = sum_contiguous(a.data(), static_cast<std::int64_t>(a.size()));
     return Array(std::move(out));
   });
