@@ -25,6 +25,10 @@ struct SafetensorsHeader {
 // "F32", "F64" or "I64", the format's names of xgrad's dtypes.
 const char* safetensors_dtype(Dtype dtype);
 
+// Whether `text` is well-formed UTF-8 (Unicode's table 3-7: no overlong forms, no surrogates,
+// nothing past U+10FFFF), as the JSON of a header must be.
+bool is_utf8(const std::string& text);
+
 // Throws std::invalid_argument "load: <path> is not a valid safetensors file: <why>".
 [[noreturn]] void bad_safetensors(const std::string& path, const std::string& why);
 

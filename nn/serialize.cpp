@@ -5,15 +5,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <stdexcept>
 #include <vector>
 
 #include "../autograd/creation.hpp"
 #include "../autograd/grad_mode.hpp"
+#include "replace_file.hpp"
 #include "safetensors_header.hpp"
 
 namespace xg {
@@ -40,17 +39,53 @@ const void* raw_data(const Tensor& t) {
   }
 }
 
-}  // namespace
+// `text` with its bytes past ASCII written as \xhh, for a message about text that is not UTF-8.
+std::string escaped(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x80) {
+      out += c;
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", byte);
+      out += hex;
+    }
+  }
+  return out;
+}
 
-void save(const TensorMap& tensors, const std::string& path, const Metadata& metadata) {
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
-  std::uint64_t offset = 0;
+// Throws unless every name and metadata string can go into the JSON header.
+void check_names(const TensorMap& tensors, const Metadata& metadata) {
   for (const auto& [name, t] : tensors) {
     if (name == "__metadata__" || name.empty()) {
       throw std::invalid_argument("save: '" + name + "' cannot name a tensor");
     }
+    if (!detail::is_utf8(name)) {
+      throw std::invalid_argument("save: the tensor name '" + escaped(name) +
+                                  "' is not valid UTF-8");
+    }
     if (!t.defined()) throw std::invalid_argument("save: tensor '" + name + "' is undefined");
+  }
+  for (const auto& [key, value] : metadata) {
+    if (!detail::is_utf8(key)) {
+      throw std::invalid_argument("save: the metadata key '" + escaped(key) +
+                                  "' is not valid UTF-8");
+    }
+    if (!detail::is_utf8(value)) {
+      throw std::invalid_argument("save: the metadata value of '" + key + "' is not valid UTF-8");
+    }
+  }
+}
+
+}  // namespace
+
+void save(const TensorMap& tensors, const std::string& path, const Metadata& metadata) {
+  check_names(tensors, metadata);
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
     const std::uint64_t bytes = static_cast<std::uint64_t>(t.numel()) * element_size(t.dtype());
     header[name] = {{"dtype", detail::safetensors_dtype(t.dtype())},
                     {"shape", t.shape()},
@@ -61,33 +96,13 @@ void save(const TensorMap& tensors, const std::string& path, const Metadata& met
   text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
   const std::uint64_t length = text.size();
 
-  // A unique temporary name next to the target, so the rename stays on one file system.
-  std::random_device entropy;
-  const std::string tmp = path + ".tmp-" + std::to_string(entropy()) + std::to_string(entropy());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(io_error("save: cannot create", tmp));
-    out.write(reinterpret_cast<const char*>(&length), sizeof length);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    for (const auto& [name, t] : tensors) {
-      out.write(static_cast<const char*>(raw_data(t)),
-                static_cast<std::streamsize>(t.numel() *
-                                             static_cast<std::int64_t>(element_size(t.dtype()))));
-    }
-    out.flush();
-    if (!out) {
-      const std::string message = io_error("save: cannot write", tmp);
-      out.close();
-      std::remove(tmp.c_str());
-      throw std::runtime_error(message);
-    }
+  detail::FileReplacement file(path);
+  file.write(&length, sizeof length);
+  file.write(text.data(), text.size());
+  for (const auto& [name, t] : tensors) {
+    file.write(raw_data(t), static_cast<std::size_t>(t.numel()) * element_size(t.dtype()));
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("save: cannot rename " + tmp + " to " + path + ": " + ec.message());
-  }
+  file.commit();
 }
 
 namespace {

@@ -1,6 +1,8 @@
-// Checkpoint files against hostile input (issue 13): the loader refuses what the safetensors
-// schema cannot hold (nesting, more dims than xgrad has, duplicate fields) as soon as it sees
-// it, and reads many entries in linear time.
+// Checkpoint files against hostile input and odd targets (issue 13): the loader refuses what
+// the safetensors schema cannot hold (nesting, more dims than xgrad has, duplicate fields) as
+// soon as it sees it, and reads many entries in linear time; save writes through a symlink,
+// refuses anything but a regular file, keeps the file's permission bits, works for a name of
+// NAME_MAX characters and refuses a name that is not UTF-8 before writing anything.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -234,6 +236,162 @@ TEST(CheckpointHeader, TheHeaderLimitIsOneHundredMillionBytes) {
       EXPECT_NE(message.find("not valid JSON"), std::string::npos) << message;
     }
   }
+}
+
+// ---- save ----------------------------------------------------------------------------------
+
+xg::TensorMap one(float v) { return {{"w", xg::full({1}, v)}}; }
+
+float loaded(const std::string& path) { return xg::load(path).at("w").item<float>(); }
+
+TEST(CheckpointSave, WritesThroughASymlinkToItsTarget) {
+  TempDir dir;
+  fs::create_directory(dir.path() / "sub");
+  const std::string real = dir.file("sub/real.safetensors");
+  xg::save(one(1), real);
+  // Relative, absolute, a chain of two, and a dangling link (its target is created).
+  fs::create_symlink("sub/real.safetensors", dir.path() / "rel");
+  fs::create_symlink(real, dir.path() / "abs");
+  fs::create_symlink("rel", dir.path() / "chain");
+  fs::create_symlink("sub/new.safetensors", dir.path() / "dangling");
+  float v = 2;
+  for (const char* link : {"rel", "abs", "chain"}) {
+    SCOPED_TRACE(link);
+    xg::save(one(v), dir.file(link));
+    EXPECT_TRUE(fs::is_symlink(dir.path() / link));
+    EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(real)));
+    EXPECT_EQ(loaded(real), v);
+    ++v;
+  }
+  xg::save(one(9), dir.file("dangling"));
+  EXPECT_TRUE(fs::is_symlink(dir.path() / "dangling"));
+  EXPECT_EQ(loaded(dir.file("sub/new.safetensors")), 9);
+  EXPECT_EQ(dir.listing(), (std::vector<std::string>{"abs", "chain", "dangling", "rel", "sub"}));
+  std::vector<std::string> in_sub;
+  for (const auto& e : fs::directory_iterator(dir.path() / "sub")) {
+    in_sub.push_back(e.path().filename().string());
+  }
+  std::sort(in_sub.begin(), in_sub.end());
+  EXPECT_EQ(in_sub, (std::vector<std::string>{"new.safetensors", "real.safetensors"}));
+}
+
+TEST(CheckpointSave, ASymlinkLoopIsRefusedAndLeftAsItWas) {
+  TempDir dir;
+  fs::create_symlink("loop", dir.path() / "loop");
+  EXPECT_EQ(message_of<std::runtime_error>([&] { xg::save(one(1), dir.file("loop")); }),
+            "save: cannot write " + dir.file("loop") + ": Too many levels of symbolic links");
+  EXPECT_TRUE(fs::is_symlink(dir.path() / "loop"));
+  EXPECT_EQ(fs::read_symlink(dir.path() / "loop"), "loop");
+  EXPECT_EQ(dir.listing(), std::vector<std::string>{"loop"});
+}
+
+// Anything but a regular file is refused before a byte is written, and stays what it was.
+TEST(CheckpointSave, RefusesWhatIsNotARegularFile) {
+  TempDir dir;
+  const std::string fifo = dir.file("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(message_of<std::runtime_error>([&] { xg::save(one(1), fifo); }),
+            "save: " + fifo + " is a FIFO, not a regular file");
+  EXPECT_TRUE(fs::is_fifo(fs::symlink_status(fifo)));
+  // Through a symlink: the message names the FIFO.
+  fs::create_symlink("fifo", dir.path() / "to_fifo");
+  EXPECT_EQ(message_of<std::runtime_error>([&] { xg::save(one(1), dir.file("to_fifo")); }),
+            "save: " + fifo + " is a FIFO, not a regular file");
+  EXPECT_TRUE(fs::is_symlink(dir.path() / "to_fifo"));
+  fs::create_directory(dir.path() / "d");
+  EXPECT_EQ(message_of<std::runtime_error>([&] { xg::save(one(1), dir.file("d")); }),
+            "save: " + dir.file("d") + " is a directory, not a regular file");
+  EXPECT_TRUE(fs::is_directory(dir.path() / "d"));
+  EXPECT_EQ(dir.listing(), (std::vector<std::string>{"d", "fifo", "to_fifo"}));
+}
+
+// A device node of its own (the null device), so that a wrong save cannot harm /dev.
+TEST(CheckpointSave, RefusesADeviceNode) {
+  TempDir dir;
+  const std::string null = dir.file("null");
+  if (::mknod(null.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
+    GTEST_SKIP() << "cannot create a device node here: " << std::strerror(errno);
+  }
+  EXPECT_EQ(message_of<std::runtime_error>([&] { xg::save(one(1), null); }),
+            "save: " + null + " is a character device, not a regular file");
+  EXPECT_TRUE(fs::is_character_file(fs::symlink_status(null)));
+  EXPECT_EQ(dir.listing(), std::vector<std::string>{"null"});
+}
+
+mode_t mode_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0);
+  return st.st_mode & 07777;
+}
+
+TEST(CheckpointSave, KeepsAnExistingFilesPermissionBits) {
+  TempDir dir;
+  const std::string path = dir.file("m.safetensors");
+  xg::save(one(1), path);
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  EXPECT_EQ(mode_of(path), 0666 & ~mask);  // a new file: as any file the process creates
+  for (const mode_t mode : {0600, 0640, 0604, 0664}) {
+    SCOPED_TRACE(mode);
+    fs::permissions(path, static_cast<fs::perms>(mode));
+    xg::save(one(static_cast<float>(mode)), path);
+    EXPECT_EQ(mode_of(path), mode);
+    EXPECT_EQ(loaded(path), static_cast<float>(mode));
+  }
+}
+
+TEST(CheckpointSave, ATargetNameOfNameMaxCharactersWorks) {
+  TempDir dir;
+  const long name_max = ::pathconf(dir.path().c_str(), _PC_NAME_MAX);
+  ASSERT_GT(name_max, 16);
+  const std::string path = dir.file(std::string(static_cast<std::size_t>(name_max), 'n'));
+  xg::save(one(3), path);
+  EXPECT_EQ(loaded(path), 3);
+  xg::save(one(4), path);
+  EXPECT_EQ(loaded(path), 4);
+  EXPECT_EQ(dir.listing().size(), 1u);
+}
+
+TEST(CheckpointSave, TextThatIsNotUtf8IsRefusedBeforeWriting) {
+  TempDir dir;
+  const std::string path = dir.file("m.safetensors");
+  // A stray continuation byte, a truncated sequence, an overlong '/', a UTF-16 surrogate,
+  // a code point past U+10FFFF, a byte never used.
+  for (const std::string name :
+       {"w\x80", "w\xe2\x82", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "w\xff"}) {
+    std::string shown;
+    for (unsigned char c : name) {
+      shown += c < 0x80 ? std::string(1, static_cast<char>(c)) : "\\x" + [&] {
+        char hex[3];
+        std::snprintf(hex, sizeof hex, "%02x", c);
+        return std::string(hex);
+      }();
+    }
+    SCOPED_TRACE(shown);
+    EXPECT_EQ(message_of<std::invalid_argument>([&] {
+                xg::save(xg::TensorMap{{name, xg::ones({1})}}, path);
+              }),
+              "save: the tensor name '" + shown + "' is not valid UTF-8");
+    EXPECT_EQ(message_of<std::invalid_argument>([&] {
+                xg::save(one(1), path, {{name, "v"}});
+              }),
+              "save: the metadata key '" + shown + "' is not valid UTF-8");
+    EXPECT_EQ(message_of<std::invalid_argument>([&] {
+                xg::save(one(1), path, {{"k", name}});
+              }),
+              "save: the metadata value of 'k' is not valid UTF-8");
+  }
+  EXPECT_TRUE(dir.listing().empty());
+  // Valid UTF-8 of every length round-trips.
+  const std::string names[] = {"w", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+  xg::TensorMap tensors;
+  for (const auto& n : names) tensors[n] = xg::ones({1});
+  xg::save(tensors, path, {{names[1], names[3]}});
+  xg::Metadata meta;
+  const xg::TensorMap got = xg::load(path, &meta);
+  EXPECT_EQ(got.size(), 4u);
+  for (const auto& n : names) EXPECT_EQ(got.count(n), 1u);
+  EXPECT_EQ(meta.at(names[1]), names[3]);
 }
 
 }  // namespace
