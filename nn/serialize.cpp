@@ -82,17 +82,25 @@ void check_names(const TensorMap& tensors, const Metadata& metadata) {
 
 void save(const TensorMap& tensors, const std::string& path, const Metadata& metadata) {
   check_names(tensors, metadata);
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
+  // The header is written entry by entry: an ordered_json object searches its keys on each
+  // insertion, quadratic in the number of tensors (and the names are unique already).
+  std::string text = "{";
+  auto add = [&text](const std::string& key, const nlohmann::ordered_json& value) {
+    if (text.size() > 1) text += ',';
+    text += nlohmann::json(key).dump();
+    text += ':';
+    text += value.dump();
+  };
+  if (!metadata.empty()) add("__metadata__", nlohmann::json(metadata));
   std::uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
     const std::uint64_t bytes = static_cast<std::uint64_t>(t.numel()) * element_size(t.dtype());
-    header[name] = {{"dtype", detail::safetensors_dtype(t.dtype())},
-                    {"shape", t.shape()},
-                    {"data_offsets", {offset, offset + bytes}}};
+    add(name, {{"dtype", detail::safetensors_dtype(t.dtype())},
+               {"shape", t.shape()},
+               {"data_offsets", {offset, offset + bytes}}});
     offset += bytes;
   }
-  std::string text = header.dump();
+  text += '}';
   text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
   const std::uint64_t length = text.size();
 

@@ -275,6 +275,26 @@ TEST(CheckpointSave, WritesThroughASymlinkToItsTarget) {
   EXPECT_EQ(in_sub, (std::vector<std::string>{"new.safetensors", "real.safetensors"}));
 }
 
+// 50,000 tensors and metadata round-trip. (The header was built in an ordered_json, whose
+// insertions search its keys: time quadratic in the number of tensors.)
+TEST(CheckpointSave, ManyTensorsRoundTrip) {
+  TempDir dir;
+  constexpr int n = 50'000;
+  xg::TensorMap tensors;
+  for (int k = 0; k < n; ++k) {
+    std::string name = "layers.";
+    name += std::to_string(k);
+    tensors.emplace(std::move(name), xg::full({1}, static_cast<float>(k)));
+  }
+  const std::string path = dir.file("many.safetensors");
+  xg::save(tensors, path, {{"step", "7"}});
+  xg::Metadata meta;
+  const xg::TensorMap got = xg::load(path, &meta);
+  ASSERT_EQ(got.size(), tensors.size());
+  EXPECT_EQ(meta, (xg::Metadata{{"step", "7"}}));
+  for (const auto& [name, t] : tensors) ASSERT_EQ(got.at(name).item<float>(), t.item<float>());
+}
+
 TEST(CheckpointSave, ASymlinkLoopIsRefusedAndLeftAsItWas) {
   TempDir dir;
   fs::create_symlink("loop", dir.path() / "loop");
