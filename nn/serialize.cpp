@@ -1,20 +1,19 @@
 #include "serialize.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
-#include <limits>
 #include <nlohmann/json.hpp>
-#include <random>
-#include <set>
 #include <stdexcept>
 #include <vector>
 
 #include "../autograd/creation.hpp"
 #include "../autograd/grad_mode.hpp"
+#include "replace_file.hpp"
+#include "safetensors_header.hpp"
 
 namespace xg {
 
@@ -23,22 +22,7 @@ static_assert(std::endian::native == std::endian::little,
 
 namespace {
 
-constexpr std::uint64_t kMaxHeader = 100u << 20;  // the safetensors reference's limit
-
-const char* safetensors_dtype(Dtype d) {
-  switch (d) {
-    case kFloat32:
-      return "F32";
-    case kFloat64:
-      return "F64";
-    default:
-      return "I64";
-  }
-}
-
-[[noreturn]] void bad_file(const std::string& path, const std::string& why) {
-  throw std::invalid_argument("load: " + path + " is not a valid safetensors file: " + why);
-}
+constexpr std::uint64_t kMaxHeader = 100'000'000;  // the safetensors reference's MAX_HEADER_SIZE
 
 std::string io_error(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
@@ -55,54 +39,78 @@ const void* raw_data(const Tensor& t) {
   }
 }
 
-}  // namespace
+// `text` with its bytes past ASCII written as \xhh, for a message about text that is not UTF-8.
+std::string escaped(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x80) {
+      out += c;
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", byte);
+      out += hex;
+    }
+  }
+  return out;
+}
 
-void save(const TensorMap& tensors, const std::string& path, const Metadata& metadata) {
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
-  std::uint64_t offset = 0;
+// Throws unless every name and metadata string can go into the JSON header.
+void check_names(const TensorMap& tensors, const Metadata& metadata) {
   for (const auto& [name, t] : tensors) {
     if (name == "__metadata__" || name.empty()) {
       throw std::invalid_argument("save: '" + name + "' cannot name a tensor");
     }
+    if (!detail::is_utf8(name)) {
+      throw std::invalid_argument("save: the tensor name '" + escaped(name) +
+                                  "' is not valid UTF-8");
+    }
     if (!t.defined()) throw std::invalid_argument("save: tensor '" + name + "' is undefined");
+  }
+  for (const auto& [key, value] : metadata) {
+    if (!detail::is_utf8(key)) {
+      throw std::invalid_argument("save: the metadata key '" + escaped(key) +
+                                  "' is not valid UTF-8");
+    }
+    if (!detail::is_utf8(value)) {
+      throw std::invalid_argument("save: the metadata value of '" + key + "' is not valid UTF-8");
+    }
+  }
+}
+
+}  // namespace
+
+void save(const TensorMap& tensors, const std::string& path, const Metadata& metadata) {
+  check_names(tensors, metadata);
+  // The header is written entry by entry: an ordered_json object searches its keys on each
+  // insertion, quadratic in the number of tensors (and the names are unique already).
+  std::string text = "{";
+  auto add = [&text](const std::string& key, const nlohmann::ordered_json& value) {
+    if (text.size() > 1) text += ',';
+    text += nlohmann::json(key).dump();
+    text += ':';
+    text += value.dump();
+  };
+  if (!metadata.empty()) add("__metadata__", nlohmann::json(metadata));
+  std::uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
     const std::uint64_t bytes = static_cast<std::uint64_t>(t.numel()) * element_size(t.dtype());
-    header[name] = {{"dtype", safetensors_dtype(t.dtype())},
-                    {"shape", t.shape()},
-                    {"data_offsets", {offset, offset + bytes}}};
+    add(name, {{"dtype", detail::safetensors_dtype(t.dtype())},
+               {"shape", t.shape()},
+               {"data_offsets", {offset, offset + bytes}}});
     offset += bytes;
   }
-  std::string text = header.dump();
+  text += '}';
   text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
   const std::uint64_t length = text.size();
 
-  // A unique temporary name next to the target, so the rename stays on one file system.
-  std::random_device entropy;
-  const std::string tmp = path + ".tmp-" + std::to_string(entropy()) + std::to_string(entropy());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(io_error("save: cannot create", tmp));
-    out.write(reinterpret_cast<const char*>(&length), sizeof length);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    for (const auto& [name, t] : tensors) {
-      out.write(static_cast<const char*>(raw_data(t)),
-                static_cast<std::streamsize>(t.numel() *
-                                             static_cast<std::int64_t>(element_size(t.dtype()))));
-    }
-    out.flush();
-    if (!out) {
-      const std::string message = io_error("save: cannot write", tmp);
-      out.close();
-      std::remove(tmp.c_str());
-      throw std::runtime_error(message);
-    }
+  detail::FileReplacement file(path);
+  file.write(&length, sizeof length);
+  file.write(text.data(), text.size());
+  for (const auto& [name, t] : tensors) {
+    file.write(raw_data(t), static_cast<std::size_t>(t.numel()) * element_size(t.dtype()));
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("save: cannot rename " + tmp + " to " + path + ": " + ec.message());
-  }
+  file.commit();
 }
 
 namespace {
@@ -114,136 +122,61 @@ TensorMap read_safetensors(std::istream& in, const std::string& path, Metadata* 
   if (!in || end < 0) throw std::runtime_error(io_error("load: cannot read", path));
   const auto file_size = static_cast<std::uint64_t>(end);
   in.seekg(0);
-  if (file_size < 8) bad_file(path, "shorter than the 8-byte header length");
+  if (file_size < 8) detail::bad_safetensors(path, "shorter than the 8-byte header length");
   std::uint64_t length = 0;
   in.read(reinterpret_cast<char*>(&length), sizeof length);
   if (length > file_size - 8) {
-    bad_file(path, "the header claims " + std::to_string(length) + " bytes but the file has " +
-                       std::to_string(file_size - 8) + " after the length");
+    detail::bad_safetensors(path, "the header claims " + std::to_string(length) +
+                                      " bytes but the file has " + std::to_string(file_size - 8) +
+                                      " after the length");
   }
-  if (length > kMaxHeader) bad_file(path, "the header is larger than 100 MiB");
+  if (length > kMaxHeader) {
+    detail::bad_safetensors(path, "the header is larger than " + std::to_string(kMaxHeader) +
+                                      " bytes, the format's limit");
+  }
   std::string text(length, '\0');
   in.read(text.data(), static_cast<std::streamsize>(length));
   if (!in) throw std::runtime_error(io_error("load: cannot read", path));
-  if (text.empty() || text.front() != '{') bad_file(path, "the header is not a JSON object");
+  detail::SafetensorsHeader header = detail::parse_safetensors_header(text, path);
+  text = std::string();
 
-  // Parse, refusing duplicate names at the top level (a JSON parser would keep the last).
-  std::set<std::string> top_keys;
-  bool duplicate = false;
-  std::string duplicate_name;
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(
-        text, [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-          if (depth == 1 && event == nlohmann::json::parse_event_t::key) {
-            const std::string key = parsed.get<std::string>();
-            if (!top_keys.insert(key).second) {
-              duplicate = true;
-              duplicate_name = key;
-            }
-          }
-          return true;
-        });
-  } catch (const nlohmann::json::exception& e) {
-    bad_file(path, std::string("the header is not valid JSON (") + e.what() + ")");
-  }
-  if (duplicate) bad_file(path, "the header names '" + duplicate_name + "' twice");
-  if (!header.is_object()) bad_file(path, "the header is not a JSON object");
-
-  struct Entry {
-    std::string name;
-    Dtype dtype;
-    Shape shape;
-    std::uint64_t begin, end;
-  };
-  std::vector<Entry> entries;
-  Metadata meta;
-  for (const auto& [name, info] : header.items()) {
-    if (name == "__metadata__") {
-      if (!info.is_object()) bad_file(path, "__metadata__ is not an object");
-      for (const auto& [k, v] : info.items()) {
-        if (!v.is_string()) bad_file(path, "__metadata__ value '" + k + "' is not a string");
-        meta[k] = v.get<std::string>();
-      }
-      continue;
-    }
-    const std::string where = "tensor '" + name + "'";
-    if (!info.is_object() || info.size() != 3 || !info.contains("dtype") ||
-        !info.contains("shape") || !info.contains("data_offsets")) {
-      bad_file(path, where + " must have exactly dtype, shape and data_offsets");
-    }
-    Entry e{name, kFloat32, {}, 0, 0};
-    const auto& dtype = info["dtype"];
-    if (!dtype.is_string()) bad_file(path, where + ": dtype is not a string");
-    const std::string d = dtype.get<std::string>();
-    if (d == "F32") {
-      e.dtype = kFloat32;
-    } else if (d == "F64") {
-      e.dtype = kFloat64;
-    } else if (d == "I64") {
-      e.dtype = kInt64;
-    } else {
-      bad_file(path, where + ": dtype " + d + " is not supported (F32, F64, I64)");
-    }
-    const auto& shape = info["shape"];
-    if (!shape.is_array()) bad_file(path, where + ": shape is not an array");
-    std::uint64_t numel = 1;
-    for (const auto& s : shape) {
-      if (!s.is_number_unsigned())
-        bad_file(path, where + ": shape holds a non-integer or negative");
-      const auto size = s.get<std::uint64_t>();
-      if (size > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
-          (size != 0 && numel > std::numeric_limits<std::uint64_t>::max() / 8 / size)) {
-        bad_file(path, where + ": shape is too large");
-      }
-      numel *= size;
-      e.shape.push_back(static_cast<std::int64_t>(size));
-    }
-    const auto& offsets = info["data_offsets"];
-    if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
-        !offsets[1].is_number_unsigned()) {
-      bad_file(path, where + ": data_offsets must be two non-negative integers");
-    }
-    e.begin = offsets[0].get<std::uint64_t>();
-    e.end = offsets[1].get<std::uint64_t>();
-    if (e.end < e.begin || e.end - e.begin != numel * element_size(e.dtype)) {
-      bad_file(path, where + ": data_offsets [" + std::to_string(e.begin) + ", " +
-                         std::to_string(e.end) + "] do not hold " + std::to_string(numel) +
-                         " elements of " + d);
-    }
-    entries.push_back(std::move(e));
-  }
   // The offsets must tile the data buffer: no gap, no overlap, nothing left over.
+  using Item = std::map<std::string, detail::SafetensorsEntry>::value_type;
   const std::uint64_t data_size = file_size - 8 - length;
-  std::vector<const Entry*> order;
-  for (const auto& e : entries) order.push_back(&e);
-  std::sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) {
-    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  std::vector<const Item*> order;
+  order.reserve(header.tensors.size());
+  for (const auto& item : header.tensors) order.push_back(&item);
+  std::sort(order.begin(), order.end(), [](const Item* a, const Item* b) {
+    return a->second.begin != b->second.begin ? a->second.begin < b->second.begin
+                                              : a->second.end < b->second.end;
   });
   std::uint64_t expected = 0;
-  for (const Entry* e : order) {
-    if (e->begin != expected) {
-      bad_file(path, "tensor '" + e->name + "' starts at byte " + std::to_string(e->begin) +
-                         " where " + std::to_string(expected) +
-                         " was expected (a gap or an overlap in data_offsets)");
+  for (const Item* item : order) {
+    const detail::SafetensorsEntry& e = item->second;
+    if (e.begin != expected) {
+      detail::bad_safetensors(path, "tensor '" + item->first + "' starts at byte " +
+                                        std::to_string(e.begin) + " where " +
+                                        std::to_string(expected) +
+                                        " was expected (a gap or an overlap in data_offsets)");
     }
-    expected = e->end;
+    expected = e.end;
   }
   if (expected != data_size) {
-    bad_file(path, "the tensors cover " + std::to_string(expected) +
-                       " bytes of data but the file has " + std::to_string(data_size));
+    detail::bad_safetensors(path, "the tensors cover " + std::to_string(expected) +
+                                      " bytes of data but the file has " +
+                                      std::to_string(data_size));
   }
 
   TensorMap out;
-  for (const auto& e : entries) {
+  for (const auto& [name, e] : header.tensors) {
     Tensor t = empty(e.shape, e.dtype);
     in.seekg(static_cast<std::streamoff>(8 + length + e.begin));
     in.read(static_cast<char*>(const_cast<void*>(raw_data(t))),
             static_cast<std::streamsize>(e.end - e.begin));
     if (!in) throw std::runtime_error(io_error("load: cannot read", path));
-    out.emplace(e.name, std::move(t));
+    out.emplace_hint(out.end(), name, std::move(t));
   }
-  if (metadata) *metadata = std::move(meta);
+  if (metadata) *metadata = std::move(header.metadata);
   return out;
 }
 

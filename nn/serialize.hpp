@@ -18,11 +18,17 @@ using Metadata = std::map<std::string, std::string>;
 
 // Writes a safetensors file: an 8-byte little-endian header length, a JSON header (dtype F32,
 // F64 or I64, shape, data_offsets; __metadata__ of strings) padded to 8 bytes, then the data
-// in name order. The file is written under a temporary name and renamed, so a failure leaves
-// any earlier file at `path` as it was. Throws std::runtime_error on an I/O failure.
+// in name order. The file is written under a temporary name in the same directory and renamed,
+// so a failure leaves any earlier file at `path` as it was. A symlink at `path` is written
+// through (the file it leads to is replaced; the link stays), an existing file keeps its
+// permission bits, and a target that is not a regular file (a directory, a FIFO, a device) is
+// refused before anything is written. Throws std::invalid_argument for a name that cannot be
+// saved (not UTF-8, say) and std::runtime_error for a target or an I/O failure.
 void save(const TensorMap& tensors, const std::string& path, const Metadata& metadata = {});
 // Reads a safetensors file, checking every rule of the format first: throws
 // std::invalid_argument (a malformed file) or std::runtime_error (cannot read), with the reason.
+// Time and memory are linear in the file's size whatever its header holds; a header is at most
+// 100,000,000 bytes and a tensor at most 16 dims.
 TensorMap load(const std::string& path, Metadata* metadata = nullptr);
 // The same from a seekable stream holding a whole file's bytes (an std::istringstream, say), as
 // safetensors.torch.load(bytes). Messages name the file "<stream>". Reads no more than the
