@@ -245,23 +245,16 @@ class HeaderReader {
     return true;
   }
 
-  // The element count and the byte size must fit in int64 over the whole product: a size 0
-  // does not hide the others (their strides are computed all the same).
+  // The element count and the byte size must fit in int64, by the check every shape passes
+  // (check_shape: a size 0 does not hide the others).
   bool sizes_fit() {
     const std::uint64_t element = element_size(entry_->dtype);
-    std::uint64_t product = 1;
-    bool empty = false;
-    for (const std::int64_t size : entry_->shape) {
-      const auto s = static_cast<std::uint64_t>(size);
-      if (s == 0) {
-        empty = true;
-      } else if (product > kInt64Max / element / s) {
-        return fail(where() + ": shape is too large");
-      } else {
-        product *= s;
-      }
+    std::uint64_t numel = 0;
+    try {
+      numel = static_cast<std::uint64_t>(check_shape(entry_->shape, "load", element));
+    } catch (const std::invalid_argument&) {
+      return fail(where() + ": shape is too large");
     }
-    const std::uint64_t numel = empty ? 0 : product;
     const SafetensorsEntry& e = *entry_;
     if (e.end < e.begin || e.end - e.begin != numel * element) {
       return fail(where() + ": data_offsets [" + std::to_string(e.begin) + ", " +
