@@ -1,14 +1,25 @@
 #!/usr/bin/env python3
-"""Prints the xgrad / LibTorch table from one Google Benchmark JSON run of xgrad_vs_libtorch.
+"""Prints the comparison table of one run of scripts/bench_compare.sh.
 
-Each workload ran --benchmark_repetitions times, interleaved at random with the others; the
-table takes the median wall time of each and divides xgrad's by LibTorch's.
+The run's folder holds, for each round, xgrad-<r>.json (this checkout), base-<r>.json (xgrad at
+the earlier commit) and libtorch-<r>.json (LibTorch's workloads, named BM_libtorch_<workload>).
+Each benchmark's time is the median over the rounds (wall time); ratios divide by LibTorch's.
 """
+import argparse
+import glob
 import json
-import sys
+import os
+import statistics
+
+UNITS = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
+ORDER = ["sinfit_step", "elementwise_fwd", "elementwise_fwdbwd", "matmul_fwd", "matmul_fwdbwd",
+         "mlp_train_step", "scalar_chain_fwdbwd", "view_transpose", "attention_block_fwdbwd",
+         "gpt_train_step"]
 
 
 def fmt_time(ns):
+    if ns is None:
+        return ""
     for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
         if ns >= scale:
             return f"{ns / scale:.3g} {unit}"
@@ -24,52 +35,63 @@ def fmt_bytes(b):
     return f"{b:.0f} B"
 
 
-def main(path):
-    with open(path) as f:
-        run = json.load(f)
-    medians, peaks = {}, {}
-    for b in run["benchmarks"]:
-        if b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median":
-            medians[b["run_name"]] = b["real_time"] * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
-        if b.get("run_type") == "iteration" and "peak_bytes" in b:
-            peaks[b["run_name"]] = max(peaks.get(b["run_name"], 0), b["peak_bytes"])
-    ctx = run["context"]
-    print(f"Machine: {ctx.get('num_cpus')} CPUs at {ctx.get('mhz_per_cpu')} MHz; "
-          f"{ctx.get('date')}; medians of the repetitions, wall time.\n")
-    print("| workload | xgrad | LibTorch | xgrad / LibTorch | peak bytes xgrad | peak bytes LibTorch |")
-    print("|---|---|---|---|---|---|")
-    order = ["sinfit_step", "elementwise_fwd", "elementwise_fwdbwd", "matmul_fwd", "matmul_fwdbwd",
-             "mlp_train_step", "scalar_chain_fwdbwd"]
+def load(folder, kind):
+    """{workload name without BM_ or BM_libtorch_: (median ns, max peak bytes)}."""
+    times, peaks = {}, {}
+    for path in sorted(glob.glob(os.path.join(folder, f"{kind}-*.json"))):
+        with open(path) as f:
+            for b in json.load(f)["benchmarks"]:
+                if b.get("run_type") != "iteration":
+                    continue
+                name = b["name"].replace("BM_libtorch_", "", 1).replace("BM_", "", 1)
+                times.setdefault(name, []).append(b["real_time"] * UNITS[b["time_unit"]])
+                if "peak_bytes" in b:
+                    peaks[name] = max(peaks.get(name, 0), b["peak_bytes"])
+    return {n: (statistics.median(t), peaks.get(n)) for n, t in times.items()}
 
-    def key(name):  # BENCHMARKS.md's order, then the size
-        base, _, arg = name.replace("BM_", "", 1).partition("/")
-        return (order.index(base) if base in order else len(order), int(arg) if arg else 0)
 
-    for name in sorted(medians, key=key):
-        t = medians[name]
-        if ("libtorch" in name or name.startswith("BM_sum") or name.startswith("BM_sinfit_manual")
-                or name.startswith("BM_floor")):
-            continue
-        torch_name = name.replace("BM_", "BM_libtorch_", 1)
-        if torch_name not in medians:
-            continue
-        lt = medians[torch_name]
-        workload = name.replace("BM_", "", 1)
-        print(f"| {workload} | {fmt_time(t)} | {fmt_time(lt)} | {t / lt:.3f} | "
-              f"{fmt_bytes(peaks.get(name))} | {fmt_bytes(peaks.get(torch_name))} |")
-    step, manual = medians.get("BM_sinfit_step/2000"), medians.get("BM_sinfit_manual/2000")
+def ratio(a, b):
+    return f"{a / b:.3f}" if a is not None and b else ""
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("folder")
+    parser.add_argument("--cpu", default="")
+    parser.add_argument("--base", default="the earlier commit")
+    args = parser.parse_args()
+    now, base, torch = (load(args.folder, k) for k in ("xgrad", "base", "libtorch"))
+    rounds = len(glob.glob(os.path.join(args.folder, "xgrad-*.json")))
+    print(f"CPU: {args.cpu}. Medians of {rounds} rounds, wall time; LibTorch in its own process "
+          f"with OMP_WAIT_POLICY=passive; 'before' is xgrad at {args.base}, same run.\n")
+    print("| workload | xgrad | before | LibTorch | xgrad / LibTorch | before / LibTorch "
+          "| peak bytes xgrad | peak bytes LibTorch |")
+    print("|---|---|---|---|---|---|---|---|")
+
+    def key(name):  # BENCHMARKS.md's order, then the sizes
+        workload, _, arg = name.partition("/")
+        sizes = [int(a) for a in arg.split("/") if a.isdigit()]
+        return (ORDER.index(workload) if workload in ORDER else len(ORDER), sizes)
+
+    for name in sorted((n for n in torch if n in now), key=key):
+        t, lt = now[name][0], torch[name][0]
+        b = base.get(name, (None, None))[0]
+        print(f"| {name} | {fmt_time(t)} | {fmt_time(b)} | {fmt_time(lt)} | {ratio(t, lt)} | "
+              f"{ratio(b, lt)} | {fmt_bytes(now[name][1])} | {fmt_bytes(torch[name][1])} |")
+    step, manual = now.get("sinfit_step/2000"), now.get("sinfit_manual/2000")
     if step and manual:
         print(f"\nsinfit_step/2000 against the hand-fused loop (sinfit_manual/2000, "
-              f"{fmt_time(manual)}): {step / manual:.2f}x")
-    floors = sorted(n for n in medians if n.startswith("BM_floor"))
+              f"{fmt_time(manual[0])}): {step[0] / manual[0]:.2f}x")
+    floors = sorted(n for n in now if n.startswith("floor"))
     if floors:
-        print("\n| floor (bench/floors.cpp) | time | / LibTorch's workload |")
-        print("|---|---|---|")
+        print("\n| floor (bench/floors.cpp) | time | before | / LibTorch's workload |")
+        print("|---|---|---|---|")
     for name in floors:
-        workload = name.replace("BM_floor_", "BM_libtorch_", 1).replace("sgemm", "matmul_fwd")
-        ratio = f"{medians[name] / medians[workload]:.3f}" if workload in medians else ""
-        print(f"| {name.replace('BM_', '', 1)} | {fmt_time(medians[name])} | {ratio} |")
+        workload = name.replace("floor_", "", 1).replace("sgemm", "matmul_fwd")
+        lt = torch.get(workload, (None, None))[0]
+        b = base.get(name, (None, None))[0]
+        print(f"| {name} | {fmt_time(now[name][0])} | {fmt_time(b)} | {ratio(now[name][0], lt)} |")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

@@ -172,4 +172,73 @@ void BM_scalar_chain_fwdbwd(benchmark::State& state) {
 }
 BENCHMARK(BM_scalar_chain_fwdbwd)->Arg(10000);
 
+// A view and its transpose, and back: no data is copied where views alias (core v2).
+void BM_view_transpose(benchmark::State& state) {
+  const xg::Tensor x = xg::randn({state.range(0)});
+  xg::NoGradGuard no_grad;
+  for (auto _ : state) {
+    const xg::Tensor t = x.view({64, 256, 4, 16}).transpose(1, 2);
+    benchmark::DoNotOptimize(t.transpose(1, 2).view({state.range(0)}).data_ptr<float>());
+  }
+}
+BENCHMARK(BM_view_transpose)->Arg(1 << 20);
+
+// One nanoGPT block without biases, composed from public ops: LayerNorm, causal self-attention
+// with 4 heads, residual, LayerNorm, 4x MLP with exact GELU, residual; sum, backward.
+struct Block {
+  explicit Block(std::int64_t c)
+      : ln1(xg::ones({c}, xg::requires_grad())),
+        ln2(xg::ones({c}, xg::requires_grad())),
+        attn(init({3 * c, c})),
+        proj(init({c, c})),
+        fc(init({4 * c, c})),
+        fc_proj(init({c, 4 * c})) {}
+  static xg::Tensor init(const xg::Shape& shape) {
+    xg::Tensor w = xg::randn(shape) * 0.02;
+    return w.requires_grad_();
+  }
+  static xg::Tensor layer_norm(const xg::Tensor& x, const xg::Tensor& w) {
+    const xg::Tensor centered = x - xg::mean(x, {-1}, true);
+    const xg::Tensor var = xg::mean(centered * centered, {-1}, true);
+    return centered * xg::rsqrt(var + 1e-5) * w;
+  }
+  xg::Tensor forward(const xg::Tensor& x, const xg::Tensor& mask) const {
+    const std::int64_t b = x.size(0), t = x.size(1), c = x.size(2), h = 4, d = c / h;
+    const xg::Tensor qkv = xg::linear(layer_norm(x, ln1), attn);
+    auto heads = [&](std::int64_t i) {
+      return qkv.narrow(2, i * c, c).view({b, t, h, d}).transpose(1, 2);
+    };
+    const xg::Tensor q = heads(0), k = heads(1), v = heads(2);
+    const xg::Tensor att =
+        xg::softmax(xg::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(d))) + mask, -1);
+    const xg::Tensor y = xg::matmul(att, v).transpose(1, 2).reshape({b, t, c});
+    const xg::Tensor x1 = x + xg::linear(y, proj);
+    return x1 + xg::linear(xg::gelu(xg::linear(layer_norm(x1, ln2), fc)), fc_proj);
+  }
+  std::vector<xg::Tensor> parameters() const { return {ln1, ln2, attn, proj, fc, fc_proj}; }
+  xg::Tensor ln1, ln2, attn, proj, fc, fc_proj;
+};
+
+void BM_attention_block_fwdbwd(benchmark::State& state) {
+  const std::int64_t b = state.range(0), t = state.range(1), c = state.range(2);
+  xg::manual_seed(0);
+  const Block block(c);
+  const xg::Tensor x = xg::randn({b, t, c});
+  // The causal mask, added to the scores: -inf above the diagonal.
+  std::vector<double> m(static_cast<std::size_t>(t * t));
+  for (std::int64_t i = 0; i < t; ++i) {
+    for (std::int64_t j = i + 1; j < t; ++j) m[i * t + j] = -INFINITY;
+  }
+  const xg::Tensor mask = xg::tensor(m, {t, t});
+  PeakCounter peak;
+  for (auto _ : state) {
+    peak.start();
+    block.forward(x, mask).sum().backward();
+    for (const auto& p : block.parameters()) p.mutable_grad() = xg::Tensor();
+    peak.stop();
+  }
+  peak.report(state);
+}
+BENCHMARK(BM_attention_block_fwdbwd)->Args({16, 32, 64})->Args({8, 128, 128});
+
 }  // namespace
