@@ -1,8 +1,8 @@
 // The backward engine: orders the graph with an iterative depth-first search, then runs each
 // node once all gradients for it have arrived, summing them in per-node buffers.
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
-#include <unordered_map>
 
 #include "autograd.hpp"
 #include "creation.hpp"
@@ -16,6 +16,49 @@ namespace xg::autograd {
 namespace {
 
 thread_local bool anomaly_enabled = false;
+
+// Node -> a position: open addressing with linear probing, so a pass over a 10,000-node graph
+// makes a handful of allocations, not one per node as std::unordered_map would.
+class NodeIndex {
+ public:
+  NodeIndex() : slots_(64) {}
+  // Adds node with `value` unless it is there; says whether it was added.
+  bool insert(const Node* node, std::size_t value) {
+    if (2 * (count_ + 1) > slots_.size()) grow();
+    Slot& s = probe(node);
+    if (s.node) return false;
+    s = {node, value};
+    ++count_;
+    return true;
+  }
+  // The node's value, or null if it is not there.
+  std::size_t* find(const Node* node) {
+    Slot& s = probe(node);
+    return s.node ? &s.value : nullptr;
+  }
+
+ private:
+  struct Slot {
+    const Node* node = nullptr;
+    std::size_t value = 0;
+  };
+  Slot& probe(const Node* node) {
+    const std::size_t mask = slots_.size() - 1;
+    // Fibonacci hashing of the address: nodes are allocated at similar strides.
+    std::size_t i = (reinterpret_cast<std::uintptr_t>(node) * 0x9E3779B97F4A7C15ull) >> 20 & mask;
+    while (slots_[i].node && slots_[i].node != node) i = (i + 1) & mask;
+    return slots_[i];
+  }
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& s : old) {
+      if (s.node) probe(s.node) = s;
+    }
+  }
+  std::vector<Slot> slots_;  // a power of two, at most half full
+  std::size_t count_ = 0;
+};
 
 // The state of one backward call, PyTorch's GraphTask: the nodes it runs, in order, and for each
 // its gradient buffer and flags. Nodes hold only the graph, so passes over graphs that share
@@ -35,13 +78,13 @@ class GraphTask {
     std::vector<Node*> post_order;
     std::vector<std::pair<Node*, std::size_t>> stack;  // node, next edge to look at
     for (Node* root : roots) {
-      if (!position_.emplace(root, 0).second) continue;
+      if (!position_.insert(root, 0)) continue;
       stack.emplace_back(root, 0);
       while (!stack.empty()) {
         auto& [node, next] = stack.back();
         if (next < node->next_edges.size()) {
           Node* child = node->next_edges[next++].node.get();
-          if (child && position_.emplace(child, 0).second) stack.emplace_back(child, 0);
+          if (child && position_.insert(child, 0)) stack.emplace_back(child, 0);
         } else {
           post_order.push_back(node);
           stack.pop_back();
@@ -49,22 +92,22 @@ class GraphTask {
       }
     }
     order_.assign(post_order.rbegin(), post_order.rend());
-    for (std::size_t i = 0; i < order_.size(); ++i) position_[order_[i]] = i;
+    for (std::size_t i = 0; i < order_.size(); ++i) *position_.find(order_[i]) = i;
     slots_.resize(order_.size());
   }
 
   const std::vector<Node*>& order() const { return order_; }
   Slot& slot(std::size_t position) { return slots_[position]; }
-  Slot& slot(const Node* node) { return slots_[position_.at(node)]; }
+  Slot& slot(const Node* node) { return slots_[*position_.find(node)]; }
   // Null for a node outside the graph (an input of grad() that the outputs do not use).
   Slot* find(const Node* node) {
-    const auto it = position_.find(node);
-    return it == position_.end() ? nullptr : &slots_[it->second];
+    const std::size_t* position = position_.find(node);
+    return position ? &slots_[*position] : nullptr;
   }
 
  private:
   std::vector<Node*> order_;
-  std::unordered_map<const Node*, std::size_t> position_;
+  NodeIndex position_;
   std::vector<Slot> slots_;
 };
 

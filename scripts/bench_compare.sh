@@ -21,9 +21,11 @@ configure=(-DCMAKE_BUILD_TYPE=Release -DXGRAD_BUILD_TESTS=OFF -DXGRAD_BUILD_EXAM
 cmake -S . -B build-bench "${configure[@]}" -DXGRAD_BENCH_TORCH=ON > /dev/null
 cmake --build build-bench --target xgrad_bench libtorch_bench -j "$jobs"
 
-# The earlier commit, in a worktree of its own (removed again at the end).
+# The earlier commit, in a worktree of its own (removed again at the end; a fixed path, so that
+# build-bench-base/'s cache stays valid from one run to the next).
 base_sha="$(git rev-parse --short "$base")"
-base_tree="$(mktemp -d)/xgrad-$base_sha"
+base_tree="$PWD/build-bench-base-src"
+git worktree remove --force "$base_tree" 2> /dev/null || rm -rf "$base_tree"
 git worktree add --detach "$base_tree" "$base_sha" > /dev/null
 trap 'git worktree remove --force "$base_tree"' EXIT
 cmake -S "$base_tree" -B build-bench-base "${configure[@]}" > /dev/null

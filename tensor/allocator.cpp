@@ -1,11 +1,11 @@
 #include "allocator.hpp"
 
+#include <array>
 #include <atomic>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "memory.hpp"
@@ -19,36 +19,63 @@ constexpr std::size_t kMaxCachedBlock = std::size_t{1} << 30;
 // Past this much, a thread's cache passes what is freed on to the shared pool.
 constexpr std::size_t kMaxThreadCache = std::size_t{256} << 20;
 
-// Size classes: multiples of 64 bytes up to 4 KiB, then four classes per power of two, so a
-// block is at most 25% larger than asked and a loop's repeated sizes fall in the same class.
-std::size_t class_size(std::size_t size) {
-  if (size <= 4096) return size <= kAlignment ? kAlignment : (size + 63) / 64 * 64;
-  const std::size_t step = std::bit_floor(size) / 4;
-  return (size + step - 1) / step * step;
+// Size classes: multiples of 64 bytes up to 4 KiB (classes 0 to 63), then four classes per
+// power of two, so a block is at most 25% larger than asked and a loop's repeated sizes fall in
+// the same class. Classes are numbered so that free lists are an array, not a map.
+constexpr std::size_t kSmallLimit = 4096;
+constexpr int kSmallClasses = 64;
+constexpr int kClasses = kSmallClasses + 4 * 19;  // up to 2^31 > kMaxCachedBlock
+
+struct SizeClass {
+  int index;
+  std::size_t size;
+};
+
+SizeClass size_class(std::size_t size) {
+  if (size <= kSmallLimit) {
+    const std::size_t blocks = size <= kAlignment ? 1 : (size + kAlignment - 1) / kAlignment;
+    return {static_cast<int>(blocks) - 1, blocks * kAlignment};
+  }
+  // size in (2^e, 2^(e+1)]: four classes of step 2^e / 4 each.
+  const int e = std::bit_width(size - 1) - 1;
+  const std::size_t step = (std::size_t{1} << e) / 4;
+  const std::size_t quarters = (size - (std::size_t{1} << e) + step - 1) / step;  // 1 to 4
+  return {kSmallClasses + 4 * (e - 12) + static_cast<int>(quarters) - 1,
+          (std::size_t{1} << e) + quarters * step};
 }
 
+// The size of class `index`, the inverse of size_class.
+std::size_t class_bytes(std::size_t index) {
+  if (index < kSmallClasses) return (index + 1) * kAlignment;
+  const std::size_t e = (index - kSmallClasses) / 4 + 12,
+                    quarters = (index - kSmallClasses) % 4 + 1;
+  return (std::size_t{1} << e) + quarters * ((std::size_t{1} << e) / 4);
+}
+
+// One atomic update per allocation and per free: `allocated` changes with every buffer,
+// `reserved` (allocated plus cached) only when the system gives or takes a block.
 struct Stats {
-  std::atomic<std::int64_t> allocated{0};  // bytes (class sizes) held by live buffers
-  std::atomic<std::int64_t> cached{0};     // bytes kept for reuse, in every cache
+  std::atomic<std::int64_t> allocated{0};
+  std::atomic<std::int64_t> reserved{0};
   std::atomic<std::int64_t> peak{0};
 };
 Stats stats;
 
 void note_allocated(std::int64_t bytes) {
-  const std::int64_t now = stats.allocated.fetch_add(bytes) + bytes;
-  std::int64_t peak = stats.peak.load();
+  const std::int64_t now = stats.allocated.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  std::int64_t peak = stats.peak.load(std::memory_order_relaxed);
   while (now > peak && !stats.peak.compare_exchange_weak(peak, now)) {
   }
 }
 
-using FreeLists = std::unordered_map<std::size_t, std::vector<void*>>;
+using FreeLists = std::array<std::vector<void*>, kClasses>;
+void system_free(void* p, std::size_t size);
 
 void release_all(FreeLists& lists) {
-  for (auto& [size, blocks] : lists) {
-    for (void* p : blocks) std::free(p);
-    stats.cached -= static_cast<std::int64_t>(size * blocks.size());
+  for (std::size_t c = 0; c < lists.size(); ++c) {
+    for (void* p : lists[c]) system_free(p, class_bytes(c));
+    lists[c].clear();
   }
-  lists.clear();
 }
 
 // The shared pool: blocks from exited threads and overflowing caches. Never destroyed, so a
@@ -56,6 +83,7 @@ void release_all(FreeLists& lists) {
 struct Pool {
   std::mutex mutex;
   FreeLists lists;
+  std::size_t bytes = 0;
 };
 Pool& pool() {
   static Pool* p = new Pool;
@@ -68,28 +96,30 @@ struct ThreadCache {
   ~ThreadCache() {
     Pool& shared = pool();
     const std::lock_guard<std::mutex> lock(shared.mutex);
-    for (auto& [size, blocks] : lists) {
-      auto& into = shared.lists[size];
-      into.insert(into.end(), blocks.begin(), blocks.end());
+    for (std::size_t c = 0; c < lists.size(); ++c) {
+      auto& into = shared.lists[c];
+      into.insert(into.end(), lists[c].begin(), lists[c].end());
     }
+    shared.bytes += bytes;
   }
 };
 thread_local ThreadCache cache;
 
-void* take_cached(std::size_t size) {
-  auto it = cache.lists.find(size);
-  if (it != cache.lists.end() && !it->second.empty()) {
-    void* p = it->second.back();
-    it->second.pop_back();
-    cache.bytes -= size;
+void* take_cached(SizeClass c) {
+  auto& mine = cache.lists[static_cast<std::size_t>(c.index)];
+  if (!mine.empty()) {
+    void* p = mine.back();
+    mine.pop_back();
+    cache.bytes -= c.size;
     return p;
   }
   Pool& shared = pool();
   const std::lock_guard<std::mutex> lock(shared.mutex);
-  auto shared_it = shared.lists.find(size);
-  if (shared_it == shared.lists.end() || shared_it->second.empty()) return nullptr;
-  void* p = shared_it->second.back();
-  shared_it->second.pop_back();
+  auto& theirs = shared.lists[static_cast<std::size_t>(c.index)];
+  if (theirs.empty()) return nullptr;
+  void* p = theirs.back();
+  theirs.pop_back();
+  shared.bytes -= c.size;
   return p;
 }
 
@@ -101,7 +131,13 @@ void* system_allocate(std::size_t size) {
     p = std::aligned_alloc(kAlignment, size);
   }
   if (!p) throw std::bad_alloc();
+  stats.reserved.fetch_add(static_cast<std::int64_t>(size), std::memory_order_relaxed);
   return p;
+}
+
+void system_free(void* p, std::size_t size) {
+  std::free(p);
+  stats.reserved.fetch_sub(static_cast<std::int64_t>(size), std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -112,49 +148,54 @@ namespace detail {
 // Sanitizer builds: every buffer comes from and goes back to the system, so AddressSanitizer
 // sees each use after free.
 void* allocate_bytes(std::size_t size) {
-  const std::size_t rounded = class_size(size);
+  const std::size_t rounded = size_class(size).size;
   void* p = system_allocate(rounded);
   note_allocated(static_cast<std::int64_t>(rounded));
   return p;
 }
 void free_bytes(void* p, std::size_t size) noexcept {
   if (!p) return;
-  std::free(p);
-  stats.allocated -= static_cast<std::int64_t>(class_size(size));
+  const std::size_t rounded = size_class(size).size;
+  stats.allocated.fetch_sub(static_cast<std::int64_t>(rounded), std::memory_order_relaxed);
+  system_free(p, rounded);
 }
 #else
 void* allocate_bytes(std::size_t size) {
-  const std::size_t rounded = class_size(size);
-  void* p = rounded <= kMaxCachedBlock ? take_cached(rounded) : nullptr;
-  if (p) {
-    stats.cached -= static_cast<std::int64_t>(rounded);
-  } else {
-    p = system_allocate(rounded);
+  if (size > kMaxCachedBlock) {
+    const std::size_t rounded = (size + kAlignment - 1) / kAlignment * kAlignment;
+    void* p = system_allocate(rounded);
+    note_allocated(static_cast<std::int64_t>(rounded));
+    return p;
   }
-  note_allocated(static_cast<std::int64_t>(rounded));
+  const SizeClass c = size_class(size);
+  void* p = take_cached(c);
+  if (!p) p = system_allocate(c.size);
+  note_allocated(static_cast<std::int64_t>(c.size));
   return p;
 }
 
 void free_bytes(void* p, std::size_t size) noexcept {
   if (!p) return;
-  const std::size_t rounded = class_size(size);
-  stats.allocated -= static_cast<std::int64_t>(rounded);
-  if (rounded > kMaxCachedBlock) {
-    std::free(p);
+  if (size > kMaxCachedBlock) {
+    const std::size_t rounded = (size + kAlignment - 1) / kAlignment * kAlignment;
+    stats.allocated.fetch_sub(static_cast<std::int64_t>(rounded), std::memory_order_relaxed);
+    system_free(p, rounded);
     return;
   }
+  const SizeClass c = size_class(size);
+  stats.allocated.fetch_sub(static_cast<std::int64_t>(c.size), std::memory_order_relaxed);
   try {
-    if (cache.bytes + rounded <= kMaxThreadCache) {
-      cache.lists[rounded].push_back(p);
-      cache.bytes += rounded;
+    if (cache.bytes + c.size <= kMaxThreadCache) {
+      cache.lists[static_cast<std::size_t>(c.index)].push_back(p);
+      cache.bytes += c.size;
     } else {
       Pool& shared = pool();
       const std::lock_guard<std::mutex> lock(shared.mutex);
-      shared.lists[rounded].push_back(p);
+      shared.lists[static_cast<std::size_t>(c.index)].push_back(p);
+      shared.bytes += c.size;
     }
-    stats.cached += static_cast<std::int64_t>(rounded);
   } catch (...) {  // no memory for the free list itself: give the block back instead
-    std::free(p);
+    system_free(p, c.size);
   }
 }
 #endif
@@ -162,7 +203,8 @@ void free_bytes(void* p, std::size_t size) noexcept {
 }  // namespace detail
 
 MemoryStats memory_stats() {
-  return {stats.allocated.load(), stats.cached.load(), stats.peak.load()};
+  const std::int64_t allocated = stats.allocated.load();
+  return {allocated, stats.reserved.load() - allocated, stats.peak.load()};
 }
 
 void reset_peak_memory_stats() { stats.peak = stats.allocated.load(); }
@@ -173,6 +215,7 @@ void empty_cache() {
   Pool& shared = pool();
   const std::lock_guard<std::mutex> lock(shared.mutex);
   release_all(shared.lists);
+  shared.bytes = 0;
 }
 
 }  // namespace xg
