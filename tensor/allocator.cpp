@@ -1,12 +1,10 @@
 #include "allocator.hpp"
 
-#include <array>
 #include <atomic>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
-#include <vector>
 
 #include "memory.hpp"
 
@@ -68,13 +66,30 @@ void note_allocated(std::int64_t bytes) {
   }
 }
 
-using FreeLists = std::array<std::vector<void*>, kClasses>;
+// Free blocks of each class, linked through their own first bytes (a block is at least 64
+// bytes): a free list costs no allocation, and a thread's lists are plain data, so reaching
+// them is a direct thread-local access.
+struct FreeLists {
+  void* heads[kClasses];
+  std::size_t bytes;
+  void push(std::size_t index, void* p, std::size_t size) {
+    *static_cast<void**>(p) = heads[index];
+    heads[index] = p;
+    bytes += size;
+  }
+  void* pop(std::size_t index, std::size_t size) {
+    void* p = heads[index];
+    if (!p) return nullptr;
+    heads[index] = *static_cast<void**>(p);
+    bytes -= size;
+    return p;
+  }
+};
 void system_free(void* p, std::size_t size);
 
 void release_all(FreeLists& lists) {
-  for (std::size_t c = 0; c < lists.size(); ++c) {
-    for (void* p : lists[c]) system_free(p, class_bytes(c));
-    lists[c].clear();
+  for (std::size_t c = 0; c < kClasses; ++c) {
+    while (void* p = lists.pop(c, class_bytes(c))) system_free(p, class_bytes(c));
   }
 }
 
@@ -82,45 +97,33 @@ void release_all(FreeLists& lists) {
 // thread that exits during static destruction can still hand its blocks over.
 struct Pool {
   std::mutex mutex;
-  FreeLists lists;
-  std::size_t bytes = 0;
+  FreeLists lists{};
 };
 Pool& pool() {
   static Pool* p = new Pool;
   return *p;
 }
 
-struct ThreadCache {
-  FreeLists lists;
-  std::size_t bytes = 0;
-  ~ThreadCache() {
+thread_local FreeLists cache{};
+
+// Hands the thread's blocks to the pool when the thread exits; made on the thread's first free.
+struct CacheOwner {
+  ~CacheOwner() {
     Pool& shared = pool();
     const std::lock_guard<std::mutex> lock(shared.mutex);
-    for (std::size_t c = 0; c < lists.size(); ++c) {
-      auto& into = shared.lists[c];
-      into.insert(into.end(), lists[c].begin(), lists[c].end());
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      while (void* p = cache.pop(c, class_bytes(c))) shared.lists.push(c, p, class_bytes(c));
     }
-    shared.bytes += bytes;
   }
 };
-thread_local ThreadCache cache;
+thread_local bool cache_owned = false;
 
 void* take_cached(SizeClass c) {
-  auto& mine = cache.lists[static_cast<std::size_t>(c.index)];
-  if (!mine.empty()) {
-    void* p = mine.back();
-    mine.pop_back();
-    cache.bytes -= c.size;
-    return p;
-  }
+  const auto index = static_cast<std::size_t>(c.index);
+  if (void* p = cache.pop(index, c.size)) return p;
   Pool& shared = pool();
   const std::lock_guard<std::mutex> lock(shared.mutex);
-  auto& theirs = shared.lists[static_cast<std::size_t>(c.index)];
-  if (theirs.empty()) return nullptr;
-  void* p = theirs.back();
-  theirs.pop_back();
-  shared.bytes -= c.size;
-  return p;
+  return shared.lists.pop(index, c.size);
 }
 
 void* system_allocate(std::size_t size) {
@@ -184,18 +187,16 @@ void free_bytes(void* p, std::size_t size) noexcept {
   }
   const SizeClass c = size_class(size);
   stats.allocated.fetch_sub(static_cast<std::int64_t>(c.size), std::memory_order_relaxed);
-  try {
-    if (cache.bytes + c.size <= kMaxThreadCache) {
-      cache.lists[static_cast<std::size_t>(c.index)].push_back(p);
-      cache.bytes += c.size;
-    } else {
-      Pool& shared = pool();
-      const std::lock_guard<std::mutex> lock(shared.mutex);
-      shared.lists[static_cast<std::size_t>(c.index)].push_back(p);
-      shared.bytes += c.size;
-    }
-  } catch (...) {  // no memory for the free list itself: give the block back instead
-    system_free(p, c.size);
+  if (!cache_owned) {
+    thread_local CacheOwner owner;
+    cache_owned = true;
+  }
+  if (cache.bytes + c.size <= kMaxThreadCache) {
+    cache.push(static_cast<std::size_t>(c.index), p, c.size);
+  } else {
+    Pool& shared = pool();
+    const std::lock_guard<std::mutex> lock(shared.mutex);
+    shared.lists.push(static_cast<std::size_t>(c.index), p, c.size);
   }
 }
 #endif
@@ -210,12 +211,10 @@ MemoryStats memory_stats() {
 void reset_peak_memory_stats() { stats.peak = stats.allocated.load(); }
 
 void empty_cache() {
-  release_all(cache.lists);
-  cache.bytes = 0;
+  release_all(cache);
   Pool& shared = pool();
   const std::lock_guard<std::mutex> lock(shared.mutex);
   release_all(shared.lists);
-  shared.bytes = 0;
 }
 
 }  // namespace xg
