@@ -1,5 +1,6 @@
 #include "allocator.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstdint>
@@ -10,6 +11,14 @@
 
 namespace xg {
 namespace {
+
+#ifdef XGRAD_NO_CACHING_ALLOCATOR
+// Sanitizer builds: every buffer comes from and goes back to the system, so AddressSanitizer
+// sees each use after free.
+constexpr bool kCaching = false;
+#else
+constexpr bool kCaching = true;
+#endif
 
 constexpr std::size_t kAlignment = 64;
 // Blocks above this go straight back to the system: a one-off giant is not worth keeping.
@@ -147,27 +156,11 @@ void system_free(void* p, std::size_t size) {
 
 namespace detail {
 
-#ifdef XGRAD_NO_CACHING_ALLOCATOR
-// Sanitizer builds: every buffer comes from and goes back to the system, so AddressSanitizer
-// sees each use after free.
 void* allocate_bytes(std::size_t size) {
-  const std::size_t rounded = size_class(size).size;
-  void* p = system_allocate(rounded);
-  note_allocated(static_cast<std::int64_t>(rounded));
-  return p;
-}
-void free_bytes(void* p, std::size_t size) noexcept {
-  if (!p) return;
-  const std::size_t rounded = size_class(size).size;
-  stats.allocated.fetch_sub(static_cast<std::int64_t>(rounded), std::memory_order_relaxed);
-  system_free(p, rounded);
-}
-#else
-void* allocate_bytes(std::size_t size) {
-  if (size > kMaxCachedBlock) {
+  if (!kCaching || size > kMaxCachedBlock) {
     const std::size_t rounded = (size + kAlignment - 1) / kAlignment * kAlignment;
-    void* p = system_allocate(rounded);
-    note_allocated(static_cast<std::int64_t>(rounded));
+    void* p = system_allocate(std::max(rounded, kAlignment));
+    note_allocated(static_cast<std::int64_t>(std::max(rounded, kAlignment)));
     return p;
   }
   const SizeClass c = size_class(size);
@@ -179,10 +172,11 @@ void* allocate_bytes(std::size_t size) {
 
 void free_bytes(void* p, std::size_t size) noexcept {
   if (!p) return;
-  if (size > kMaxCachedBlock) {
+  if (!kCaching || size > kMaxCachedBlock) {
     const std::size_t rounded = (size + kAlignment - 1) / kAlignment * kAlignment;
-    stats.allocated.fetch_sub(static_cast<std::int64_t>(rounded), std::memory_order_relaxed);
-    system_free(p, rounded);
+    stats.allocated.fetch_sub(static_cast<std::int64_t>(std::max(rounded, kAlignment)),
+                              std::memory_order_relaxed);
+    system_free(p, std::max(rounded, kAlignment));
     return;
   }
   const SizeClass c = size_class(size);
@@ -199,7 +193,6 @@ void free_bytes(void* p, std::size_t size) noexcept {
     shared.lists.push(static_cast<std::size_t>(c.index), p, c.size);
   }
 }
-#endif
 
 }  // namespace detail
 
