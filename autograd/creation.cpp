@@ -24,7 +24,7 @@ Tensor filled(const Shape& shape, const Scalar& value, const TensorOptions& opti
               const char* op) {
   check_shape(shape, op, element_size(options.dtype()));
   Array a = Array::empty(options.dtype(), shape);
-  a.visit([&](auto& x) {
+  a.visit([&](auto x) {
     using T = typename std::decay_t<decltype(x)>::value_type;
     if constexpr (std::is_integral_v<T>) {
       std::fill(x.begin(), x.end(), value.to_int64(op));
@@ -45,7 +45,7 @@ Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptio
                                 std::to_string(numel) + " elements)");
   }
   Array a = Array::empty(options.dtype(), shape);
-  a.visit([&](auto& x) {
+  a.visit([&](auto x) {
     using T = typename std::decay_t<decltype(x)>::value_type;
     std::transform(values.begin(), values.end(), x.data(), [](double v) {
       if constexpr (std::is_integral_v<T>) {

@@ -113,7 +113,7 @@ class GraphTask {
 
 bool has_non_finite(const Tensor& t) {
   if (!t.is_floating_point()) return false;
-  const Tensor x = t.detach();
+  const Tensor x = t.detach().contiguous();
   if (x.dtype() == kFloat64) {
     const double* p = x.data_ptr<double>();
     for (std::int64_t i = 0; i < x.numel(); ++i) {

@@ -36,7 +36,7 @@ void set_grad_fn(const Tensor& t, std::shared_ptr<Node> node) {
 std::vector<SavedTensor> save_tensors(const std::vector<Tensor>& to_save, const Tensor& output) {
   std::vector<SavedTensor> saved;
   for (const auto& t : to_save) {
-    const bool is_output = t.defined() && t.impl()->storage == output.impl()->storage;
+    const bool is_output = t.defined() && t.impl()->array.same_view(output.impl()->array);
     saved.push_back(is_output ? SavedTensor::output(output) : SavedTensor::input(t));
   }
   return saved;

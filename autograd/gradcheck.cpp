@@ -24,7 +24,7 @@ GradcheckReport failure(std::string message) {
 std::vector<double> evaluate(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                              const std::vector<Tensor>& inputs) {
   NoGradGuard no_grad;
-  const Tensor out = fn(inputs).to(kFloat64);
+  const Tensor out = fn(inputs).to(kFloat64).contiguous();
   const double* p = out.data_ptr<double>();
   return std::vector<double>(p, p + out.numel());
 }
@@ -64,7 +64,7 @@ GradcheckReport gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
       const std::int64_t n_in = inputs[checked[k]].numel();
       std::vector<double> row(static_cast<std::size_t>(n_in), 0.0);
       if (k < grads.size() && grads[k].defined()) {
-        const Tensor g = grads[k].to(kFloat64);
+        const Tensor g = grads[k].to(kFloat64).contiguous();
         for (std::int64_t e = 0; e < n_in; ++e) row[e] = g.data_ptr<double>()[e];
       }
       analytical[k].push_back(std::move(row));

@@ -124,11 +124,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     Shape own = x_batch;
     own.insert(own.end(), mat.begin(), mat.end());
     const Tensor shaped = x.shape() == own ? x : reshape(x, own);
-    const Tensor expanded = own == full ? shaped : expand(shaped, full);
-    return reshape(expanded, {count, mat[0], mat[1]});
+    // Expanded batch dims are views of stride 0: gemm reads them in place, and expand's
+    // backward sums their gradients.
+    return own == full ? shaped : expand(shaped, full);
   };
   const Tensor out = gemm(batched(a, a_batch, a_mat), batched(b, b_batch, b_mat), false, false);
-  return reshape(out, out_shape);
+  return out.shape() == out_shape ? out : reshape(out, out_shape);
 }
 
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
@@ -161,7 +162,7 @@ Tensor t(const Tensor& x) {
     throw std::invalid_argument("t: expects a tensor of at most 2 dims, got " + describe(x) +
                                 " (use transpose or permute)");
   }
-  return x.dim() < 2 ? x.clone() : transpose(x, 0, 1);
+  return x.dim() < 2 ? permute(x, x.dim() == 0 ? Shape{} : Shape{0}) : transpose(x, 0, 1);
 }
 
 }  // namespace xg

@@ -71,15 +71,15 @@ InputMeta::InputMeta(const Tensor& t) : dtype(detail::array_of(t).dtype()) {
 SavedTensor SavedTensor::input(const Tensor& t) {
   SavedTensor s;
   s.impl_ = t.impl();
-  s.data_at_save_ = t.impl()->storage;
-  s.version_ = t.impl()->storage->version;
+  s.data_at_save_ = t.impl()->array.storage();
+  s.version_ = t.impl()->array.version();
   return s;
 }
 
 SavedTensor SavedTensor::output(const Tensor& t) {
   SavedTensor s;
-  s.storage_ = t.impl()->storage;
-  s.version_ = s.storage_->version;
+  s.output_ = t.impl()->array;
+  s.version_ = s.output_->version();
   return s;
 }
 
@@ -91,27 +91,26 @@ Tensor SavedTensor::unpack(Node& owner) const {
         owner.name() + " (" + owner.describe_forward() +
         "); pass retain_graph=true to the first backward if you need to run it twice");
   }
-  const auto& storage = impl_ ? impl_->storage : storage_;
-  if (impl_ && data_at_save_.lock() != storage) {
+  const Array& data = impl_ ? impl_->array : *output_;
+  if (impl_ && data_at_save_.lock() != data.storage()) {
     throw std::runtime_error("backward: a tensor needed for gradient computation by " +
                              owner.name() + " (" + owner.describe_forward() +
                              ") had its data replaced by set_data after the forward, now " +
                              detail::describe(Tensor(impl_)) +
                              "; call set_data after backward, or run the forward again");
   }
-  if (storage->version != version_) {
+  if (data.version() != version_) {
     throw std::runtime_error(
         "backward: a tensor needed for gradient computation was modified by an in-place "
         "operation: " +
         owner.name() + " (" + owner.describe_forward() + ") saved it at version " +
-        std::to_string(version_) + ", it is now at version " + std::to_string(storage->version) +
+        std::to_string(version_) + ", it is now at version " + std::to_string(data.version()) +
         "; change a clone() instead, or do the in-place op after backward");
   }
   if (impl_) return Tensor(impl_);
   // The op's own output: rebuilt around the same data, with this node as its grad_fn, so that
   // a backward written with it is differentiable again (create_graph).
-  auto impl = std::make_shared<detail::TensorImpl>();
-  impl->storage = storage_;
+  auto impl = std::make_shared<detail::TensorImpl>(*output_);
   impl->requires_grad = true;
   impl->grad_fn = owner.shared_from_this();
   return Tensor(std::move(impl));
@@ -120,7 +119,7 @@ Tensor SavedTensor::unpack(Node& owner) const {
 void SavedTensor::release() {
   if (!defined()) return;
   impl_.reset();
-  storage_.reset();
+  output_.reset();
   released_ = true;
 }
 
@@ -161,8 +160,11 @@ void accumulate_grad(Tensor& current, Tensor grad) {
     current = current.defined() ? current + grad : grad.clone();
   } else if (!current.defined()) {
     // Keep a gradient nobody else holds; copy one that is shared (the user's, or a sibling's).
-    const bool unshared = grad.impl().use_count() == 1 && grad.impl()->storage.use_count() == 1 &&
-                          !grad.impl()->grad_fn;
+    // A view (an expanded gradient, say) is copied too: .grad must own contiguous data that
+    // later gradients can be added into.
+    const bool unshared = grad.impl().use_count() == 1 &&
+                          grad.impl()->array.storage().use_count() == 1 &&
+                          grad.impl()->array.is_contiguous() && !grad.impl()->grad_fn;
     current = unshared ? std::move(grad) : grad.detach().clone();
   } else {
     current.add_(grad);

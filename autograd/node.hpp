@@ -5,15 +5,16 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "small_vector.hpp"
+#include "../tensor/array.hpp"
+#include "../tensor/small_vector.hpp"
 #include "tensor.hpp"
 
 namespace xg::detail {
 struct TensorImpl;
-struct Storage;
 }  // namespace xg::detail
 
 namespace xg::autograd {
@@ -47,13 +48,13 @@ class SavedTensor {
   // `owner` is the node that saved it (the grad_fn of an unpacked output).
   Tensor unpack(Node& owner) const;
   void release();
-  bool defined() const { return impl_ || storage_; }
+  bool defined() const { return impl_ || output_; }
 
  private:
   std::shared_ptr<detail::TensorImpl> impl_;  // inputs
   // An input's data when it was saved: set_data on a leaf swaps it, which unpack refuses.
-  std::weak_ptr<detail::Storage> data_at_save_;
-  std::shared_ptr<detail::Storage> storage_;  // outputs
+  std::weak_ptr<detail::StorageImpl> data_at_save_;
+  std::optional<Array> output_;  // outputs: the view of the data, without the tensor
   std::uint64_t version_ = 0;
   bool released_ = false;
 };

@@ -95,9 +95,13 @@ Tensor mm(const Tensor& a, const Tensor& b);  // 2-D only
 // input W^T + bias for weight [out, in], as torch.nn.functional.linear; bias may be undefined.
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {});
 
-// ---- shape (results never alias their input) ----
+// ---- shape ----
+// Views share their input's data (a write through one is seen through the other), as PyTorch:
+// reshape, view, flatten, squeeze, unsqueeze, transpose, t, permute, expand, narrow, select,
+// slice, split, split_with_sizes, chunk, unbind, as_strided. reshape and flatten copy when the
+// strides allow no view; view throws then. cat, stack and index_select copy.
 Tensor reshape(const Tensor& t, const Shape& shape);  // one -1 may stand for the rest
-Tensor view(const Tensor& t, const Shape& shape);     // the same as reshape
+Tensor view(const Tensor& t, const Shape& shape);     // as reshape, but never a copy
 // Merges dims start_dim..end_dim (inclusive) into one.
 Tensor flatten(const Tensor& t, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
 Tensor squeeze(const Tensor& t);                      // drops every dim of size 1
@@ -106,12 +110,32 @@ Tensor unsqueeze(const Tensor& t, std::int64_t dim);  // inserts a dim of size 1
 Tensor transpose(const Tensor& t, std::int64_t dim0, std::int64_t dim1);
 Tensor t(const Tensor& t);  // transpose of a tensor of at most 2 dims
 Tensor permute(const Tensor& t, const Shape& dims);
-Tensor expand(const Tensor& t, const Shape& shape);  // -1 keeps a size
+Tensor expand(const Tensor& t, const Shape& shape);  // -1 keeps a size; new dims have stride 0
 // cat joins tensors along an existing dim; stack joins same-shaped tensors along a new one.
 Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
 // The `length` elements from `start` along dim.
 Tensor narrow(const Tensor& t, std::int64_t dim, std::int64_t start, std::int64_t length);
+// The slice at `index` along dim, which it removes (negative indices count from the end).
+Tensor select(const Tensor& t, std::int64_t dim, std::int64_t index);
+// Elements start, start + step, ... before end along dim, as Python's t[start:end:step]
+// (bounds clamp; negative ones count from the end; step > 0).
+Tensor slice(const Tensor& t, std::int64_t dim = 0,
+             std::optional<std::int64_t> start = std::nullopt,
+             std::optional<std::int64_t> end = std::nullopt, std::int64_t step = 1);
+// Pieces of split_size along dim (the last may be smaller).
+std::vector<Tensor> split(const Tensor& t, std::int64_t split_size, std::int64_t dim = 0);
+std::vector<Tensor> split_with_sizes(const Tensor& t, const Shape& split_sizes,
+                                     std::int64_t dim = 0);
+// At most `chunks` pieces of ceil(size / chunks) along dim.
+std::vector<Tensor> chunk(const Tensor& t, std::int64_t chunks, std::int64_t dim = 0);
+std::vector<Tensor> unbind(const Tensor& t, std::int64_t dim = 0);  // every select along dim
+// The data seen with these sizes and element strides from storage_offset (default: t's own),
+// checked to stay inside t's storage.
+Tensor as_strided(const Tensor& t, const Shape& size, const Shape& stride,
+                  std::optional<std::int64_t> storage_offset = std::nullopt);
+// t itself when contiguous, else a contiguous copy (differentiable).
+Tensor contiguous(const Tensor& t);
 Tensor index_select(const Tensor& t, std::int64_t dim, const Tensor& index);  // Int64 index
 
 // ---- softmax family: along dim, shifted by the max ----

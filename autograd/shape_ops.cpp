@@ -1,6 +1,7 @@
 // Shape ops and their derivatives: reshape and friends, transpose/permute, expand, cat/stack,
 // narrow, index_select. Every backward moves the gradient back to the input's layout.
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "../tensor/kernels.hpp"
@@ -20,11 +21,127 @@ using detail::describe;
 using Grads = autograd::GradientList;
 
 namespace {
-Tensor record_reshape(const Tensor& t, const Shape& shape) {
-  return record(
-      "reshape", kernels::reshape(array_of(t), shape), {t}, kSaveNone,
-      [in = t.shape()](const Tensor& g, const BackwardArgs&) { return Grads{reshape(g, in)}; });
+
+// A view of t's data (sharing its buffer) recorded with the backward `backward`.
+template <class F>
+Tensor record_view(const char* op, const Tensor& t, Array view, F&& backward) {
+  return record(op, std::move(view), {t}, kSaveNone, std::forward<F>(backward));
 }
+
+// Where a view sits in its input, as sizes, strides and offset relative to a contiguous tensor
+// of the input's shape: what the backward of narrow, select and slice scatters into.
+struct Geometry {
+  Array::Sizes sizes;
+  Array::Strides strides;
+  std::int64_t offset = 0;
+};
+
+Geometry contiguous_geometry(const Shape& shape) {
+  Geometry g;
+  g.sizes = Array::Sizes(shape.begin(), shape.end());
+  g.strides = detail::contiguous_strides({g.sizes.data(), g.sizes.size()});
+  return g;
+}
+
+// The strides that let a tensor of sizes/strides be seen with new_sizes without a copy, as
+// PyTorch's computeStride; false when some new dim would span two non-contiguous chunks.
+bool view_strides(std::span<const std::size_t> sizes, std::span<const std::int64_t> strides,
+                  const Shape& new_sizes, Array::Strides& out) {
+  out = Array::Strides(new_sizes.size());
+  std::int64_t numel = 1;
+  for (auto s : sizes) numel *= static_cast<std::int64_t>(s);
+  if (numel == 0 || sizes.empty()) {
+    // No data to keep in place: any strides do; the contiguous ones, as PyTorch.
+    Array::Sizes ns(new_sizes.begin(), new_sizes.end());
+    out = detail::contiguous_strides({ns.data(), ns.size()});
+    return true;
+  }
+  auto view_d = static_cast<std::int64_t>(new_sizes.size()) - 1;
+  std::int64_t chunk_base_stride = strides.back();
+  std::int64_t tensor_numel = 1, view_numel = 1;
+  for (auto tensor_d = static_cast<std::int64_t>(sizes.size()) - 1; tensor_d >= 0; --tensor_d) {
+    tensor_numel *= static_cast<std::int64_t>(sizes[static_cast<std::size_t>(tensor_d)]);
+    // A chunk ends where the dim before is not laid out right after this one.
+    if (tensor_d == 0 ||
+        (sizes[static_cast<std::size_t>(tensor_d - 1)] != 1 &&
+         strides[static_cast<std::size_t>(tensor_d - 1)] != tensor_numel * chunk_base_stride)) {
+      while (view_d >= 0 &&
+             (view_numel < tensor_numel || new_sizes[static_cast<std::size_t>(view_d)] == 1)) {
+        out[static_cast<std::size_t>(view_d)] = view_numel * chunk_base_stride;
+        view_numel *= new_sizes[static_cast<std::size_t>(view_d)];
+        --view_d;
+      }
+      if (view_numel != tensor_numel) return false;
+      if (tensor_d > 0) {
+        chunk_base_stride = strides[static_cast<std::size_t>(tensor_d - 1)];
+        tensor_numel = 1;
+        view_numel = 1;
+      }
+    }
+  }
+  return view_d == -1;
+}
+
+// The backward of reshape and view: the gradient seen with the input's shape again.
+Tensor record_reshape(const char* op, const Tensor& t, Array out) {
+  return record_view(op, t, std::move(out), [in = t.shape()](const Tensor& g, const BackwardArgs&) {
+    return Grads{reshape(g, in)};
+  });
+}
+
+// t's data seen with `shape` (a valid shape of t.numel() elements), or nullopt when the
+// strides do not allow it.
+std::optional<Array> try_view(const Tensor& t, const Shape& shape) {
+  const Array& a = array_of(t);
+  Array::Strides strides;
+  if (!view_strides(a.sizes(), a.strides(), shape, strides)) return std::nullopt;
+  Array::Sizes sizes(shape.begin(), shape.end());
+  return a.view({sizes.data(), sizes.size()}, {strides.data(), strides.size()}, a.offset());
+}
+
+}  // namespace
+
+Tensor detail::view_scatter(const Tensor& grad, const Shape& shape, const Array::Sizes& sizes,
+                            const Array::Strides& strides, std::int64_t offset) {
+  Array out = Array::full(grad.dtype(), shape, 0.0);
+  Array target = out.view({sizes.data(), sizes.size()}, {strides.data(), strides.size()}, offset);
+  kernels::accumulate_into(target, array_of(grad));
+  return record("view_scatter", std::move(out), {grad}, kSaveNone,
+                [sizes, strides, offset](const Tensor& g, const BackwardArgs&) {
+                  const Tensor dense = g.contiguous();
+                  return Grads{as_strided(dense, Shape(sizes.begin(), sizes.end()),
+                                          Shape(strides.begin(), strides.end()),
+                                          dense.storage_offset() + offset)};
+                });
+}
+
+namespace {
+
+Geometry geometry_of(const Array& a) {
+  Geometry g;
+  g.sizes = Array::Sizes(a.sizes().begin(), a.sizes().end());
+  g.strides = Array::Strides(a.strides().begin(), a.strides().end());
+  g.offset = a.offset();
+  return g;
+}
+
+// A sub-view of t (narrow, select, slice): `f` maps a geometry to the view's. Applied to t's
+// own geometry it gives the view; applied to a contiguous tensor of t's shape it gives where
+// the view's gradient goes in t's gradient, which the backward scatters into zeros.
+template <class F>
+Tensor record_subview(const char* op, const Tensor& t, F&& f) {
+  const Array& a = array_of(t);
+  const Geometry view = f(geometry_of(a));
+  Geometry rel = f(contiguous_geometry(t.shape()));
+  return record_view(
+      op, t,
+      a.view({view.sizes.data(), view.sizes.size()}, {view.strides.data(), view.strides.size()},
+             view.offset),
+      [rel = std::move(rel), in = t.shape()](const Tensor& g, const BackwardArgs&) {
+        return Grads{detail::view_scatter(g, in, rel.sizes, rel.strides, rel.offset)};
+      });
+}
+
 }  // namespace
 
 namespace {
@@ -69,12 +186,24 @@ Shape infer_shape(const Tensor& t, const Shape& shape, const char* op) {
 
 Tensor reshape(const Tensor& t, const Shape& shape) {
   check_defined(t, "reshape");
-  return record_reshape(t, infer_shape(t, shape, "reshape"));
+  const Shape target = infer_shape(t, shape, "reshape");
+  // A view when the strides allow it, else a contiguous copy (as PyTorch).
+  if (auto v = try_view(t, target)) return record_reshape("reshape", t, std::move(*v));
+  return record_reshape("reshape", t, kernels::reshape(array_of(t), target));
 }
 
 Tensor view(const Tensor& t, const Shape& shape) {
   check_defined(t, "view");
-  return record_reshape(t, infer_shape(t, shape, "view"));
+  const Shape target = infer_shape(t, shape, "view");
+  auto v = try_view(t, target);
+  if (!v) {
+    throw std::invalid_argument(
+        "view: view size is not compatible with input tensor's size and stride (at least one "
+        "dimension spans across two contiguous subspaces): " +
+        describe(t) + " with strides " + shape_to_string(t.stride()) + " cannot be viewed as " +
+        shape_to_string(target) + ". Use .reshape(...) instead.");
+  }
+  return record_reshape("view", t, std::move(*v));
 }
 
 Tensor flatten(const Tensor& t, std::int64_t start_dim, std::int64_t end_dim) {
@@ -87,6 +216,7 @@ Tensor flatten(const Tensor& t, std::int64_t start_dim, std::int64_t end_dim) {
                                 " comes after end_dim " + std::to_string(end_dim) + " for " +
                                 describe(t));
   }
+  if (s == e) return t;  // nothing to merge: the tensor itself, as PyTorch
   const Shape in = t.shape();
   Shape out(in.begin(), in.begin() + s);
   std::int64_t merged = 1;
@@ -96,29 +226,63 @@ Tensor flatten(const Tensor& t, std::int64_t start_dim, std::int64_t end_dim) {
   return reshape(t, out);
 }
 
+namespace {
+// t without the dims for which drop(d) holds (each of size 1): always a view.
+template <class Drop>
+Tensor squeeze_dims(const Tensor& t, Drop drop) {
+  const Array& a = array_of(t);
+  Array::Sizes sizes;
+  Array::Strides strides;
+  for (std::size_t d = 0; d < a.dim(); ++d) {
+    if (drop(d)) continue;
+    sizes.push_back(a.sizes()[d]);
+    strides.push_back(a.strides()[d]);
+  }
+  return record_reshape(
+      "squeeze", t,
+      a.view({sizes.data(), sizes.size()}, {strides.data(), strides.size()}, a.offset()));
+}
+}  // namespace
+
 Tensor squeeze(const Tensor& t) {
   check_defined(t, "squeeze");
-  Shape out;
-  for (auto s : t.shape()) {
-    if (s != 1) out.push_back(s);
-  }
-  return reshape(t, out);
+  const auto sizes = array_of(t).sizes();
+  return squeeze_dims(t, [&](std::size_t d) { return sizes[d] == 1; });
 }
 
 Tensor squeeze(const Tensor& t, std::int64_t dim) {
   check_defined(t, "squeeze");
   const std::int64_t d = normalize_dim(dim, t.dim(), "squeeze");
-  Shape out = t.shape();
-  if (!out.empty() && out[static_cast<std::size_t>(d)] == 1) out.erase(out.begin() + d);
-  return reshape(t, out);
+  const auto sizes = array_of(t).sizes();
+  return squeeze_dims(
+      t, [&](std::size_t k) { return static_cast<std::int64_t>(k) == d && sizes[k] == 1; });
 }
 
 Tensor unsqueeze(const Tensor& t, std::int64_t dim) {
   check_defined(t, "unsqueeze");
   const std::int64_t d = normalize_dim(dim, t.dim() + 1, "unsqueeze");
-  Shape out = t.shape();
-  out.insert(out.begin() + d, 1);
-  return reshape(t, out);
+  const Array& a = array_of(t);
+  Array::Sizes sizes(a.sizes().begin(), a.sizes().end());
+  Array::Strides strides(a.strides().begin(), a.strides().end());
+  const auto k = static_cast<std::size_t>(d);
+  // The new dim's stride, as PyTorch: the extent of the dim after it.
+  const std::int64_t stride =
+      k < a.dim() ? a.strides()[k] * static_cast<std::int64_t>(a.sizes()[k]) : 1;
+  Array::Sizes new_sizes;
+  Array::Strides new_strides;
+  for (std::size_t i = 0; i <= a.dim(); ++i) {
+    if (i == k) {
+      new_sizes.push_back(1);
+      new_strides.push_back(stride);
+    }
+    if (i < a.dim()) {
+      new_sizes.push_back(sizes[i]);
+      new_strides.push_back(strides[i]);
+    }
+  }
+  return record_reshape("unsqueeze", t,
+                        a.view({new_sizes.data(), new_sizes.size()},
+                               {new_strides.data(), new_strides.size()}, a.offset()));
 }
 
 Tensor permute(const Tensor& t, const Shape& dims) {
@@ -144,8 +308,8 @@ Tensor permute(const Tensor& t, const Shape& dims) {
   for (std::size_t i = 0; i < order.size(); ++i) {
     inverse[static_cast<std::size_t>(order[i])] = static_cast<std::int64_t>(i);
   }
-  return record(
-      "permute", kernels::permute(array_of(t), order), {t}, kSaveNone,
+  return record_view(
+      "permute", t, array_of(t).permuted(order),
       [inverse](const Tensor& g, const BackwardArgs&) { return Grads{permute(g, inverse)}; });
 }
 
@@ -154,12 +318,13 @@ Tensor transpose(const Tensor& t, std::int64_t dim0, std::int64_t dim1) {
   const std::int64_t n = t.dim();
   const std::int64_t a = normalize_dim(dim0, n, "transpose");
   const std::int64_t b = normalize_dim(dim1, n, "transpose");
-  if (n == 0) return t.clone();
-  Shape order(static_cast<std::size_t>(n));
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   for (std::int64_t d = 0; d < n; ++d) order[static_cast<std::size_t>(d)] = d;
-  std::swap(order[static_cast<std::size_t>(a)], order[static_cast<std::size_t>(b)]);
-  return record("transpose", kernels::permute(array_of(t), order), {t}, kSaveNone,
-                [a, b](const Tensor& g, const BackwardArgs&) { return Grads{transpose(g, a, b)}; });
+  if (n > 0) std::swap(order[static_cast<std::size_t>(a)], order[static_cast<std::size_t>(b)]);
+  return record_view("transpose", t, array_of(t).permuted(order),
+                     [a, b, n](const Tensor& g, const BackwardArgs&) {
+                       return Grads{n == 0 ? g : transpose(g, a, b)};
+                     });
 }
 
 Tensor expand(const Tensor& t, const Shape& shape) {
@@ -189,8 +354,8 @@ Tensor expand(const Tensor& t, const Shape& shape) {
     }
   }
   check_shape(target, "expand", element_size(t.dtype()));
-  return record(
-      "expand", kernels::expand(array_of(t), target), {t}, kSaveNone,
+  return record_view(
+      "expand", t, kernels::expand(array_of(t), target),
       [in](const Tensor& g, const BackwardArgs&) { return Grads{detail::sum_to(g, in)}; });
 }
 
@@ -283,19 +448,207 @@ Tensor narrow(const Tensor& t, std::int64_t dim, std::int64_t start, std::int64_
                             std::to_string(length) + " do not fit in dim " + std::to_string(d) +
                             " of size " + std::to_string(size) + " of " + describe(t));
   }
-  return record("narrow", kernels::narrow(array_of(t), d, start, length), {t}, kSaveNone,
-                [d, start, length, in = t.shape()](const Tensor& g, const BackwardArgs&) {
-                  // The slice's gradient, with zeros before and after it along d.
-                  std::vector<Tensor> parts;
-                  Shape pad = in;
-                  pad[static_cast<std::size_t>(d)] = start;
-                  if (start > 0) parts.push_back(zeros(pad, g.dtype()));
-                  parts.push_back(g);
-                  pad[static_cast<std::size_t>(d)] =
-                      in[static_cast<std::size_t>(d)] - start - length;
-                  if (pad[static_cast<std::size_t>(d)] > 0) parts.push_back(zeros(pad, g.dtype()));
-                  return Grads{parts.size() == 1 ? g : cat(parts, d)};
-                });
+  return record_subview("narrow", t, [d, start, length](Geometry g) {
+    const auto k = static_cast<std::size_t>(d);
+    g.offset += start * g.strides[k];
+    g.sizes[k] = static_cast<std::size_t>(length);
+    return g;
+  });
+}
+
+Tensor select(const Tensor& t, std::int64_t dim, std::int64_t index) {
+  check_defined(t, "select");
+  if (t.dim() == 0) throw std::invalid_argument("select: cannot select from a 0-d tensor");
+  const std::int64_t d = normalize_dim(dim, t.dim(), "select");
+  const std::int64_t size = t.size(d);
+  if (index < -size || index >= size) {
+    throw std::out_of_range("select: index " + std::to_string(index) + " is out of range for dim " +
+                            std::to_string(d) + " of size " + std::to_string(size) + " of " +
+                            describe(t));
+  }
+  const std::int64_t i = index < 0 ? index + size : index;
+  return record_subview("select", t, [d, i](Geometry g) {
+    const auto k = static_cast<std::size_t>(d);
+    g.offset += i * g.strides[k];
+    Geometry out;
+    out.offset = g.offset;
+    for (std::size_t j = 0; j < g.sizes.size(); ++j) {
+      if (j == k) continue;
+      out.sizes.push_back(g.sizes[j]);
+      out.strides.push_back(g.strides[j]);
+    }
+    return out;
+  });
+}
+
+Tensor slice(const Tensor& t, std::int64_t dim, std::optional<std::int64_t> start,
+             std::optional<std::int64_t> end, std::int64_t step) {
+  check_defined(t, "slice");
+  if (t.dim() == 0) throw std::invalid_argument("slice: cannot slice a 0-d tensor");
+  const std::int64_t d = normalize_dim(dim, t.dim(), "slice");
+  if (step <= 0) {
+    throw std::invalid_argument("slice: step must be positive, got " + std::to_string(step));
+  }
+  const std::int64_t size = t.size(d);
+  // As Python slicing: negative bounds count from the end, and both clamp to [0, size].
+  auto clamp_bound = [size](std::int64_t v) {
+    if (v < 0) v = v < -size ? 0 : v + size;
+    return std::min(v, size);
+  };
+  const std::int64_t b = clamp_bound(start.value_or(0));
+  const std::int64_t e = std::max(b, clamp_bound(end.value_or(size)));
+  const std::int64_t length = (e - b + step - 1) / step;
+  return record_subview("slice", t, [d, b, length, step](Geometry g) {
+    const auto k = static_cast<std::size_t>(d);
+    g.offset += b * g.strides[k];
+    g.sizes[k] = static_cast<std::size_t>(length);
+    g.strides[k] *= step;
+    return g;
+  });
+}
+
+std::vector<Tensor> split_with_sizes(const Tensor& t, const Shape& sizes, std::int64_t dim) {
+  check_defined(t, "split_with_sizes");
+  if (t.dim() == 0) {
+    throw std::invalid_argument("split_with_sizes: cannot split a 0-d tensor");
+  }
+  const std::int64_t d = normalize_dim(dim, t.dim(), "split_with_sizes");
+  std::int64_t total = 0;
+  for (auto s : sizes) {
+    if (s < 0 || __builtin_add_overflow(total, s, &total)) {
+      throw std::invalid_argument("split_with_sizes: invalid sizes " + shape_to_string(sizes));
+    }
+  }
+  if (total != t.size(d)) {
+    throw std::invalid_argument("split_with_sizes: the sizes " + shape_to_string(sizes) +
+                                " add up to " + std::to_string(total) + ", not to the size " +
+                                std::to_string(t.size(d)) + " of dim " + std::to_string(d) +
+                                " of " + describe(t));
+  }
+  std::vector<Tensor> out;
+  std::int64_t start = 0;
+  for (auto s : sizes) {
+    out.push_back(narrow(t, d, start, s));
+    start += s;
+  }
+  return out;
+}
+
+std::vector<Tensor> split(const Tensor& t, std::int64_t split_size, std::int64_t dim) {
+  check_defined(t, "split");
+  if (t.dim() == 0) throw std::invalid_argument("split: cannot split a 0-d tensor");
+  const std::int64_t d = normalize_dim(dim, t.dim(), "split");
+  const std::int64_t size = t.size(d);
+  if (split_size < 0 || (split_size == 0 && size != 0)) {
+    throw std::invalid_argument(
+        "split: split_size must be positive (0 only for an empty dim), "
+        "got " +
+        std::to_string(split_size) + " for dim " + std::to_string(d) + " of " + describe(t));
+  }
+  std::vector<Tensor> out;
+  if (size == 0) return {narrow(t, d, 0, 0)};
+  for (std::int64_t start = 0; start < size; start += split_size) {
+    out.push_back(narrow(t, d, start, std::min(split_size, size - start)));
+  }
+  return out;
+}
+
+std::vector<Tensor> chunk(const Tensor& t, std::int64_t chunks, std::int64_t dim) {
+  check_defined(t, "chunk");
+  if (t.dim() == 0) throw std::invalid_argument("chunk: cannot chunk a 0-d tensor");
+  if (chunks <= 0) {
+    throw std::invalid_argument("chunk: the number of chunks must be positive, got " +
+                                std::to_string(chunks));
+  }
+  const std::int64_t d = normalize_dim(dim, t.dim(), "chunk");
+  const std::int64_t size = t.size(d);
+  // As PyTorch: pieces of ceil(size / chunks), so there may be fewer than `chunks`.
+  const std::int64_t split_size = size / chunks + (size % chunks != 0 ? 1 : 0);
+  if (size == 0) return split_with_sizes(t, Shape(static_cast<std::size_t>(chunks), 0), d);
+  return split(t, split_size, d);
+}
+
+std::vector<Tensor> unbind(const Tensor& t, std::int64_t dim) {
+  check_defined(t, "unbind");
+  if (t.dim() == 0) throw std::invalid_argument("unbind: cannot unbind a 0-d tensor");
+  const std::int64_t d = normalize_dim(dim, t.dim(), "unbind");
+  std::vector<Tensor> out;
+  for (std::int64_t i = 0; i < t.size(d); ++i) out.push_back(select(t, d, i));
+  return out;
+}
+
+Tensor as_strided(const Tensor& t, const Shape& size, const Shape& stride,
+                  std::optional<std::int64_t> storage_offset) {
+  check_defined(t, "as_strided");
+  if (size.size() != stride.size()) {
+    throw std::invalid_argument("as_strided: sizes " + shape_to_string(size) + " and strides " +
+                                shape_to_string(stride) + " have different lengths");
+  }
+  const Array& a = array_of(t);
+  const std::int64_t offset = storage_offset.value_or(a.offset());
+  for (auto s : stride) {
+    if (s < 0) {
+      throw std::invalid_argument("as_strided: negative strides are not supported, got " +
+                                  shape_to_string(stride));
+    }
+  }
+  if (offset < 0) {
+    throw std::invalid_argument("as_strided: the storage offset must be >= 0, got " +
+                                std::to_string(offset));
+  }
+  const std::int64_t numel = check_shape(size, "as_strided", element_size(t.dtype()));
+  // The last element reached, checked for overflow, must lie inside the buffer.
+  std::int64_t last = offset;
+  bool overflow = false;
+  if (numel > 0) {
+    for (std::size_t d = 0; d < size.size(); ++d) {
+      std::int64_t step = 0;
+      overflow = overflow || __builtin_mul_overflow(size[d] - 1, stride[d], &step) ||
+                 __builtin_add_overflow(last, step, &last);
+    }
+  }
+  const auto available = static_cast<std::int64_t>(a.storage_elements());
+  if (overflow || (numel > 0 && last >= available)) {
+    const auto itemsize = static_cast<std::int64_t>(element_size(t.dtype()));
+    throw std::invalid_argument(
+        "as_strided: sizes " + shape_to_string(size) + ", strides " + shape_to_string(stride) +
+        ", storage offset " + std::to_string(offset) + " and itemsize " + std::to_string(itemsize) +
+        " need a storage of " +
+        (overflow ? std::string("more than int64 can count")
+                  : std::to_string((last + 1) * itemsize)) +
+        " bytes, out of bounds for the storage of " + std::to_string(available * itemsize) +
+        " bytes behind " + describe(t));
+  }
+  Array::Sizes sizes(size.begin(), size.end());
+  Array::Strides strides(stride.begin(), stride.end());
+  const Array out = a.view({sizes.data(), sizes.size()}, {strides.data(), strides.size()}, offset);
+  // The gradient goes to the storage positions the view reads (summed where it reads one twice),
+  // then is seen with the input's own geometry, as PyTorch's as_strided_backward.
+  const Geometry in = geometry_of(a);
+  auto extent = [](const Array::Sizes& sz, const Array::Strides& st, std::int64_t off) {
+    std::int64_t e = off + 1;
+    for (std::size_t d = 0; d < sz.size(); ++d) {
+      if (sz[d] == 0) return std::int64_t{0};
+      e += static_cast<std::int64_t>(sz[d] - 1) * st[d];
+    }
+    return e;
+  };
+  const std::int64_t span =
+      std::max(extent(sizes, strides, offset), extent(in.sizes, in.strides, in.offset));
+  return record_view(
+      "as_strided", t, out,
+      [sizes, strides, offset, in, span](const Tensor& g, const BackwardArgs&) {
+        const Tensor flat = detail::view_scatter(g, {span}, sizes, strides, offset);
+        return Grads{as_strided(flat, Shape(in.sizes.begin(), in.sizes.end()),
+                                Shape(in.strides.begin(), in.strides.end()), in.offset)};
+      });
+}
+
+Tensor contiguous(const Tensor& t) {
+  check_defined(t, "contiguous");
+  if (array_of(t).is_contiguous()) return t;
+  return record("contiguous", array_of(t).clone(), {t}, kSaveNone,
+                [](const Tensor& g, const BackwardArgs&) { return Grads{g}; });
 }
 
 Tensor index_select(const Tensor& t, std::int64_t dim, const Tensor& index) {
@@ -313,7 +666,8 @@ Tensor index_select(const Tensor& t, std::int64_t dim, const Tensor& index) {
                                 " takes an index of exactly one element, got " + describe(index));
   }
   const std::int64_t size = t.dim() == 0 ? 1 : t.size(d);
-  const std::int64_t* idx = index.data_ptr<std::int64_t>();
+  const Tensor dense_index = index.contiguous();
+  const std::int64_t* idx = dense_index.data_ptr<std::int64_t>();
   for (std::int64_t i = 0; i < index.numel(); ++i) {
     if (idx[i] < 0 || idx[i] >= size) {
       throw std::out_of_range("index_select: index " + std::to_string(idx[i]) +

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
+#include <xtensor/xarray.hpp>
 
 #include "../tensor/kernels.hpp"
 #include "autograd.hpp"
@@ -31,8 +32,7 @@ TensorOptions TensorOptions::requires_grad(bool requires_grad) const {
 namespace detail {
 
 Tensor make_tensor(Array&& array, bool requires_grad) {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(std::move(array));
+  auto impl = std::make_shared<TensorImpl>(std::move(array));
   impl->requires_grad = requires_grad;
   return Tensor(std::move(impl));
 }
@@ -75,7 +75,7 @@ std::vector<std::int64_t> normalize_dims(const Shape& dims, std::int64_t ndim, c
 
 void bump_version(const Tensor& t) {
   check_defined(t, "bump_version");
-  ++t.impl()->storage->version;
+  t.impl()->array.bump_version();
 }
 
 namespace {
@@ -136,6 +136,36 @@ bool Tensor::is_same_size(const Tensor& other) const {
   return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
+Shape Tensor::stride() const {
+  check_defined(*this, "stride");
+  return array_of(*this).stride_vector();
+}
+
+std::int64_t Tensor::stride(std::int64_t d) const {
+  const auto ndim = dim();
+  if (ndim == 0) {
+    throw std::out_of_range("stride: a 0-d tensor has no dims (asked for dim " + std::to_string(d) +
+                            ")");
+  }
+  return array_of(*this).strides()[static_cast<std::size_t>(normalize_dim(d, ndim, "stride"))];
+}
+
+std::int64_t Tensor::storage_offset() const {
+  check_defined(*this, "storage_offset");
+  return array_of(*this).offset();
+}
+
+bool Tensor::is_contiguous() const {
+  check_defined(*this, "is_contiguous");
+  return array_of(*this).is_contiguous();
+}
+
+bool Tensor::is_alias_of(const Tensor& other) const {
+  check_defined(*this, "is_alias_of");
+  check_defined(other, "is_alias_of");
+  return array_of(*this).shares_storage(array_of(other));
+}
+
 Dtype Tensor::dtype() const {
   check_defined(*this, "dtype");
   return array_of(*this).dtype();
@@ -162,10 +192,10 @@ template std::int64_t* Tensor::data_ptr<std::int64_t>() const;
 template <class T>
 xt::xarray<T> Tensor::to_xarray() const {
   check_defined(*this, "to_xarray");
-  const Array converted = array_of(*this).to(dtype_of<T>());
-  const auto& a = converted.template get<T>();
-  xt::xarray<T> out = xt::xarray<T>::from_shape(a.shape());
-  std::copy(a.data(), a.data() + a.size(), out.data());
+  const Array converted = array_of(*this).to(dtype_of<T>()).contiguous();
+  const auto sizes = converted.sizes();
+  xt::xarray<T> out = xt::xarray<T>::from_shape(sizes);
+  std::copy(converted.data<T>(), converted.data<T>() + converted.numel(), out.data());
   return out;
 }
 template xt::xarray<float> Tensor::to_xarray<float>() const;
@@ -174,7 +204,9 @@ template xt::xarray<std::int64_t> Tensor::to_xarray<std::int64_t>() const;
 
 template <class T>
 Tensor from_xarray(xt::xarray<T> a, bool requires_grad) {
-  Tensor t = detail::make_tensor(Array::copy_of(a));  // onto xgrad's allocator
+  Array copy = Array::empty_with_sizes(dtype_of<T>(), a.shape());  // onto xgrad's allocator
+  std::copy(a.data(), a.data() + a.size(), copy.data<T>());
+  Tensor t = detail::make_tensor(std::move(copy));
   if (requires_grad) t.requires_grad_(true);
   return t;
 }
@@ -211,7 +243,7 @@ bool Tensor::is_leaf() const {
 
 std::uint64_t Tensor::_version() const {
   check_defined(*this, "_version");
-  return impl_->storage->version;
+  return impl_->array.version();
 }
 
 Tensor Tensor::grad() const {
@@ -272,9 +304,7 @@ std::string Tensor::grad_fn_name() const {
 
 Tensor Tensor::detach() const {
   check_defined(*this, "detach");
-  auto impl = std::make_shared<detail::TensorImpl>();
-  impl->storage = impl_->storage;
-  return Tensor(std::move(impl));
+  return Tensor(std::make_shared<detail::TensorImpl>(impl_->array));
 }
 
 void Tensor::set_data(const Tensor& new_data) const {
@@ -288,13 +318,13 @@ void Tensor::set_data(const Tensor& new_data) const {
     throw std::invalid_argument("set_data: a tensor that requires grad cannot hold " +
                                 describe(new_data) + " data");
   }
-  impl_->storage = new_data.impl()->storage;
+  impl_->array = new_data.impl()->array;
 }
 
 Tensor Tensor::clone() const {
   check_defined(*this, "clone");
   return autograd::record(
-      "clone", array_of(*this), {*this}, autograd::kSaveNone,
+      "clone", array_of(*this).clone(), {*this}, autograd::kSaveNone,
       [](const Tensor& g, const autograd::BackwardArgs&) { return autograd::GradientList{g}; });
 }
 
@@ -321,12 +351,23 @@ namespace {
 // wrong gradient.
 void check_inplace(const Tensor& self, const char* op) {
   check_defined(self, op);
+
   if (self.requires_grad() && GradMode::is_enabled()) {
     throw std::runtime_error(
         std::string(op) + ": " + (self.is_leaf() ? "a leaf tensor" : "a tensor computed by an op") +
         " that requires grad (" + describe(self) +
         ") cannot be changed in place while grad mode is on; wrap the update in "
         "xg::NoGradGuard, change a detach()ed copy, or use the out-of-place op");
+  }
+}
+
+// Called after the operands are checked, right before the write.
+void check_no_overlap(const Tensor& self, const char* op) {
+  if (array_of(self).has_internal_overlap()) {
+    throw std::runtime_error(std::string(op) + ": " + describe(self) +
+                             " has elements that share one memory location (an expand()ed or "
+                             "as_strided view), so it cannot be written in place; clone() it "
+                             "first");
   }
 }
 
@@ -366,14 +407,9 @@ void check_inplace_scalar(const Tensor& self, const Scalar& s, const char* op,
 namespace {
 Tensor& fill_with(Tensor& self, const Scalar& value, const char* op) {
   check_inplace(self, op);
-  detail::mutable_array_of(self).visit([&](auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
-    if constexpr (std::is_integral_v<T>) {
-      std::fill(a.begin(), a.end(), value.to_int64(op));
-    } else {
-      std::fill(a.begin(), a.end(), value.to<T>());
-    }
-  });
+  if (self.dtype() == kInt64) value.to_int64(op);  // throws for a value Int64 cannot hold
+  check_no_overlap(self, op);
+  kernels::fill(detail::mutable_array_of(self), value);
   detail::bump_version(self);
   return self;
 }
@@ -385,6 +421,7 @@ Tensor& Tensor::fill_(Scalar value) { return fill_with(*this, value, "fill_"); }
 Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
   check_inplace(*this, "add_");
   check_inplace_operand(*this, other, "add_");
+  check_no_overlap(*this, "add_");
   kernels::add_scaled_inplace(detail::mutable_array_of(*this), array_of(other), alpha.to_double());
   detail::bump_version(*this);
   return *this;
@@ -393,6 +430,7 @@ Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
 Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {
   check_inplace(*this, "sub_");
   check_inplace_operand(*this, other, "sub_");
+  check_no_overlap(*this, "sub_");
   kernels::add_scaled_inplace(detail::mutable_array_of(*this), array_of(other), -alpha.to_double());
   detail::bump_version(*this);
   return *this;
@@ -402,6 +440,7 @@ namespace {
 Tensor& inplace_binary(Tensor& self, const Tensor& other, kernels::BinaryOp op, const char* name) {
   check_inplace(self, name);
   check_inplace_operand(self, other, name, op == kernels::BinaryOp::Div);
+  check_no_overlap(self, name);
   kernels::binary_inplace(op, detail::mutable_array_of(self), array_of(other));
   detail::bump_version(self);
   return self;
@@ -410,6 +449,7 @@ Tensor& inplace_binary(Tensor& self, const Tensor& other, kernels::BinaryOp op, 
 Tensor& inplace_scalar(Tensor& self, Scalar other, kernels::BinaryOp op, const char* name) {
   check_inplace(self, name);
   check_inplace_scalar(self, other, name, op == kernels::BinaryOp::Div);
+  check_no_overlap(self, name);
   kernels::binary_scalar_inplace(op, detail::mutable_array_of(self), other);
   detail::bump_version(self);
   return self;
@@ -444,13 +484,12 @@ Tensor& Tensor::copy_(const Tensor& src) {
                                 " does not broadcast to the destination's shape " +
                                 shape_to_string(target));
   }
-  Array& dst = detail::mutable_array_of(*this);
-  Array converted = array_of(src).to(dst.dtype());
-  if (converted.shape() == target) {
-    dst = std::move(converted);
-  } else {
-    dst = kernels::expand(converted, target);
-  }
+  check_no_overlap(*this, "copy_");
+  const Array& dst = detail::mutable_array_of(*this);
+  const Array& from = array_of(src);
+  // A source sharing this buffer in another layout is read from a copy, so that no element is
+  // overwritten before it is read.
+  detail::copy_into(dst, from.shares_storage(dst) && !from.same_view(dst) ? from.clone() : from);
   detail::bump_version(*this);
   return *this;
 }

@@ -43,8 +43,9 @@ inline TensorOptions dtype(Dtype d) { return TensorOptions().dtype(d); }
 inline TensorOptions requires_grad(bool r = true) { return TensorOptions().requires_grad(r); }
 
 // A cheap-to-copy handle, like torch::Tensor: copies share the data and the autograd state.
-// A default-constructed Tensor is undefined. Data is contiguous and row-major; shape ops
-// (reshape, view, transpose, ...) return new tensors that do not alias their input.
+// A default-constructed Tensor is undefined. As in PyTorch, a tensor is a view of a storage
+// (sizes, strides and an offset over a shared buffer): view ops (view, transpose, narrow, ...)
+// return tensors that alias their input.
 class Tensor {
  public:
   Tensor() = default;
@@ -59,13 +60,18 @@ class Tensor {
   std::int64_t numel() const;
   std::int64_t size(std::int64_t dim) const;     // negative dims count from the end
   bool is_same_size(const Tensor& other) const;  // same shape (dtypes may differ)
+  Shape stride() const;                          // element strides, one per dim
+  std::int64_t stride(std::int64_t dim) const;
+  std::int64_t storage_offset() const;          // in elements, from the start of the storage
+  bool is_contiguous() const;                   // row-major with no gaps, as torch's
+  bool is_alias_of(const Tensor& other) const;  // both view one storage
   Dtype dtype() const;
   bool is_floating_point() const { return is_floating(dtype()); }
   double item() const;  // the one element, as a double
   template <class T>
   T item() const;  // the one element converted to T
   template <class T>
-  T* data_ptr() const;  // T must be the element type of dtype()
+  T* data_ptr() const;  // the first element; T must be the element type of dtype()
   template <class T>
   xt::xarray<T> to_xarray() const;  // a copy, converted to T
 
@@ -177,6 +183,7 @@ class Tensor {
   Tensor mm(const Tensor& other) const;
   Tensor t() const;
 
+  Tensor contiguous() const;
   Tensor reshape(const Shape& shape) const;
   Tensor view(const Shape& shape) const;
   Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
@@ -187,6 +194,17 @@ class Tensor {
   Tensor permute(const Shape& dims) const;
   Tensor expand(const Shape& shape) const;
   Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const;
+  Tensor select(std::int64_t dim, std::int64_t index) const;
+  Tensor slice(std::int64_t dim = 0, std::optional<std::int64_t> start = std::nullopt,
+               std::optional<std::int64_t> end = std::nullopt, std::int64_t step = 1) const;
+  std::vector<Tensor> split(std::int64_t split_size, std::int64_t dim = 0) const;
+  std::vector<Tensor> split_with_sizes(const Shape& split_sizes, std::int64_t dim = 0) const;
+  std::vector<Tensor> chunk(std::int64_t chunks, std::int64_t dim = 0) const;
+  std::vector<Tensor> unbind(std::int64_t dim = 0) const;
+  Tensor as_strided(const Shape& size, const Shape& stride,
+                    std::optional<std::int64_t> storage_offset = std::nullopt) const;
+  Tensor mT() const;  // the last two dims swapped
+  Tensor expand_as(const Tensor& other) const;
   Tensor index_select(std::int64_t dim, const Tensor& index) const;
 
   Tensor softmax(std::int64_t dim) const;

@@ -15,18 +15,13 @@ class Node;
 
 namespace xg::detail {
 
-// The data, shared by a tensor and its detach()ed copies, with the version counter that
-// in-place ops bump.
-struct Storage {
-  explicit Storage(Array&& a) : array(std::move(a)) {}
-  Array array;
-  std::uint64_t version = 0;
-};
-
 // Autograd state: a leaf has no grad_fn and may require grad; a tensor an op recorded has the
 // op's node as grad_fn and always requires grad.
 struct TensorImpl {
-  std::shared_ptr<Storage> storage;
+  explicit TensorImpl(Array a) : array(std::move(a)) {}
+  // The data: a view of a buffer that views, detach()ed handles and saved outputs may share,
+  // with the version counter in-place ops bump.
+  Array array;
   bool requires_grad = false;
   bool retains_grad = false;
   Tensor grad;
@@ -34,7 +29,6 @@ struct TensorImpl {
   std::weak_ptr<autograd::Node> grad_accumulator;           // leaves; the accumulator owns the leaf
   std::vector<std::function<Tensor(const Tensor&)>> hooks;  // leaves; non-leaves hook grad_fn
 
-  TensorImpl() = default;
   TensorImpl(const TensorImpl&) = delete;
   TensorImpl& operator=(const TensorImpl&) = delete;
   ~TensorImpl();  // tears the graph behind grad_fn down without recursion
@@ -42,8 +36,8 @@ struct TensorImpl {
 
 Tensor make_tensor(Array&& array, bool requires_grad = false);
 
-inline const Array& array_of(const Tensor& t) { return t.impl()->storage->array; }
-inline Array& mutable_array_of(const Tensor& t) { return t.impl()->storage->array; }
+inline const Array& array_of(const Tensor& t) { return t.impl()->array; }
+inline Array& mutable_array_of(const Tensor& t) { return t.impl()->array; }
 
 // "[2, 3] Float32", for error messages.
 std::string describe(const Tensor& t);
@@ -59,6 +53,11 @@ Tensor sum_to(const Tensor& grad, const Shape& shape);
 // the backward of index_select.
 Tensor index_add_zeros(const Shape& shape, std::int64_t dim, const Tensor& index,
                        const Tensor& src);
+
+// zeros(shape) with grad added at the view (sizes, strides, offset) of it: the backward of the
+// view ops that pick a part of their input (differentiable in grad).
+Tensor view_scatter(const Tensor& grad, const Shape& shape, const Array::Sizes& sizes,
+                    const Array::Strides& strides, std::int64_t offset);
 
 // Normalized, sorted, duplicate-free dims of a tensor of ndim dims (every dim when dims is empty).
 std::vector<std::int64_t> normalize_dims(const Shape& dims, std::int64_t ndim, const char* op);

@@ -1,5 +1,8 @@
 // Tensor's op methods: each is the free function of the same name in ops.hpp.
+#include <stdexcept>
+
 #include "ops.hpp"
+#include "tensor_impl.hpp"
 
 namespace xg {
 
@@ -95,5 +98,36 @@ Tensor Tensor::index_select(std::int64_t dim, const Tensor& index) const {
 
 Tensor Tensor::softmax(std::int64_t dim) const { return xg::softmax(*this, dim); }
 Tensor Tensor::log_softmax(std::int64_t dim) const { return xg::log_softmax(*this, dim); }
+
+Tensor Tensor::contiguous() const { return xg::contiguous(*this); }
+Tensor Tensor::select(std::int64_t dim, std::int64_t index) const {
+  return xg::select(*this, dim, index);
+}
+Tensor Tensor::slice(std::int64_t dim, std::optional<std::int64_t> start,
+                     std::optional<std::int64_t> end, std::int64_t step) const {
+  return xg::slice(*this, dim, start, end, step);
+}
+std::vector<Tensor> Tensor::split(std::int64_t split_size, std::int64_t dim) const {
+  return xg::split(*this, split_size, dim);
+}
+std::vector<Tensor> Tensor::split_with_sizes(const Shape& split_sizes, std::int64_t dim) const {
+  return xg::split_with_sizes(*this, split_sizes, dim);
+}
+std::vector<Tensor> Tensor::chunk(std::int64_t chunks, std::int64_t dim) const {
+  return xg::chunk(*this, chunks, dim);
+}
+std::vector<Tensor> Tensor::unbind(std::int64_t dim) const { return xg::unbind(*this, dim); }
+Tensor Tensor::as_strided(const Shape& size, const Shape& stride,
+                          std::optional<std::int64_t> storage_offset) const {
+  return xg::as_strided(*this, size, stride, storage_offset);
+}
+Tensor Tensor::mT() const {
+  if (dim() < 2) {
+    throw std::invalid_argument("mT: expects a matrix or a batch of matrices, got " +
+                                detail::describe(*this));
+  }
+  return xg::transpose(*this, -2, -1);
+}
+Tensor Tensor::expand_as(const Tensor& other) const { return xg::expand(*this, other.shape()); }
 
 }  // namespace xg

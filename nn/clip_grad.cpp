@@ -26,7 +26,7 @@ double total_norm(const std::vector<Tensor>& parameters, double norm_type) {
   for (const auto& p : parameters) {
     const Tensor g = p.grad();
     if (!g.defined()) continue;
-    const Tensor d = g.to(kFloat64);
+    const Tensor d = g.to(kFloat64).contiguous();
     const double* v = d.data_ptr<double>();
     for (std::int64_t i = 0; i < d.numel(); ++i) {
       const double a = std::abs(v[i]);

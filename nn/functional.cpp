@@ -58,7 +58,8 @@ std::int64_t check_class_targets(const Tensor& input, const Tensor& target,
                                 describe(target));
   }
   const std::int64_t classes = input.size(class_dim);
-  const std::int64_t* t = target.data_ptr<std::int64_t>();
+  const Tensor dense_target = target.contiguous();
+  const std::int64_t* t = dense_target.data_ptr<std::int64_t>();
   for (std::int64_t i = 0; i < target.numel(); ++i) {
     if (t[i] != ignore_index && (t[i] < 0 || t[i] >= classes)) {
       throw std::out_of_range(std::string(op) + ": target " + std::to_string(t[i]) +

@@ -108,7 +108,8 @@ void save(const TensorMap& tensors, const std::string& path, const Metadata& met
   file.write(&length, sizeof length);
   file.write(text.data(), text.size());
   for (const auto& [name, t] : tensors) {
-    file.write(raw_data(t), static_cast<std::size_t>(t.numel()) * element_size(t.dtype()));
+    const Tensor dense = t.detach().contiguous();  // a view's elements, in row-major order
+    file.write(raw_data(dense), static_cast<std::size_t>(t.numel()) * element_size(t.dtype()));
   }
   file.commit();
 }

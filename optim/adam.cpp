@@ -128,8 +128,8 @@ void AdamFamily<D>::step() {
   for (auto& group : param_groups()) {
     const auto& o = static_cast<const Options&>(group.options());
     for (auto& p : group.params()) {
-      const Tensor grad = p.grad();
-      if (!grad.defined()) continue;
+      if (!p.grad().defined()) continue;
+      const Tensor grad = p.grad().detach().contiguous();  // .grad set by hand may be a view
       auto [it, inserted] = state_.try_emplace(state_key(p));
       State& s = it->second;
       if (inserted) {

@@ -180,7 +180,8 @@ void Optimizer::load_state_dict(const OptimizerStateDict& state) {
           throw std::invalid_argument(name_ + ": load_state_dict: '" + key +
                                       "' must be a 1-D Int64 tensor");
         }
-        const std::int64_t* p = t.data_ptr<std::int64_t>();
+        const Tensor dense = t.contiguous();
+        const std::int64_t* p = dense.data_ptr<std::int64_t>();
         indices[static_cast<std::size_t>(number)].assign(p, p + t.numel());
       } else {
         if (t.numel() != 1) {

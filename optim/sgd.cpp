@@ -84,8 +84,8 @@ void SGD::step() {
   for (auto& group : param_groups()) {
     const auto& o = static_cast<const SGDOptions&>(group.options());
     for (auto& p : group.params()) {
-      const Tensor grad = p.grad();
-      if (!grad.defined()) continue;
+      if (!p.grad().defined()) continue;
+      const Tensor grad = p.grad().detach().contiguous();  // .grad set by hand may be a view
       Tensor* buf = nullptr;
       bool first = false;
       if (o.momentum() != 0) {

@@ -2,26 +2,34 @@
 
 #include <algorithm>
 #include <new>
+#include <stdexcept>
 #include <string>
 
+#include "allocator.hpp"
 #include "memory.hpp"
 #include "scalar.hpp"
+#include "strided_loop.hpp"
 
 namespace xg {
 namespace detail {
 
-XShape to_xshape(const Shape& shape) {
-  XShape out(shape.size());
-  std::copy(shape.begin(), shape.end(), out.begin());
-  return out;
+StorageImpl::StorageImpl(std::size_t n) : data(allocate_bytes(n)), nbytes(n) {}
+StorageImpl::~StorageImpl() { free_bytes(data, nbytes); }
+
+Array::Strides contiguous_strides(std::span<const std::size_t> sizes) {
+  Array::Strides strides(sizes.size());
+  std::int64_t s = 1;
+  for (std::size_t d = sizes.size(); d-- > 0;) {
+    strides[d] = s;
+    s *= static_cast<std::int64_t>(sizes[d]);
+  }
+  return strides;
 }
 
-XShape to_xshape(std::span<const std::size_t> sizes) { return XShape(sizes.begin(), sizes.end()); }
-
-XShape broadcast_sizes(std::span<const std::size_t> a, std::span<const std::size_t> b,
-                       const char* op) {
+Array::Sizes broadcast_sizes(std::span<const std::size_t> a, std::span<const std::size_t> b,
+                             const char* op) {
   const std::size_t ndim = std::max(a.size(), b.size());
-  XShape out(ndim);
+  Array::Sizes out(ndim);
   for (std::size_t i = 0; i < ndim; ++i) {
     const std::size_t sa = i < ndim - a.size() ? 1 : a[i - (ndim - a.size())];
     const std::size_t sb = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
@@ -44,19 +52,16 @@ namespace {
 // failing them.
 constexpr std::uint64_t kMaxAllocation = std::uint64_t{1} << 47;
 
-// Every array is allocated here: its shape is checked for overflow first (a kernel's result
+// Every buffer is allocated here: its shape is checked for overflow first (a kernel's result
 // shape is derived from checked shapes, but a size-0 dim lets the others grow past int64), and
 // running out of memory names the bytes asked for.
 template <class Sizes>
-Array allocate(Dtype dtype, const Sizes& sizes) {
+std::shared_ptr<detail::StorageImpl> allocate(Dtype dtype, const Sizes& sizes) {
   const std::int64_t numel = check_shape(std::span(sizes), nullptr, element_size(dtype));
   const auto bytes = static_cast<std::uint64_t>(numel) * element_size(dtype);
   try {
     if (bytes >= kMaxAllocation) throw std::bad_alloc();
-    return detail::dispatch(dtype, [&](auto t) {
-      using T = decltype(t);
-      return Array(Array::Buffer<T>::from_shape(detail::to_xshape(sizes)));
-    });
+    return std::make_shared<detail::StorageImpl>(static_cast<std::size_t>(bytes));
   } catch (const std::bad_alloc&) {
     throw OutOfMemoryError("out of memory: cannot allocate " + std::to_string(bytes) +
                            " bytes for a " +
@@ -67,61 +72,167 @@ Array allocate(Dtype dtype, const Sizes& sizes) {
 
 }  // namespace
 
-Array Array::empty(Dtype dtype, const Shape& shape) { return allocate(dtype, shape); }
+Array::Array() : storage_(allocate(Dtype::Float32, std::span<const std::size_t>())) {
+  *static_cast<float*>(storage_->data) = 0.0F;
+}
+
+void Array::finish_geometry() {
+  numel_ = 1;
+  for (auto s : sizes_) numel_ *= static_cast<std::int64_t>(s);
+  contiguous_ = true;
+  std::int64_t expected = 1;
+  for (std::size_t d = sizes_.size(); d-- > 0;) {
+    if (sizes_[d] == 1) continue;
+    if (strides_[d] != expected) {
+      contiguous_ = numel_ == 0;
+      break;
+    }
+    expected *= static_cast<std::int64_t>(sizes_[d]);
+  }
+}
+
+Array Array::empty(Dtype dtype, const Shape& shape) {
+  Sizes sizes(shape.size());
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] < 0) check_shape(std::span(shape), nullptr);  // throws
+    sizes[d] = static_cast<std::size_t>(shape[d]);
+  }
+  return empty_with_sizes(dtype, {sizes.data(), sizes.size()});
+}
 
 Array Array::empty_with_sizes(Dtype dtype, std::span<const std::size_t> sizes) {
-  return allocate(dtype, sizes);
+  Array out{NoInit{}};
+  out.storage_ = allocate(dtype, sizes);
+  out.dtype_ = dtype;
+  out.sizes_ = Sizes(sizes.begin(), sizes.end());
+  out.strides_ = detail::contiguous_strides(sizes);
+  out.finish_geometry();
+  return out;
 }
 
 Array Array::full(Dtype dtype, const Shape& shape, double value) {
   Array out = empty(dtype, shape);
-  out.visit([&](auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  out.visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
     std::fill(a.begin(), a.end(), static_cast<T>(value));
   });
   return out;
 }
 
-std::size_t Array::dim() const {
-  return visit([](const auto& a) { return a.dimension(); });
+Shape Array::shape() const { return Shape(sizes_.begin(), sizes_.end()); }
+Shape Array::stride_vector() const { return Shape(strides_.begin(), strides_.end()); }
+
+bool Array::has_internal_overlap() const {
+  // As PyTorch's has_internal_overlap: a dim of stride 0 (an expanded one) is known to overlap;
+  // other overlaps (as_strided) are too costly to detect and are written in order.
+  if (contiguous_) return false;
+  for (std::size_t d = 0; d < sizes_.size(); ++d) {
+    if (sizes_[d] > 1 && strides_[d] == 0) return true;
+  }
+  return false;
 }
 
-std::int64_t Array::numel() const {
-  return visit([](const auto& a) { return static_cast<std::int64_t>(a.size()); });
+bool Array::same_view(const Array& other) const {
+  return storage_ == other.storage_ && dtype_ == other.dtype_ && offset_ == other.offset_ &&
+         std::equal(sizes_.begin(), sizes_.end(), other.sizes_.begin(), other.sizes_.end()) &&
+         std::equal(strides_.begin(), strides_.end(), other.strides_.begin(), other.strides_.end());
 }
 
-std::span<const std::size_t> Array::sizes() const {
-  return visit([](const auto& a) {
-    return std::span<const std::size_t>(a.shape().data(), a.shape().size());
+Array Array::view(std::span<const std::size_t> sizes, std::span<const std::int64_t> strides,
+                  std::int64_t offset) const {
+  Array out{NoInit{}};
+  out.storage_ = storage_;
+  out.dtype_ = dtype_;
+  out.sizes_ = Sizes(sizes.begin(), sizes.end());
+  out.strides_ = Strides(strides.begin(), strides.end());
+  out.offset_ = offset;
+  out.finish_geometry();
+  return out;
+}
+
+Array Array::permuted(std::span<const std::int64_t> dims) const {
+  Sizes sizes(dims.size());
+  Strides strides(dims.size());
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    sizes[i] = sizes_[static_cast<std::size_t>(dims[i])];
+    strides[i] = strides_[static_cast<std::size_t>(dims[i])];
+  }
+  return view({sizes.data(), sizes.size()}, {strides.data(), strides.size()}, offset_);
+}
+
+Array Array::reshaped_contiguous(std::span<const std::size_t> sizes) const {
+  check_dense();
+  const auto strides = detail::contiguous_strides(sizes);
+  return view(sizes, {strides.data(), strides.size()}, offset_);
+}
+
+void Array::check_dense() const {
+  if (!contiguous_) throw std::logic_error("internal: a kernel read a strided array as dense");
+}
+
+namespace {
+
+// dst = src (broadcast to dst's shape, converted to dst's dtype), both strided.
+template <class R, class T>
+void copy_loop(const Array& src, const Array& dst) {
+  const T* in = src.data<T>();
+  R* out = dst.data<R>();
+  detail::StridedLoop<2> loop(dst.sizes(), {detail::Operand{dst.sizes(), dst.strides()},
+                                            detail::Operand{src.sizes(), src.strides()}});
+  loop.for_each_row([&](const std::array<std::int64_t, 2>& off, std::int64_t n,
+                        const std::array<std::int64_t, 2>& s) {
+    R* o = out + off[0];
+    const T* x = in + off[1];
+    auto convert = [](T v) {
+      if constexpr (std::is_integral_v<R> && !std::is_integral_v<T>) {
+        return truncate_to_int64(v);  // NaN and overflow defined, as PyTorch's .to(int64)
+      } else {
+        return static_cast<R>(v);
+      }
+    };
+    if (s[0] == 1 && s[1] == 1) {
+      for (std::int64_t i = 0; i < n; ++i) o[i] = convert(x[i]);
+    } else {
+      for (std::int64_t i = 0; i < n; ++i) o[i * s[0]] = convert(x[i * s[1]]);
+    }
   });
 }
 
-Shape Array::shape() const {
-  auto s = sizes();
-  return Shape(s.begin(), s.end());
+}  // namespace
+
+namespace detail {
+void copy_into(const Array& dst, const Array& src) {
+  if (dst.numel() == 0) return;
+  dispatch(dst.dtype(), [&](auto r) {
+    dispatch(src.dtype(), [&](auto t) { copy_loop<decltype(r), decltype(t)>(src, dst); });
+  });
+}
+}  // namespace detail
+
+Array Array::clone() const {
+  Array out = empty_with_sizes(dtype_, sizes());
+  detail::copy_into(out, *this);
+  return out;
 }
 
 Array Array::to(Dtype dtype) const {
-  if (dtype == this->dtype()) return *this;
-  return detail::dispatch(dtype, [&](auto t) {
-    using R = decltype(t);
-    return visit([&](const auto& a) {
-      Array converted = Array::empty_with_sizes(dtype, a.shape());
-      auto& out = converted.get<R>();
-      std::transform(a.begin(), a.end(), out.begin(), [](auto v) {
-        if constexpr (std::is_integral_v<R> && !std::is_integral_v<decltype(v)>) {
-          return truncate_to_int64(v);  // NaN and overflow defined, as PyTorch's .to(int64)
-        } else {
-          return static_cast<R>(v);
-        }
-      });
-      return converted;
-    });
-  });
+  if (dtype == dtype_) return *this;
+  Array out = empty_with_sizes(dtype, sizes());
+  detail::copy_into(out, *this);
+  return out;
 }
 
 double Array::at(std::int64_t i) const {
-  return visit([&](const auto& a) { return static_cast<double>(a.data()[i]); });
+  std::int64_t pos = offset_;
+  for (std::size_t d = sizes_.size(); d-- > 0;) {
+    const auto size = static_cast<std::int64_t>(sizes_[d]);
+    pos += (i % size) * strides_[d];
+    i /= size;
+  }
+  return detail::dispatch(dtype_, [&](auto t) {
+    using T = decltype(t);
+    return static_cast<double>(static_cast<const T*>(storage_->data)[pos]);
+  });
 }
 
 }  // namespace xg

@@ -1,95 +1,152 @@
-// xg::Array: the dtype-tagged owner of one contiguous row-major xt::xarray<T> on xgrad's
-// caching allocator.
+// xg::Array: a strided view of a reference-counted buffer on xgrad's caching allocator, tagged
+// with its dtype. Several arrays may share one buffer (views); the buffer carries the version
+// counter that in-place changes through any of them bump.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
-#include <variant>
-#include <xtensor/xarray.hpp>
 
-#include "allocator.hpp"
 #include "dtype.hpp"
 #include "shape.hpp"
+#include "small_vector.hpp"
 
 namespace xg {
+namespace detail {
 
-// Numbers only: no graph and no grad. Every kernel takes and returns Arrays.
+// The bytes of one or more arrays, and how many in-place changes they have seen.
+struct StorageImpl {
+  explicit StorageImpl(std::size_t nbytes);
+  ~StorageImpl();
+  StorageImpl(const StorageImpl&) = delete;
+  StorageImpl& operator=(const StorageImpl&) = delete;
+  void* data;
+  std::size_t nbytes;
+  std::atomic<std::uint64_t> version{0};
+};
+
+// A contiguous array of T seen as a range, for kernels that read or write every element in
+// row-major order (Array::visit hands one over).
+template <class T>
+struct DenseRef {
+  using value_type = T;
+  T* ptr;
+  std::span<const std::size_t> sizes;
+  std::size_t count;
+  T* data() const { return ptr; }
+  std::size_t size() const { return count; }
+  std::span<const std::size_t> shape() const { return sizes; }
+  std::size_t dimension() const { return sizes.size(); }
+  T* begin() const { return ptr; }
+  T* end() const { return ptr + count; }
+};
+
+}  // namespace detail
+
+// Numbers only: no graph and no grad. Every kernel takes and returns Arrays. Copying an Array
+// copies the view, not the data: the copy aliases it (clone() copies the data).
 class Array {
  public:
-  // Data on xgrad's caching allocator (tensor/allocator.hpp).
-  template <class T>
-  using Buffer = xt::xarray<T, xt::layout_type::row_major, detail::CachingAllocator<T>>;
-  using Variant = std::variant<Buffer<float>, Buffer<double>, Buffer<std::int64_t>>;
+  using Sizes = detail::SmallVector<std::size_t, 5>;
+  using Strides = detail::SmallVector<std::int64_t, 5>;
 
-  Array() = default;  // a 0-d Float32 zero
-  template <class T>
-  explicit Array(Buffer<T> a) : value_(std::move(a)) {}
-  // A copy of an xarray on the default allocator into xgrad's.
-  template <class T>
-  static Array copy_of(const xt::xarray<T>& a) {
-    Buffer<T> out = Buffer<T>::from_shape(a.shape());
-    std::copy(a.data(), a.data() + a.size(), out.data());
-    return Array(std::move(out));
-  }
+  Array();  // a 0-d Float32 zero
 
-  // Uninitialized storage of the given dtype and shape: one allocation.
+  // Uninitialized contiguous storage of the given dtype and shape.
   static Array empty(Dtype dtype, const Shape& shape);
   // The same from an existing array's sizes, without building a Shape.
   static Array empty_with_sizes(Dtype dtype, std::span<const std::size_t> sizes);
   static Array full(Dtype dtype, const Shape& shape, double value);
 
-  Dtype dtype() const { return static_cast<Dtype>(value_.index()); }
-  std::size_t dim() const;
-  std::int64_t numel() const;
-  std::span<const std::size_t> sizes() const;
+  Dtype dtype() const { return dtype_; }
+  std::size_t dim() const { return sizes_.size(); }
+  std::int64_t numel() const { return numel_; }
+  std::span<const std::size_t> sizes() const { return {sizes_.data(), sizes_.size()}; }
+  std::span<const std::int64_t> strides() const { return {strides_.data(), strides_.size()}; }
+  std::int64_t offset() const { return offset_; }  // in elements, from the buffer's start
   Shape shape() const;
+  Shape stride_vector() const;
 
-  template <class T>
-  Buffer<T>& get() {
-    return std::get<Buffer<T>>(value_);
-  }
-  template <class T>
-  const Buffer<T>& get() const {
-    return std::get<Buffer<T>>(value_);
-  }
-  template <class T>
-  T* data() {
-    return get<T>().data();
-  }
-  template <class T>
-  const T* data() const {
-    return get<T>().data();
-  }
+  // Row-major with no gaps (dims of size 1 may have any stride), as torch's is_contiguous.
+  bool is_contiguous() const { return contiguous_; }
+  // A dim of stride 0 and size > 1 (an expanded view): in-place writes are refused.
+  bool has_internal_overlap() const;
+  // This array itself when contiguous, else a contiguous copy.
+  Array contiguous() const { return contiguous_ ? *this : clone(); }
+  // A contiguous copy of the data in a new buffer.
+  Array clone() const;
+  // A view of the same buffer with these sizes, element strides and offset (unchecked: the
+  // caller keeps it inside the buffer).
+  Array view(std::span<const std::size_t> sizes, std::span<const std::int64_t> strides,
+             std::int64_t offset) const;
+  // The same data seen with its dims in `dims` order.
+  Array permuted(std::span<const std::int64_t> dims) const;
+  // A contiguous array seen with new sizes (same count).
+  Array reshaped_contiguous(std::span<const std::size_t> sizes) const;
 
-  // Calls f(Buffer<T>&) with the held array.
-  template <class F>
-  decltype(auto) visit(F&& f) {
-    return std::visit(std::forward<F>(f), value_);
+  // The first element of the view; the element type must match the dtype.
+  template <class T>
+  T* data() const {
+    return static_cast<T*>(storage_->data) + offset_;
   }
+  const std::shared_ptr<detail::StorageImpl>& storage() const { return storage_; }
+  std::size_t storage_elements() const { return storage_->nbytes / element_size(dtype_); }
+  bool shares_storage(const Array& other) const { return storage_ == other.storage_; }
+  bool same_view(const Array& other) const;
+  std::uint64_t version() const { return storage_->version.load(std::memory_order_relaxed); }
+  void bump_version() const { storage_->version.fetch_add(1, std::memory_order_relaxed); }
+
+  // Calls f(detail::DenseRef<T>) over the elements; the array must be contiguous.
   template <class F>
   decltype(auto) visit(F&& f) const {
-    return std::visit(std::forward<F>(f), value_);
+    check_dense();
+    switch (dtype_) {
+      case Dtype::Float32:
+        return f(dense<float>());
+      case Dtype::Float64:
+        return f(dense<double>());
+      default:
+        return f(dense<std::int64_t>());
+    }
   }
 
-  // A converted copy; the same data (shared nothing, copied) when the dtype already matches.
+  // A converted contiguous copy; this array itself when the dtype already matches.
   Array to(Dtype dtype) const;
-  // Element i (row-major) as a double.
+  // Element i in row-major order, as a double.
   double at(std::int64_t i) const;
 
  private:
-  Variant value_;
+  struct NoInit {};
+  explicit Array(NoInit) {}
+  template <class T>
+  detail::DenseRef<T> dense() const {
+    return {data<T>(), sizes(), static_cast<std::size_t>(numel_)};
+  }
+  void check_dense() const;
+  void finish_geometry();  // sets numel_ and contiguous_ from sizes_ and strides_
+
+  std::shared_ptr<detail::StorageImpl> storage_;
+  Dtype dtype_ = Dtype::Float32;
+  Sizes sizes_;
+  Strides strides_;
+  std::int64_t offset_ = 0;
+  std::int64_t numel_ = 1;
+  bool contiguous_ = true;
 };
 
 namespace detail {
 
-// Shape in xtensor's own type, for xt::xarray<T>::from_shape.
-using XShape = xt::svector<std::size_t, 4>;
-XShape to_xshape(const Shape& shape);
-XShape to_xshape(std::span<const std::size_t> sizes);
-// The shape two arrays broadcast to, built inline (no allocation up to four dims); throws
+// dst = src, broadcast to dst's shape and converted to its dtype; both may be strided.
+void copy_into(const Array& dst, const Array& src);
+
+// The row-major strides of a contiguous array of these sizes.
+Array::Strides contiguous_strides(std::span<const std::size_t> sizes);
+
+// The shape two arrays broadcast to, built inline (no allocation up to five dims); throws
 // std::invalid_argument naming `op` and both shapes when they do not broadcast.
-XShape broadcast_sizes(std::span<const std::size_t> a, std::span<const std::size_t> b,
-                       const char* op);
+Array::Sizes broadcast_sizes(std::span<const std::size_t> a, std::span<const std::size_t> b,
+                             const char* op);
 
 // Calls f(T{}) with the C++ element type of dtype.
 template <class F>

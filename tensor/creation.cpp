@@ -7,8 +7,8 @@ namespace xg::kernels {
 
 Array arange(double start, double step, std::int64_t n, Dtype dtype) {
   Array out = Array::empty(dtype, {n});
-  out.visit([&](auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  out.visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
     for (std::size_t i = 0; i < a.size(); ++i) {
       const double v = start + static_cast<double>(i) * step;
       if constexpr (std::is_integral_v<T>) {
@@ -23,8 +23,8 @@ Array arange(double start, double step, std::int64_t n, Dtype dtype) {
 
 Array linspace(double start, double end, std::int64_t steps, Dtype dtype) {
   Array out = Array::empty(dtype, {steps});
-  out.visit([&](auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  out.visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
     if (steps == 1) {
       a.data()[0] = std::is_integral_v<T> ? truncate_to_int64(start) : static_cast<T>(start);
       return;

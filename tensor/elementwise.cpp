@@ -72,34 +72,39 @@ decltype(auto) with_binary_functor(BinaryOp op, F&& f) {
   }
 }
 
-// out = op(a, b) over a broadcast; the inner loop is specialised so the compiler vectorizes
-// the same-shape and scalar cases.
+using detail::Operand;
+
+Operand operand(const Array& x) { return {x.sizes(), x.strides()}; }
+
+// out = op(a, b) over out's shape, every operand strided (a and b broadcast); the inner loop is
+// specialised so the compiler vectorizes the contiguous same-shape and scalar cases.
 template <class T, class R, class Op>
-void broadcast_loop(const T* a, std::span<const std::size_t> a_sizes, const T* b,
-                    std::span<const std::size_t> b_sizes, R* out,
-                    std::span<const std::size_t> out_sizes, Op op) {
-  StridedLoop<2> loop(out_sizes, {a_sizes, b_sizes});
-  auto row = [&](std::int64_t o, const std::array<std::int64_t, 2>& off, std::int64_t n,
-                 const std::array<std::int64_t, 2>& s) {
-    R* dst = out + o;
-    const T* pa = a + off[0];
-    const T* pb = b + off[1];
-    if (s[0] == 1 && s[1] == 1) {
+void broadcast_loop(const T* a, Operand ao, const T* b, Operand bo, R* out, Operand oo, Op op) {
+  StridedLoop<3> loop(oo.sizes, {oo, ao, bo});
+  auto row = [&](const std::array<std::int64_t, 3>& off, std::int64_t n,
+                 const std::array<std::int64_t, 3>& s) {
+    R* dst = out + off[0];
+    const T* pa = a + off[1];
+    const T* pb = b + off[2];
+    if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
       for (std::int64_t i = 0; i < n; ++i) dst[i] = static_cast<R>(op(pa[i], pb[i]));
-    } else if (s[0] == 0 && s[1] == 1) {
+    } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
       const T va = *pa;
       for (std::int64_t i = 0; i < n; ++i) dst[i] = static_cast<R>(op(va, pb[i]));
-    } else if (s[0] == 1 && s[1] == 0) {
+    } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
       const T vb = *pb;
       for (std::int64_t i = 0; i < n; ++i) dst[i] = static_cast<R>(op(pa[i], vb));
     } else {
-      for (std::int64_t i = 0; i < n; ++i) dst[i] = static_cast<R>(op(pa[i * s[0]], pb[i * s[1]]));
+      for (std::int64_t i = 0; i < n; ++i) {
+        dst[i * s[0]] = static_cast<R>(op(pa[i * s[1]], pb[i * s[2]]));
+      }
     }
   };
   if (loop.ndim == 1) {  // one long row (same shapes, or a scalar): split it across the cores
-    const std::array<std::int64_t, 2> inner{loop.strides[0][0], loop.strides[1][0]};
+    const std::array<std::int64_t, 3> inner{loop.strides[0][0], loop.strides[1][0],
+                                            loop.strides[2][0]};
     detail::parallel_for(loop.sizes[0], [&](std::int64_t b, std::int64_t e) {
-      row(b, {b * inner[0], b * inner[1]}, e - b, inner);
+      row({b * inner[0], b * inner[1], b * inner[2]}, e - b, inner);
     });
   } else {
     loop.for_each_row(row);
@@ -112,6 +117,15 @@ const Array& as_dtype(const Array& x, Dtype dtype, std::optional<Array>& storage
   if (x.dtype() == dtype) return x;
   storage = x.to(dtype);
   return *storage;
+}
+
+// The input of an elementwise op that writes a contiguous result of `dtype`: x itself when it
+// is contiguous with that dtype, else a converted contiguous copy, which the op then overwrites
+// with its result (so a strided or converted input costs no extra buffer). Sets `in_place`.
+Array dense_input(const Array& x, Dtype dtype, bool& in_place) {
+  in_place = x.dtype() != dtype || !x.is_contiguous();
+  if (!in_place) return x;
+  return x.dtype() != dtype ? x.to(dtype) : x.clone();
 }
 
 Dtype unary_result_dtype(UnaryOp op, Dtype x) {
@@ -206,18 +220,18 @@ const char* unary_name(UnaryOp op) {
 
 Array unary(UnaryOp op, const Array& x) {
   const Dtype dtype = unary_result_dtype(op, x.dtype());
-  std::optional<Array> converted;
-  const Array& in = as_dtype(x, dtype, converted);
-  return in.visit([&](const auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
-    auto o = Array::Buffer<T>::from_shape(a.shape());
-    const T* in = a.data();
-    T* out = o.data();
-    detail::parallel_for(static_cast<std::int64_t>(a.size()), [&](std::int64_t b, std::int64_t e) {
-      unary_range<T>(op, in + b, out + b, e - b);
+  bool in_place = false;
+  const Array in = dense_input(x, dtype, in_place);
+  const Array out = in_place ? in : Array::empty_with_sizes(dtype, x.sizes());
+  detail::dispatch(dtype, [&](auto t) {
+    using T = decltype(t);
+    const T* pi = in.data<T>();
+    T* po = out.data<T>();
+    detail::parallel_for(x.numel(), [&](std::int64_t b, std::int64_t e) {
+      unary_range<T>(op, pi + b, po + b, e - b);
     });
-    return Array(std::move(o));
   });
+  return out;
 }
 
 bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
@@ -241,16 +255,16 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
   std::optional<Array> a_converted, b_converted;
   const Array& ca = as_dtype(a, compute, a_converted);
   const Array& cb = as_dtype(b, compute, b_converted);
-  const detail::XShape out_shape = detail::broadcast_sizes(a.sizes(), b.sizes(), "broadcast");
-  Array out = Array::empty_with_sizes(result, out_shape);
+  const Array::Sizes out_shape = detail::broadcast_sizes(a.sizes(), b.sizes(), "broadcast");
+  Array out = Array::empty_with_sizes(result, {out_shape.data(), out_shape.size()});
   detail::dispatch(compute, [&](auto t) {
     using T = decltype(t);
     with_binary_functor<T>(op, [&](auto f) {
       detail::dispatch(result, [&](auto r) {
         using R = decltype(r);
         if constexpr (std::is_same_v<R, T> || std::is_same_v<R, float>) {
-          broadcast_loop(ca.data<T>(), ca.sizes(), cb.data<T>(), cb.sizes(), out.data<R>(),
-                         out.sizes(), f);
+          broadcast_loop(ca.data<T>(), operand(ca), cb.data<T>(), operand(cb), out.data<R>(),
+                         operand(out), f);
         }
       });
     });
@@ -264,9 +278,9 @@ Array binary_scalar(BinaryOp op, const Array& a, const Scalar& s, bool scalar_fi
       a.dtype() != Dtype::Int64 ? a.dtype() : (s.is_integral() ? Dtype::Int64 : Dtype::Float32);
   const Dtype compute = compute_dtype(op, operand, operand);
   const Dtype result = is_comparison(op) ? Dtype::Float32 : compute;
-  std::optional<Array> converted;
-  const Array& ca = as_dtype(a, compute, converted);
-  Array out = Array::empty_with_sizes(result, ca.sizes());
+  bool in_place = false;
+  const Array ca = dense_input(a, compute, in_place);
+  const Array out = in_place && result == compute ? ca : Array::empty_with_sizes(result, a.sizes());
   detail::dispatch(compute, [&](auto t) {
     using T = decltype(t);
     const T sv = s.to<T>();
@@ -291,44 +305,81 @@ Array binary_scalar(BinaryOp op, const Array& a, const Scalar& s, bool scalar_fi
   return out;
 }
 
+namespace {
+// other as an operand of an in-place op on self: converted to self's dtype, and copied when it
+// shares self's buffer in another layout (x.add_(x.t()) reads what it has not yet written).
+Array inplace_operand(const Array& self, const Array& other) {
+  if (other.dtype() != self.dtype()) return other.to(self.dtype());
+  if (other.shares_storage(self) && !other.same_view(self)) return other.clone();
+  return other;
+}
+}  // namespace
+
 void binary_inplace(BinaryOp op, Array& self, const Array& other) {
-  std::optional<Array> converted;
-  const Array& co = as_dtype(other, self.dtype(), converted);
-  self.visit([&](auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  const Array co = inplace_operand(self, other);
+  detail::dispatch(self.dtype(), [&](auto t) {
+    using T = decltype(t);
     with_binary_functor<T>(op, [&](auto f) {
-      broadcast_loop(a.data(), self.sizes(), co.data<T>(), co.sizes(), a.data(), self.sizes(), f);
+      broadcast_loop(self.data<T>(), operand(self), co.data<T>(), operand(co), self.data<T>(),
+                     operand(self), f);
     });
   });
 }
 
 void binary_scalar_inplace(BinaryOp op, Array& self, const Scalar& s) {
-  self.visit([&](auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  detail::dispatch(self.dtype(), [&](auto t) {
+    using T = decltype(t);
     const T sv = s.to<T>();
-    T* x = a.data();
-    const auto n = static_cast<std::int64_t>(a.size());
     with_binary_functor<T>(op, [&](auto f) {
-      for (std::int64_t i = 0; i < n; ++i) x[i] = f(x[i], sv);
+      broadcast_loop(self.data<T>(), operand(self), &sv, Operand{}, self.data<T>(), operand(self),
+                     f);
     });
   });
 }
 
 void add_scaled_inplace(Array& self, const Array& other, double alpha) {
-  std::optional<Array> converted;
-  const Array& co = as_dtype(other, self.dtype(), converted);
-  self.visit([&](auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  const Array co = inplace_operand(self, other);
+  detail::dispatch(self.dtype(), [&](auto t) {
+    using T = decltype(t);
     const T al = static_cast<T>(alpha);
-    broadcast_loop(a.data(), self.sizes(), co.data<T>(), co.sizes(), a.data(), self.sizes(),
+    broadcast_loop(self.data<T>(), operand(self), co.data<T>(), operand(co), self.data<T>(),
+                   operand(self),
                    [al](T x, T y) { return detail::wrap_add(x, detail::wrap_mul(al, y)); });
   });
 }
 
+void accumulate_into(Array& target, const Array& src) {
+  const Array co = src.to(target.dtype());
+  detail::dispatch(target.dtype(), [&](auto t) {
+    using T = decltype(t);
+    T* out = target.data<T>();
+    const T* in = co.data<T>();
+    StridedLoop<2> loop(target.sizes(), {operand(target), operand(co)});
+    loop.for_each_row([&](const std::array<std::int64_t, 2>& off, std::int64_t n,
+                          const std::array<std::int64_t, 2>& st) {
+      for (std::int64_t i = 0; i < n; ++i) {
+        T& dst = out[off[0] + i * st[0]];
+        dst = detail::wrap_add(dst, in[off[1] + i * st[1]]);
+      }
+    });
+  });
+}
+
+void fill(Array& self, const Scalar& value) {
+  detail::dispatch(self.dtype(), [&](auto t) {
+    using T = decltype(t);
+    const T v = std::is_integral_v<T> ? static_cast<T>(value.to_int64("fill_")) : value.to<T>();
+    broadcast_loop(self.data<T>(), operand(self), &v, Operand{}, self.data<T>(), operand(self),
+                   [](T, T y) { return y; });
+  });
+}
+
 Array clamp(const Array& x, std::optional<double> min, std::optional<double> max) {
-  Array out = Array::empty_with_sizes(x.dtype(), x.sizes());
-  x.visit([&](const auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  bool in_place = false;
+  const Array in = dense_input(x, x.dtype(), in_place);
+  const Array out = in_place ? in : Array::empty_with_sizes(x.dtype(), x.sizes());
+  in.visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
     // A missing bound leaves that side open, infinities included.
     constexpr bool inf = std::numeric_limits<T>::has_infinity;
     // Int64 bounds are integral (the op widens for floating ones) but may round to 2^63.
@@ -356,22 +407,24 @@ Array where(const Array& cond, const Array& a, const Array& b) {
   std::optional<Array> a_converted, b_converted;
   const Array& ca = as_dtype(a, dtype, a_converted);
   const Array& cb = as_dtype(b, dtype, b_converted);
-  const detail::XShape ab = detail::broadcast_sizes(a.sizes(), b.sizes(), "where");
-  const detail::XShape out_shape = detail::broadcast_sizes(cond.sizes(), ab, "where");
-  Array out = Array::empty_with_sizes(dtype, out_shape);
-  cond.visit([&](const auto& c) {
-    using C = typename std::decay_t<decltype(c)>::value_type;
+  const Array::Sizes ab = detail::broadcast_sizes(a.sizes(), b.sizes(), "where");
+  const Array::Sizes out_shape =
+      detail::broadcast_sizes(cond.sizes(), {ab.data(), ab.size()}, "where");
+  Array out = Array::empty_with_sizes(dtype, {out_shape.data(), out_shape.size()});
+  detail::dispatch(cond.dtype(), [&](auto c) {
+    using C = decltype(c);
     detail::dispatch(dtype, [&](auto t) {
       using T = decltype(t);
-      const C* pc = c.data();
+      const C* pc = cond.data<C>();
       const T* pa = ca.data<T>();
       const T* pb = cb.data<T>();
       T* o = out.data<T>();
-      StridedLoop<3> loop(out.sizes(), {cond.sizes(), ca.sizes(), cb.sizes()});
-      loop.for_each_row([&](std::int64_t off, const std::array<std::int64_t, 3>& in, std::int64_t n,
-                            const std::array<std::int64_t, 3>& s) {
+      StridedLoop<4> loop(out.sizes(), {operand(out), operand(cond), operand(ca), operand(cb)});
+      loop.for_each_row([&](const std::array<std::int64_t, 4>& off, std::int64_t n,
+                            const std::array<std::int64_t, 4>& s) {
         for (std::int64_t i = 0; i < n; ++i) {
-          o[off + i] = pc[in[0] + i * s[0]] != C(0) ? pa[in[1] + i * s[1]] : pb[in[2] + i * s[2]];
+          o[off[0] + i * s[0]] =
+              pc[off[1] + i * s[1]] != C(0) ? pa[off[2] + i * s[2]] : pb[off[3] + i * s[3]];
         }
       });
     });

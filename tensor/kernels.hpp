@@ -49,6 +49,13 @@ void binary_inplace(BinaryOp op, Array& self, const Array& other);
 void binary_scalar_inplace(BinaryOp op, Array& self, const Scalar& s);
 // self += alpha * other, in place, other broadcast to self.
 void add_scaled_inplace(Array& self, const Array& other, double alpha);
+// target += src element by element, serially: where target reaches one element twice (an
+// as_strided view), both additions land (the backward of as_strided).
+void accumulate_into(Array& target, const Array& src);
+// Every element of self (which may be strided) set to value.
+void fill(Array& self, const Scalar& value);
+// In-place kernels write through self's strides: self may be any view (without internal
+// overlap, which the ops refuse).
 
 Array clamp(const Array& x, std::optional<double> min, std::optional<double> max);
 // Elements of a where cond != 0, else of b; all three broadcast.
@@ -68,7 +75,9 @@ Array argmax(const Array& x, std::int64_t dim, bool keepdim);
 Array argmin(const Array& x, std::int64_t dim, bool keepdim);
 
 // ---- linear algebra --------------------------------------------------------------------------
-// 2-D or batched (3-D with equal batch) products on BLAS; transposes fold into the call.
+// Matrix products over the last two dims on BLAS, batched over any leading dims (the same
+// sizes in a and b; any strides); transposes, and operands that are transposed views, fold into
+// the call.
 Array bmm(const Array& a, const Array& b, bool transpose_a, bool transpose_b);
 
 // ---- shape -----------------------------------------------------------------------------------

@@ -22,43 +22,92 @@ void gemm_loop(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k,
   }
 }
 
+// How BLAS reads one operand: its matrices (the last two dims, rows x cols) in row-major order
+// with leading dimension ld, or in column-major order (a transposed view) with flip set, and
+// `batch` elements apart. A layout BLAS cannot read gives ok = false.
+struct MatrixLayout {
+  bool ok = false;
+  bool flip = false;
+  std::int64_t ld = 1;
+};
+
+MatrixLayout layout_of(const Array& x) {
+  const auto sizes = x.sizes();
+  const auto strides = x.strides();
+  const std::size_t r = sizes.size() - 2;
+  const auto rows = static_cast<std::int64_t>(sizes[r]);
+  const auto cols = static_cast<std::int64_t>(sizes[r + 1]);
+  const std::int64_t sr = strides[r], sc = strides[r + 1];
+  MatrixLayout l;
+  if ((sc == 1 || cols == 1) && (rows == 1 || sr >= std::max<std::int64_t>(cols, 1))) {
+    l.ok = true;
+    l.ld = rows == 1 ? std::max<std::int64_t>(cols, 1) : sr;
+  } else if ((sr == 1 || rows == 1) && (cols == 1 || sc >= std::max<std::int64_t>(rows, 1))) {
+    l.ok = true;
+    l.flip = true;
+    l.ld = cols == 1 ? std::max<std::int64_t>(rows, 1) : sc;
+  }
+  return l;
+}
+
 }  // namespace
 
-Array bmm(const Array& a, const Array& b, bool transpose_a, bool transpose_b) {
+// Strided operands go to BLAS as they are when each matrix is row-major or column-major with
+// unit stride one way (a transposed or permuted view flips the transpose flag), whatever the
+// strides of the batch dims (an expanded batch has stride 0); other layouts, and Int64 operands,
+// are copied to contiguous first.
+Array bmm(const Array& a_in, const Array& b_in, bool transpose_a, bool transpose_b) {
+  const bool floating = a_in.dtype() != Dtype::Int64;
+  MatrixLayout la = layout_of(a_in), lb = layout_of(b_in);
+  const Array a = floating && la.ok ? a_in : a_in.contiguous();
+  const Array b = floating && lb.ok ? b_in : b_in.contiguous();
+  if (!floating || !la.ok) la = layout_of(a);
+  if (!floating || !lb.ok) lb = layout_of(b);
   const auto as = a.sizes();
   const auto bs = b.sizes();
-  const bool batched = as.size() == 3;
-  const std::int64_t batch = batched ? static_cast<std::int64_t>(as[0]) : 1;
-  const std::size_t r = batched ? 1 : 0;
+  const std::size_t r = as.size() - 2;  // the batch dims come first, the same in a and b
   const auto m = static_cast<std::int64_t>(transpose_a ? as[r + 1] : as[r]);
   const auto k = static_cast<std::int64_t>(transpose_a ? as[r] : as[r + 1]);
   const auto n = static_cast<std::int64_t>(transpose_b ? bs[r] : bs[r + 1]);
-  Shape out_shape = batched ? Shape{batch, m, n} : Shape{m, n};
-  Array out = Array::empty(a.dtype(), out_shape);
+  Array::Sizes out_sizes(as.begin(), as.begin() + static_cast<std::ptrdiff_t>(r));
+  out_sizes.push_back(static_cast<std::size_t>(m));
+  out_sizes.push_back(static_cast<std::size_t>(n));
+  Array out = Array::empty_with_sizes(a.dtype(), {out_sizes.data(), out_sizes.size()});
   if (out.numel() == 0) return out;  // the batch loop could count up to a huge size
-  a.visit([&](const auto& xa) {
-    using T = typename std::decay_t<decltype(xa)>::value_type;
-    const T* pa = xa.data();
+  std::int64_t batch = 1;
+  for (std::size_t d = 0; d < r; ++d) batch *= static_cast<std::int64_t>(as[d]);
+  detail::dispatch(a.dtype(), [&](auto t) {
+    using T = decltype(t);
+    const T* pa = a.data<T>();
     const T* pb = b.data<T>();
     T* pc = out.data<T>();
+    Array::Sizes index(r);
+    std::int64_t oa = 0, ob = 0;
     for (std::int64_t i = 0; i < batch; ++i) {
-      const T* ai = pa + i * m * k;
-      const T* bi = pb + i * k * n;
+      const T* ai = pa + oa;
+      const T* bi = pb + ob;
       T* ci = pc + i * m * n;
       if constexpr (std::is_floating_point_v<T>) {
         if (k == 0) {
           std::fill(ci, ci + m * n, T(0));
-          continue;
+        } else {
+          using I = xt::blas_index_t;
+          const bool ta = transpose_a != la.flip, tb = transpose_b != lb.flip;
+          cxxblas::gemm<I>(cxxblas::RowMajor, ta ? cxxblas::Trans : cxxblas::NoTrans,
+                           tb ? cxxblas::Trans : cxxblas::NoTrans, static_cast<I>(m),
+                           static_cast<I>(n), static_cast<I>(k), T(1), ai, static_cast<I>(la.ld),
+                           bi, static_cast<I>(lb.ld), T(0), ci, static_cast<I>(n));
         }
-        if (m == 0 || n == 0) continue;
-        using I = xt::blas_index_t;
-        cxxblas::gemm<I>(cxxblas::RowMajor, transpose_a ? cxxblas::Trans : cxxblas::NoTrans,
-                         transpose_b ? cxxblas::Trans : cxxblas::NoTrans, static_cast<I>(m),
-                         static_cast<I>(n), static_cast<I>(k), T(1), ai,
-                         static_cast<I>(transpose_a ? m : k), bi,
-                         static_cast<I>(transpose_b ? k : n), T(0), ci, static_cast<I>(n));
       } else {
         gemm_loop(transpose_a, transpose_b, m, n, k, ai, bi, ci);
+      }
+      for (std::size_t d = r; d-- > 0;) {  // odometer step over the batch dims
+        oa += a.strides()[d];
+        ob += b.strides()[d];
+        if (++index[d] < as[d]) break;
+        oa -= a.strides()[d] * static_cast<std::int64_t>(as[d]);
+        ob -= b.strides()[d] * static_cast<std::int64_t>(as[d]);
+        index[d] = 0;
       }
     }
   });

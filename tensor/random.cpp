@@ -39,8 +39,8 @@ Array randn(Dtype dtype, const Shape& shape) {
   Array out = Array::empty(dtype, shape);
   auto& g = generator();
   std::lock_guard lock(g.mutex);
-  out.visit([&](auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  out.visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
     T* p = a.data();
     const std::size_t n = a.size();
     for (std::size_t i = 0; i < n; i += 2) {
@@ -58,8 +58,8 @@ Array rand(Dtype dtype, const Shape& shape) {
   Array out = Array::empty(dtype, shape);
   auto& g = generator();
   std::lock_guard lock(g.mutex);
-  out.visit([&](auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  out.visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
     for (auto& v : a) {
       T u = static_cast<T>(uniform01(g.engine));
       if (u >= T(1)) u = std::nextafter(T(1), T(0));  // rounding to float can reach 1
@@ -77,8 +77,8 @@ Array randint(std::int64_t low, std::int64_t high, Dtype dtype, const Shape& sha
   // Rejection keeps every value equally likely.
   const std::uint64_t limit =
       std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % range;
-  out.visit([&](auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  out.visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
     for (auto& v : a) {
       std::uint64_t r;
       do {

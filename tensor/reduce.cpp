@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -75,9 +76,10 @@ void sum_rows(const T* x, std::int64_t rows, std::int64_t inner, T* out) {
 }
 
 // The reduced dims as one block [outer, reduced, inner] over a contiguous array: either they are
-// adjacent already, or the array is permuted (copied) so that they come last.
+// adjacent already in a contiguous array, or the array is permuted and copied so that they come
+// last (one copy, whatever x's own strides).
 struct ReducePlan {
-  Array source;  // x itself, or x permuted so the reduced dims are last
+  std::optional<Array> source;  // x itself, or a contiguous copy of x with the reduced dims last
   std::int64_t outer = 1, reduced = 1, inner = 1;
   Shape out_shape;
 };
@@ -113,7 +115,7 @@ ReducePlan plan_reduction(const Array& x, const std::vector<std::int64_t>& dims,
       last = d;
     }
   }
-  if (adjacent) {
+  if (adjacent && x.is_contiguous()) {
     plan.source = x;
     for (std::int64_t d = 0; d < ndim; ++d) {
       const auto s = static_cast<std::int64_t>(sizes[static_cast<std::size_t>(d)]);
@@ -134,18 +136,19 @@ ReducePlan plan_reduction(const Array& x, const std::vector<std::int64_t>& dims,
   }
   std::vector<std::int64_t> order;
   for (std::int64_t d = 0; d < ndim; ++d) {
-    if (!reduce[static_cast<std::size_t>(d)]) {
-      order.push_back(d);
-      plan.outer *= static_cast<std::int64_t>(sizes[static_cast<std::size_t>(d)]);
-    }
+    if (!reduce[static_cast<std::size_t>(d)]) order.push_back(d);
   }
   for (std::int64_t d = 0; d < ndim; ++d) {
-    if (reduce[static_cast<std::size_t>(d)]) {
-      order.push_back(d);
-      plan.reduced *= static_cast<std::int64_t>(sizes[static_cast<std::size_t>(d)]);
-    }
+    if (reduce[static_cast<std::size_t>(d)]) order.push_back(d);
   }
-  plan.source = permute(x, order);
+  plan.outer = 1;
+  plan.reduced = 1;
+  plan.inner = 1;
+  for (std::int64_t d = 0; d < ndim; ++d) {
+    (reduce[static_cast<std::size_t>(d)] ? plan.reduced : plan.outer) *=
+        static_cast<std::int64_t>(sizes[static_cast<std::size_t>(d)]);
+  }
+  plan.source = x.permuted(order).clone();
   return plan;
 }
 
@@ -154,8 +157,8 @@ Array extreme(const Array& x, const std::vector<std::int64_t>& dims, bool keepdi
   ReducePlan p = plan_reduction(x, dims, keepdim);
   Array out = Array::empty(x.dtype(), p.out_shape);
   if (out.numel() == 0) return out;  // the loops could count up to a huge outer size
-  p.source.visit([&](const auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  p.source->visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
     const T* in = a.data();
     T* o = out.data<T>();
     auto pick = [](T u, T v) { return IsMax ? detail::nan_max(u, v) : detail::nan_min(u, v); };
@@ -180,7 +183,8 @@ Array extreme(const Array& x, const std::vector<std::int64_t>& dims, bool keepdi
 }
 
 template <bool IsMax>
-Array arg_extreme(const Array& x, std::int64_t dim, bool keepdim) {
+Array arg_extreme(const Array& strided, std::int64_t dim, bool keepdim) {
+  const Array x = strided.contiguous();
   std::int64_t outer = 1, reduced = x.numel(), inner = 1;
   Shape out_shape;
   if (dim >= 0) {
@@ -198,8 +202,8 @@ Array arg_extreme(const Array& x, std::int64_t dim, bool keepdim) {
   }
   Array out = Array::empty(Dtype::Int64, out_shape);
   if (out.numel() == 0) return out;  // the loops could count up to a huge outer size
-  x.visit([&](const auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  x.visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
     const T* in = a.data();
     std::int64_t* o = out.data<std::int64_t>();
     for (std::int64_t i = 0; i < outer; ++i) {
@@ -248,21 +252,25 @@ Array dot_all(const Array& a, const Array& b) {
   if (a.dtype() != b.dtype() || a.numel() != b.numel()) {
     throw std::invalid_argument("dot_all: expected two arrays of one dtype and size");
   }
-  return a.visit([&](const auto& x) {
-    using T = typename std::decay_t<decltype(x)>::value_type;
-    auto out = Array::Buffer<T>::from_shape({});
-    out.data()[0] = dot_contiguous(x.data(), b.data<T>(), static_cast<std::int64_t>(x.size()));
-    return Array(std::move(out));
+  const Array ca = a.contiguous(), cb = b.contiguous();
+  Array out = Array::empty(a.dtype(), {});
+  ca.visit([&](auto x) {
+    using T = typename decltype(x)::value_type;
+    out.data<T>()[0] = dot_contiguous(x.data(), cb.data<T>(), static_cast<std::int64_t>(x.size()));
   });
+  return out;
 }
 
 Array sum_all(const Array& x) {
-  return x.visit([](const auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
-    auto out = Array::Buffer<T>::from_shape({});
-    out.data()[0] = sum_contiguous(a.data(), static_cast<std::int64_t>(a.size()));
-    return Array(std::move(out));
+  // A strided x is copied once: the blocked summation needs contiguous runs (and a copy keeps
+  // the order of the additions, so results do not depend on the layout).
+  const Array cx = x.contiguous();
+  Array out = Array::empty(x.dtype(), {});
+  cx.visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
+    out.data<T>()[0] = sum_contiguous(a.data(), static_cast<std::int64_t>(a.size()));
   });
+  return out;
 }
 
 Array sum(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
@@ -270,8 +278,8 @@ Array sum(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
   ReducePlan p = plan_reduction(x, dims, keepdim);
   Array out = Array::empty(x.dtype(), p.out_shape);
   if (out.numel() == 0) return out;  // the loops could count up to a huge outer size
-  p.source.visit([&](const auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  p.source->visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
     const T* in = a.data();
     T* o = out.data<T>();
     if (p.reduced == 0) {

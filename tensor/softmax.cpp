@@ -24,10 +24,10 @@ void for_each_line(T* data, std::span<const std::size_t> sizes, std::int64_t dim
 
 template <bool Log>
 Array softmax_impl(const Array& x, std::int64_t dim) {
-  Array out = x;                     // copy, then transformed line by line in place
+  Array out = x.clone();             // a contiguous copy, then transformed line by line in place
   if (out.numel() == 0) return out;  // no lines: and their count may be huge
-  out.visit([&](auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
+  out.visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
     if constexpr (std::is_floating_point_v<T>) {
       for_each_line(a.data(), out.sizes(), dim, [](T* v, std::int64_t n, std::int64_t s) {
         T m = -std::numeric_limits<T>::infinity();
@@ -61,7 +61,7 @@ Array log_softmax(const Array& x, std::int64_t dim) { return softmax_impl<true>(
 Array logsumexp(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
   Array m = amax(x, dims, true);
   // An infinite max would make x - m NaN; shifting by 0 there gives PyTorch's inf / -inf.
-  m.visit([](auto& a) {
+  m.visit([](auto a) {
     for (auto& v : a) {
       if (!std::isfinite(v)) v = 0;
     }

@@ -1,4 +1,5 @@
-// Internal: walks the broadcast of N contiguous inputs over a contiguous output, row by row.
+// Internal: walks N strided operands over one shape, row by row. Operand 0 is usually the
+// output; inputs broadcast to the shape.
 #pragma once
 
 #include <array>
@@ -11,50 +12,53 @@ namespace xg::detail {
 
 inline constexpr int kMaxDims = 16;
 
-// Inputs are aligned to the output's trailing dims; a broadcast dim gets stride 0. Dims of size
-// 1 are dropped and dims that are contiguous in every operand are merged, so the common cases
-// (same shapes, a scalar, a row vector) become one or two long rows.
+// One operand: its sizes and element strides (aligned to the loop's trailing dims; a missing
+// leading dim or a size-1 dim broadcasts with stride 0).
+struct Operand {
+  std::span<const std::size_t> sizes;
+  std::span<const std::int64_t> strides;
+};
+
+// Dims of size 1 are dropped and dims that are contiguous in every operand are merged, so the
+// common cases (same shapes, a scalar, a row vector) become one or two long rows.
 template <std::size_t N>
 struct StridedLoop {
   int ndim = 0;  // >= 1 after build
   std::array<std::int64_t, kMaxDims> sizes{};
   std::array<std::array<std::int64_t, kMaxDims>, N> strides{};
 
-  StridedLoop(std::span<const std::size_t> out,
-              const std::array<std::span<const std::size_t>, N>& in) {
-    if (out.size() > kMaxDims) {
+  StridedLoop(std::span<const std::size_t> shape, const std::array<Operand, N>& ops) {
+    if (shape.size() > kMaxDims) {
       throw std::invalid_argument("xgrad supports at most " + std::to_string(kMaxDims) +
-                                  " dims, got " + std::to_string(out.size()));
+                                  " dims, got " + std::to_string(shape.size()));
     }
-    std::array<std::array<std::int64_t, kMaxDims>, N> full_strides{};
+    std::array<std::array<std::int64_t, kMaxDims>, N> full{};
     for (std::size_t k = 0; k < N; ++k) {
-      std::int64_t stride = 1;
-      const std::size_t offset = out.size() - in[k].size();
-      for (std::size_t d = out.size(); d-- > 0;) {
-        const std::int64_t size = d < offset ? 1 : static_cast<std::int64_t>(in[k][d - offset]);
-        full_strides[k][d] = size == 1 ? 0 : stride;
-        stride *= size;
+      const std::size_t lead = shape.size() - ops[k].sizes.size();
+      for (std::size_t d = 0; d < shape.size(); ++d) {
+        full[k][d] = d < lead || ops[k].sizes[d - lead] == 1 ? 0 : ops[k].strides[d - lead];
       }
     }
-    for (std::size_t d = 0; d < out.size(); ++d) {
-      const auto size = static_cast<std::int64_t>(out[d]);
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+      const auto size = static_cast<std::int64_t>(shape[d]);
       if (size == 1) continue;
-      if (ndim > 0 && mergeable(full_strides, d, size)) {
+      if (ndim > 0 && mergeable(full, d, size)) {
         sizes[ndim - 1] *= size;
-        for (std::size_t k = 0; k < N; ++k) strides[k][ndim - 1] = full_strides[k][d];
+        for (std::size_t k = 0; k < N; ++k) strides[k][ndim - 1] = full[k][d];
         continue;
       }
       sizes[ndim] = size;
-      for (std::size_t k = 0; k < N; ++k) strides[k][ndim] = full_strides[k][d];
+      for (std::size_t k = 0; k < N; ++k) strides[k][ndim] = full[k][d];
       ++ndim;
     }
-    if (ndim == 0) {  // every size is 1 (or the output is 0-d)
+    if (ndim == 0) {  // every size is 1 (or the shape is 0-d)
       sizes[0] = 1;
       ndim = 1;
     }
   }
 
-  // Calls row(out_offset, in_offsets, n, inner_strides) for each innermost row.
+  // Calls row(offsets, n, inner_strides) for each innermost row: offsets[k] is operand k's
+  // element offset of the row's first element.
   template <class F>
   void for_each_row(F&& row) const {
     const int last = ndim - 1;
@@ -67,7 +71,7 @@ struct StridedLoop {
     std::array<std::int64_t, kMaxDims> index{};
     std::array<std::int64_t, N> offsets{};
     for (std::int64_t r = 0; r < rows; ++r) {
-      row(r * n, offsets, n, inner);
+      row(offsets, n, inner);
       for (int d = last - 1; d >= 0; --d) {  // odometer step over the outer dims
         for (std::size_t k = 0; k < N; ++k) offsets[k] += strides[k][d];
         if (++index[d] < sizes[d]) break;

@@ -1140,8 +1140,11 @@ class Builder {
       }
       case 1: {
         const Shape s = random_shape_with_numel(numel_of(sa));
+        // view needs compatible strides (a transposed or expanded input has none): such an
+        // input is made contiguous first, as a PyTorch user would.
         return push("view", "view(" + x + ", " + str(s) + ")", {a}, [a, s, method](const Pool& p) {
-          return method ? p[a].view(s) : xg::view(p[a], s);
+          const Tensor in = p[a].is_contiguous() ? p[a] : p[a].contiguous();
+          return method ? in.view(s) : xg::view(in, s);
         });
       }
       case 2: {

@@ -61,7 +61,7 @@ std::string tick(double x, double y, const std::string& label, bool vertical_axi
 }
 
 std::vector<double> values(const xg::Tensor& t) {
-  const xg::Tensor d = t.detach().to(xg::kFloat64);
+  const xg::Tensor d = t.detach().to(xg::kFloat64).contiguous();
   const double* p = d.data_ptr<double>();
   return {p, p + d.numel()};
 }
