@@ -4,8 +4,10 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "../tensor/kernels.hpp"
 #include "grad_mode.hpp"
 #include "ops.hpp"
+#include "record.hpp"
 #include "tensor_impl.hpp"
 
 namespace xg::autograd {
@@ -188,6 +190,7 @@ std::mutex& accumulator_mutex(const void* leaf) {
 
 Edge gradient_edge(const Tensor& t) {
   const auto& impl = t.impl();
+  refresh_if_stale(impl);
   if (impl->grad_fn) return Edge{impl->grad_fn};
   if (!impl->requires_grad) return Edge{};
   const std::lock_guard<std::mutex> lock(accumulator_mutex(impl.get()));
@@ -197,6 +200,82 @@ Edge gradient_edge(const Tensor& t) {
     impl->grad_accumulator = acc;
   }
   return Edge{std::move(acc)};
+}
+
+CopySlices::CopySlices(const Tensor& base, const Tensor& view, std::shared_ptr<Node> fn,
+                       bool self_is_input)
+    : Node(fn->op()),
+      base_shape_(base.shape()),
+      sizes_(detail::array_of(view).sizes().begin(), detail::array_of(view).sizes().end()),
+      strides_(detail::array_of(view).strides().begin(), detail::array_of(view).strides().end()),
+      offset_(detail::array_of(view).offset() - detail::array_of(base).offset()),
+      fn_(std::move(fn)),
+      self_is_input_(self_is_input) {
+  next_edges.push_back(gradient_edge(base));
+  inputs.push_back(InputMeta(base));
+  for (std::size_t i = self_is_input ? 1 : 0; i < fn_->next_edges.size(); ++i) {
+    next_edges.push_back(fn_->next_edges[i]);
+    inputs.push_back(fn_->inputs[i]);
+  }
+}
+
+GradientList CopySlices::apply(Tensor grad) {
+  const Tensor dense = grad.contiguous();
+  const Shape sizes(sizes_.begin(), sizes_.end()), strides(strides_.begin(), strides_.end());
+  const Tensor slice = as_strided(dense, sizes, strides, dense.storage_offset() + offset_);
+  // fn may hand its gradient on as it is (add does): give it a copy it may keep.
+  GradientList res = fn_->apply(slice.clone());
+  const std::size_t first = self_is_input_ ? 1 : 0;
+  if (res.size() != fn_->next_edges.size()) {
+    throw std::runtime_error("backward: " + fn_->name() + " returned " +
+                             std::to_string(res.size()) + " gradients, expected " +
+                             std::to_string(fn_->next_edges.size()));
+  }
+  const Tensor self_grad = self_is_input_ ? res[0] : Tensor();
+  Tensor base_grad;
+  if (GradMode::is_enabled()) {
+    // create_graph: the same in differentiable ops, without writing into a tensor in place.
+    base_grad = dense - detail::view_scatter(slice, base_shape_, sizes_, strides_, offset_);
+    if (self_grad.defined()) {
+      base_grad =
+          base_grad + detail::view_scatter(self_grad, base_shape_, sizes_, strides_, offset_);
+    }
+  } else {
+    base_grad = dense.clone();
+    const Array target = detail::array_of(base_grad).view(
+        {sizes_.data(), sizes_.size()}, {strides_.data(), strides_.size()},
+        detail::array_of(base_grad).offset() + offset_);
+    if (self_grad.defined()) {
+      detail::copy_into(target, detail::array_of(self_grad));
+    } else {
+      Array t = target;
+      kernels::fill(t, 0);
+    }
+  }
+  GradientList out;
+  out.push_back(std::move(base_grad));
+  for (std::size_t i = first; i < res.size(); ++i) out.push_back(std::move(res[i]));
+  return out;
+}
+
+void refresh_view(const std::shared_ptr<detail::TensorImpl>& impl) {
+  const auto& base = impl->view_base;
+  impl->view_version = impl->array.version();
+  if (!base->requires_grad) return;  // the base has no history to see the view through
+  const Array& a = impl->array;
+  const Shape sizes = a.shape(), strides = a.stride_vector();
+  Tensor regenerated;
+  {
+    const bool previous = GradMode::is_enabled();
+    GradMode::set_enabled(true);
+    struct Restore {
+      bool previous;
+      ~Restore() { GradMode::set_enabled(previous); }
+    } restore{previous};
+    regenerated = as_strided(Tensor(base), sizes, strides, a.offset());
+  }
+  impl->grad_fn = regenerated.impl()->grad_fn;
+  impl->requires_grad = true;
 }
 
 }  // namespace xg::autograd

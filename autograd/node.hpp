@@ -119,6 +119,27 @@ class AccumulateGrad final : public Node {
   std::mutex mutex_;
 };
 
+// The node an in-place op on a view gives its base (PyTorch's CopySlices): the base's gradient
+// passes through except on the view's elements, where `fn` (the in-place op's node, whose
+// input 0 is the view's old value) maps it to the gradient of the view's old value and of the
+// op's other inputs. Edges: the base's old history, then fn's inputs after the first (all of
+// fn's inputs when !self_is_input, as for fill_ and copy_).
+class CopySlices final : public Node {
+ public:
+  CopySlices(const Tensor& base, const Tensor& view, std::shared_ptr<Node> fn, bool self_is_input);
+  GradientList apply(Tensor grad) override;
+  void release_saved() override { fn_->release_saved(); }
+  std::string name() const override { return "CopySlices"; }
+
+ private:
+  Shape base_shape_;
+  Array::Sizes sizes_;
+  Array::Strides strides_;
+  std::int64_t offset_;  // relative to the base's first element
+  std::shared_ptr<Node> fn_;
+  bool self_is_input_;
+};
+
 // Adds grad into a .grad slot (a leaf's, or a non-leaf's that retains its grad): the first
 // gradient is kept (copied when someone else holds it), later ones are added in place, or out
 // of place under create_graph so the sum stays differentiable.

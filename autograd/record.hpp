@@ -63,14 +63,23 @@ class OpNode final : public OpNodeBase {
 
 using TensorRefs = std::initializer_list<std::reference_wrapper<const Tensor>>;
 
+// Regenerates the history of a view whose storage an in-place op changed since its grad_fn
+// was set: the view of its base's current history, as PyTorch does.
+void refresh_view(const std::shared_ptr<detail::TensorImpl>& impl);
+inline void refresh_if_stale(const std::shared_ptr<detail::TensorImpl>& impl) {
+  if (impl->view_base && impl->view_version != impl->array.version()) refresh_view(impl);
+}
+
 // True when ops on these inputs are to be recorded: grad mode is on and one requires grad.
 template <class Inputs>
 bool should_record(const Inputs& inputs) {
   if (!GradMode::is_enabled()) return false;
+  bool any = false;
   for (const Tensor& t : inputs) {
-    if (t.impl()->requires_grad) return true;
+    refresh_if_stale(t.impl());
+    any = any || t.impl()->requires_grad;
   }
-  return false;
+  return any;
 }
 inline bool should_record(TensorRefs inputs) { return should_record<TensorRefs>(inputs); }
 

@@ -23,9 +23,18 @@ using Grads = autograd::GradientList;
 namespace {
 
 // A view of t's data (sharing its buffer) recorded with the backward `backward`.
+// A view made in grad mode remembers its base, so that an in-place op on it can rewrite the
+// base's history (CopySlices); a copy (reshape's fallback) is no view.
 template <class F>
 Tensor record_view(const char* op, const Tensor& t, Array view, F&& backward) {
-  return record(op, std::move(view), {t}, kSaveNone, std::forward<F>(backward));
+  const bool aliases = view.shares_storage(array_of(t));
+  Tensor out = record(op, std::move(view), {t}, kSaveNone, std::forward<F>(backward));
+  if (aliases && GradMode::is_enabled()) {
+    const auto& in = t.impl();
+    out.impl()->view_base = in->view_base ? in->view_base : in;
+    out.impl()->view_version = array_of(out).version();
+  }
+  return out;
 }
 
 // Where a view sits in its input, as sizes, strides and offset relative to a contiguous tensor

@@ -345,19 +345,26 @@ Tensor Tensor::to(Dtype dtype) const {
 
 namespace {
 
-// The checks every in-place op shares. In-place ops are not recorded, so a tensor that requires
-// grad cannot be changed in place while grad mode is on: for a leaf this is PyTorch's rule; for
-// an op's result, PyTorch would record the change, and xgrad refuses it instead of computing a
-// wrong gradient.
+// The checks every in-place op shares, as PyTorch's: a leaf that requires grad, or a view of
+// one, cannot be changed in place while grad mode is on (its .grad would describe values it no
+// longer holds). Any other tensor can: the change is recorded (see run_inplace).
 void check_inplace(const Tensor& self, const char* op) {
   check_defined(self, op);
-
-  if (self.requires_grad() && GradMode::is_enabled()) {
+  if (!GradMode::is_enabled()) return;
+  if (self.requires_grad() && self.is_leaf()) {
+    throw std::runtime_error(std::string(op) + ": a leaf tensor that requires grad (" +
+                             describe(self) +
+                             ") cannot be changed in place while grad mode is on; wrap the "
+                             "update in xg::NoGradGuard, change a detach()ed copy, or use the "
+                             "out-of-place op");
+  }
+  const auto& base = self.impl()->view_base;
+  if (base && base->requires_grad && !base->grad_fn) {
     throw std::runtime_error(
-        std::string(op) + ": " + (self.is_leaf() ? "a leaf tensor" : "a tensor computed by an op") +
-        " that requires grad (" + describe(self) +
+        std::string(op) + ": a view of a leaf tensor that requires grad (" + describe(self) +
+        " of " + describe(Tensor(base)) +
         ") cannot be changed in place while grad mode is on; wrap the update in "
-        "xg::NoGradGuard, change a detach()ed copy, or use the out-of-place op");
+        "xg::NoGradGuard, or change a clone()");
   }
 }
 
@@ -402,17 +409,87 @@ void check_inplace_scalar(const Tensor& self, const Scalar& s, const char* op,
   }
 }
 
-}  // namespace
+// The node of a tensor that no longer depends on its old value (fill_, or copy_ from a tensor
+// that needs no gradient): backward gives nothing back.
+Tensor constant_result(Array value, const char* op) {
+  Tensor out = detail::make_tensor(std::move(value));
+  return autograd::attach(
+      std::move(out), op, std::vector<Tensor>{}, autograd::kSaveNone,
+      [](const Tensor&, const autograd::BackwardArgs&) { return autograd::GradientList{}; });
+}
 
-namespace {
+// Makes `self` (whose data now holds `result`'s values) the output of result's node, as
+// PyTorch's rebase_history. `self_is_input`: input 0 of that node is self's old value.
+// A view's base gets a CopySlices node instead, and the view is seen through the base's new
+// history.
+void rebase_history(const Tensor& self, const Tensor& result, bool self_is_input, const char* op) {
+  const auto& impl = self.impl();
+  std::shared_ptr<autograd::Node> fn = result.impl()->grad_fn;
+  if (!impl->view_base) {
+    impl->grad_fn = std::move(fn);
+    impl->requires_grad = true;
+    return;
+  }
+  const Tensor base(impl->view_base);
+  if (!array_of(base).is_contiguous()) {
+    throw std::runtime_error(std::string(op) + ": " + describe(self) + " is a view of " +
+                             describe(base) +
+                             ", which is not contiguous: xgrad cannot record an in-place change "
+                             "of such a view; change base.contiguous() or a clone() instead");
+  }
+  auto copy_slices =
+      std::make_shared<autograd::CopySlices>(base, self, std::move(fn), self_is_input);
+  impl->view_base->grad_fn = std::move(copy_slices);
+  impl->view_base->requires_grad = true;
+  impl->view_version = ~array_of(self).version();  // stale: regenerated from the base now
+  autograd::refresh_view(impl);
+}
+
+// An in-place op: `kernel` writes the new values into self when nothing is recorded; when grad
+// mode is on and self or an operand requires grad, `compute(old)` computes them out of place
+// from self's old value (recording the op), they are copied into self, and self's history is
+// rebased onto the op. `needs_old`: the op's backward reads self's old value, which is then
+// cloned first so that the write does not invalidate it.
+template <class Kernel, class Compute>
+Tensor& run_inplace(Tensor& self, const char* op, std::initializer_list<Tensor> operands,
+                    bool needs_old, bool self_is_input, Kernel&& kernel, Compute&& compute) {
+  autograd::refresh_if_stale(self.impl());
+  bool record = GradMode::is_enabled() && self.requires_grad();
+  for (const Tensor& t : operands) {
+    if (GradMode::is_enabled()) autograd::refresh_if_stale(t.impl());
+    record = record || (GradMode::is_enabled() && t.requires_grad());
+  }
+  if (!record) {
+    kernel();
+    detail::bump_version(self);
+    return self;
+  }
+  Tensor result = compute(needs_old ? self.clone() : self);
+  if (!result.impl()->grad_fn) result = constant_result(array_of(result), op);
+  detail::copy_into(array_of(self), array_of(result));
+  detail::bump_version(self);
+  rebase_history(self, result, self_is_input, op);
+  return self;
+}
+
 Tensor& fill_with(Tensor& self, const Scalar& value, const char* op) {
   check_inplace(self, op);
   if (self.dtype() == kInt64) value.to_int64(op);  // throws for a value Int64 cannot hold
   check_no_overlap(self, op);
-  kernels::fill(detail::mutable_array_of(self), value);
-  detail::bump_version(self);
-  return self;
+  return run_inplace(
+      self, op, {}, false, false, [&] { kernels::fill(detail::mutable_array_of(self), value); },
+      [&](const Tensor&) {
+        Array filled = Array::empty_with_sizes(self.dtype(), array_of(self).sizes());
+        kernels::fill(filled, value);
+        return constant_result(std::move(filled), op);
+      });
 }
+
+// other in self's dtype: an in-place op never changes it (the checks made sure it fits).
+Tensor in_dtype_of(const Tensor& self, const Tensor& other) {
+  return other.dtype() == self.dtype() ? other : other.to(self.dtype());
+}
+
 }  // namespace
 
 Tensor& Tensor::zero_() { return fill_with(*this, 0, "zero_"); }
@@ -422,37 +499,71 @@ Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
   check_inplace(*this, "add_");
   check_inplace_operand(*this, other, "add_");
   check_no_overlap(*this, "add_");
-  kernels::add_scaled_inplace(detail::mutable_array_of(*this), array_of(other), alpha.to_double());
-  detail::bump_version(*this);
-  return *this;
+  return run_inplace(
+      *this, "add_", {other}, false, true,
+      [&] {
+        kernels::add_scaled_inplace(detail::mutable_array_of(*this), array_of(other),
+                                    alpha.to_double());
+      },
+      [&](const Tensor& old) { return xg::add(old, in_dtype_of(*this, other), alpha); });
 }
 
 Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {
   check_inplace(*this, "sub_");
   check_inplace_operand(*this, other, "sub_");
   check_no_overlap(*this, "sub_");
-  kernels::add_scaled_inplace(detail::mutable_array_of(*this), array_of(other), -alpha.to_double());
-  detail::bump_version(*this);
-  return *this;
+  return run_inplace(
+      *this, "sub_", {other}, false, true,
+      [&] {
+        kernels::add_scaled_inplace(detail::mutable_array_of(*this), array_of(other),
+                                    -alpha.to_double());
+      },
+      [&](const Tensor& old) { return xg::sub(old, in_dtype_of(*this, other), alpha); });
 }
 
 namespace {
+Tensor binary_out_of_place(kernels::BinaryOp op, const Tensor& a, const Tensor& b) {
+  switch (op) {
+    case kernels::BinaryOp::Mul:
+      return xg::mul(a, b);
+    default:
+      return xg::div(a, b);
+  }
+}
+
 Tensor& inplace_binary(Tensor& self, const Tensor& other, kernels::BinaryOp op, const char* name) {
   check_inplace(self, name);
   check_inplace_operand(self, other, name, op == kernels::BinaryOp::Div);
   check_no_overlap(self, name);
-  kernels::binary_inplace(op, detail::mutable_array_of(self), array_of(other));
-  detail::bump_version(self);
-  return self;
+  return run_inplace(
+      self, name, {other}, true, true,
+      [&] { kernels::binary_inplace(op, detail::mutable_array_of(self), array_of(other)); },
+      [&](const Tensor& old) {
+        // x.mul_(x): the other operand is the old value too.
+        const Tensor o = other.impl() == self.impl() ? old : in_dtype_of(self, other);
+        return binary_out_of_place(op, old, o);
+      });
 }
 
 Tensor& inplace_scalar(Tensor& self, Scalar other, kernels::BinaryOp op, const char* name) {
   check_inplace(self, name);
   check_inplace_scalar(self, other, name, op == kernels::BinaryOp::Div);
   check_no_overlap(self, name);
-  kernels::binary_scalar_inplace(op, detail::mutable_array_of(self), other);
-  detail::bump_version(self);
-  return self;
+  return run_inplace(
+      self, name, {}, false, true,
+      [&] { kernels::binary_scalar_inplace(op, detail::mutable_array_of(self), other); },
+      [&](const Tensor& old) {
+        switch (op) {
+          case kernels::BinaryOp::Add:
+            return old + other;
+          case kernels::BinaryOp::Sub:
+            return old - other;
+          case kernels::BinaryOp::Mul:
+            return old * other;
+          default:
+            return old / other;
+        }
+      });
 }
 }  // namespace
 
@@ -485,13 +596,21 @@ Tensor& Tensor::copy_(const Tensor& src) {
                                 shape_to_string(target));
   }
   check_no_overlap(*this, "copy_");
-  const Array& dst = detail::mutable_array_of(*this);
-  const Array& from = array_of(src);
-  // A source sharing this buffer in another layout is read from a copy, so that no element is
-  // overwritten before it is read.
-  detail::copy_into(dst, from.shares_storage(dst) && !from.same_view(dst) ? from.clone() : from);
-  detail::bump_version(*this);
-  return *this;
+  return run_inplace(
+      *this, "copy_", {src}, false, false,
+      [&] {
+        const Array& dst = detail::mutable_array_of(*this);
+        const Array& from = array_of(src);
+        // A source sharing this buffer in another layout is read from a copy, so that no
+        // element is overwritten before it is read.
+        detail::copy_into(dst,
+                          from.shares_storage(dst) && !from.same_view(dst) ? from.clone() : from);
+      },
+      [&](const Tensor&) {
+        // The source converted and broadcast: its gradient is summed back to src's shape.
+        const Tensor converted = in_dtype_of(*this, src);
+        return converted.shape() == target ? converted.clone() : xg::expand(converted, target);
+      });
 }
 
 // ---- printing ----

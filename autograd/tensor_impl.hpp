@@ -28,6 +28,12 @@ struct TensorImpl {
   std::shared_ptr<autograd::Node> grad_fn;
   std::weak_ptr<autograd::Node> grad_accumulator;           // leaves; the accumulator owns the leaf
   std::vector<std::function<Tensor(const Tensor&)>> hooks;  // leaves; non-leaves hook grad_fn
+  // A view made in grad mode keeps the tensor whose storage it views (never itself a view),
+  // and the storage's version when its grad_fn was last set: an in-place op on the base or on
+  // another view changes the version, and the view's history is then regenerated from the
+  // base's (autograd::refresh_view).
+  std::shared_ptr<TensorImpl> view_base;
+  std::uint64_t view_version = 0;
 
   TensorImpl(const TensorImpl&) = delete;
   TensorImpl& operator=(const TensorImpl&) = delete;

@@ -501,10 +501,50 @@ TEST(AutogradEngine, InPlaceOnATensorThatRequiresGradThrows) {
     runtime_error_message(ops[i]);
     expect_values(x, {1, 2, 3});  // a failed call changes nothing
   }
-  // Not only leaves: a computed tensor that requires grad cannot change in place either.
+}
+
+// As PyTorch: an op's result can change in place; the change is recorded. Expected gradients
+// by hand: y = 2x, then y <- y + 1, y <- y * y, so d sum(y)/dx = 2 (2x + 1) * 2.
+TEST(AutogradEngine, InPlaceOnAComputedTensorIsRecorded) {
+  const Tensor x = xg::tensor({1, 2, 3}, f64g());
   Tensor y = x * 2;
-  runtime_error_message([&] { y.add_(1); });
-  expect_values(y, {2, 4, 6});
+  y.add_(1);
+  EXPECT_EQ(y.grad_fn_name(), "AddBackward");
+  y.mul_(y);
+  expect_values(y, {9, 25, 49});
+  y.sum().backward();
+  expect_values(x.grad(), {12, 20, 28});
+  // A buffer that needs no grad becomes part of the graph when an operand needs one.
+  Tensor buf = xg::zeros({3}, f64());
+  const Tensor w = xg::tensor({1, 2, 3}, f64g());
+  buf.add_(w, 3);
+  EXPECT_TRUE(buf.requires_grad());
+  EXPECT_FALSE(buf.is_leaf());
+  (buf * buf).sum().backward();  // d/dw sum((3w)^2) = 18 w
+  expect_values(w.grad(), {18, 36, 54});
+}
+
+// PyTorch's CopySlices: an in-place op on a view rewrites its base's history. y = 2x (2x3);
+// y[:, 0] *= 3 (through a view); the gradient of sum(y) is 6 in column 0 and 2 elsewhere.
+TEST(AutogradEngine, InPlaceOnAViewRewritesTheBasesHistory) {
+  const Tensor x = xg::ones({2, 3}, f64g());
+  Tensor y = x * 2;
+  Tensor col = y.select(1, 0);
+  col.mul_(3);
+  EXPECT_EQ(y.grad_fn_name(), "CopySlices");
+  expect_values(y, {6, 2, 2, 6, 2, 2});
+  y.sum().backward();
+  expect_values(x.grad(), {6, 2, 2, 6, 2, 2});
+  // The view itself is seen through the base's new history.
+  x.mutable_grad() = {};
+  Tensor z = x * 2;
+  Tensor row = z.narrow(0, 1, 1);
+  z.select(1, 2).add_(10);  // another view of z changes it
+  row.sum().backward();     // row reads z after the change: gradient 2 on row 1
+  expect_values(x.grad(), {0, 0, 0, 2, 2, 2});
+  // A view of a leaf that requires grad cannot change in place while grad mode is on.
+  runtime_error_message([&] { x.select(0, 0).mul_(2); });
+  expect_values(x, {1, 1, 1, 1, 1, 1});
 }
 
 // d(w * x)/dw reads x only: changing w in place after the forward (an optimizer step, say)

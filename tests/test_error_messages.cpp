@@ -322,11 +322,13 @@ std::vector<Case> all_cases() {
        "grad mode is on; wrap the update in xg::NoGradGuard, change a detach()ed copy, or use "
        "the out-of-place op",
        [] { leaf({2}).add_(1); }},
-      {"inplace-computed", T::RuntimeError,
-       "mul_: a tensor computed by an op that requires grad ([2] Float32) cannot be changed in "
-       "place while grad mode is on; wrap the update in xg::NoGradGuard, change a detach()ed "
-       "copy, or use the out-of-place op",
-       [] { (leaf({2}) * 2).mul_(2); }},
+      {"inplace-view-of-leaf", T::RuntimeError,
+       "mul_: a view of a leaf tensor that requires grad ([3] Float32 of [2, 3] Float32) cannot "
+       "be changed in place while grad mode is on; wrap the update in xg::NoGradGuard, or "
+       "change a clone()",
+       [] {
+         leaf({2, 3}).select(0, 1).mul_(2);
+       }},
       {"inplace-shape", T::InvalidArgument,
        "add_: the result of shape [2, 3] does not fit in place in a tensor of shape [3] (other "
        "is [2, 3] Float32)",

@@ -1882,7 +1882,7 @@ class Builder {
           return c;
         };
       }
-      default: {  // in place: on tensors that require grad, growing, float into Int64
+      default: {  // in place: on leaves that require grad, growing, float into Int64
         const std::size_t op = uniform(5);
         return [a, op, x](const Pool& p) {
           const Tensor u = p[a];
@@ -1890,10 +1890,11 @@ class Builder {
           switch (op) {
             case 0:
             case 1:
-              if (u.requires_grad()) {
+              // As PyTorch, only a leaf is refused: an op's result records the change.
+              if (u.requires_grad() && u.is_leaf()) {
                 c.expected = Err::Runtime;
-                c.text = op == 0 ? "add_ on a tensor that requires grad"
-                                 : "mul_ by 2 on a tensor that requires grad";
+                c.text = op == 0 ? "add_ on a leaf that requires grad"
+                                 : "mul_ by 2 on a leaf that requires grad";
                 c.call = [u, op] {
                   Tensor t = u;
                   if (op == 0) {
