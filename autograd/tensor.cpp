@@ -216,6 +216,7 @@ template Tensor from_xarray<std::int64_t>(xt::xarray<std::int64_t>, bool);
 
 bool Tensor::requires_grad() const {
   check_defined(*this, "requires_grad");
+  autograd::refresh_if_stale(impl_);  // a view whose base started requiring grad does too
   return impl_->requires_grad;
 }
 
@@ -238,6 +239,7 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
 
 bool Tensor::is_leaf() const {
   check_defined(*this, "is_leaf");
+  autograd::refresh_if_stale(impl_);
   return impl_->grad_fn == nullptr;
 }
 
@@ -299,6 +301,7 @@ void Tensor::register_hook(std::function<Tensor(const Tensor&)> fn) const {
 
 std::string Tensor::grad_fn_name() const {
   check_defined(*this, "grad_fn_name");
+  autograd::refresh_if_stale(impl_);
   return impl_->grad_fn ? impl_->grad_fn->name() : std::string();
 }
 
@@ -422,7 +425,7 @@ Tensor constant_result(Array value, const char* op) {
 // PyTorch's rebase_history. `self_is_input`: input 0 of that node is self's old value.
 // A view's base gets a CopySlices node instead, and the view is seen through the base's new
 // history.
-void rebase_history(const Tensor& self, const Tensor& result, bool self_is_input, const char* op) {
+void rebase_history(const Tensor& self, const Tensor& result, bool self_is_input) {
   const auto& impl = self.impl();
   std::shared_ptr<autograd::Node> fn = result.impl()->grad_fn;
   if (!impl->view_base) {
@@ -430,13 +433,7 @@ void rebase_history(const Tensor& self, const Tensor& result, bool self_is_input
     impl->requires_grad = true;
     return;
   }
-  const Tensor base(impl->view_base);
-  if (!array_of(base).is_contiguous()) {
-    throw std::runtime_error(std::string(op) + ": " + describe(self) + " is a view of " +
-                             describe(base) +
-                             ", which is not contiguous: xgrad cannot record an in-place change "
-                             "of such a view; change base.contiguous() or a clone() instead");
-  }
+  const Tensor base(impl->view_base);  // contiguous: run_inplace checked it
   auto copy_slices =
       std::make_shared<autograd::CopySlices>(base, self, std::move(fn), self_is_input);
   impl->view_base->grad_fn = std::move(copy_slices);
@@ -464,11 +461,18 @@ Tensor& run_inplace(Tensor& self, const char* op, std::initializer_list<Tensor> 
     detail::bump_version(self);
     return self;
   }
+  const auto& base = self.impl()->view_base;
+  if (base && !base->array.is_contiguous()) {
+    throw std::runtime_error(std::string(op) + ": " + describe(self) + " is a view of " +
+                             describe(Tensor(base)) +
+                             ", which is not contiguous: xgrad cannot record an in-place change "
+                             "of such a view; change base.contiguous() or a clone() instead");
+  }
   Tensor result = compute(needs_old ? self.clone() : self);
   if (!result.impl()->grad_fn) result = constant_result(array_of(result), op);
   detail::copy_into(array_of(self), array_of(result));
   detail::bump_version(self);
-  rebase_history(self, result, self_is_input, op);
+  rebase_history(self, result, self_is_input);
   return self;
 }
 
