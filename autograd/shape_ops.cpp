@@ -506,7 +506,7 @@ Tensor slice(const Tensor& t, std::int64_t dim, std::optional<std::int64_t> star
   };
   const std::int64_t b = clamp_bound(start.value_or(0));
   const std::int64_t e = std::max(b, clamp_bound(end.value_or(size)));
-  const std::int64_t length = (e - b + step - 1) / step;
+  const std::int64_t length = e > b ? (e - b - 1) / step + 1 : 0;  // no overflow near 2^63
   return record_subview("slice", t, [d, b, length, step](Geometry g) {
     const auto k = static_cast<std::size_t>(d);
     g.offset += b * g.strides[k];
@@ -573,7 +573,17 @@ std::vector<Tensor> chunk(const Tensor& t, std::int64_t chunks, std::int64_t dim
   const std::int64_t size = t.size(d);
   // As PyTorch: pieces of ceil(size / chunks), so there may be fewer than `chunks`.
   const std::int64_t split_size = size / chunks + (size % chunks != 0 ? 1 : 0);
-  if (size == 0) return split_with_sizes(t, Shape(static_cast<std::size_t>(chunks), 0), d);
+  if (size == 0) {
+    // As PyTorch, `chunks` empty pieces; a count no list can hold is refused.
+    constexpr std::int64_t kMaxPieces = std::int64_t{1} << 24;
+    if (chunks > kMaxPieces) {
+      throw std::invalid_argument("chunk: " + std::to_string(chunks) + " empty pieces of dim " +
+                                  std::to_string(d) + " of " + describe(t) +
+                                  " are more than the " + std::to_string(kMaxPieces) +
+                                  " a list of pieces may hold");
+    }
+    return split_with_sizes(t, Shape(static_cast<std::size_t>(chunks), 0), d);
+  }
   return split(t, split_size, d);
 }
 
