@@ -293,6 +293,8 @@ std::vector<Case> all_cases() {
        }},
       {"size-0d", T::OutOfRange, "size: a 0-d tensor has no dims (asked for dim 0)",
        [] { xg::scalar_tensor(1.0).size(0); }},
+      {"stride-0d", T::OutOfRange, "stride: a 0-d tensor has no dims (asked for dim 0)",
+       [] { xg::scalar_tensor(1.0).stride(0); }},
       {"data-ptr-dtype", T::InvalidArgument,
        "data_ptr: asked for Float64 elements of a [2] Float32 tensor",
        [] { xg::ones({2}).data_ptr<double>(); }},
@@ -346,6 +348,19 @@ std::vector<Case> all_cases() {
        "copy_: a source of shape [2, 3] does not broadcast to the destination's shape [3]",
        [] {
          xg::ones({3}).copy_(xg::ones({2, 3}));
+       }},
+      {"inplace-overlap", T::RuntimeError,
+       "add_: [2, 3] Float32 has elements that share one memory location (an expand()ed or "
+       "as_strided view), so it cannot be written in place; clone() it first",
+       [] {
+         xg::ones({3}).expand({2, 3}).add_(1);
+       }},
+      {"inplace-view-of-non-contiguous-base", T::RuntimeError,
+       "mul_: [2] Float32 is a view of [3, 2] Float32, which is not contiguous: xgrad cannot "
+       "record an in-place change of such a view; change base.contiguous() or a clone() instead",
+       [] {
+         const Tensor base = xg::ones({2, 3}).t().detach();  // strided, and no view itself
+         base.select(0, 0).mul_(leaf({2}));
        }},
 
       // ---- shapes, dims and dtypes of ops ----
@@ -417,6 +432,8 @@ std::vector<Case> all_cases() {
        [] {
          xg::ones({2, 2, 2}).t();
        }},
+      {"mt-dims", T::InvalidArgument,
+       "mT: expects a matrix or a batch of matrices, got [3] Float32", [] { xg::ones({3}).mT(); }},
       {"reshape-two-inferred", T::InvalidArgument, "reshape: only one dim can be -1, got [-1, -1]",
        [] {
          xg::ones({6}).reshape({-1, -1});
@@ -429,6 +446,13 @@ std::vector<Case> all_cases() {
        "reshape: shape [4] is invalid for a tensor of 6 elements ([2, 3] Float32)",
        [] {
          xg::ones({2, 3}).reshape({4});
+       }},
+      {"view-strides", T::InvalidArgument,
+       "view: view size is not compatible with input tensor's size and stride (at least one "
+       "dimension spans across two contiguous subspaces): [3, 2] Float32 with strides [1, 3] "
+       "cannot be viewed as [6]. Use .reshape(...) instead.",
+       [] {
+         xg::ones({2, 3}).t().view({6});
        }},
       {"flatten-order", T::InvalidArgument,
        "flatten: start_dim 2 comes after end_dim 1 for [2, 3, 4] Float32",
@@ -488,6 +512,60 @@ std::vector<Case> all_cases() {
       {"narrow-range", T::OutOfRange,
        "narrow: start 2 and length 3 do not fit in dim 0 of size 4 of [4] Float32",
        [] { xg::ones({4}).narrow(0, 2, 3); }},
+      {"select-0d", T::InvalidArgument, "select: cannot select from a 0-d tensor",
+       [] { xg::scalar_tensor(1.0).select(0, 0); }},
+      {"select-range", T::OutOfRange,
+       "select: index 3 is out of range for dim 1 of size 3 of [2, 3] Float32",
+       [] {
+         xg::ones({2, 3}).select(1, 3);
+       }},
+      {"slice-0d", T::InvalidArgument, "slice: cannot slice a 0-d tensor",
+       [] { xg::scalar_tensor(1.0).slice(0, 0, 1); }},
+      {"slice-step", T::InvalidArgument, "slice: step must be positive, got 0",
+       [] { xg::ones({4}).slice(0, 0, 4, 0); }},
+      {"split-0d", T::InvalidArgument, "split: cannot split a 0-d tensor",
+       [] { xg::scalar_tensor(1.0).split(1); }},
+      {"split-size", T::InvalidArgument,
+       "split: split_size must be positive (0 only for an empty dim), got 0 for dim 0 of [4] "
+       "Float32",
+       [] { xg::ones({4}).split(0); }},
+      {"split-with-sizes-0d", T::InvalidArgument, "split_with_sizes: cannot split a 0-d tensor",
+       [] { xg::scalar_tensor(1.0).split_with_sizes({1}); }},
+      {"split-with-sizes-invalid", T::InvalidArgument, "split_with_sizes: invalid sizes [2, -1, 3]",
+       [] {
+         xg::ones({4}).split_with_sizes({2, -1, 3});
+       }},
+      {"split-with-sizes-sum", T::InvalidArgument,
+       "split_with_sizes: the sizes [2, 2] add up to 4, not to the size 5 of dim 1 of [2, 5] "
+       "Float32",
+       [] {
+         xg::ones({2, 5}).split_with_sizes({2, 2}, 1);
+       }},
+      {"chunk-0d", T::InvalidArgument, "chunk: cannot chunk a 0-d tensor",
+       [] { xg::scalar_tensor(1.0).chunk(2); }},
+      {"chunk-count", T::InvalidArgument, "chunk: the number of chunks must be positive, got 0",
+       [] { xg::ones({4}).chunk(0); }},
+      {"unbind-0d", T::InvalidArgument, "unbind: cannot unbind a 0-d tensor",
+       [] { xg::scalar_tensor(1.0).unbind(); }},
+      {"as-strided-length", T::InvalidArgument,
+       "as_strided: sizes [2, 3] and strides [3] have different lengths",
+       [] {
+         xg::ones({6}).as_strided({2, 3}, {3});
+       }},
+      {"as-strided-negative-stride", T::InvalidArgument,
+       "as_strided: negative strides are not supported, got [-3, 1]",
+       [] {
+         xg::ones({6}).as_strided({2, 3}, {-3, 1});
+       }},
+      {"as-strided-negative-offset", T::InvalidArgument,
+       "as_strided: the storage offset must be >= 0, got -1",
+       [] { xg::ones({6}).as_strided({2}, {1}, -1); }},
+      {"as-strided-bounds", T::InvalidArgument,
+       "as_strided: sizes [2, 3], strides [3, 1], storage offset 1 and itemsize 4 need a storage "
+       "of 28 bytes, out of bounds for the storage of 24 bytes behind [6] Float32",
+       [] {
+         xg::ones({6}).as_strided({2, 3}, {3, 1}, 1);
+       }},
       {"index-select-index", T::InvalidArgument,
        "index_select: the index must be a 1-D (or 0-d) Int64 tensor, got [2] Float32",
        [] {

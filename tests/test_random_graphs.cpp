@@ -9,6 +9,14 @@
 // inputs for log, sqrt, rsqrt and fractional powers, divisors away from 0, relu/abs/sign/clamp/l1
 // inputs away from their kinks, maximum/minimum operands away from ties, amax/amin/max/min/
 // argmax groups and where conditions with a clear margin. Values past 4 are soft-bounded.
+// Shape steps include the view ops (select, slice with a step, split/split_with_sizes/chunk/
+// unbind pieces, as_strided with non-overlapping strides, mT, expand_as, contiguous), so later
+// steps read strided views. In-place steps (issue 14) change a tensor computed from an entry
+// (a clone, a multiple, or a zeros buffer that needs no grad into which part of the entry is
+// copied; never a pool entry itself) one to three times, directly or through a chain of views:
+// add_, sub_, mul_, div_ (by a positive entry or a scalar), copy_, fill_, zero_, with operands
+// that broadcast, 0-d means, scalars, the view itself or another view of the same tensor. The
+// step gives the changed tensor, a view of it, or a view made before the changes.
 //
 // Every graph is then
 //   1. gradchecked in Float64 (PyTorch's gradcheck tolerances);
@@ -21,7 +29,8 @@
 //      (those ops refuse mixed dtypes, as in PyTorch);
 //   4. in one graph of three, calls that do not fit (shapes that do not broadcast, matmul inner
 //      dims that differ, dims and indices out of range, Int64 where a float is needed, in-place
-//      changes of tensors that require grad, ...) are made on the recorded graph's tensors: each
+//      changes of leaves that require grad and of views of them, writes into expanded views,
+//      view ops with arguments that do not fit, ...) are made on the recorded graph's tensors: each
 //      must throw its documented type (std::invalid_argument for shapes, dtypes and values,
 //      std::out_of_range for dims and indices, std::runtime_error for autograd misuse) and leave
 //      its operands as they were (values, version, shape, dtype, requires_grad, grad_fn). Random
@@ -540,13 +549,14 @@ class Builder {
   bool add_random_step() {
     const std::size_t a = pick();
     const std::size_t kind = uniform(100);
-    if (kind < 24) return add_unary(a);
-    if (kind < 29) return add_scalar_arith(a);
-    if (kind < 48) return add_binary(a);
-    if (kind < 60) return add_reduction(a);
-    if (kind < 65) return add_softmax(a);
-    if (kind < 74) return add_linalg(a);
-    if (kind < 93) return add_shape_op(a);
+    if (kind < 22) return add_unary(a);
+    if (kind < 27) return add_scalar_arith(a);
+    if (kind < 44) return add_binary(a);
+    if (kind < 55) return add_reduction(a);
+    if (kind < 60) return add_softmax(a);
+    if (kind < 68) return add_linalg(a);
+    if (kind < 87) return add_shape_op(a);
+    if (kind < 94) return add_inplace(a);
     return add_loss(a);
   }
 
@@ -1130,7 +1140,14 @@ class Builder {
     const std::int64_t r = rank(a);
     const std::string x = ref(a);
     const bool method = chance(0.4);
-    switch (uniform(15)) {
+    const std::size_t which = uniform(23);
+    if (which >= 15) {
+      // the view ops of issue 14: select, slice with a step, split/split_with_sizes/chunk/
+      // unbind pieces, as_strided, mT (or t), expand_as, contiguous
+      static const int kKinds[] = {0, 2, 9, 9, 10, 4, 11, 12};
+      return add_view_op(a, kKinds[which - 15]);
+    }
+    switch (which) {
       case 0: {
         const Shape s = random_shape_with_numel(numel_of(sa));
         return push("reshape", "reshape(" + x + ", " + str(s) + ")", {a},
@@ -1263,6 +1280,473 @@ class Builder {
       default:
         return add_index_select(a);
     }
+  }
+
+  // ---- views and in-place changes ----
+
+  // A view op: its name (for the coverage count), its text ('%' stands for the operand) and
+  // the function.
+  struct ViewOp {
+    std::string op;
+    std::string pattern;
+    Unary fn;
+    std::string text(const std::string& operand) const {
+      std::string s = pattern;
+      for (auto at = s.find('%'); at != std::string::npos; at = s.find('%', at + operand.size())) {
+        s.replace(at, 1, operand);
+      }
+      return s;
+    }
+  };
+
+  static Tensor apply_chain(const std::vector<ViewOp>& chain, Tensor t) {
+    for (const ViewOp& v : chain) t = v.fn(t);
+    return t;
+  }
+  static std::string chain_text(const std::vector<ViewOp>& chain, std::string operand) {
+    for (const ViewOp& v : chain) operand = v.text(operand);
+    return operand;
+  }
+
+  // A random view of t (the builder's value, for its shape and layout) with at least one
+  // element, of kind `kind` (-1: any): 0 select, 1 narrow, 2 slice with a step, 3 transpose,
+  // 4 t or mT, 5 permute, 6 unsqueeze, 7 squeeze, 8 view (t contiguous), 9 a piece of split,
+  // split_with_sizes, chunk or unbind, 10 as_strided with non-overlapping strides inside t's
+  // own elements (t contiguous, `as_strided_ok`). nullopt when the kind does not apply to t.
+  std::optional<ViewOp> random_view(const Tensor& t, int kind, bool as_strided_ok) {
+    const Shape s = t.shape();
+    const auto r = static_cast<std::int64_t>(s.size());
+    if (kind < 0) kind = static_cast<int>(uniform(11));
+    auto ds = [](std::int64_t v) { return std::to_string(v); };
+    // a dim (negative now and then) and its size
+    auto some_dim = [&](std::int64_t& d, std::int64_t& size) {
+      const std::int64_t k = range(0, r - 1);
+      size = s[static_cast<std::size_t>(k)];
+      d = chance(0.3) ? k - r : k;
+    };
+    std::int64_t d = 0, size = 0;
+    switch (kind) {
+      case 0: {
+        if (r == 0) return std::nullopt;
+        some_dim(d, size);
+        const std::int64_t i = range(-size, size - 1);
+        return ViewOp{"select", "%.select(" + ds(d) + ", " + ds(i) + ")",
+                      [d, i](const Tensor& x) { return x.select(d, i); }};
+      }
+      case 1: {
+        if (r == 0) return std::nullopt;
+        some_dim(d, size);
+        const std::int64_t start = range(0, size - 1);
+        const std::int64_t length = range(1, size - start);
+        return ViewOp{"narrow", "%.narrow(" + ds(d) + ", " + ds(start) + ", " + ds(length) + ")",
+                      [d, start, length](const Tensor& x) { return x.narrow(d, start, length); }};
+      }
+      case 2: {
+        if (r == 0) return std::nullopt;
+        some_dim(d, size);
+        std::optional<std::int64_t> start, end;
+        if (chance(0.7)) start = range(-size, size - 1);
+        if (chance(0.6)) end = range(-size + 1, size + 1);
+        const std::int64_t step = range(1, 3);
+        auto clamp = [size](std::int64_t v) {
+          if (v < 0) v = v < -size ? 0 : v + size;
+          return std::min(v, size);
+        };
+        const std::int64_t b = clamp(start.value_or(0)), e = clamp(end.value_or(size));
+        if (e <= b) return std::nullopt;  // empty
+        auto opt = [&](const std::optional<std::int64_t>& v) {
+          return v ? ds(*v) : std::string("nullopt");
+        };
+        return ViewOp{
+            "slice",
+            "%.slice(" + ds(d) + ", " + opt(start) + ", " + opt(end) + ", " + ds(step) + ")",
+            [d, start, end, step](const Tensor& x) { return xg::slice(x, d, start, end, step); }};
+      }
+      case 3: {
+        if (r == 0) return std::nullopt;
+        const std::int64_t d0 = random_dim(r), d1 = random_dim(r);
+        return ViewOp{"transpose", "%.transpose(" + ds(d0) + ", " + ds(d1) + ")",
+                      [d0, d1](const Tensor& x) { return x.transpose(d0, d1); }};
+      }
+      case 4:
+        if (r >= 2 && (r > 2 || chance(0.5))) {
+          return ViewOp{"mT", "%.mT()", [](const Tensor& x) { return x.mT(); }};
+        }
+        return ViewOp{"t", "%.t()", [](const Tensor& x) { return x.t(); }};
+      case 5: {
+        if (r < 2) return std::nullopt;
+        Shape perm;
+        for (std::int64_t k = 0; k < r; ++k) perm.push_back(k);
+        std::shuffle(perm.begin(), perm.end(), rng_);
+        return ViewOp{"permute", "%.permute(" + str(perm) + ")",
+                      [perm](const Tensor& x) { return x.permute(perm); }};
+      }
+      case 6: {
+        if (r >= kMaxRank) return std::nullopt;
+        d = range(-(r + 1), r);
+        return ViewOp{"unsqueeze", "%.unsqueeze(" + ds(d) + ")",
+                      [d](const Tensor& x) { return x.unsqueeze(d); }};
+      }
+      case 7: {
+        std::vector<std::int64_t> ones;
+        for (std::int64_t k = 0; k < r; ++k) {
+          if (s[static_cast<std::size_t>(k)] == 1) ones.push_back(k);
+        }
+        if (ones.empty()) return std::nullopt;
+        d = one_of(ones);
+        return ViewOp{"squeeze", "%.squeeze(" + ds(d) + ")",
+                      [d](const Tensor& x) { return x.squeeze(d); }};
+      }
+      case 8: {
+        if (!t.is_contiguous()) return std::nullopt;
+        const Shape target = random_shape_with_numel(t.numel());
+        return ViewOp{"view", "%.view(" + str(target) + ")",
+                      [target](const Tensor& x) { return x.view(target); }};
+      }
+      case 9: {
+        if (r == 0) return std::nullopt;
+        some_dim(d, size);
+        switch (uniform(4)) {
+          case 0: {
+            const std::int64_t split_size = range(1, size);
+            const std::int64_t pieces = (size + split_size - 1) / split_size;
+            const auto k = static_cast<std::size_t>(range(0, pieces - 1));
+            return ViewOp{
+                "split", "%.split(" + ds(split_size) + ", " + ds(d) + ")[" + ds(k) + "]",
+                [split_size, d, k](const Tensor& x) { return x.split(split_size, d)[k]; }};
+          }
+          case 1: {
+            Shape sizes;  // a random composition of size, with a zero now and then
+            for (std::int64_t left = size; left > 0;) {
+              const std::int64_t p = range(1, left);
+              sizes.push_back(p);
+              left -= p;
+              if (chance(0.2)) sizes.push_back(0);
+            }
+            std::vector<std::size_t> nonempty;
+            for (std::size_t k = 0; k < sizes.size(); ++k) {
+              if (sizes[k] > 0) nonempty.push_back(k);
+            }
+            const std::size_t k = one_of(nonempty);
+            return ViewOp{
+                "split_with_sizes",
+                "%.split_with_sizes(" + str(sizes) + ", " + ds(d) + ")[" + ds(k) + "]",
+                [sizes, d, k](const Tensor& x) { return x.split_with_sizes(sizes, d)[k]; }};
+          }
+          case 2: {
+            const std::int64_t chunks = range(1, size + 1);
+            const std::int64_t each = (size + chunks - 1) / chunks;
+            const std::int64_t pieces = (size + each - 1) / each;
+            const auto k = static_cast<std::size_t>(range(0, pieces - 1));
+            return ViewOp{"chunk", "%.chunk(" + ds(chunks) + ", " + ds(d) + ")[" + ds(k) + "]",
+                          [chunks, d, k](const Tensor& x) { return x.chunk(chunks, d)[k]; }};
+          }
+          default: {
+            const auto k = static_cast<std::size_t>(range(0, size - 1));
+            return ViewOp{"unbind", "%.unbind(" + ds(d) + ")[" + ds(k) + "]",
+                          [d, k](const Tensor& x) { return x.unbind(d)[k]; }};
+          }
+        }
+      }
+      default: {
+        if (!as_strided_ok || !t.is_contiguous()) return std::nullopt;
+        const std::int64_t n = t.numel();
+        // sizes of at most n elements, laid out in a permuted row-major order, spaced by gap
+        Shape sizes;
+        std::int64_t m = 1;
+        for (std::size_t k = 0, dims = uniform(4); k < dims; ++k) {
+          const std::int64_t z = range(1, 3);
+          if (m * z > n) break;
+          sizes.push_back(z);
+          m *= z;
+        }
+        std::vector<std::size_t> order(sizes.size());
+        for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+        std::shuffle(order.begin(), order.end(), rng_);
+        const std::int64_t gap = (2 * (m - 1) + 1 <= n && chance(0.4)) ? 2 : 1;
+        Shape strides(sizes.size(), 0);
+        std::int64_t run = gap;
+        for (std::size_t k = order.size(); k-- > 0;) {
+          strides[order[k]] = run;
+          run *= sizes[order[k]];
+        }
+        const std::int64_t extent = gap * (m - 1) + 1;
+        const std::int64_t offset = range(0, n - extent);
+        const bool own_offset = offset == 0 && chance(0.5);
+        return ViewOp{"as_strided",
+                      "%.as_strided(" + str(sizes) + ", " + str(strides) + ", " +
+                          (own_offset ? std::string("its offset") : "its offset + " + ds(offset)) +
+                          ")",
+                      [sizes, strides, offset, own_offset](const Tensor& x) {
+                        if (own_offset) return x.as_strided(sizes, strides);
+                        return x.as_strided(sizes, strides, x.storage_offset() + offset);
+                      }};
+      }
+    }
+  }
+
+  // A view step on entry a: kind as random_view (as_strided reads a contiguous copy when a is
+  // not contiguous), expand_as another entry (11) or contiguous (12).
+  bool add_view_op(std::size_t a, int kind) {
+    const std::string x = ref(a);
+    if (kind == 11) {
+      const Shape sa = shape(a);
+      const std::size_t target = pick_where([&](std::size_t i) {
+                                   const auto b = broadcast(sa, shape(i));
+                                   return b && *b == shape(i) && shape(i) != sa;
+                                 }).value_or(a);
+      return push("expand_as", x + ".expand_as(" + ref(target) + ")", {a},
+                  [a, target](const Pool& p) { return p[a].expand_as(p[target]); });
+    }
+    if (kind == 12) {
+      return push("contiguous", x + ".contiguous()", {a},
+                  [a](const Pool& p) { return p[a].contiguous(); });
+    }
+    const bool dense_first = kind == 10 && !at(a).is_contiguous();
+    Tensor probe = at(a);
+    if (dense_first) probe = probe.contiguous();
+    const std::optional<ViewOp> v = random_view(probe, kind, true);
+    if (!v) return false;
+    return push(v->op, v->text(dense_first ? x + ".contiguous()" : x), {a},
+                [a, f = v->fn, dense_first](const Pool& p) {
+                  return f(dense_first ? p[a].contiguous() : p[a]);
+                });
+  }
+
+  // One in-place change inside an in-place step.
+  struct Change {
+    std::string op;  // "add_", ... for the coverage count
+    std::string text;
+    std::function<void(const Pool&, const Tensor& base)> apply;
+  };
+
+  // A step that changes a tensor computed from entry a in place (never a pool entry itself, so
+  // that no other entry's saved tensors are touched): the tensor is a.clone(), a * c, or a
+  // buffer of zeros (no grad) into which a view of a is first copied. Then one to three
+  // changes, each on the tensor itself or on a chain of one or two views of it: add_, sub_ (a
+  // tensor that broadcasts to the target, a 0-d mean, a scalar, or another view of the same
+  // tensor), mul_ (the same, or the target itself), div_ (by a positive entry or a scalar),
+  // copy_, fill_, zero_. The result is the tensor, a view made after the changes, or (cloned)
+  // a view made before them, which sees them.
+  bool add_inplace(std::size_t a) {
+    const Tensor av = at(a);
+    const std::string x = ref(a);
+    const std::size_t base_kind = uniform(3);
+    const double factor = one_of(std::vector<double>{1.5, -0.5, 2.0});
+    std::function<Tensor(const Pool&)> make_base;
+    std::string base_text;
+    if (base_kind == 0) {
+      make_base = [a](const Pool& p) { return p[a].clone(); };
+      base_text = x + ".clone()";
+    } else if (base_kind == 1) {
+      make_base = [a, factor](const Pool& p) { return p[a] * factor; };
+      base_text = "(" + x + " * " + num(factor) + ")";
+    } else {
+      const Shape s = shape(a);
+      make_base = [a, s](const Pool& p) { return xg::zeros(s, p[a].dtype()); };
+      base_text = "zeros(" + str(s) + ")";
+    }
+    Tensor probe;  // the base's values as the step goes (builder values, not recorded)
+    {
+      xg::NoGradGuard no_grad;
+      probe = make_base(pool_);
+    }
+    // A chain of up to `most` views of the probe, each with at least one element.
+    auto random_chain = [&](std::size_t most, bool as_strided_ok) {
+      std::vector<ViewOp> chain;
+      Tensor t = probe;
+      const std::size_t n = uniform(most + 1);
+      for (std::size_t k = 0; k < n; ++k) {
+        const auto v = random_view(t, -1, as_strided_ok && k == 0);
+        if (!v) continue;
+        xg::NoGradGuard no_grad;
+        const Tensor next = v->fn(t);
+        if (next.numel() == 0 || next.dim() > kMaxRank) continue;
+        chain.push_back(*v);
+        t = next;
+      }
+      return chain;
+    };
+    auto view_of_probe = [&](const std::vector<ViewOp>& chain) {
+      xg::NoGradGuard no_grad;
+      return apply_chain(chain, probe);
+    };
+    std::vector<std::size_t> reads = {a};
+    std::vector<Change> changes;
+    std::vector<std::string> texts;
+
+    std::optional<std::vector<ViewOp>> older;
+    if (chance(0.3)) older = random_chain(2, true);
+    const std::string base_ref = "b";
+
+    if (base_kind == 2) {
+      // copy a view of a into the same view of the buffer (of a contiguous a: the chain was
+      // drawn for the buffer's layout, and view and as_strided depend on it)
+      const std::vector<ViewOp> chain = random_chain(2, true);
+      changes.push_back(
+          {"copy_",
+           chain_text(chain, base_ref) + ".copy_(" + chain_text(chain, x + ".contiguous()") + ")",
+           [a, chain](const Pool& p, const Tensor& b) {
+             Tensor v = apply_chain(chain, b);
+             v.copy_(apply_chain(chain, p[a].contiguous()));
+           }});
+      xg::NoGradGuard no_grad;
+      changes.back().apply(pool_, probe);
+    }
+    const std::size_t n_changes = 1 + uniform(3);
+    for (std::size_t c = 0; c < n_changes; ++c) {
+      const std::vector<ViewOp> chain = chance(0.3) ? std::vector<ViewOp>{} : random_chain(2, true);
+      const Tensor target = view_of_probe(chain);
+      const Shape st = target.shape();
+      const std::string tt = chain_text(chain, base_ref);
+      const std::size_t op = uniform(8);  // add_, sub_, mul_, div_, copy_, fill_, zero_, mul_ self
+      if (op == 5 || op == 6) {
+        const double value = one_of(std::vector<double>{0.5, -1.25, 2.0});
+        changes.push_back({op == 5 ? "fill_" : "zero_",
+                           tt + (op == 5 ? ".fill_(" + num(value) + ")" : ".zero_()"),
+                           [chain, op, value](const Pool&, const Tensor& b) {
+                             Tensor v = apply_chain(chain, b);
+                             if (op == 5) {
+                               v.fill_(value);
+                             } else {
+                               v.zero_();
+                             }
+                           }});
+      } else if (op == 7) {
+        changes.push_back({"mul_", tt + ".mul_(itself)", [chain](const Pool&, const Tensor& b) {
+                             Tensor v = apply_chain(chain, b);
+                             v.mul_(v);
+                           }});
+      } else {
+        // the operand
+        const bool divides = op == 3;
+        const std::size_t form = uniform(10);  // 0-4 entry, 5-6 mean, 7-8 scalar, 9 sibling view
+        std::function<Tensor(const Pool&, const Tensor&)> operand;
+        std::optional<double> scalar;
+        std::string ot;
+        if (form <= 4) {
+          const auto b = pick_where([&](std::size_t i) {
+            const auto bs = broadcast(st, shape(i));
+            return bs && *bs == st;
+          });
+          if (b) {
+            const Prep pr = divides ? positive(*b) : Prep{};
+            operand = [bi = *b, pr](const Pool& p, const Tensor&) { return pr.apply(p[bi]); };
+            ot = pr.text(ref(*b));
+            reads.push_back(*b);
+          }
+        }
+        if (!operand && form <= 6) {
+          const std::size_t b = pick();
+          const Prep pr = divides ? positive(b) : Prep{};
+          operand = [b, pr](const Pool& p, const Tensor&) { return pr.apply(p[b]).mean(); };
+          ot = pr.text(ref(b)) + ".mean()";
+          reads.push_back(b);
+        }
+        if (!operand && form == 9 && !divides && op != 2) {
+          // another view of the base, of the target's shape (add_, sub_ and copy_ only: mul_
+          // and div_ save their operand, which the write itself would change)
+          for (int attempt = 0; attempt < 4 && !operand; ++attempt) {
+            const std::vector<ViewOp> other = random_chain(2, true);
+            if (view_of_probe(other).shape() != st) continue;
+            operand = [other](const Pool&, const Tensor& b) { return apply_chain(other, b); };
+            ot = chain_text(other, base_ref);
+          }
+        }
+        if (!operand) {
+          scalar = divides ? one_of(std::vector<double>{0.5, -0.8, 2.0})
+                           : one_of(std::vector<double>{0.5, -1.5, 2.0});
+          if (op == 4) {  // copy_ of a number: a 0-d constant
+            operand = [v = *scalar](const Pool&, const Tensor&) {
+              return xg::scalar_tensor(v, xg::kFloat64);
+            };
+            ot = "tensor(" + num(*scalar) + ")";
+            scalar.reset();
+          } else {
+            ot = num(*scalar);
+          }
+        }
+        const double alpha = one_of(std::vector<double>{1.0, 1.0, -0.5, 2.0});
+        static const char* kNames[] = {"add_", "sub_", "mul_", "div_", "copy_"};
+        std::string text = tt + "." + kNames[op] + "(" + ot;
+        if ((op == 0 || op == 1) && !scalar && alpha != 1.0) text += ", " + num(alpha);
+        text += ")";
+        changes.push_back(
+            {kNames[op], text, [chain, op, operand, scalar, alpha](const Pool& p, const Tensor& b) {
+               Tensor v = apply_chain(chain, b);
+               if (scalar) {
+                 switch (op) {
+                   case 0:
+                     v.add_(*scalar);
+                     break;
+                   case 1:
+                     v -= *scalar;
+                     break;
+                   case 2:
+                     v *= *scalar;
+                     break;
+                   default:
+                     v.div_(*scalar);
+                     break;
+                 }
+                 return;
+               }
+               const Tensor o = operand(p, b);
+               switch (op) {
+                 case 0:
+                   v.add_(o, alpha);
+                   break;
+                 case 1:
+                   v.sub_(o, alpha);
+                   break;
+                 case 2:
+                   v.mul_(o);
+                   break;
+                 case 3:
+                   v /= o;
+                   break;
+                 default:
+                   v.copy_(o);
+                   break;
+               }
+             }});
+      }
+      // keep the probe up to date, so that later choices see the changed values' shapes
+      {
+        xg::NoGradGuard no_grad;
+        changes.back().apply(pool_, probe);
+      }
+      if (!chain.empty()) changes.back().op += " (view)";
+    }
+    // the result
+    const std::size_t result_kind = older ? 2 : uniform(2);
+    std::vector<ViewOp> after;
+    if (result_kind == 1) after = random_chain(2, true);
+    std::string text = "inplace b = " + base_text + "; ";
+    if (older) text += "o = " + chain_text(*older, base_ref) + "; ";
+    for (const Change& c : changes) text += c.text + "; ";
+    text += result_kind == 2 ? "o.clone()" : chain_text(after, base_ref);
+    std::sort(reads.begin(), reads.end());
+    reads.erase(std::unique(reads.begin(), reads.end()), reads.end());
+    std::vector<Change> run = changes;
+    const bool ok = push("inplace", text, reads,
+                         [make_base, older, run, result_kind, after](const Pool& p) {
+                           const Tensor b = make_base(p);
+                           const Tensor o = older ? apply_chain(*older, b) : Tensor();
+                           for (const Change& c : run) c.apply(p, b);
+                           // The view made before the changes is read through clone(): see
+                           // InplaceRecording.OlderViewReportsRequiresGradLikePyTorch in
+                           // test_inplace.cpp (such a view does not report requires_grad until an
+                           // op reads it).
+                           if (result_kind == 2) return o.clone();
+                           return apply_chain(after, b);
+                         },
+                         {a});
+    if (ok) {
+      for (const Change& c : changes) prog_.ops.push_back(c.op);
+      if (older) prog_.ops.push_back("inplace (older view)");
+    }
+    return ok;
   }
 
   bool add_stack(std::size_t a) {
@@ -1469,10 +1953,12 @@ class Builder {
     const std::size_t b = pick();
     const std::int64_t r = rank(a);
     const std::string x = ref(a);
-    switch (uniform(11)) {
+    switch (uniform(12)) {
       case 9:
       case 10:
         return random_pairing(a, b);
+      case 11:
+        return view_mismatch(a);
       case 0: {  // binary ops on shapes that do not broadcast
         const std::size_t op = uniform(12);
         const bool swap = chance(0.5);
@@ -1946,6 +2432,86 @@ class Builder {
         };
       }
     }
+  }
+
+  // The view ops of issue 14 with arguments that do not fit, and in-place writes through views
+  // that must be refused: into an expanded view (elements that share one location) and into a
+  // view of a leaf that requires grad.
+  Mismatch view_mismatch(std::size_t a) {
+    const std::size_t op = uniform(9);
+    const std::string x = ref(a);
+    return [op, a, x](const Pool& p) {
+      const Tensor u = p[a];
+      const std::int64_t n = u.dim();
+      const std::int64_t size = n == 0 ? 0 : u.size(-1);
+      BadCall c{"", Err::Invalid, {u}, nullptr};
+      const std::string s = str(u.shape());
+      switch (op) {
+        case 0:
+          if (n == 0) {
+            c.text = "select of a 0-d tensor";
+            c.call = [u] { (void)u.select(0, 0); };
+          } else {
+            c.expected = Err::OutOfRange;
+            c.text = "select(" + s + ", -1, " + std::to_string(size) + ")";
+            c.call = [u, size] { (void)xg::select(u, -1, size); };
+          }
+          break;
+        case 1:
+          c.text = "slice(" + s + ", 0, nullopt, nullopt, 0)";
+          c.call = [u] { (void)xg::slice(u, 0, std::nullopt, std::nullopt, 0); };
+          break;
+        case 2:
+          c.text = "split(" + s + ", " + (n == 0 ? "1" : "-1") + ")";
+          c.call = [u, n] { (void)u.split(n == 0 ? 1 : -1); };
+          break;
+        case 3:
+          c.text = "split_with_sizes(" + s + ", [" + std::to_string(size + 1) + "], -1)";
+          c.call = [u, size] { (void)u.split_with_sizes({size + 1}, -1); };
+          break;
+        case 4:
+          c.text = "chunk(" + s + ", 0)";
+          c.call = [u] { (void)xg::chunk(u, 0); };
+          break;
+        case 5:
+          c.text = "as_strided(" + s + ", [2], [1], 2^40) (out of bounds)";
+          c.call = [u] { (void)u.as_strided({2}, {1}, std::int64_t{1} << 40); };
+          break;
+        case 6:
+          if (n < 2) {
+            c.text = "mT of " + s;
+            c.call = [u] { (void)u.mT(); };
+          } else {
+            c.text = "as_strided(" + s + ", [2], [-1]) (negative stride)";
+            c.call = [u] { (void)xg::as_strided(u, {2}, {-1}); };
+          }
+          break;
+        case 7:
+          if (u.requires_grad() && u.is_leaf()) {
+            c.expected = Err::Runtime;
+            c.text = "mul_ of a view of a leaf that requires grad";
+            c.call = [u] {
+              Tensor v = u.view(u.shape());
+              v.mul_(2);
+            };
+            break;
+          }
+          [[fallthrough]];
+        default: {
+          c.expected = Err::Runtime;
+          Shape big = u.shape();
+          big.insert(big.begin(), 2);
+          c.text = "add_ into expand(" + s + ", " + str(big) + ") (one location, two elements)";
+          c.call = [u, big] {
+            Tensor e = u.expand(big);
+            e.add_(1);
+          };
+          break;
+        }
+      }
+      c.text += " on " + x;
+      return c;
+    };
   }
 
   // Two entries of any shapes in an op that needs their shapes to fit: the call must succeed
@@ -2472,7 +3038,33 @@ TEST(RandomGraphs, GradcheckSeededGraphsOverEveryDifferentiableOp) {
                                                       "l1_loss",
                                                       "nll_loss",
                                                       "cross_entropy",
-                                                      "binary_cross_entropy_with_logits"};
+                                                      "binary_cross_entropy_with_logits",
+                                                      "select",
+                                                      "slice",
+                                                      "split",
+                                                      "split_with_sizes",
+                                                      "chunk",
+                                                      "unbind",
+                                                      "as_strided",
+                                                      "mT",
+                                                      "expand_as",
+                                                      "contiguous",
+                                                      "inplace",
+                                                      "inplace (older view)",
+                                                      "add_",
+                                                      "sub_",
+                                                      "mul_",
+                                                      "div_",
+                                                      "copy_",
+                                                      "fill_",
+                                                      "zero_",
+                                                      "add_ (view)",
+                                                      "sub_ (view)",
+                                                      "mul_ (view)",
+                                                      "div_ (view)",
+                                                      "copy_ (view)",
+                                                      "fill_ (view)",
+                                                      "zero_ (view)"};
     for (const auto& op : kEveryOp) EXPECT_GT(stats.ops[op], 0) << op << " was never used";
     EXPECT_GT(stats.mixed_checked, 0);
     EXPECT_GT(stats.mixed_throw_checked, 0);
