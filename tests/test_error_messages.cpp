@@ -545,6 +545,10 @@ std::vector<Case> all_cases() {
        [] { xg::scalar_tensor(1.0).chunk(2); }},
       {"chunk-count", T::InvalidArgument, "chunk: the number of chunks must be positive, got 0",
        [] { xg::ones({4}).chunk(0); }},
+      {"chunk-empty-count", T::InvalidArgument,
+       "chunk: 4611686018427387904 empty pieces of dim 0 of [0] Float32 are more than the "
+       "16777216 a list of pieces may hold",
+       [] { xg::zeros({0}).chunk(std::int64_t{1} << 62); }},
       {"unbind-0d", T::InvalidArgument, "unbind: cannot unbind a 0-d tensor",
        [] { xg::scalar_tensor(1.0).unbind(); }},
       {"as-strided-length", T::InvalidArgument,
