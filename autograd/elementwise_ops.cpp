@@ -431,6 +431,11 @@ Tensor where(const Tensor& cond, Scalar a, const Tensor& b) {
   check_defined(b, "where");
   return where(cond, scalar_tensor(a, result_type(b.dtype(), a)), b);
 }
+// Two numbers: Bool for two bools, Float32 (the default dtype) if either is floating, else Int64.
+Tensor where(const Tensor& cond, Scalar a, Scalar b) {
+  const Dtype dtype = result_type(result_type(kBool, a), b);
+  return where(cond, scalar_tensor(a, dtype), scalar_tensor(b, dtype));
+}
 
 // ---- comparisons: not differentiable ---------------------------------------------------------
 

@@ -61,6 +61,7 @@ Tensor minimum(const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& cond, const Tensor& a, Scalar b);
 Tensor where(const Tensor& cond, Scalar a, const Tensor& b);
+Tensor where(const Tensor& cond, Scalar a, Scalar b);  // Bool, Int64 or Float32, as PyTorch
 
 // ---- comparisons and logical ops: Bool tensors, not differentiable ----
 Tensor eq(const Tensor& a, const Tensor& b);

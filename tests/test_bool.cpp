@@ -369,6 +369,12 @@ TEST(BoolDtype, WhereNeedsABoolCondition) {
   EXPECT_EQ(xg::where(c, c, true).dtype(), xg::kBool);
   EXPECT_EQ(xg::where(c, 2, c).dtype(), xg::kInt64);
   EXPECT_EQ(xg::where(c, c, 0.5).dtype(), xg::kFloat32);
+  // Two numbers: Bool for two bools, Float32 if either is floating, else Int64.
+  EXPECT_EQ(xg::where(c, true, false).dtype(), xg::kBool);
+  EXPECT_EQ(bools(xg::where(c, false, true)), (std::vector<bool>{false, true, false}));
+  EXPECT_EQ(xg::where(c, 1, true).dtype(), xg::kInt64);
+  EXPECT_EQ(xg::where(c, 1, 2.5).dtype(), xg::kFloat32);
+  EXPECT_EQ(values(xg::where(c, 1, 2.5)), (std::vector<double>{1, 2.5, 1}));
   // Gradients reach the tensor branch only.
   const Tensor x = xg::tensor({1, 2, 3}, xg::requires_grad());
   xg::where(c, x * 2, 5.0).sum().backward();

@@ -146,6 +146,7 @@ Tensor run_reference_op(const RefCase& c, const std::vector<Tensor>& x, bool met
   if (op == "where") return xg::where(x[0], x[1], x[2]);
   if (op == "where_s") return xg::where(x[0], x[1], s(0));
   if (op == "rwhere_s") return xg::where(x[0], s(0), x[1]);
+  if (op == "where_ss") return xg::where(x[0], s(0), s(1));
   // comparisons
   if (op == "eq") return method ? x[0].eq(x[1]) : xg::eq(x[0], x[1]);
   if (op == "ne") return method ? x[0].ne(x[1]) : xg::ne(x[0], x[1]);

@@ -139,6 +139,7 @@ OPS = {
     "where": lambda x, i, s, k: torch.where(x[0], x[1], x[2]),
     "where_s": lambda x, i, s, k: torch.where(x[0], x[1], s[0]),
     "rwhere_s": lambda x, i, s, k: torch.where(x[0], s[0], x[1]),
+    "where_ss": lambda x, i, s, k: torch.where(x[0], s[0], s[1]),
     "eq": binary(torch.eq), "ne": binary(torch.ne), "lt": binary(torch.lt),
     "le": binary(torch.le), "gt": binary(torch.gt), "ge": binary(torch.ge),
     "eq_s": lambda x, i, s, k: torch.eq(x[0], s[0]),
@@ -295,6 +296,8 @@ for op in ("where_s", "rwhere_s"):
     case(op, "i64_double", [(COND, BOOL), (AI, I64)], scalars=[0.5])
     case(op, "bool_int", [(COND, BOOL), (BA, BOOL)], scalars=[2], int_scalar=True)
     case(op, "bool_double", [(COND, BOOL), (BA, BOOL)], scalars=[-1.5])
+case("where_ss", "int", [(COND, BOOL)], scalars=[4, -2], int_scalar=True)
+case("where_ss", "double", [(MASK_C, BOOL)], scalars=[0.25, NAN])
 
 # ---- comparisons (Bool results) ----
 for op in ("eq", "ne", "lt", "le", "gt", "ge"):
