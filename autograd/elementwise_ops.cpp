@@ -73,7 +73,7 @@ Array unary_kernel(UnaryOp op, const Tensor& t) {
   return kernels::unary(op, array_of(t));
 }
 
-// " a bool" or " a number", describing a Scalar operand in a message.
+// "a bool" or "a number": a Scalar operand, described in a message.
 std::string describe_scalar(const Scalar& s) { return s.is_bool() ? "a bool" : "a number"; }
 
 [[noreturn]] void throw_sub_bool(const std::string& a, const std::string& b, const char* op) {
