@@ -26,13 +26,21 @@ Tensor filled(const Shape& shape, const Scalar& value, const TensorOptions& opti
   Array a = Array::empty(options.dtype(), shape);
   a.visit([&](auto x) {
     using T = typename std::decay_t<decltype(x)>::value_type;
-    if constexpr (std::is_integral_v<T>) {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
       std::fill(x.begin(), x.end(), value.to_int64(op));
-    } else {
+    } else {  // a Bool is true for any nonzero value, NaN included
       std::fill(x.begin(), x.end(), value.to<T>());
     }
   });
   return finish(std::move(a), options);
+}
+
+// arange and linspace have no Bool version in PyTorch either.
+void check_numeric(Dtype dtype, const char* op) {
+  if (dtype == kBool) {
+    throw std::invalid_argument(std::string(op) +
+                                ": expected a Float32, Float64 or Int64 dtype, got Bool");
+  }
 }
 
 }  // namespace
@@ -48,7 +56,9 @@ Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptio
   a.visit([&](auto x) {
     using T = typename std::decay_t<decltype(x)>::value_type;
     std::transform(values.begin(), values.end(), x.data(), [](double v) {
-      if constexpr (std::is_integral_v<T>) {
+      if constexpr (std::is_same_v<T, bool>) {
+        return v != 0;  // NaN included, as PyTorch's conversion
+      } else if constexpr (std::is_integral_v<T>) {
         return checked_int64(v, "tensor");
       } else {
         return static_cast<T>(v);
@@ -111,6 +121,7 @@ Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
   }
   const bool integral = start.is_integral() && end.is_integral() && step.is_integral();
   const Dtype dtype = options.has_dtype() ? options.dtype() : (integral ? kInt64 : kFloat32);
+  check_numeric(dtype, "arange");
   const double count = std::ceil((e - s) / st);
   if (!(count < 0x1p63)) {  // as PyTorch, before the count is converted
     throw std::invalid_argument("arange: invalid size, possible overflow? (start " +
@@ -125,6 +136,7 @@ Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
 
 Tensor linspace(double start, double end, std::int64_t steps, TensorOptions options) {
   if (steps < 0) throw std::invalid_argument("linspace: number of steps must be non-negative");
+  check_numeric(options.dtype(), "linspace");
   check_shape(Shape{steps}, "linspace", element_size(options.dtype()));
   return finish(kernels::linspace(start, end, steps, options.dtype()), options);
 }
@@ -132,7 +144,8 @@ Tensor linspace(double start, double end, std::int64_t steps, TensorOptions opti
 Tensor randn(const Shape& shape, TensorOptions options) {
   check_shape(shape, "randn", element_size(options.dtype()));
   if (!is_floating(options.dtype())) {
-    throw std::invalid_argument("randn: expected a floating dtype, got Int64");
+    throw std::invalid_argument("randn: expected a floating dtype, got " +
+                                std::string(dtype_name(options.dtype())));
   }
   return finish(kernels::randn(options.dtype(), shape), options);
 }
@@ -140,7 +153,8 @@ Tensor randn(const Shape& shape, TensorOptions options) {
 Tensor rand(const Shape& shape, TensorOptions options) {
   check_shape(shape, "rand", element_size(options.dtype()));
   if (!is_floating(options.dtype())) {
-    throw std::invalid_argument("rand: expected a floating dtype, got Int64");
+    throw std::invalid_argument("rand: expected a floating dtype, got " +
+                                std::string(dtype_name(options.dtype())));
   }
   return finish(kernels::rand(options.dtype(), shape), options);
 }

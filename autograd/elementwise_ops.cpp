@@ -1,6 +1,7 @@
 // Elementwise ops and their derivatives, side by side: arithmetic, math functions, clamp,
-// maximum/minimum, where, and the (non-differentiable) comparisons. Broadcast gradients are
-// summed back to each input's shape by the engine (sum_to), so formulas use full shapes.
+// maximum/minimum, where, and the (non-differentiable) comparisons, which return Bool. Broadcast
+// gradients are summed back to each input's shape by the engine (sum_to), so formulas use full
+// shapes.
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
@@ -56,8 +57,31 @@ Array scalar_kernel(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_f
 }
 
 Array unary_kernel(UnaryOp op, const Tensor& t) {
-  check_defined(t, kernels::unary_name(op));
+  const char* name = kernels::unary_name(op);
+  check_defined(t, name);
+  if (t.dtype() == kBool) {
+    if (op == UnaryOp::Neg) {
+      throw std::invalid_argument("neg: negation of a Bool tensor is not supported, got " +
+                                  detail::describe(t) + "; use logical_not() to invert a mask");
+    }
+    // PyTorch has no Bool abs, relu or gelu either; the others compute in Float32 (square in
+    // Int64, sign in Bool).
+    if (op == UnaryOp::Abs || op == UnaryOp::Relu || op == UnaryOp::Gelu) {
+      detail::check_not_bool(t, name);
+    }
+  }
   return kernels::unary(op, array_of(t));
+}
+
+// "a bool" or "a number": a Scalar operand, described in a message.
+std::string describe_scalar(const Scalar& s) { return s.is_bool() ? "a bool" : "a number"; }
+
+[[noreturn]] void throw_sub_bool(const std::string& a, const std::string& b, const char* op) {
+  throw std::invalid_argument(std::string(op) +
+                              ": subtraction with a Bool operand is not supported, got " + a +
+                              " and " + b +
+                              "; use logical_not() to invert a mask, logical_xor() to find where "
+                              "two masks differ");
 }
 
 // A comparison mask in the dtype of `like`, so masks never widen a gradient.
@@ -65,10 +89,41 @@ Tensor mask(const Tensor& m, const Tensor& like) { return m.to(like.dtype()); }
 
 }  // namespace
 
+void detail::check_not_bool(const Tensor& t, const char* op) {
+  check_defined(t, op);
+  if (t.dtype() == kBool) {
+    throw std::invalid_argument(std::string(op) +
+                                ": expected a Float32, Float64 or Int64 tensor, got " +
+                                detail::describe(t));
+  }
+}
+
+void detail::check_sub(const Tensor& a, const Tensor& b, const char* op) {
+  check_defined(a, op);
+  check_defined(b, op);
+  if (a.dtype() == kBool || b.dtype() == kBool) {
+    throw_sub_bool(detail::describe(a), detail::describe(b), op);
+  }
+}
+
+void detail::check_sub(const Tensor& a, const Scalar& s, bool scalar_first, const char* op) {
+  check_defined(a, op);
+  if (a.dtype() == kBool || s.is_bool()) {
+    const std::string t = detail::describe(a), n = describe_scalar(s);
+    throw_sub_bool(scalar_first ? n : t, scalar_first ? t : n, op);
+  }
+}
+
 // ---- arithmetic ------------------------------------------------------------------------------
 
 Tensor add(const Tensor& a, const Tensor& b, Scalar alpha) {
-  if (alpha.to_double() != 1.0) return add(a, b * alpha);
+  if (alpha.to_double() != 1.0) {
+    check_defined(a, "add");
+    check_defined(b, "add");
+    // Two masks: alpha counts as a bool (PyTorch casts it to the result's dtype).
+    if (a.dtype() == kBool && b.dtype() == kBool) return add(a, b * (alpha.to_double() != 0.0));
+    return add(a, b * alpha);
+  }
   return record("add", binary_kernel(BinaryOp::Add, a, b, "add"), {a, b}, kSaveNone,
                 [](const Tensor& g, const BackwardArgs&) {
                   return Grads{g, g};
@@ -76,6 +131,7 @@ Tensor add(const Tensor& a, const Tensor& b, Scalar alpha) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
+  detail::check_sub(a, b, "sub");
   if (alpha.to_double() != 1.0) return sub(a, b * alpha);
   return record("sub", binary_kernel(BinaryOp::Sub, a, b, "sub"), {a, b}, kSaveNone,
                 [](const Tensor& g, const BackwardArgs& s) {
@@ -111,6 +167,7 @@ Tensor operator+(const Tensor& a, Scalar b) {
                 [](const Tensor& g, const BackwardArgs&) { return Grads{g}; });
 }
 Tensor operator-(const Tensor& a, Scalar b) {
+  detail::check_sub(a, b, false, "sub");
   return record("sub", scalar_kernel(BinaryOp::Sub, a, b, false, "sub"), {a}, kSaveNone,
                 [](const Tensor& g, const BackwardArgs&) { return Grads{g}; });
 }
@@ -124,6 +181,7 @@ Tensor operator/(const Tensor& a, Scalar b) {
 }
 Tensor operator+(Scalar a, const Tensor& b) { return b + a; }
 Tensor operator-(Scalar a, const Tensor& b) {
+  detail::check_sub(b, a, true, "sub");
   return record("rsub", scalar_kernel(BinaryOp::Sub, b, a, true, "sub"), {b}, kSaveNone,
                 [](const Tensor& g, const BackwardArgs&) { return Grads{-g}; });
 }
@@ -141,10 +199,13 @@ Tensor operator-(const Tensor& a) { return neg(a); }
 Tensor pow(const Tensor& t, Scalar exponent) {
   check_defined(t, "pow");
   const double e = exponent.to_double();
-  // A floating exponent makes an Int64 base Float32, as in PyTorch.
-  const Tensor base = t.is_floating_point() || exponent.is_integral() ? t : t.to(kFloat32);
+  // A floating exponent makes an Int64 or Bool base Float32, an integral one a Bool base Int64,
+  // as in PyTorch; a Bool raised to a bool has no kernel there either.
+  const Dtype dtype = result_type(t.dtype(), exponent);
+  if (dtype == kBool) detail::check_not_bool(t, "pow");
+  const Tensor base = t.to(dtype);
   if (!base.is_floating_point() && e < 0) {
-    throw std::invalid_argument("pow: an Int64 tensor " + detail::describe(t) +
+    throw std::invalid_argument("pow: an Int64 tensor " + detail::describe(base) +
                                 " cannot be raised to a negative integer power");
   }
   // Small integer powers are products, not std::pow: faster and exact.
@@ -159,6 +220,9 @@ Tensor pow(const Tensor& t, Scalar exponent) {
 }
 
 Tensor pow(const Tensor& t, const Tensor& exponent) {
+  check_defined(t, "pow");
+  check_defined(exponent, "pow");
+  if (promote_types(t.dtype(), exponent.dtype()) == kBool) detail::check_not_bool(t, "pow");
   return record("pow", binary_kernel(BinaryOp::Pow, t, exponent, "pow"), {t, exponent}, kSaveBoth,
                 [](const Tensor& g, const BackwardArgs& s) {
                   const Tensor a = s.input(0), b = s.input(1);
@@ -174,6 +238,8 @@ Tensor pow(const Tensor& t, const Tensor& exponent) {
 }
 
 Tensor pow(Scalar base, const Tensor& exponent) {
+  check_defined(exponent, "pow");
+  if (result_type(exponent.dtype(), base) == kBool) detail::check_not_bool(exponent, "pow");
   const double log_base = std::log(base.to_double());
   return record("pow", scalar_kernel(BinaryOp::Pow, exponent, base, true, "pow"), {exponent},
                 kSaveOutput, [log_base](const Tensor& g, const BackwardArgs& s) {
@@ -292,10 +358,13 @@ Tensor clamp(const Tensor& t, std::optional<Scalar> min, std::optional<Scalar> m
   if (!min && !max) {
     throw std::invalid_argument("clamp: at least one of min and max must be given");
   }
-  // A floating bound on an Int64 tensor gives Float32, as in PyTorch.
-  const bool widen =
-      !t.is_floating_point() && ((min && !min->is_integral()) || (max && !max->is_integral()));
-  const Tensor x = widen ? t.to(kFloat32) : t;
+  // A floating bound on an Int64 or Bool tensor gives Float32, an integral one on a Bool tensor
+  // Int64, as in PyTorch (which has no Bool clamp).
+  Dtype dtype = t.dtype();
+  if (min) dtype = result_type(dtype, *min);
+  if (max) dtype = result_type(dtype, *max);
+  if (dtype == kBool) detail::check_not_bool(t, "clamp");
+  const Tensor x = t.to(dtype);
   const std::optional<double> lo = min ? std::optional(min->to_double()) : std::nullopt;
   const std::optional<double> hi = max ? std::optional(max->to_double()) : std::nullopt;
   return record("clamp", kernels::clamp(array_of(x), lo, hi), {x}, kSaveInputs,
@@ -337,6 +406,10 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_defined(cond, "where");
   check_defined(a, "where");
   check_defined(b, "where");
+  if (cond.dtype() != kBool) {
+    throw std::invalid_argument("where: expected a Bool condition, got " + detail::describe(cond) +
+                                " (make one with a comparison, such as ne(cond, 0))");
+  }
   broadcast_shapes(cond.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
   // The condition is saved as a detached input: it never needs a gradient.
   const Tensor c = cond.detach();
@@ -347,6 +420,21 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
                   return Grads{Tensor(), s.needs(1) ? where(c, g, zero) : Tensor(),
                                s.needs(2) ? where(c, zero, g) : Tensor()};
                 });
+}
+
+// The number as a 0-d tensor of the dtype it takes next to `other` (result_type).
+Tensor where(const Tensor& cond, const Tensor& a, Scalar b) {
+  check_defined(a, "where");
+  return where(cond, a, scalar_tensor(b, result_type(a.dtype(), b)));
+}
+Tensor where(const Tensor& cond, Scalar a, const Tensor& b) {
+  check_defined(b, "where");
+  return where(cond, scalar_tensor(a, result_type(b.dtype(), a)), b);
+}
+// Two numbers: Bool for two bools, Float32 (the default dtype) if either is floating, else Int64.
+Tensor where(const Tensor& cond, Scalar a, Scalar b) {
+  const Dtype dtype = result_type(result_type(kBool, a), b);
+  return where(cond, scalar_tensor(a, dtype), scalar_tensor(b, dtype));
 }
 
 // ---- comparisons: not differentiable ---------------------------------------------------------

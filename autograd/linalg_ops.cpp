@@ -32,6 +32,7 @@ void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
                                 "dtype, got " +
                                 describe(a) + " and " + describe(b) + " (convert one with .to())");
   }
+  detail::check_not_bool(a, op);  // PyTorch has no Bool matrix product either
 }
 
 // op(a) @ op(b), op = transpose of the last two dims when the flag is set. With C = op(A) op(B):

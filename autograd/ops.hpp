@@ -9,7 +9,9 @@
 
 namespace xg {
 
-// ---- arithmetic: broadcasting, with PyTorch's type promotion ----
+// ---- arithmetic: broadcasting, with PyTorch's type promotion (Bool < Int64 < Float32 <
+// Float64; a number raises a tensor's dtype only into its own category, as xg::result_type);
+// on Bool, + is or and * is and, and subtraction is refused, as in PyTorch ----
 Tensor add(const Tensor& a, const Tensor& b, Scalar alpha = 1);  // a + alpha * b
 Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha = 1);  // a - alpha * b
 Tensor mul(const Tensor& a, const Tensor& b);
@@ -54,10 +56,14 @@ Tensor clamp_min(const Tensor& t, Scalar min);
 Tensor clamp_max(const Tensor& t, Scalar max);
 Tensor maximum(const Tensor& a, const Tensor& b);  // elementwise, NaN-propagating
 Tensor minimum(const Tensor& a, const Tensor& b);
-// Elements of a where cond is nonzero, else of b; all three broadcast.
+// Elements of a where the Bool cond is true, else of b; all three broadcast. A number for a or
+// b takes the dtype result_type gives it next to the other.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Tensor& a, Scalar b);
+Tensor where(const Tensor& cond, Scalar a, const Tensor& b);
+Tensor where(const Tensor& cond, Scalar a, Scalar b);  // Bool, Int64 or Float32, as PyTorch
 
-// ---- comparisons: Float32 tensors of 0 and 1, not differentiable ----
+// ---- comparisons and logical ops: Bool tensors, not differentiable ----
 Tensor eq(const Tensor& a, const Tensor& b);
 Tensor ne(const Tensor& a, const Tensor& b);
 Tensor lt(const Tensor& a, const Tensor& b);
@@ -70,9 +76,32 @@ Tensor lt(const Tensor& a, Scalar b);
 Tensor le(const Tensor& a, Scalar b);
 Tensor gt(const Tensor& a, Scalar b);
 Tensor ge(const Tensor& a, Scalar b);
+// Any dtypes; an element is true when nonzero (NaN included). Broadcasting.
+Tensor logical_and(const Tensor& a, const Tensor& b);
+Tensor logical_or(const Tensor& a, const Tensor& b);
+Tensor logical_xor(const Tensor& a, const Tensor& b);
+Tensor logical_not(const Tensor& t);
+Tensor isnan(const Tensor& t);  // integers and bools are never NaN or infinite
+Tensor isinf(const Tensor& t);
+Tensor isfinite(const Tensor& t);
+// Whether any (all) elements are nonzero: of the whole tensor (0-d), or along dim.
+Tensor any(const Tensor& t);
+Tensor any(const Tensor& t, std::int64_t dim, bool keepdim = false);
+Tensor all(const Tensor& t);
+Tensor all(const Tensor& t, std::int64_t dim, bool keepdim = false);
+
+// ---- masks (differentiable in t, and in a tensor value) ----
+// t with value where the Bool mask (broadcasting with t) is true, in t's dtype; the value is a
+// number or a 0-d tensor.
+Tensor masked_fill(const Tensor& t, const Tensor& mask, Scalar value);
+Tensor masked_fill(const Tensor& t, const Tensor& mask, const Tensor& value);
+// The lower (upper) triangle of each matrix in the last two dims: the elements on diagonal k
+// and below (above); k > 0 is above the main diagonal, k < 0 below. Other elements are 0.
+Tensor tril(const Tensor& t, std::int64_t k = 0);
+Tensor triu(const Tensor& t, std::int64_t k = 0);
 
 // ---- reductions (an empty dims list reduces every dim; negative dims count from the end) ----
-Tensor sum(const Tensor& t);
+Tensor sum(const Tensor& t);  // a Bool tensor sums to an Int64 count
 Tensor sum(const Tensor& t, const Shape& dims, bool keepdim = false);
 Tensor mean(const Tensor& t);  // floating tensors only, as in PyTorch
 Tensor mean(const Tensor& t, const Shape& dims, bool keepdim = false);

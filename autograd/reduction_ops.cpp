@@ -1,5 +1,5 @@
-// Reductions and their derivatives: sum, mean, max/min, amax/amin (argmax/argmin are not
-// differentiable), and sum_to, the backward of broadcasting.
+// Reductions and their derivatives: sum (a Bool tensor sums to an Int64 count), mean, max/min,
+// amax/amin (argmax/argmin are not differentiable), and sum_to, the backward of broadcasting.
 #include <stdexcept>
 
 #include "../tensor/kernels.hpp"
@@ -124,7 +124,7 @@ Tensor min(const Tensor& t) { return extreme<false>(t, {}, false, "min"); }
 namespace {
 template <bool IsMax>
 Tensor arg_extreme(const Tensor& t, std::optional<std::int64_t> dim, bool keepdim, const char* op) {
-  check_defined(t, op);
+  detail::check_not_bool(t, op);  // as PyTorch, which has no Bool argmax
   const std::int64_t d = dim ? normalize_dim(*dim, t.dim(), op) : -1;
   // Without a dim the tensor is flattened: every dim is reduced.
   if (dim && t.dim() > 0) {

@@ -188,6 +188,7 @@ T* Tensor::data_ptr() const {
 template float* Tensor::data_ptr<float>() const;
 template double* Tensor::data_ptr<double>() const;
 template std::int64_t* Tensor::data_ptr<std::int64_t>() const;
+template bool* Tensor::data_ptr<bool>() const;
 
 template <class T>
 xt::xarray<T> Tensor::to_xarray() const {
@@ -201,6 +202,7 @@ xt::xarray<T> Tensor::to_xarray() const {
 template xt::xarray<float> Tensor::to_xarray<float>() const;
 template xt::xarray<double> Tensor::to_xarray<double>() const;
 template xt::xarray<std::int64_t> Tensor::to_xarray<std::int64_t>() const;
+template xt::xarray<bool> Tensor::to_xarray<bool>() const;
 
 template <class T>
 Tensor from_xarray(xt::xarray<T> a, bool requires_grad) {
@@ -213,6 +215,7 @@ Tensor from_xarray(xt::xarray<T> a, bool requires_grad) {
 template Tensor from_xarray<float>(xt::xarray<float>, bool);
 template Tensor from_xarray<double>(xt::xarray<double>, bool);
 template Tensor from_xarray<std::int64_t>(xt::xarray<std::int64_t>, bool);
+template Tensor from_xarray<bool>(xt::xarray<bool>, bool);
 
 bool Tensor::requires_grad() const {
   check_defined(*this, "requires_grad");
@@ -381,6 +384,14 @@ void check_no_overlap(const Tensor& self, const char* op) {
   }
 }
 
+// PyTorch's can_cast: a floating result fits only a floating tensor, and only a Bool one a Bool.
+bool fits_in_place(Dtype result, Dtype self) {
+  return !(is_floating(result) && !is_floating(self)) && (self != kBool || result == kBool);
+}
+std::string integer_tensor(const Tensor& self) {
+  return self.dtype() == kBool ? "a Bool tensor" : "an Int64 tensor";
+}
+
 // `other` must broadcast to self's shape without changing it, and its dtype must fit self's.
 void check_inplace_operand(const Tensor& self, const Tensor& other, const char* op,
                            bool true_division = false) {
@@ -393,22 +404,23 @@ void check_inplace_operand(const Tensor& self, const Tensor& other, const char* 
                                 shape_to_string(target) + " (other is " + describe(other) + ")");
   }
   Dtype result = promote_types(self.dtype(), other.dtype());
-  if (true_division && result == Dtype::Int64) result = Dtype::Float32;
-  if (is_floating(result) && !self.is_floating_point()) {
+  if (true_division && !is_floating(result)) result = Dtype::Float32;
+  if (!fits_in_place(result, self.dtype())) {
     throw std::invalid_argument(std::string(op) + ": the result type " +
-                                std::string(dtype_name(result)) +
-                                " cannot be stored in place in an Int64 tensor (" + describe(self) +
-                                ", other " + describe(other) + ")");
+                                std::string(dtype_name(result)) + " cannot be stored in place in " +
+                                integer_tensor(self) + " (" + describe(self) + ", other " +
+                                describe(other) + ")");
   }
 }
 
 void check_inplace_scalar(const Tensor& self, const Scalar& s, const char* op,
                           bool true_division = false) {
-  if (!self.is_floating_point() && (!s.is_integral() || true_division)) {
-    throw std::invalid_argument(std::string(op) +
-                                ": the result type Float32 cannot be stored in place in an Int64 "
-                                "tensor (" +
-                                describe(self) + ")");
+  Dtype result = result_type(self.dtype(), s);
+  if (true_division && !is_floating(result)) result = Dtype::Float32;
+  if (!fits_in_place(result, self.dtype())) {
+    throw std::invalid_argument(std::string(op) + ": the result type " +
+                                std::string(dtype_name(result)) + " cannot be stored in place in " +
+                                integer_tensor(self) + " (" + describe(self) + ")");
   }
 }
 
@@ -514,6 +526,7 @@ Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
 
 Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {
   check_inplace(*this, "sub_");
+  detail::check_sub(*this, other, "sub_");
   check_inplace_operand(*this, other, "sub_");
   check_no_overlap(*this, "sub_");
   return run_inplace(
@@ -575,6 +588,7 @@ Tensor& Tensor::add_(Scalar other) {
   return inplace_scalar(*this, other, kernels::BinaryOp::Add, "add_");
 }
 Tensor& Tensor::sub_(Scalar other) {
+  detail::check_sub(*this, other, false, "sub_");
   return inplace_scalar(*this, other, kernels::BinaryOp::Sub, "sub_");
 }
 Tensor& Tensor::mul_(const Tensor& other) {
@@ -588,6 +602,36 @@ Tensor& Tensor::div_(const Tensor& other) {
 }
 Tensor& Tensor::div_(Scalar other) {
   return inplace_scalar(*this, other, kernels::BinaryOp::Div, "div_");
+}
+
+namespace {
+// masked_fill_ with the value as a number, or as the 0-d tensor `value_tensor` (which may
+// require grad): recorded as masked_fill of the old value in grad mode, as the other in-place ops.
+Tensor& masked_fill_inplace(Tensor& self, const Tensor& mask, const Scalar& value,
+                            const Tensor& value_tensor) {
+  check_inplace(self, "masked_fill_");
+  detail::check_mask(mask, "masked_fill_");
+  check_inplace_operand(self, mask, "masked_fill_");           // the mask broadcasts to this shape
+  if (self.dtype() == kInt64) value.to_int64("masked_fill_");  // a value Int64 cannot hold throws
+  check_no_overlap(self, "masked_fill_");
+  auto kernel = [&] {
+    kernels::masked_fill(detail::mutable_array_of(self), array_of(mask), value);
+  };
+  if (value_tensor.defined()) {
+    return run_inplace(self, "masked_fill_", {mask, value_tensor}, false, true, kernel,
+                       [&](const Tensor& old) { return xg::masked_fill(old, mask, value_tensor); });
+  }
+  return run_inplace(self, "masked_fill_", {mask}, false, true, kernel,
+                     [&](const Tensor& old) { return xg::masked_fill(old, mask, value); });
+}
+}  // namespace
+
+Tensor& Tensor::masked_fill_(const Tensor& mask, Scalar value) {
+  return masked_fill_inplace(*this, mask, value, Tensor());
+}
+
+Tensor& Tensor::masked_fill_(const Tensor& mask, const Tensor& value) {
+  return masked_fill_inplace(*this, mask, detail::masked_fill_value(value, "masked_fill_"), value);
 }
 
 Tensor& Tensor::copy_(const Tensor& src) {
@@ -621,11 +665,20 @@ Tensor& Tensor::copy_(const Tensor& src) {
 
 namespace {
 
+// Element i in row-major order; a Bool as true or false.
+void print_element(std::ostream& os, const Array& a, std::int64_t i) {
+  if (a.dtype() == kBool) {
+    os << (a.at(i) != 0 ? "true" : "false");
+  } else {
+    os << a.at(i);
+  }
+}
+
 void print_values(std::ostream& os, const Array& a, std::size_t dim, std::int64_t offset,
                   bool summarize) {
   const auto sizes = a.sizes();
   if (sizes.empty()) {
-    os << a.at(0);
+    print_element(os, a, 0);
     return;
   }
   const auto n = static_cast<std::int64_t>(sizes[dim]);
@@ -640,7 +693,7 @@ void print_values(std::ostream& os, const Array& a, std::size_t dim, std::int64_
       i = n - kEdge;
     }
     if (dim + 1 == sizes.size()) {
-      os << a.at(offset + i);
+      print_element(os, a, offset + i);
     } else {
       print_values(os, a, dim + 1, offset + i * stride, summarize);
     }

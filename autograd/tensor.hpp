@@ -117,6 +117,9 @@ class Tensor {
   Tensor& div_(const Tensor& other);
   Tensor& div_(Scalar other);
   Tensor& copy_(const Tensor& src);  // src broadcasts to this shape and converts to this dtype
+  // value where the Bool mask (broadcasting to this shape) is true; value a number or 0-d tensor.
+  Tensor& masked_fill_(const Tensor& mask, Scalar value);
+  Tensor& masked_fill_(const Tensor& mask, const Tensor& value);
   Tensor& operator+=(const Tensor& other) { return add_(other); }
   Tensor& operator+=(Scalar other) { return add_(other); }
   Tensor& operator-=(const Tensor& other) { return sub_(other); }
@@ -166,6 +169,21 @@ class Tensor {
   Tensor gt(Scalar other) const;
   Tensor ge(const Tensor& other) const;
   Tensor ge(Scalar other) const;
+  Tensor logical_and(const Tensor& other) const;
+  Tensor logical_or(const Tensor& other) const;
+  Tensor logical_xor(const Tensor& other) const;
+  Tensor logical_not() const;
+  Tensor isnan() const;
+  Tensor isinf() const;
+  Tensor isfinite() const;
+  Tensor any() const;
+  Tensor any(std::int64_t dim, bool keepdim = false) const;
+  Tensor all() const;
+  Tensor all(std::int64_t dim, bool keepdim = false) const;
+  Tensor masked_fill(const Tensor& mask, Scalar value) const;
+  Tensor masked_fill(const Tensor& mask, const Tensor& value) const;
+  Tensor tril(std::int64_t k = 0) const;
+  Tensor triu(std::int64_t k = 0) const;
 
   Tensor sum() const;
   Tensor sum(const Shape& dims, bool keepdim = false) const;
@@ -230,7 +248,9 @@ void bump_version(const Tensor& t);
 
 template <class T>
 T Tensor::item() const {
-  if constexpr (std::is_integral_v<T>) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return item() != 0.0;  // nonzero, NaN included, is true
+  } else if constexpr (std::is_integral_v<T>) {
     return static_cast<T>(detail::item_int64(*this));
   } else {
     return static_cast<T>(item());

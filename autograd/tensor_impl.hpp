@@ -52,6 +52,16 @@ std::string describe(const Tensor& t);
 void check_defined(const Tensor& t, const char* op);
 // Throws std::invalid_argument naming op when t is not Float32 or Float64.
 void check_floating(const Tensor& t, const char* op);
+// Throws std::invalid_argument naming op when t is Bool: for ops with no Bool version.
+void check_not_bool(const Tensor& t, const char* op);
+// Throw std::invalid_argument naming op when an operand of a subtraction is a Bool tensor or a
+// bool, as PyTorch refuses (the scalar form: `a - s`, or `s - a` when scalar_first).
+void check_sub(const Tensor& a, const Tensor& b, const char* op);
+void check_sub(const Tensor& a, const Scalar& s, bool scalar_first, const char* op);
+// Throws std::invalid_argument naming op unless mask is a defined Bool tensor (masked_fill).
+void check_mask(const Tensor& mask, const char* op);
+// masked_fill's 0-d tensor value as a number of its kind; throws naming op for another shape.
+Scalar masked_fill_value(const Tensor& value, const char* op);
 // Sums grad down to `shape` over the dims that broadcasting expanded (differentiable).
 Tensor sum_to(const Tensor& grad, const Shape& shape);
 

@@ -47,6 +47,25 @@ Tensor Tensor::gt(const Tensor& other) const { return xg::gt(*this, other); }
 Tensor Tensor::gt(Scalar other) const { return xg::gt(*this, other); }
 Tensor Tensor::ge(const Tensor& other) const { return xg::ge(*this, other); }
 Tensor Tensor::ge(Scalar other) const { return xg::ge(*this, other); }
+Tensor Tensor::logical_and(const Tensor& other) const { return xg::logical_and(*this, other); }
+Tensor Tensor::logical_or(const Tensor& other) const { return xg::logical_or(*this, other); }
+Tensor Tensor::logical_xor(const Tensor& other) const { return xg::logical_xor(*this, other); }
+Tensor Tensor::logical_not() const { return xg::logical_not(*this); }
+Tensor Tensor::isnan() const { return xg::isnan(*this); }
+Tensor Tensor::isinf() const { return xg::isinf(*this); }
+Tensor Tensor::isfinite() const { return xg::isfinite(*this); }
+Tensor Tensor::any() const { return xg::any(*this); }
+Tensor Tensor::any(std::int64_t dim, bool keepdim) const { return xg::any(*this, dim, keepdim); }
+Tensor Tensor::all() const { return xg::all(*this); }
+Tensor Tensor::all(std::int64_t dim, bool keepdim) const { return xg::all(*this, dim, keepdim); }
+Tensor Tensor::masked_fill(const Tensor& mask, Scalar value) const {
+  return xg::masked_fill(*this, mask, value);
+}
+Tensor Tensor::masked_fill(const Tensor& mask, const Tensor& value) const {
+  return xg::masked_fill(*this, mask, value);
+}
+Tensor Tensor::tril(std::int64_t k) const { return xg::tril(*this, k); }
+Tensor Tensor::triu(std::int64_t k) const { return xg::triu(*this, k); }
 
 Tensor Tensor::sum() const { return xg::sum(*this); }
 Tensor Tensor::sum(const Shape& dims, bool keepdim) const { return xg::sum(*this, dims, keepdim); }

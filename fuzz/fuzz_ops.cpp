@@ -85,8 +85,8 @@ class Input {
     return table[byte() % (sizeof table / sizeof table[0])];
   }
   xg::Dtype dtype() {
-    static constexpr xg::Dtype table[] = {xg::kFloat32, xg::kFloat64, xg::kInt64};
-    return table[byte() % 3];
+    static constexpr xg::Dtype table[] = {xg::kFloat32, xg::kFloat64, xg::kInt64, xg::kBool};
+    return table[byte() % 4];
   }
 
  private:
@@ -170,7 +170,7 @@ class Program {
     const Shape s = in_.shape();
     if (!may_build(s)) return;
     const xg::Dtype dtype = in_.dtype();
-    const bool requires_grad = dtype != xg::kInt64 && in_.byte() % 2;
+    const bool requires_grad = xg::is_floating(dtype) && in_.byte() % 2;
     auto options = xg::TensorOptions().dtype(dtype).requires_grad(requires_grad);
     switch (in_.small(8)) {
       case 0:
@@ -221,7 +221,16 @@ class Program {
     } catch (const std::invalid_argument&) {
       // The op must refuse the shapes too.
     }
-    switch (in_.small(9)) {
+    switch (in_.small(12)) {
+      case 9:
+        keep(xg::logical_and(a, b));
+        break;
+      case 10:
+        keep(xg::masked_fill(a, xg::gt(b, 0.0), in_.scalar()));
+        break;
+      case 11:
+        keep(xg::masked_fill(a, xg::ne(b, 0.0), xg::sum(b)));
+        break;
       case 0:
         keep(a + b);
         break;
@@ -257,7 +266,15 @@ class Program {
   void with_scalar() {
     const Tensor a = pick();
     const double s = in_.scalar();
-    switch (in_.small(8)) {
+    switch (in_.small(10)) {
+      case 8:
+        keep(xg::where(xg::isnan(a), a, s));
+        break;
+      case 9: {
+        Tensor c = pick();
+        c.masked_fill_(xg::lt(a, s), in_.scalar());
+        break;
+      }
       case 0:
         keep(a + s);
         break;
@@ -293,7 +310,20 @@ class Program {
     static constexpr F table[] = {xg::exp,  xg::log,     xg::sqrt,   xg::rsqrt, xg::abs,  xg::sign,
                                   xg::erf,  xg::neg,     xg::sin,    xg::cos,   xg::tanh, xg::relu,
                                   xg::gelu, xg::sigmoid, xg::square, xg::log1p};
-    keep(table[in_.small(sizeof table / sizeof table[0])](a));
+    switch (in_.small(6)) {
+      case 0:
+        keep(xg::logical_not(a));
+        break;
+      case 1:
+        keep(in_.byte() % 2 ? xg::any(a, in_.dim(), in_.byte() % 2) : xg::all(a));
+        break;
+      case 2:
+        keep(in_.byte() % 2 ? xg::tril(a, in_.dim()) : xg::triu(a, in_.dim()));
+        break;
+      default:
+        keep(table[in_.small(sizeof table / sizeof table[0])](a));
+        break;
+    }
   }
 
   void reduce() {

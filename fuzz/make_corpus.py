@@ -37,6 +37,8 @@ files = {
     "valid_scalar_and_empty": st({"s": {"dtype": "F32", "shape": [], "data_offsets": [0, 4]},
                                   "e": {"dtype": "F32", "shape": [0, 3], "data_offsets": [4, 4]}},
                                  f32(9)),
+    "valid_bool": st({"m": {"dtype": "BOOL", "shape": [2, 3], "data_offsets": [0, 6]}},
+                     bytes([1, 0, 0, 1, 1, 0])),
     "valid_empty_header": st({}),
     "valid_unpadded": st({"weight": W, "bias": B}, LINEAR, pad=False),
     # broken
@@ -60,6 +62,8 @@ files = {
     "broken_overlap": st({"weight": W, "bias": dict(B, data_offsets=[12, 20])}, LINEAR[:20]),
     "broken_trailing_data": st({"weight": W, "bias": B}, LINEAR + b"\x7f" * 8),
     "broken_short_data": st({"weight": W, "bias": B}, LINEAR[:20]),
+    "broken_bool_byte": st({"m": {"dtype": "BOOL", "shape": [3], "data_offsets": [0, 3]}},
+                           bytes([1, 2, 0])),
     "broken_extra_key": st({"weight": dict(W, extra=1), "bias": B}, LINEAR),
     "broken_metadata_number": st({"__metadata__": {"n": 1}, "weight": W, "bias": B}, LINEAR),
     "broken_deep_json": st("[" * 5000 + "]" * 5000),

@@ -15,6 +15,8 @@ const char* safetensors_dtype(Dtype dtype) {
       return "F32";
     case kFloat64:
       return "F64";
+    case kBool:
+      return "BOOL";
     default:
       return "I64";
   }
@@ -98,13 +100,13 @@ class HeaderReader {
       return true;
     }
     if (slot_ != Slot::Dtype) return refuse();
-    for (Dtype d : {kFloat32, kFloat64, kInt64}) {
+    for (Dtype d : {kFloat32, kFloat64, kInt64, kBool}) {
       if (value == safetensors_dtype(d)) {
         entry_->dtype = d;
         return true;
       }
     }
-    return fail(where() + ": dtype " + value + " is not supported (F32, F64, I64)");
+    return fail(where() + ": dtype " + value + " is not supported (F32, F64, I64, BOOL)");
   }
 
   bool start_object(std::size_t) {

@@ -22,7 +22,7 @@ struct SafetensorsHeader {
   std::map<std::string, std::string> metadata;
 };
 
-// "F32", "F64" or "I64", the format's names of xgrad's dtypes.
+// "F32", "F64", "I64" or "BOOL", the format's names of xgrad's dtypes.
 const char* safetensors_dtype(Dtype dtype);
 
 // Whether `text` is well-formed UTF-8 (Unicode's table 3-7: no overlong forms, no surrogates,

@@ -34,6 +34,8 @@ const void* raw_data(const Tensor& t) {
       return t.data_ptr<float>();
     case kFloat64:
       return t.data_ptr<double>();
+    case kBool:
+      return t.data_ptr<bool>();
     default:
       return t.data_ptr<std::int64_t>();
   }
@@ -172,9 +174,17 @@ TensorMap read_safetensors(std::istream& in, const std::string& path, Metadata* 
   for (const auto& [name, e] : header.tensors) {
     Tensor t = empty(e.shape, e.dtype);
     in.seekg(static_cast<std::streamoff>(8 + length + e.begin));
-    in.read(static_cast<char*>(const_cast<void*>(raw_data(t))),
-            static_cast<std::streamsize>(e.end - e.begin));
+    auto* bytes = static_cast<unsigned char*>(const_cast<void*>(raw_data(t)));
+    in.read(reinterpret_cast<char*>(bytes), static_cast<std::streamsize>(e.end - e.begin));
     if (!in) throw std::runtime_error(io_error("load: cannot read", path));
+    if (e.dtype == kBool) {  // read as bytes: a bool of another value would be undefined
+      for (std::uint64_t i = 0; i < e.end - e.begin; ++i) {
+        if (bytes[i] > 1) {
+          detail::bad_safetensors(path, "tensor '" + name + "': BOOL element " + std::to_string(i) +
+                                            " is " + std::to_string(bytes[i]) + ", not 0 or 1");
+        }
+      }
+    }
     out.emplace_hint(out.end(), name, std::move(t));
   }
   if (metadata) *metadata = std::move(header.metadata);
@@ -218,7 +228,9 @@ TensorMap check_module_state(const nn::Module& module, const TensorMap& tensors)
                                   shape_to_string(it->second.shape()) + " in the state but " +
                                   shape_to_string(t.shape()) + " in " + module.name());
     }
-    if (it->second.is_floating_point() != t.is_floating_point()) {
+    // Float32 and Float64 load into each other; Int64 and Bool only into themselves.
+    if (it->second.dtype() != t.dtype() &&
+        !(it->second.is_floating_point() && t.is_floating_point())) {
       throw std::invalid_argument(
           "load_state_dict: '" + name + "' is " + std::string(dtype_name(it->second.dtype())) +
           " in the state but " + std::string(dtype_name(t.dtype())) + " in " + module.name());

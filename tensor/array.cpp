@@ -184,7 +184,9 @@ void copy_loop(const Array& src, const Array& dst) {
     R* o = out + off[0];
     const T* x = in + off[1];
     auto convert = [](T v) {
-      if constexpr (std::is_integral_v<R> && !std::is_integral_v<T>) {
+      if constexpr (std::is_same_v<R, bool>) {
+        return v != T(0);  // nonzero (NaN included) is true, as PyTorch's .to(bool)
+      } else if constexpr (std::is_integral_v<R> && !std::is_integral_v<T>) {
         return truncate_to_int64(v);  // NaN and overflow defined, as PyTorch's .to(int64)
       } else {
         return static_cast<R>(v);

@@ -106,6 +106,8 @@ class Array {
         return f(dense<float>());
       case Dtype::Float64:
         return f(dense<double>());
+      case Dtype::Bool:
+        return f(dense<bool>());
       default:
         return f(dense<std::int64_t>());
     }
@@ -148,7 +150,7 @@ Array::Strides contiguous_strides(std::span<const std::size_t> sizes);
 Array::Sizes broadcast_sizes(std::span<const std::size_t> a, std::span<const std::size_t> b,
                              const char* op);
 
-// Calls f(T{}) with the C++ element type of dtype.
+// Calls f(T{}) with the C++ element type of dtype (float, double, int64_t or bool).
 template <class F>
 decltype(auto) dispatch(Dtype dtype, F&& f) {
   switch (dtype) {
@@ -156,12 +158,14 @@ decltype(auto) dispatch(Dtype dtype, F&& f) {
       return f(float{});
     case Dtype::Float64:
       return f(double{});
+    case Dtype::Bool:
+      return f(bool{});
     default:
       return f(std::int64_t{});
   }
 }
 
-// Calls f(T{}) for floating dtypes only (Int64 is not expected there).
+// Calls f(T{}) for floating dtypes only (Int64 and Bool are not expected there).
 template <class F>
 decltype(auto) dispatch_floating(Dtype dtype, F&& f) {
   if (dtype == Dtype::Float64) return f(double{});

@@ -17,6 +17,8 @@ std::string_view dtype_name(Dtype dtype) {
       return "Float64";
     case Dtype::Int64:
       return "Int64";
+    case Dtype::Bool:
+      return "Bool";
   }
   return "?";
 }

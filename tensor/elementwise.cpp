@@ -1,4 +1,5 @@
 // Elementwise kernels: unary math, broadcasting binary ops, clamp and where.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -35,20 +36,33 @@ T int_pow(T base, T exp) {
 using detail::nan_max;
 using detail::nan_min;
 
-// Calls f with a functor (T, T) -> R for op.
+// Calls f with a functor (T, T) -> T for op, or (T, T) -> bool for a comparison. On bool, add
+// is or and mul is and (wrapping.hpp), as in PyTorch; sub, div and pow have no bool kernel (the
+// ops refuse Bool subtraction and pow, and divide in Float32).
 template <class T, class F>
 decltype(auto) with_binary_functor(BinaryOp op, F&& f) {
+  constexpr bool is_bool = std::is_same_v<T, bool>;
   switch (op) {
     case BinaryOp::Add:
       return f([](T a, T b) { return detail::wrap_add(a, b); });
     case BinaryOp::Sub:
-      return f([](T a, T b) { return detail::wrap_sub(a, b); });
+      if constexpr (is_bool) {
+        throw std::logic_error("binary: no Bool kernel for sub, div or pow");
+      } else {
+        return f([](T a, T b) { return detail::wrap_sub(a, b); });
+      }
     case BinaryOp::Mul:
       return f([](T a, T b) { return detail::wrap_mul(a, b); });
     case BinaryOp::Div:
-      return f([](T a, T b) { return a / b; });
+      if constexpr (is_bool) {
+        throw std::logic_error("binary: no Bool kernel for sub, div or pow");
+      } else {
+        return f([](T a, T b) { return a / b; });
+      }
     case BinaryOp::Pow:
-      if constexpr (std::is_integral_v<T>) {
+      if constexpr (is_bool) {
+        throw std::logic_error("binary: no Bool kernel for sub, div or pow");
+      } else if constexpr (std::is_integral_v<T>) {
         return f([](T a, T b) { return int_pow(a, b); });
       } else {
         return f([](T a, T b) { return std::pow(a, b); });
@@ -58,17 +72,17 @@ decltype(auto) with_binary_functor(BinaryOp op, F&& f) {
     case BinaryOp::Minimum:
       return f([](T a, T b) { return nan_min(a, b); });
     case BinaryOp::Eq:
-      return f([](T a, T b) { return T(a == b); });
+      return f([](T a, T b) { return a == b; });
     case BinaryOp::Ne:
-      return f([](T a, T b) { return T(a != b); });
+      return f([](T a, T b) { return a != b; });
     case BinaryOp::Lt:
-      return f([](T a, T b) { return T(a < b); });
+      return f([](T a, T b) { return a < b; });
     case BinaryOp::Le:
-      return f([](T a, T b) { return T(a <= b); });
+      return f([](T a, T b) { return a <= b; });
     case BinaryOp::Gt:
-      return f([](T a, T b) { return T(a > b); });
+      return f([](T a, T b) { return a > b; });
     default:
-      return f([](T a, T b) { return T(a >= b); });
+      return f([](T a, T b) { return a >= b; });
   }
 }
 
@@ -129,14 +143,15 @@ Array dense_input(const Array& x, Dtype dtype, bool& in_place) {
 }
 
 Dtype unary_result_dtype(UnaryOp op, Dtype x) {
-  if (x != Dtype::Int64) return x;
+  if (is_floating(x)) return x;
   switch (op) {
+    case UnaryOp::Sign:
+      return x;  // a Bool's sign is itself
     case UnaryOp::Neg:
     case UnaryOp::Abs:
     case UnaryOp::Relu:
-    case UnaryOp::Sign:
     case UnaryOp::Square:
-      return Dtype::Int64;
+      return Dtype::Int64;  // Bool: square, as PyTorch (the ops refuse neg, abs and relu)
     default:
       return Dtype::Float32;
   }
@@ -145,7 +160,7 @@ Dtype unary_result_dtype(UnaryOp op, Dtype x) {
 // out[i] = op(in[i]) for i < n; math functions go through xtensor expressions, which xsimd
 // vectorizes.
 template <class T>
-void unary_range(UnaryOp op, const T* in, T* o, std::int64_t n) {
+void unary_numeric(UnaryOp op, const T* in, T* o, std::int64_t n) {
   auto each = [&](auto f) {
     for (std::int64_t i = 0; i < n; ++i) o[i] = f(in[i]);
   };
@@ -209,6 +224,15 @@ void unary_range(UnaryOp op, const T* in, T* o, std::int64_t n) {
   }
 }
 
+template <class T>
+void unary_range(UnaryOp op, const T* in, T* o, std::int64_t n) {
+  if constexpr (std::is_same_v<T, bool>) {
+    std::copy(in, in + n, o);  // sign, the one op with a Bool result: the identity
+  } else {
+    unary_numeric(op, in, o, n);
+  }
+}
+
 }  // namespace
 
 const char* unary_name(UnaryOp op) {
@@ -240,13 +264,13 @@ namespace {
 // The dtype both operands are converted to before the loop runs.
 Dtype compute_dtype(BinaryOp op, Dtype a, Dtype b) {
   const Dtype common = promote_types(a, b);
-  if (op == BinaryOp::Div && common == Dtype::Int64) return Dtype::Float32;
+  if (op == BinaryOp::Div && !is_floating(common)) return Dtype::Float32;
   return common;
 }
 }  // namespace
 
 Dtype binary_result_dtype(BinaryOp op, Dtype a, Dtype b) {
-  return is_comparison(op) ? Dtype::Float32 : compute_dtype(op, a, b);
+  return is_comparison(op) ? Dtype::Bool : compute_dtype(op, a, b);
 }
 
 Array binary(BinaryOp op, const Array& a, const Array& b) {
@@ -262,7 +286,7 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
     with_binary_functor<T>(op, [&](auto f) {
       detail::dispatch(result, [&](auto r) {
         using R = decltype(r);
-        if constexpr (std::is_same_v<R, T> || std::is_same_v<R, float>) {
+        if constexpr (std::is_same_v<R, T> || std::is_same_v<R, bool>) {
           broadcast_loop(ca.data<T>(), operand(ca), cb.data<T>(), operand(cb), out.data<R>(),
                          operand(out), f);
         }
@@ -273,11 +297,10 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
 }
 
 Array binary_scalar(BinaryOp op, const Array& a, const Scalar& s, bool scalar_first) {
-  // A scalar never widens a floating tensor; a floating scalar makes Int64 Float32.
-  const Dtype operand =
-      a.dtype() != Dtype::Int64 ? a.dtype() : (s.is_integral() ? Dtype::Int64 : Dtype::Float32);
+  // A scalar raises the tensor's dtype only into its own category (result_type).
+  const Dtype operand = result_type(a.dtype(), s);
   const Dtype compute = compute_dtype(op, operand, operand);
-  const Dtype result = is_comparison(op) ? Dtype::Float32 : compute;
+  const Dtype result = is_comparison(op) ? Dtype::Bool : compute;
   bool in_place = false;
   const Array ca = dense_input(a, compute, in_place);
   const Array out = in_place && result == compute ? ca : Array::empty_with_sizes(result, a.sizes());
@@ -289,7 +312,7 @@ Array binary_scalar(BinaryOp op, const Array& a, const Scalar& s, bool scalar_fi
     with_binary_functor<T>(op, [&](auto f) {
       detail::dispatch(result, [&](auto r) {
         using R = decltype(r);
-        if constexpr (std::is_same_v<R, T> || std::is_same_v<R, float>) {
+        if constexpr (std::is_same_v<R, T> || std::is_same_v<R, bool>) {
           R* o = out.data<R>();
           detail::parallel_for(n, [&](std::int64_t b, std::int64_t e) {
             if (scalar_first) {
@@ -368,7 +391,10 @@ void accumulate_into(Array& target, const Array& src) {
 void fill(Array& self, const Scalar& value) {
   detail::dispatch(self.dtype(), [&](auto t) {
     using T = decltype(t);
-    const T v = std::is_integral_v<T> ? static_cast<T>(value.to_int64("fill_")) : value.to<T>();
+    // An Int64 value the op checked fits; a Bool is true for any nonzero value.
+    const T v = std::is_integral_v<T> && !std::is_same_v<T, bool>
+                    ? static_cast<T>(value.to_int64("fill_"))
+                    : value.to<T>();
     broadcast_loop(self.data<T>(), operand(self), &v, Operand{}, self.data<T>(), operand(self),
                    [](T, T y) { return y; });
   });
@@ -411,22 +437,19 @@ Array where(const Array& cond, const Array& a, const Array& b) {
   const Array::Sizes out_shape =
       detail::broadcast_sizes(cond.sizes(), {ab.data(), ab.size()}, "where");
   Array out = Array::empty_with_sizes(dtype, {out_shape.data(), out_shape.size()});
-  detail::dispatch(cond.dtype(), [&](auto c) {
-    using C = decltype(c);
-    detail::dispatch(dtype, [&](auto t) {
-      using T = decltype(t);
-      const C* pc = cond.data<C>();
-      const T* pa = ca.data<T>();
-      const T* pb = cb.data<T>();
-      T* o = out.data<T>();
-      StridedLoop<4> loop(out.sizes(), {operand(out), operand(cond), operand(ca), operand(cb)});
-      loop.for_each_row([&](const std::array<std::int64_t, 4>& off, std::int64_t n,
-                            const std::array<std::int64_t, 4>& s) {
-        for (std::int64_t i = 0; i < n; ++i) {
-          o[off[0] + i * s[0]] =
-              pc[off[1] + i * s[1]] != C(0) ? pa[off[2] + i * s[2]] : pb[off[3] + i * s[3]];
-        }
-      });
+  detail::dispatch(dtype, [&](auto t) {
+    using T = decltype(t);
+    const bool* pc = cond.data<bool>();
+    const T* pa = ca.data<T>();
+    const T* pb = cb.data<T>();
+    T* o = out.data<T>();
+    StridedLoop<4> loop(out.sizes(), {operand(out), operand(cond), operand(ca), operand(cb)});
+    loop.for_each_row([&](const std::array<std::int64_t, 4>& off, std::int64_t n,
+                          const std::array<std::int64_t, 4>& s) {
+      for (std::int64_t i = 0; i < n; ++i) {
+        o[off[0] + i * s[0]] =
+            pc[off[1] + i * s[1]] ? pa[off[2] + i * s[2]] : pb[off[3] + i * s[3]];
+      }
     });
   });
   return out;

@@ -30,19 +30,21 @@ enum class UnaryOp {
   Erf,
   Log1p,
 };
-// Float ops on Int64 input compute in Float32 (PyTorch's promotion); Neg, Abs, Relu, Sign and
-// Square keep Int64.
+// Float ops on Int64 or Bool input compute in Float32 (PyTorch's promotion); Neg, Abs, Relu,
+// Sign and Square keep Int64; Sign keeps Bool and Square makes it Int64 (the ops refuse Neg, Abs,
+// Relu and Gelu of Bool).
 Array unary(UnaryOp op, const Array& x);
 const char* unary_name(UnaryOp op);
 
 enum class BinaryOp { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
 bool is_comparison(BinaryOp op);
-// Result dtype of op on operands of these dtypes: promotion; Div of Int64 gives Float32;
-// comparisons give Float32.
+// Result dtype of op on operands of these dtypes: promotion (Bool < Int64 < Float32 < Float64);
+// Div of Int64 or Bool gives Float32; comparisons give Bool. On Bool, Add is or and Mul is and;
+// Sub, Div and Pow have no Bool kernel (the ops refuse Bool subtraction and pow).
 Dtype binary_result_dtype(BinaryOp op, Dtype a, Dtype b);
 // Broadcasting binary op. Shapes must broadcast (checked by the caller).
 Array binary(BinaryOp op, const Array& a, const Array& b);
-// `a op s` (or `s op a` when scalar_first) with a C++ number, promoted as xg::Scalar says.
+// `a op s` (or `s op a` when scalar_first) with a C++ number, promoted as xg::result_type says.
 Array binary_scalar(BinaryOp op, const Array& a, const Scalar& s, bool scalar_first);
 // self = self op other in place; other broadcasts to self's shape, dtype stays self's.
 void binary_inplace(BinaryOp op, Array& self, const Array& other);
@@ -58,11 +60,22 @@ void fill(Array& self, const Scalar& value);
 // overlap, which the ops refuse).
 
 Array clamp(const Array& x, std::optional<double> min, std::optional<double> max);
-// Elements of a where cond != 0, else of b; all three broadcast.
+// Elements of a where the Bool cond is true, else of b; all three broadcast.
 Array where(const Array& cond, const Array& a, const Array& b);
 
+// ---- masks -----------------------------------------------------------------------------------
+// self's elements where the Bool mask (broadcast to self's shape) is true set to value, in place.
+void masked_fill(Array& self, const Array& mask, const Scalar& value);
+// A copy of x with the elements off the lower (tril, upper = false) or upper (triu) triangle of
+// each matrix over the last two dims set to 0; diagonal k is j - i = k. x has at least 2 dims.
+Array triangle(const Array& x, std::int64_t k, bool upper);
+enum class FloatClass { Nan, Inf, Finite };
+// A Bool array: whether each element is NaN, infinite or finite (integers are always finite).
+Array classify(FloatClass c, const Array& x);
+
 // ---- reductions ------------------------------------------------------------------------------
-// Blocked summation with several accumulators: exact for 2^25 Float32 ones.
+// Blocked summation with several accumulators: exact for 2^25 Float32 ones. A Bool array sums
+// to an Int64 count, as in PyTorch.
 Array sum(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim);  // dims normalized
 Array sum_all(const Array& x);
 // sum(a * b) as a 0-d array, for a and b of one dtype and size, in one pass: rounded exactly as

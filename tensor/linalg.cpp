@@ -57,7 +57,7 @@ MatrixLayout layout_of(const Array& x) {
 // strides of the batch dims (an expanded batch has stride 0); other layouts, and Int64 operands,
 // are copied to contiguous first.
 Array bmm(const Array& a_in, const Array& b_in, bool transpose_a, bool transpose_b) {
-  const bool floating = a_in.dtype() != Dtype::Int64;
+  const bool floating = is_floating(a_in.dtype());
   MatrixLayout la = layout_of(a_in), lb = layout_of(b_in);
   const Array a = floating && la.ok ? a_in : a_in.contiguous();
   const Array b = floating && lb.ok ? b_in : b_in.contiguous();

@@ -262,36 +262,44 @@ Array dot_all(const Array& a, const Array& b) {
 }
 
 Array sum_all(const Array& x) {
+  if (x.dtype() == Dtype::Bool) return sum_all(x.to(Dtype::Int64));  // counts, as PyTorch's
   // A strided x is copied once: the blocked summation needs contiguous runs (and a copy keeps
   // the order of the additions, so results do not depend on the layout).
   const Array cx = x.contiguous();
   Array out = Array::empty(x.dtype(), {});
   cx.visit([&](auto a) {
     using T = typename decltype(a)::value_type;
-    out.data<T>()[0] = sum_contiguous(a.data(), static_cast<std::int64_t>(a.size()));
+    if constexpr (!std::is_same_v<T, bool>) {
+      out.data<T>()[0] = sum_contiguous(a.data(), static_cast<std::int64_t>(a.size()));
+    }
   });
   return out;
 }
 
 Array sum(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
+  if (x.dtype() == Dtype::Bool) return sum(x.to(Dtype::Int64), dims, keepdim);
   if ((dims.empty() || dims.size() == x.dim()) && !keepdim) return sum_all(x);
   ReducePlan p = plan_reduction(x, dims, keepdim);
   Array out = Array::empty(x.dtype(), p.out_shape);
   if (out.numel() == 0) return out;  // the loops could count up to a huge outer size
   p.source->visit([&](auto a) {
     using T = typename decltype(a)::value_type;
-    const T* in = a.data();
-    T* o = out.data<T>();
-    if (p.reduced == 0) {
-      std::fill(o, o + p.outer * p.inner, T(0));
-      return;
-    }
-    for (std::int64_t i = 0; i < p.outer; ++i) {
-      const T* base = in + i * p.reduced * p.inner;
-      if (p.inner == 1) {
-        o[i] = sum_contiguous(base, p.reduced);
-      } else {
-        sum_rows(base, p.reduced, p.inner, o + i * p.inner);
+    if constexpr (std::is_same_v<T, bool>) {
+      return;  // converted to Int64 above
+    } else {
+      const T* in = a.data();
+      T* o = out.data<T>();
+      if (p.reduced == 0) {
+        std::fill(o, o + p.outer * p.inner, T(0));
+        return;
+      }
+      for (std::int64_t i = 0; i < p.outer; ++i) {
+        const T* base = in + i * p.reduced * p.inner;
+        if (p.inner == 1) {
+          o[i] = sum_contiguous(base, p.reduced);
+        } else {
+          sum_rows(base, p.reduced, p.inner, o + i * p.inner);
+        }
       }
     }
   });

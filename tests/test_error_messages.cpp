@@ -285,6 +285,9 @@ std::vector<Case> all_cases() {
        [] { xg::randn({2}, xg::kInt64); }},
       {"randint-range", T::InvalidArgument, "randint: expected low < high, got low 5 and high 5",
        [] { xg::randint(5, 5, {2}); }},
+      {"range-bool", T::InvalidArgument,
+       "arange: expected a Float32, Float64 or Int64 dtype, got Bool",
+       [] { xg::arange(3, xg::kBool); }},
       {"item-not-one", T::InvalidArgument,
        "item: a tensor with 6 elements cannot be converted to a number (shape [2, 3]); item() "
        "needs exactly one",
@@ -391,6 +394,28 @@ std::vector<Case> all_cases() {
        [] { xg::pow(xg::arange(3), xg::full({3}, -1, xg::kInt64)); }},
       {"clamp-no-bounds", T::InvalidArgument, "clamp: at least one of min and max must be given",
        [] { xg::clamp(xg::ones({2}), std::nullopt); }},
+      {"bool-unsupported", T::InvalidArgument,
+       "abs: expected a Float32, Float64 or Int64 tensor, got [3] Bool",
+       [] { xg::abs(xg::ones({3}, xg::kBool)); }},
+      {"sub-bool", T::InvalidArgument,
+       "sub: subtraction with a Bool operand is not supported, got [3] Bool and [3] Bool; use "
+       "logical_not() to invert a mask, logical_xor() to find where two masks differ",
+       [] { xg::ones({3}, xg::kBool) - xg::zeros({3}, xg::kBool); }},
+      {"neg-bool", T::InvalidArgument,
+       "neg: negation of a Bool tensor is not supported, got [3] Bool; use logical_not() to "
+       "invert a mask",
+       [] { -xg::ones({3}, xg::kBool); }},
+      {"where-condition", T::InvalidArgument,
+       "where: expected a Bool condition, got [2] Float32 (make one with a comparison, such as "
+       "ne(cond, 0))",
+       [] { xg::where(xg::ones({2}), xg::ones({2}), xg::zeros({2})); }},
+      {"masked-fill-mask", T::InvalidArgument,
+       "masked_fill: expected a Bool mask, got [2] Float32 (make one with a comparison, such as "
+       "ne(mask, 0))",
+       [] { xg::masked_fill(xg::ones({2}), xg::ones({2}), 0.0); }},
+      {"masked-fill-value", T::InvalidArgument,
+       "masked_fill: expected a 0-d value tensor, got [1] Float32",
+       [] { xg::masked_fill(xg::ones({2}), xg::ones({2}, xg::kBool), xg::ones({1})); }},
       {"reduce-empty", T::InvalidArgument,
        "max: cannot reduce over dim 0 of size 0 of a [0] Float32 tensor (there is no identity "
        "to return)",
@@ -432,8 +457,9 @@ std::vector<Case> all_cases() {
        [] {
          xg::ones({2, 2, 2}).t();
        }},
-      {"mt-dims", T::InvalidArgument,
-       "mT: expects a matrix or a batch of matrices, got [3] Float32", [] { xg::ones({3}).mT(); }},
+      {"matrix-dims", T::InvalidArgument,
+       "tril: expects a matrix or a batch of matrices, got [3] Float32",
+       [] { xg::ones({3}).tril(); }},
       {"reshape-two-inferred", T::InvalidArgument, "reshape: only one dim can be -1, got [-1, -1]",
        [] {
          xg::ones({6}).reshape({-1, -1});
@@ -1006,7 +1032,7 @@ std::vector<Case> all_cases() {
          load_bad(R"({"w":{"dtype":32,"shape":[1],"data_offsets":[0,4]}})", std::string(4, '\0'));
        }},
       {"file-dtype-unsupported", T::InvalidArgument,
-       bad + "tensor 'w': dtype F16 is not supported (F32, F64, I64)",
+       bad + "tensor 'w': dtype F16 is not supported (F32, F64, I64, BOOL)",
        [] {
          load_bad(R"({"w":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}})",
                   std::string(2, '\0'));
@@ -1055,6 +1081,11 @@ std::vector<Case> all_cases() {
       {"file-data-size", T::InvalidArgument,
        bad + "the tensors cover 4 bytes of data but the file has 8",
        [w_f32] { load_bad(w_f32, std::string(8, '\0')); }},
+      {"file-bool-byte", T::InvalidArgument, bad + "tensor 'm': BOOL element 1 is 2, not 0 or 1",
+       [] {
+         load_bad(R"({"m":{"dtype":"BOOL","shape":[3],"data_offsets":[0,3]}})",
+                  std::string("\x01\x02\x00", 3));
+       }},
 
       // ---- checkpoints: module state ----
       {"module-state-missing", T::InvalidArgument,

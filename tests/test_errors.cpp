@@ -73,8 +73,8 @@ TEST(Errors, BinaryOpsWithShapesThatDoNotBroadcast) {
   // Middle dims: [2, 3, 4] and [5, 4].
   EXPECT_INVALID(xg::ones({2, 3, 4}) + xg::ones({5, 4}), "add", "[2, 3, 4]", "[5, 4]");
   // where: any pair of the three
-  EXPECT_INVALID(xg::where(xg::ones({2, 3}), a, b), "where", "[4]");
-  EXPECT_INVALID(xg::where(xg::ones({5}), a, a), "where", "[5]", "[2, 3]");
+  EXPECT_INVALID(xg::where(xg::ones({2, 3}, xg::kBool), a, b), "where", "[4]");
+  EXPECT_INVALID(xg::where(xg::ones({5}, xg::kBool), a, a), "where", "[5]", "[2, 3]");
 }
 
 TEST(Errors, MatmulAndMmShapes) {

@@ -224,11 +224,11 @@ std::vector<Row> build_rows() {
   T.add("minimum_bcast", {{3}, {2, 3}}, [](V x) { return xg::minimum(x[0], x[1]); });
   T.add("minimum_method", {{2, 1}, {1, 3}}, [](V x) { return x[0].minimum(x[1]); });
   T.add("where_const_cond", {{2, 3}, {2, 3}}, [](V x) {
-    const Tensor cond = xg::tensor({1, 0, 1, 0, 0, 2}, {2, 3}, xg::kFloat64);
+    const Tensor cond = xg::tensor({1, 0, 1, 0, 0, 1}, {2, 3}, xg::kBool);
     return xg::where(cond, x[0], x[1]);
   });
   T.add("where_bcast", {{3}, {2, 1}}, [](V x) {
-    const Tensor cond = xg::tensor({1, 0, 1, 0, 1, 1}, {2, 3});
+    const Tensor cond = xg::tensor({1, 0, 1, 0, 1, 1}, {2, 3}, xg::kBool);
     return xg::where(cond, x[0], x[1]);
   });
   T.add(
@@ -393,6 +393,42 @@ std::vector<Row> build_rows() {
     const Tensor onehot = xg::tensor({0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1}, {3, 4}, xg::kFloat64);
     return -(xg::log_softmax(x[0], 1) * onehot).sum() / 3;
   });
+
+  // (Rows added last keep the seeds, which are positions, of the rows above.)
+  T.add("where_scalar_b", {{2, 3}}, [](V x) {
+    return xg::where(xg::tensor({1, 0, 0}, {3}, xg::kBool), x[0], 2.5);
+  });
+  T.add("where_scalar_a", {{2, 1}}, [](V x) {
+    return xg::where(xg::tensor({0, 1, 1, 0}, {2, 2}, xg::kBool), -1, x[0]);
+  });
+  // ---- masks ----
+  T.add("masked_fill", {{2, 3}}, [](V x) {
+    return xg::masked_fill(x[0], xg::tensor({1, 0, 0, 0, 1, 1}, {2, 3}, xg::kBool), -2.0);
+  });
+  T.add("masked_fill_mask_bcast", {{2, 3}}, [](V x) {
+    return x[0].masked_fill(xg::tensor({0, 1}, {2, 1}, xg::kBool), 7);
+  });
+  T.add("masked_fill_t_bcast", {{3}}, [](V x) {
+    return xg::masked_fill(x[0], xg::tensor({1, 0, 0, 0, 1, 0}, {2, 3}, xg::kBool), 0.5);
+  });
+  T.add("masked_fill_value", {{2, 3}, {}}, [](V x) {
+    return xg::masked_fill(x[0], xg::tensor({1, 0, 1, 0, 1, 1}, {2, 3}, xg::kBool), x[1]);
+  });
+  T.add("masked_fill_value_only", {{}}, [](V x) {
+    return xg::ones({2, 2}, xg::kFloat64)
+        .masked_fill(xg::tensor({1, 0}, {2}, xg::kBool), x[0] * 3.0);
+  });
+  T.add(
+      "masked_fill_by_comparison", {{2, 4}},
+      [](V x) { return xg::masked_fill(x[0], x[0].gt(0.0), 0.0).exp(); }, away_from({0}));
+  for (std::int64_t k : {0, 1, -1, 2, -3}) {
+    const std::string suffix = "_k" + std::string(k < 0 ? "m" : "") + std::to_string(std::abs(k));
+    T.add("tril" + suffix, {{3, 4}}, [k](V x) { return xg::tril(x[0], k); });
+    T.add("triu" + suffix, {{4, 3}}, [k](V x) { return xg::triu(x[0], k); });
+  }
+  T.add("tril_batched", {{2, 3, 3}}, [](V x) { return x[0].tril(); });
+  T.add("triu_batched_method", {{2, 2, 3}}, [](V x) { return x[0].triu(1) * x[0]; });
+  T.add("tril_transposed_view", {{3, 4}}, [](V x) { return xg::tril(x[0].t(), -1); });
   return T.take();
 }
 

@@ -691,8 +691,8 @@ TEST(InplaceRecording, OlderViewReportsRequiresGradLikePyTorch) {
   // regenerated from the base's when asked).
   if (!older.requires_grad()) {
     ADD_FAILURE() << "a view made before its base started requiring grad (through an "
-                    "in-place op on another view) still reports requires_grad() == false and "
-                    "is_leaf() == true until an op reads it; PyTorch reports True / False";
+                     "in-place op on another view) still reports requires_grad() == false and "
+                     "is_leaf() == true until an op reads it; PyTorch reports True / False";
   }
   EXPECT_FALSE(older.is_leaf());
   EXPECT_EQ(older.grad_fn_name(), "AsStridedBackward");
@@ -1124,11 +1124,11 @@ TEST(InplaceRefused, PartlyOverlappingOperand) {
   const std::vector<double> p = values_of(plain), r = values_of(recorded);
   if (p != read_first || r != read_first) {
     ADD_FAILURE() << "y.narrow(0, 1, 4).add_(y.narrow(0, 0, 4)) on y = arange(5) gives "
-                 << ::testing::PrintToString(p) << " without grad and "
-                 << ::testing::PrintToString(r)
-                 << " when recorded (the kernel reads elements it already wrote); PyTorch "
-                    "refuses the partial overlap, and reading before writing gives "
-                    "[0, 1, 3, 5, 7]";
+                  << ::testing::PrintToString(p) << " without grad and "
+                  << ::testing::PrintToString(r)
+                  << " when recorded (the kernel reads elements it already wrote); PyTorch "
+                     "refuses the partial overlap, and reading before writing gives "
+                     "[0, 1, 3, 5, 7]";
   }
 }
 
@@ -1149,9 +1149,9 @@ TEST(InplaceRefused, ViewOfANonContiguousBaseChangesNothing) {
   const std::uint64_t version = base._version();
   if (after != std::vector<double>{1, 4, 2, 5, 3, 6} || version != 0) {
     ADD_FAILURE() << "the refused in-place op on a view of a non-contiguous base wrote its "
-                    "result first (base is now "
-                 << ::testing::PrintToString(after) << ", version " << version
-                 << "; expected [1, 4, 2, 5, 3, 6], version 0)";
+                     "result first (base is now "
+                  << ::testing::PrintToString(after) << ", version " << version
+                  << "; expected [1, 4, 2, 5, 3, 6], version 0)";
   }
   EXPECT_FALSE(base.requires_grad());
 }
@@ -1166,9 +1166,9 @@ TEST(ViewEdgeCases, SliceWithAHugeStep) {
   const Tensor s = x.slice(0, 0, 4, std::numeric_limits<std::int64_t>::max());
   if (s.shape() != Shape{1}) {
     ADD_FAILURE() << "slice(0, 0, 4, INT64_MAX) of a [4] tensor has shape "
-                 << xg::shape_to_string(s.shape())
-                 << ", expected [1]: slice computes (end - start + step - 1) / step, which "
-                    "overflows int64 (undefined behaviour; UBSan reports it)";
+                  << xg::shape_to_string(s.shape())
+                  << ", expected [1]: slice computes (end - start + step - 1) / step, which "
+                     "overflows int64 (undefined behaviour; UBSan reports it)";
   }
   EXPECT_EQ(s.item<double>(), 0.0);
 }
@@ -1185,11 +1185,32 @@ TEST(ViewEdgeCases, ChunkOfAnEmptyDimIntoTooManyPieces) {
   } catch (const std::runtime_error&) {
   } catch (const std::bad_alloc&) {
   } catch (const std::exception& e) {
-    ADD_FAILURE() << "zeros({0}).chunk(INT64_MAX) throws " << typeid(e).name() << " ("
-                 << e.what()
-                 << "), a type docs/errors.md does not list: it builds a vector of INT64_MAX "
-                    "split sizes";
+    ADD_FAILURE() << "zeros({0}).chunk(INT64_MAX) throws " << typeid(e).name() << " (" << e.what()
+                  << "), a type docs/errors.md does not list: it builds a vector of INT64_MAX "
+                     "split sizes";
   }
+}
+
+// masked_fill_ is recorded like the other in-place ops. By hand: y = 2x, then the masked
+// elements are replaced by v, so d sum(y)/dx is 2 off the mask and 0 on it, and d sum(y)/dv is
+// the number of masked elements.
+TEST(InplaceRecording, MaskedFillOnAComputedTensorAndAView) {
+  const Tensor x = xg::ones({2, 3}, xg::dtype(xg::kFloat64).requires_grad(true));
+  const Tensor v = xg::scalar_tensor(3.0, xg::dtype(xg::kFloat64).requires_grad(true));
+  const Tensor mask = xg::tensor({1, 0, 0, 0, 1, 0}, {2, 3}, xg::kFloat64).to(xg::kBool);
+  Tensor y = x * 2;
+  y.masked_fill_(mask, v);
+  expect_values(y, {3, 2, 2, 2, 3, 2});
+  y.sum().backward();
+  expect_values(x.grad(), {0, 2, 2, 2, 0, 2});
+  expect_values(v.grad(), {2});
+  // Through a view: row 1 of z, masked at its middle element, with a number.
+  Tensor z = x * 2;
+  z.select(0, 1).masked_fill_(mask.select(0, 1), -1.0);
+  expect_values(z, {2, 2, 2, 2, -1, 2});
+  x.mutable_grad() = {};
+  z.sum().backward();
+  expect_values(x.grad(), {2, 2, 2, 2, 0, 2});
 }
 
 }  // namespace

@@ -89,6 +89,9 @@ std::vector<unsigned char> bytes_of(const Tensor& t) {
     case xg::kFloat64:
       p = t.data_ptr<double>();
       break;
+    case xg::kBool:
+      p = t.data_ptr<bool>();
+      break;
     default:
       p = t.data_ptr<std::int64_t>();
   }
@@ -1156,6 +1159,9 @@ xg::TensorMap sample_map() {
   m["empty"] = xg::zeros({0, 3}, xg::kFloat64);
   m["empty1"] = xg::zeros({0}, xg::kInt64);
   m["with grad"] = make({1, 2}, {2}, xg::kFloat32, true);
+  m["mask"] = xg::tensor({1, 0, 0, 1, 1}, {5}, xg::kBool);  // 5 bytes: the next data is unaligned
+  m["mask0"] = xg::scalar_tensor(true, xg::kBool);
+  m["mask_empty"] = xg::zeros({2, 0}, xg::kBool);
   return m;
 }
 
@@ -1221,6 +1227,7 @@ TEST(SafetensorsTest, FileLayout) {
     EXPECT_EQ(e.size(), 3u);
     const char* dtype = t.dtype() == xg::kFloat32   ? "F32"
                         : t.dtype() == xg::kFloat64 ? "F64"
+                        : t.dtype() == xg::kBool    ? "BOOL"
                                                     : "I64";
     EXPECT_EQ(e["dtype"], dtype);
     EXPECT_EQ(e["shape"].get<std::vector<std::int64_t>>(), t.shape());
@@ -1277,6 +1284,72 @@ TEST(SafetensorsTest, LoadsAHandWrittenFile) {
   EXPECT_EQ(m.at("mid").shape(), (Shape{1, 2}));
   EXPECT_EQ(values(m.at("mid")), (std::vector<double>{2.0, 0.25}));
   EXPECT_EQ(m.at("none").shape(), (Shape{2, 0}));
+}
+
+// BOOL is one byte per element, 0 or 1, as safetensors' Python package writes torch.bool; a
+// byte other than 0 and 1 is refused, naming the element.
+TEST(SafetensorsTest, BoolRoundTripAndLayout) {
+  TempDir dir;
+  const Tensor mask = xg::tensor({1, 0, 0, 1, 1, 1}, {2, 3}, xg::kBool);
+  const std::string path = dir.file("mask.safetensors");
+  xg::save(xg::TensorMap{{"a_mask", mask}, {"b", make({2.5}, {1})}, {"c_view", mask.t()}}, path);
+  const std::string bytes = read_bytes(path);
+  const std::uint64_t n = read_le64(bytes);
+  const auto json = nlohmann::json::parse(bytes.substr(8, n));
+  EXPECT_EQ(json["a_mask"]["dtype"], "BOOL");
+  EXPECT_EQ(json["a_mask"]["data_offsets"], nlohmann::json({0, 6}));
+  EXPECT_EQ(json["b"]["data_offsets"], nlohmann::json({6, 10}));
+  EXPECT_EQ(bytes.substr(8 + n, 6), std::string("\x01\x00\x00\x01\x01\x01", 6));
+  // A transposed view is written in its own row-major order.
+  EXPECT_EQ(bytes.substr(8 + n + 10), std::string("\x01\x01\x00\x01\x00\x01", 6));
+  const xg::TensorMap got = xg::load(path);
+  EXPECT_EQ(got.at("a_mask").dtype(), xg::kBool);
+  EXPECT_EQ(got.at("a_mask").shape(), (Shape{2, 3}));
+  EXPECT_EQ(values(got.at("a_mask")), (std::vector<double>{1, 0, 0, 1, 1, 1}));
+  EXPECT_EQ(values(got.at("c_view")), (std::vector<double>{1, 1, 0, 1, 0, 1}));
+  EXPECT_EQ(values(got.at("b")), (std::vector<double>{2.5}));
+}
+
+TEST(SafetensorsBadFile, BoolBytesOtherThanZeroOrOne) {
+  TempDir dir;
+  const std::string header = R"({"m":{"dtype":"BOOL","shape":[2,2],"data_offsets":[0,4]}})";
+  const std::string path = dir.file("m.safetensors");
+  write_bytes(path, st_file(header, std::string("\x00\x01\x01\x01", 4)));
+  EXPECT_EQ(values(xg::load(path).at("m")), (std::vector<double>{0, 1, 1, 1}));
+  for (const auto& [data, message] :
+       {std::pair<std::string, std::string>{std::string("\x00\x01\x01\x02", 4),
+                                            "BOOL element 3 is 2, not 0 or 1"},
+        {std::string("\xff\x00\x00\x00", 4), "BOOL element 0 is 255, not 0 or 1"}}) {
+    write_bytes(path, st_file(header, data));
+    EXPECT_EQ(message_of<std::invalid_argument>([&] { xg::load(path); }),
+              "load: " + path + " is not a valid safetensors file: tensor 'm': " + message);
+  }
+}
+
+struct Masked : xg::nn::Module {
+  Masked() : Module("Masked") {
+    w = register_parameter("w", xg::randn({3, 3}));
+    causal = register_buffer("causal", xg::ones({3, 3}, xg::kBool).triu(1));
+  }
+  Tensor w, causal;
+};
+
+TEST(SafetensorsTest, ModuleWithABoolBufferRoundTrips) {
+  TempDir dir;
+  xg::manual_seed(5);
+  Masked a;
+  const std::string path = dir.file("masked.safetensors");
+  xg::save(a, path);
+  Masked b;
+  b.causal.zero_();
+  xg::load(b, path);
+  EXPECT_EQ(values(b.causal), values(a.causal));
+  EXPECT_EQ(b.causal.dtype(), xg::kBool);
+  // An Int64 tensor for the Bool buffer (or the reverse) is another model's state.
+  xg::TensorMap state = xg::state_dict(a);
+  state["causal"] = state["causal"].to(xg::kInt64);
+  EXPECT_EQ(message_of<std::invalid_argument>([&] { xg::load_state_dict(b, state); }),
+            "load_state_dict: 'causal' is Int64 in the state but Bool in Masked");
 }
 
 struct Buffered : xg::nn::Module {
@@ -1521,6 +1594,11 @@ std::vector<BadFile> bad_files() {
   v.push_back({"dtype not a string",
                with_bias(b + R"({"dtype":4,"shape":[2],"data_offsets":[16,24]})"),
                {{"dtype"}}});
+  v.push_back({"BOOL byte other than 0 and 1",
+               st_file("{" + kWeight + "," + kBias +
+                           R"(,"m":{"dtype":"BOOL","shape":[3],"data_offsets":[24,27]}})",
+                       kData + std::string("\x01\x00\x02", 3)),
+               {{"BOOL"}, {"element 2 is 2"}}});
   v.push_back({"negative shape",
                with_bias(b + R"({"dtype":"F32","shape":[-2],"data_offsets":[16,24]})"),
                {{"shape"}}});
@@ -1620,6 +1698,11 @@ std::vector<BadFile> bad_files() {
                        R"("bias":{"dtype":"F32","shape":[3],"data_offsets":[16,28]}})",
                        kData + raw(std::vector<float>{70})),
                {{"bias"}},
+               false});
+  v.push_back({"BOOL bias for a Float32 one",
+               with_bias(R"("bias":{"dtype":"BOOL","shape":[2],"data_offsets":[16,18]})",
+                         kData.substr(0, 16) + std::string("\x01\x00", 2)),
+               {{"bias"}, {"Bool"}},
                false});
   v.push_back(
       {"shape differs (0-d)",

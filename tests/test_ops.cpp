@@ -28,7 +28,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 struct RefTensor {
   Shape shape;
   xg::Dtype dtype;
-  std::vector<double> values;  // row-major; Int64 values are all below 2^53, so exact
+  std::vector<double> values;  // row-major; Int64 values are all below 2^53, so exact; Bool 0, 1
 };
 
 struct RefCase {
@@ -135,6 +135,7 @@ Tensor run_reference_op(const RefCase& c, const std::vector<Tensor>& x, bool met
   if (op == "relu") return method ? x[0].relu() : xg::relu(x[0]);
   if (op == "gelu") return method ? x[0].gelu() : xg::gelu(x[0]);
   if (op == "square") return method ? x[0].square() : xg::square(x[0]);
+  if (op == "sign") return method ? x[0].sign() : xg::sign(x[0]);
   if (op == "clamp") return method ? x[0].clamp(s(0), s(1)) : xg::clamp(x[0], s(0), s(1));
   if (op == "clamp_min") return method ? x[0].clamp_min(s(0)) : xg::clamp(x[0], s(0));
   if (op == "clamp_max") {
@@ -143,6 +144,9 @@ Tensor run_reference_op(const RefCase& c, const std::vector<Tensor>& x, bool met
   if (op == "maximum") return method ? x[0].maximum(x[1]) : xg::maximum(x[0], x[1]);
   if (op == "minimum") return method ? x[0].minimum(x[1]) : xg::minimum(x[0], x[1]);
   if (op == "where") return xg::where(x[0], x[1], x[2]);
+  if (op == "where_s") return xg::where(x[0], x[1], s(0));
+  if (op == "rwhere_s") return xg::where(x[0], s(0), x[1]);
+  if (op == "where_ss") return xg::where(x[0], s(0), s(1));
   // comparisons
   if (op == "eq") return method ? x[0].eq(x[1]) : xg::eq(x[0], x[1]);
   if (op == "ne") return method ? x[0].ne(x[1]) : xg::ne(x[0], x[1]);
@@ -156,6 +160,37 @@ Tensor run_reference_op(const RefCase& c, const std::vector<Tensor>& x, bool met
   if (op == "le_s") return method ? x[0].le(s(0)) : xg::le(x[0], s(0));
   if (op == "gt_s") return method ? x[0].gt(s(0)) : xg::gt(x[0], s(0));
   if (op == "ge_s") return method ? x[0].ge(s(0)) : xg::ge(x[0], s(0));
+  // logical ops and tests
+  if (op == "logical_and") return method ? x[0].logical_and(x[1]) : xg::logical_and(x[0], x[1]);
+  if (op == "logical_or") return method ? x[0].logical_or(x[1]) : xg::logical_or(x[0], x[1]);
+  if (op == "logical_xor") return method ? x[0].logical_xor(x[1]) : xg::logical_xor(x[0], x[1]);
+  if (op == "logical_not") return method ? x[0].logical_not() : xg::logical_not(x[0]);
+  if (op == "isnan") return method ? x[0].isnan() : xg::isnan(x[0]);
+  if (op == "isinf") return method ? x[0].isinf() : xg::isinf(x[0]);
+  if (op == "isfinite") return method ? x[0].isfinite() : xg::isfinite(x[0]);
+  if (op == "any") {
+    if (i.empty()) return method ? x[0].any() : xg::any(x[0]);
+    return method ? x[0].any(i[0], k) : xg::any(x[0], i[0], k);
+  }
+  if (op == "all") {
+    if (i.empty()) return method ? x[0].all() : xg::all(x[0]);
+    return method ? x[0].all(i[0], k) : xg::all(x[0], i[0], k);
+  }
+  // masks
+  if (op == "masked_fill") {
+    return method ? x[0].masked_fill(x[1], s(0)) : xg::masked_fill(x[0], x[1], s(0));
+  }
+  if (op == "masked_fill_t") {
+    return method ? x[0].masked_fill(x[1], x[2]) : xg::masked_fill(x[0], x[1], x[2]);
+  }
+  if (op == "tril") {
+    if (i.empty()) return method ? x[0].tril() : xg::tril(x[0]);
+    return method ? x[0].tril(i[0]) : xg::tril(x[0], i[0]);
+  }
+  if (op == "triu") {
+    if (i.empty()) return method ? x[0].triu() : xg::triu(x[0]);
+    return method ? x[0].triu(i[0]) : xg::triu(x[0], i[0]);
+  }
   // reductions
   if (op == "sum_all") return method ? x[0].sum() : xg::sum(x[0]);
   if (op == "sum") return method ? x[0].sum(i, k) : xg::sum(x[0], i, k);
@@ -211,7 +246,7 @@ Tensor run_reference_op(const RefCase& c, const std::vector<Tensor>& x, bool met
 }
 
 // Relative tolerance plus a small absolute floor (for results near zero), per result dtype.
-// Int64 results must be exact; NaN must be NaN and infinities must match exactly.
+// Int64 and Bool results must be exact; NaN must be NaN and infinities must match exactly.
 void expect_matches(const Tensor& result, const RefTensor& expected) {
   ASSERT_TRUE(result.defined());
   const Tensor actual = result.contiguous();  // a view's elements in row-major order
@@ -221,9 +256,13 @@ void expect_matches(const Tensor& result, const RefTensor& expected) {
   const double rtol = expected.dtype == xg::kFloat64 ? 1e-12 : 2e-6;
   const double atol = expected.dtype == xg::kFloat64 ? 1e-14 : 2e-7;
   std::vector<double> got(expected.values.size());
+  const bool exact = expected.dtype == xg::kInt64 || expected.dtype == xg::kBool;
   if (expected.dtype == xg::kInt64) {
     const std::int64_t* p = actual.data_ptr<std::int64_t>();
     for (std::size_t n = 0; n < got.size(); ++n) got[n] = static_cast<double>(p[n]);
+  } else if (expected.dtype == xg::kBool) {
+    const bool* p = actual.data_ptr<bool>();
+    for (std::size_t n = 0; n < got.size(); ++n) got[n] = p[n] ? 1.0 : 0.0;
   } else if (expected.dtype == xg::kFloat32) {
     const float* p = actual.data_ptr<float>();
     for (std::size_t n = 0; n < got.size(); ++n) got[n] = p[n];
@@ -235,7 +274,7 @@ void expect_matches(const Tensor& result, const RefTensor& expected) {
     const double e = expected.values[n], a = got[n];
     if (std::isnan(e)) {
       EXPECT_TRUE(std::isnan(a)) << "element " << n << ": expected NaN, got " << a;
-    } else if (std::isinf(e) || expected.dtype == xg::kInt64) {
+    } else if (std::isinf(e) || exact) {
       EXPECT_EQ(a, e) << "element " << n;
     } else {
       EXPECT_NEAR(a, e, rtol * std::abs(e) + atol) << "element " << n;
@@ -286,6 +325,7 @@ TEST_P(OpReference, ResultDoesNotAliasInputs) {
     if (out.dtype() == xg::kInt64) out.data_ptr<std::int64_t>()[n] = 12345;
     if (out.dtype() == xg::kFloat32) out.data_ptr<float>()[n] = 12345;
     if (out.dtype() == xg::kFloat64) out.data_ptr<double>()[n] = 12345;
+    if (out.dtype() == xg::kBool) out.data_ptr<bool>()[n] = !out.data_ptr<bool>()[n];
   }
   for (std::size_t k = 0; k < x.size(); ++k) {
     SCOPED_TRACE("input " + std::to_string(k));
@@ -301,23 +341,94 @@ INSTANTIATE_TEST_SUITE_P(Table, OpReference,
                          ::testing::Range<std::size_t>(0, reference_cases().size()), case_name);
 
 TEST(OpReferenceTable, CoversEveryOp) {
-  // Every op of API.md's "Ops" list appears in the table, in Float64 and in Float32.
-  const char* ops[] = {
-      "add",     "sub",   "mul",     "div",       "add_s",        "radd_s",    "sub_s",
-      "rsub_s",  "mul_s", "rmul_s",  "div_s",     "rdiv_s",       "pow_s",     "pow",
-      "exp",     "log",   "sqrt",    "rsqrt",     "abs",          "neg",       "sin",
-      "cos",     "tanh",  "sigmoid", "relu",      "gelu",         "clamp",     "maximum",
-      "minimum", "where", "eq",      "ne",        "lt",           "le",        "gt",
-      "ge",      "eq_s",  "sum_all", "sum",       "mean_all",     "mean",      "max_all",
-      "min_all", "amax",  "argmax",  "logsumexp", "matmul",       "mm",        "t",
-      "reshape", "view",  "flatten", "squeeze",   "unsqueeze",    "transpose", "permute",
-      "expand",  "cat",   "stack",   "narrow",    "index_select", "softmax",   "log_softmax"};
+  // Every op of API.md's "Ops" list appears in the table, with Float64 and with Float32 inputs
+  // (where's first input is its Bool condition: any input counts).
+  const char* ops[] = {"add",
+                       "sub",
+                       "mul",
+                       "div",
+                       "add_s",
+                       "radd_s",
+                       "sub_s",
+                       "rsub_s",
+                       "mul_s",
+                       "rmul_s",
+                       "div_s",
+                       "rdiv_s",
+                       "pow_s",
+                       "pow",
+                       "exp",
+                       "log",
+                       "sqrt",
+                       "rsqrt",
+                       "abs",
+                       "neg",
+                       "sin",
+                       "cos",
+                       "tanh",
+                       "sigmoid",
+                       "relu",
+                       "gelu",
+                       "clamp",
+                       "maximum",
+                       "minimum",
+                       "where",
+                       "eq",
+                       "ne",
+                       "lt",
+                       "le",
+                       "gt",
+                       "ge",
+                       "eq_s",
+                       "sum_all",
+                       "sum",
+                       "mean_all",
+                       "mean",
+                       "max_all",
+                       "min_all",
+                       "amax",
+                       "argmax",
+                       "logsumexp",
+                       "matmul",
+                       "mm",
+                       "t",
+                       "reshape",
+                       "view",
+                       "flatten",
+                       "squeeze",
+                       "unsqueeze",
+                       "transpose",
+                       "permute",
+                       "expand",
+                       "cat",
+                       "stack",
+                       "narrow",
+                       "index_select",
+                       "softmax",
+                       "log_softmax",
+                       "where_s",
+                       "rwhere_s",
+                       "logical_and",
+                       "logical_or",
+                       "logical_xor",
+                       "logical_not",
+                       "isnan",
+                       "isinf",
+                       "isfinite",
+                       "any",
+                       "all",
+                       "masked_fill",
+                       "masked_fill_t",
+                       "tril",
+                       "triu"};
   for (const char* op : ops) {
     bool f64 = false, f32 = false;
     for (const auto& c : reference_cases()) {
       if (std::strcmp(c.op, op) != 0) continue;
-      f64 = f64 || c.inputs[0].dtype == xg::kFloat64;
-      f32 = f32 || c.inputs[0].dtype == xg::kFloat32;
+      for (const auto& in : c.inputs) {
+        f64 = f64 || in.dtype == xg::kFloat64;
+        f32 = f32 || in.dtype == xg::kFloat32;
+      }
     }
     EXPECT_TRUE(f64 && f32) << op;
   }
@@ -407,14 +518,15 @@ TEST(Broadcasting, ComparisonsAndWhere) {
   const Tensor a = f64({1, 5, 3, 4}, {2, 2});
   const Tensor row = f64({2, 4}, {2});
   const Tensor gt = a.gt(row);
-  EXPECT_EQ(gt.dtype(), xg::kFloat32);
+  EXPECT_EQ(gt.dtype(), xg::kBool);
   EXPECT_EQ(values_of(gt), (std::vector<double>{0, 1, 1, 0}));
   const Tensor w = xg::where(gt, a, f64({-1}, {}));
   EXPECT_EQ(w.shape(), (Shape{2, 2}));
   EXPECT_EQ(w.dtype(), xg::kFloat64);
   EXPECT_EQ(values_of(w), (std::vector<double>{-1, 5, 3, -1}));
   // A column condition chooses whole rows.
-  const Tensor rows = xg::where(f64({0, 2}, {2, 1}), a, xg::zeros({2, 2}, xg::kFloat64));
+  const Tensor rows =
+      xg::where(xg::tensor({0, 1}, {2, 1}, xg::kBool), a, xg::zeros({2, 2}, xg::kFloat64));
   EXPECT_EQ(values_of(rows), (std::vector<double>{0, 0, 3, 4}));
 }
 
@@ -454,14 +566,14 @@ TEST(TypePromotion, TensorTensor) {
     EXPECT_EQ(xg::div(a, b).dtype(), row.div);
     EXPECT_EQ(xg::maximum(a, b).dtype(), row.add);
     EXPECT_EQ(xg::minimum(a, b).dtype(), row.add);
-    EXPECT_EQ(xg::where(xg::ones({2}), a, b).dtype(), row.add);
+    EXPECT_EQ(xg::where(xg::ones({2}, xg::kBool), a, b).dtype(), row.add);
     EXPECT_EQ(xg::cat({a, b}).dtype(), row.add);
     EXPECT_EQ(values_of(sum), (std::vector<double>{9, 9}));
     EXPECT_EQ(values_of(diff), (std::vector<double>{5, 5}));
     EXPECT_EQ(values_of(prod), (std::vector<double>{14, 14}));
     EXPECT_EQ(values_of(quot), (std::vector<double>{3.5, 3.5}));
-    // comparisons are Float32 whatever the operands
-    EXPECT_EQ(a.gt(b).dtype(), xg::kFloat32);
+    // comparisons are Bool whatever the operands
+    EXPECT_EQ(a.gt(b).dtype(), xg::kBool);
     EXPECT_EQ(values_of(a.gt(b)), (std::vector<double>{1, 1}));
     EXPECT_EQ(values_of(a.eq(b)), (std::vector<double>{0, 0}));
   }
@@ -497,9 +609,9 @@ TEST(TypePromotion, CppScalars) {
   // Float32 arithmetic with a double scalar rounds to float: 7 + 0.1 is float(7.1).
   EXPECT_EQ(static_cast<float>(values_of(f + 0.1)[0]), 7.0f + 0.1f);
   EXPECT_EQ(values_of(d + 0.1)[0], 7.0 + 0.1);
-  // Scalar comparisons are Float32 too.
-  EXPECT_EQ(i.gt(6).dtype(), xg::kFloat32);
-  EXPECT_EQ(d.lt(7.5).dtype(), xg::kFloat32);
+  // Scalar comparisons are Bool too.
+  EXPECT_EQ(i.gt(6).dtype(), xg::kBool);
+  EXPECT_EQ(d.lt(7.5).dtype(), xg::kBool);
   EXPECT_EQ(values_of(d.lt(7.5)), (std::vector<double>{1, 1}));
   EXPECT_EQ(values_of(i.ge(7)), (std::vector<double>{1, 1}));
 }
@@ -608,7 +720,7 @@ TEST(Int64Arithmetic, ExactBeyondTwoToThe53) {
   EXPECT_EQ(int_values_of(xg::index_select(a, 0, i64({1, 0}, {2}))),
             (std::vector<std::int64_t>{-big, big}));
   EXPECT_EQ(int_values_of(xg::transpose(a.reshape({3, 1}), 0, 1)), int_values_of(a));
-  EXPECT_EQ(int_values_of(xg::where(xg::tensor({1, 0, 1}), a, b)),
+  EXPECT_EQ(int_values_of(xg::where(xg::tensor({1, 0, 1}, xg::kBool), a, b)),
             (std::vector<std::int64_t>{big, big - 1, big}));
 }
 

@@ -2006,7 +2006,7 @@ class Builder {
                 (void)u.minimum(v);
                 break;
               case 7:
-                (void)xg::where(xg::ones(u.shape()), u, v);
+                (void)xg::where(xg::ones(u.shape(), xg::kBool), u, v);
                 break;
               case 8:
                 (void)F::mse_loss(u, v);

@@ -80,6 +80,8 @@ std::vector<double> read_strided(const Tensor& t) {
       return read_strided_as<double>(t);
     case xg::Dtype::Int64:
       return read_strided_as<std::int64_t>(t);
+    case xg::Dtype::Bool:
+      return read_strided_as<bool>(t);
   }
   return {};
 }
@@ -92,6 +94,8 @@ const char* byte_ptr(const Tensor& t) {
       return reinterpret_cast<const char*>(t.data_ptr<double>());
     case xg::Dtype::Int64:
       return reinterpret_cast<const char*>(t.data_ptr<std::int64_t>());
+    case xg::Dtype::Bool:
+      return reinterpret_cast<const char*>(t.data_ptr<bool>());
   }
   return nullptr;
 }

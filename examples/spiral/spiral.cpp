@@ -54,7 +54,7 @@ Result run(const Options& opts, std::ostream& out) {
   xg::NoGradGuard no_grad;
   model.eval();
   const xg::Tensor predicted = model.forward(data.x).argmax(1);
-  const double accuracy = predicted.eq(data.y).mean().item();
+  const double accuracy = predicted.eq(data.y).to(xg::kFloat32).mean().item();
   out << "trained " << opts.steps << " steps in " << elapsed.count() << " s\n";
   out << "accuracy " << accuracy << '\n';
   return {loss_value, accuracy};

@@ -12,9 +12,8 @@ compares. The test suite never needs PyTorch; only regenerating the table does.
 
 Made with Debian 12's python3-torch (PyTorch 1.13.1); the version is in the generated header.
 
-xgrad deviates from PyTorch in one documented way that the table encodes: comparisons return
-Float32 0/1 tensors where PyTorch returns bool. The table stores PyTorch's bools as 0.0/1.0 with
-dtype Float32.
+Bool tensors (inputs and results: comparisons, logical ops, masks) are stored with dtype
+xg::kBool and the values 0.0 and 1.0.
 """
 
 import math
@@ -51,7 +50,10 @@ BIG = ([2, 3], [1000.0, 1001.0, 1002.0, -1000.0, -1000.0, -1001.0])  # overflow-
 NEGINF = ([2, 3], [-INF, 0.0, 1.0, -INF, -INF, 2.0])
 DIVA = ([6], [1.0, -1.0, 0.0, INF, NAN, -3.0])
 DIVB = ([6], [0.0, 0.0, 0.0, INF, 2.0, -0.0])
-COND = ([2, 3], [1.0, 0.0, -2.0, 0.0, NAN, 0.5])  # nonzero (even NaN) counts as true
+COND = ([2, 3], [1, 0, 1, 0, 1, 1])  # a Bool condition or mask
+MASK_R = ([1, 3], [1, 0, 1])  # a Bool row, broadcast over rows
+MASK_C = ([2, 1], [0, 1])  # a Bool column
+MASK_Z = ([], [1])  # a 0-d Bool
 SQ = ([1, 3, 1], [1.0, -2.0, 3.0])
 B23 = ([2, 2], [7.0, -8.0, 0.5, 9.0])
 M34 = ([3, 4], [1.0, -2.0, 0.5, 3.0, -1.0, 0.25, 2.0, -0.5, 4.0, 1.5, -3.0, 1.0])
@@ -60,6 +62,13 @@ B234 = ([2, 3, 4], T[1])
 B2123 = ([2, 1, 2, 3], [1.0, -1.0, 2.0, 0.5, 3.0, -2.0, 0.25, 1.0, -0.5, 2.0, -3.0, 1.5])
 B332 = ([3, 3, 2], [1.0, 0.5, -1.0, 2.0, 0.0, 3.0, -2.0, 1.0, 0.25, -0.5, 1.5, 2.0,
                     -1.0, -1.0, 0.5, 0.5, 3.0, -3.0])
+
+# Bool inputs
+BA = ([2, 3], [1, 0, 1, 1, 0, 0])
+BA2 = ([2, 3], [1, 1, 0, 0, 0, 1])
+BR = ([1, 3], [0, 1, 1])
+BT = ([2, 3, 4], [(i * 5) % 3 == 0 for i in range(24)])
+BSQ = ([3, 3], [1] * 9)
 
 # Int64 inputs
 AI = ([2, 3], [-3, 0, 7, 2, -5, 1])
@@ -72,9 +81,9 @@ TIESI = ([2, 4], [1, 3, 3, -1, -2, -2, -5, -2])
 IDX = ([3], [1, 0, 1])  # an Int64 index for index_select
 IDX2 = ([2], [2, 0])
 
-F64, F32, I64 = torch.float64, torch.float32, torch.int64
-DTYPE_NAME = {F64: "xg::kFloat64", F32: "xg::kFloat32", I64: "xg::kInt64", torch.bool: "xg::kFloat32"}
-SHORT = {F64: "f64", F32: "f32", I64: "i64"}
+F64, F32, I64, BOOL = torch.float64, torch.float32, torch.int64, torch.bool
+DTYPE_NAME = {F64: "xg::kFloat64", F32: "xg::kFloat32", I64: "xg::kInt64", BOOL: "xg::kBool"}
+SHORT = {F64: "f64", F32: "f32", I64: "i64", BOOL: "bool"}
 
 
 def make(spec, dtype):
@@ -127,7 +136,10 @@ OPS = {
     "clamp_max": lambda x, i, s, k: torch.clamp(x[0], max=s[0]),
     "maximum": binary(torch.maximum),
     "minimum": binary(torch.minimum),
-    "where": lambda x, i, s, k: torch.where(x[0] != 0, x[1], x[2]),
+    "where": lambda x, i, s, k: torch.where(x[0], x[1], x[2]),
+    "where_s": lambda x, i, s, k: torch.where(x[0], x[1], s[0]),
+    "rwhere_s": lambda x, i, s, k: torch.where(x[0], s[0], x[1]),
+    "where_ss": lambda x, i, s, k: torch.where(x[0], s[0], s[1]),
     "eq": binary(torch.eq), "ne": binary(torch.ne), "lt": binary(torch.lt),
     "le": binary(torch.le), "gt": binary(torch.gt), "ge": binary(torch.ge),
     "eq_s": lambda x, i, s, k: torch.eq(x[0], s[0]),
@@ -162,6 +174,20 @@ OPS = {
     "stack": lambda x, i, s, k: torch.stack(x, dim=i[0]),
     "narrow": lambda x, i, s, k: torch.narrow(x[0], i[0], i[1], i[2]),
     "index_select": lambda x, i, s, k: torch.index_select(x[0], i[0], x[1]),
+    "logical_and": binary(torch.logical_and),
+    "logical_or": binary(torch.logical_or),
+    "logical_xor": binary(torch.logical_xor),
+    "logical_not": unary(torch.logical_not),
+    "isnan": unary(torch.isnan),
+    "isinf": unary(torch.isinf),
+    "isfinite": unary(torch.isfinite),
+    "any": lambda x, i, s, k: torch.any(x[0], dim=i[0], keepdim=k) if i else torch.any(x[0]),
+    "all": lambda x, i, s, k: torch.all(x[0], dim=i[0], keepdim=k) if i else torch.all(x[0]),
+    "masked_fill": lambda x, i, s, k: torch.masked_fill(x[0], x[1], s[0]),
+    "masked_fill_t": lambda x, i, s, k: torch.masked_fill(x[0], x[1], x[2]),
+    "tril": lambda x, i, s, k: torch.tril(x[0], *i),
+    "triu": lambda x, i, s, k: torch.triu(x[0], *i),
+    "sign": unary(torch.sign),
     "softmax": lambda x, i, s, k: torch.softmax(x[0], i[0]),
     "log_softmax": lambda x, i, s, k: torch.log_softmax(x[0], i[0]),
 }
@@ -175,11 +201,13 @@ def case(op, label, inputs, ints=(), scalars=(), keepdim=False, int_scalar=False
     CASES.append((label, op, inputs, list(ints), list(scalars), keepdim, int_scalar))
 
 
-def float_case(op, label, specs, ints=(), scalars=(), keepdim=False, extra=()):
-    """The case in Float64 and in Float32 (every input of that dtype, `extra` inputs as given)."""
+def float_case(op, label, specs, ints=(), scalars=(), keepdim=False, extra=(), lead=(),
+               int_scalar=False):
+    """The case in Float64 and in Float32 (every input of that dtype; `lead` inputs, as given,
+    come first and `extra` inputs last)."""
     for dt in FLOATS:
-        case(op, f"{label}_{SHORT[dt]}", [(s, dt) for s in specs] + list(extra), ints, scalars,
-             keepdim)
+        case(op, f"{label}_{SHORT[dt]}", list(lead) + [(s, dt) for s in specs] + list(extra), ints,
+             scalars, keepdim, int_scalar)
 
 
 # ---- arithmetic with broadcasting ----
@@ -252,15 +280,31 @@ for op in ("maximum", "minimum"):
     float_case(op, "special", [S, L])
     case(op, "i64", [(AI, I64), (RI, I64)])
     case(op, "promote_i64_f64", [(AI, I64), (R, F64)])
-float_case("where", "2x3", [COND, A, A2])
-float_case("where", "broadcast", [([2, 1], [0.0, 1.0]), R, C])
-float_case("where", "scalar_branch", [COND, A, Z])
-case("where", "i64_cond", [(AI, I64), (A, F64), (A2, F64)])
-case("where", "i64", [(COND, F32), (AI, I64), (AI2, I64)])
-case("where", "promote_f32_f64", [(COND, F32), (A, F32), (A2, F64)])
+float_case("where", "2x3", [A, A2], lead=[(COND, BOOL)])
+float_case("where", "broadcast", [R, C], lead=[(MASK_C, BOOL)])
+float_case("where", "scalar_branch", [A, Z], lead=[(COND, BOOL)])
+float_case("where", "0d_cond", [A, A2], lead=[(MASK_Z, BOOL)])
+case("where", "i64", [(COND, BOOL), (AI, I64), (AI2, I64)])
+case("where", "bool", [(COND, BOOL), (BA, BOOL), (BA2, BOOL)])
+case("where", "promote_f32_f64", [(COND, BOOL), (A, F32), (A2, F64)])
+case("where", "promote_bool_i64", [(COND, BOOL), (BA, BOOL), (AI, I64)])
+# a number for one branch: it takes the other branch's dtype unless its category is higher
+for op in ("where_s", "rwhere_s"):
+    float_case(op, "double", [A], scalars=[2.5], lead=[(COND, BOOL)])
+    float_case(op, "int", [A], scalars=[-3], lead=[(MASK_R, BOOL)], int_scalar=True)
+    case(op, "i64_int", [(COND, BOOL), (AI, I64)], scalars=[9], int_scalar=True)
+    case(op, "i64_double", [(COND, BOOL), (AI, I64)], scalars=[0.5])
+    case(op, "bool_int", [(COND, BOOL), (BA, BOOL)], scalars=[2], int_scalar=True)
+    case(op, "bool_double", [(COND, BOOL), (BA, BOOL)], scalars=[-1.5])
+case("where_ss", "int", [(COND, BOOL)], scalars=[4, -2], int_scalar=True)
+case("where_ss", "double", [(MASK_C, BOOL)], scalars=[0.25, NAN])
 
-# ---- comparisons ----
+# ---- comparisons (Bool results) ----
 for op in ("eq", "ne", "lt", "le", "gt", "ge"):
+    case(op, "bool", [(BA, BOOL), (BA2, BOOL)])
+    case(op, "promote_bool_f32", [(BA, BOOL), (A, F32)])
+    case(op + "_s", "bool_int", [(BA, BOOL)], scalars=[1], int_scalar=True)
+    case(op + "_s", "bool_double", [(BA, BOOL)], scalars=[0.5])
     float_case(op, "2x3_2x3", [A, A2])
     float_case(op, "2x3_1x3", [A, ([1, 3], [0.5, 0.0, 1.0])])
     float_case(op, "nan", [S, ([6], [0.0, 0.0, NAN, INF, 0.0, NAN])])
@@ -270,6 +314,112 @@ for op in ("eq", "ne", "lt", "le", "gt", "ge"):
     float_case(op + "_s", "0", [S], scalars=[0.0])
     case(op + "_s", "i64_int", [(AI, I64)], scalars=[2], int_scalar=True)
     case(op + "_s", "i64_double", [(AI, I64)], scalars=[1.5])
+
+# ---- logical ops and tests (Bool results; any dtypes in: nonzero, NaN included, is true) ----
+for op in ("logical_and", "logical_or", "logical_xor"):
+    float_case(op, "2x3_2x3", [S, L])
+    float_case(op, "2x3_1x3", [A, ([1, 3], [0.0, NAN, 2.0])])
+    case(op, "i64", [(AI, I64), (AI2, I64)])
+    case(op, "bool", [(BA, BOOL), (BA2, BOOL)])
+    case(op, "bool_1x3", [(BA, BOOL), (BR, BOOL)])
+    case(op, "mixed_bool_f32", [(BA, BOOL), (([1, 3], [0.0, NAN, -1.0]), F32)])
+float_case("logical_not", "special", [S])
+float_case("logical_not", "2x3", [A])
+case("logical_not", "i64", [(AI, I64)])
+case("logical_not", "bool", [(BA, BOOL)])
+for op in ("isnan", "isinf", "isfinite"):
+    float_case(op, "special", [S])
+    float_case(op, "2x3", [NANROW])
+    case(op, "i64", [(AI, I64)])
+    case(op, "bool", [(BA, BOOL)])
+for op in ("any", "all"):
+    float_case(op, "all_2x3", [A])
+    float_case(op, "all_zeros", [([2, 2], [0.0, 0.0, 0.0, 0.0])])
+    float_case(op, "all_nan", [([2], [NAN, 0.0])])
+    float_case(op, "all_empty", [([0, 3], [])])
+    float_case(op, "all_0d", [Z])
+    for d in (0, 1, -1):
+        for keep in (False, True):
+            float_case(op, f"2x3_d{d}_k{int(keep)}".replace("-", "m"), [A], ints=[d],
+                       keepdim=keep)
+    float_case(op, "empty_d0", [([0, 3], [])], ints=[0])
+    float_case(op, "0d_d0", [Z], ints=[0])
+    case(op, "i64", [(AI, I64)])
+    case(op, "i64_d1", [(AI, I64)], ints=[1])
+    case(op, "bool", [(BA, BOOL)])
+    case(op, "bool_d0_k1", [(BA, BOOL)], ints=[0], keepdim=True)
+    case(op, "bool_3d_d1", [(BT, BOOL)], ints=[1])
+
+# ---- masks: masked_fill, tril, triu ----
+float_case("masked_fill", "2x3", [A], scalars=[-7.5], extra=[(COND, BOOL)])
+float_case("masked_fill", "row_mask", [A], scalars=[0.0], extra=[(MASK_R, BOOL)])
+float_case("masked_fill", "column_mask", [A], scalars=[NAN], extra=[(MASK_C, BOOL)])
+float_case("masked_fill", "0d_mask", [A], scalars=[-INF], extra=[(MASK_Z, BOOL)])
+float_case("masked_fill", "mask_broadcasts_t", [R], scalars=[2.0], extra=[(COND, BOOL)])
+float_case("masked_fill", "int_value", [A], scalars=[3], extra=[(COND, BOOL)], int_scalar=True)
+case("masked_fill", "i64_int", [(AI, I64), (COND, BOOL)], scalars=[-4], int_scalar=True)
+case("masked_fill", "i64_double", [(AI, I64), (COND, BOOL)], scalars=[2.75])
+case("masked_fill", "bool_int", [(BA, BOOL), (MASK_R, BOOL)], scalars=[0], int_scalar=True)
+case("masked_fill", "bool_double", [(BA, BOOL), (COND, BOOL)], scalars=[0.5])
+for dt in FLOATS:
+    case("masked_fill_t", f"2x3_{SHORT[dt]}", [(A, dt), (COND, BOOL), (Z, dt)])
+    case("masked_fill_t", f"row_mask_{SHORT[dt]}", [(A, dt), (MASK_R, BOOL), (([], [-2.0]), dt)])
+case("masked_fill_t", "f32_value_f64", [(A, F32), (COND, BOOL), (([], [0.1]), F64)])
+case("masked_fill_t", "i64_value_f32", [(AI, I64), (COND, BOOL), (([], [-2.5]), F32)])
+case("masked_fill_t", "f64_value_i64", [(A, F64), (COND, BOOL), (([], [5]), I64)])
+case("masked_fill_t", "bool_value_bool", [(BA, BOOL), (MASK_R, BOOL), (([], [1]), BOOL)])
+for op in ("tril", "triu"):
+    for k in ([], [0], [1], [-1], [2], [-2], [5], [-5]):
+        label = "k" + ("_".join(map(str, k)) if k else "default")
+        float_case(op, f"3x4_{label}".replace("-", "m"), [M34], ints=k)
+    float_case(op, "batched_k1", [T], ints=[1])
+    float_case(op, "batched_km1", [T], ints=[-1])
+    float_case(op, "4x1_k0", [([4, 1], [1.0, 2.0, 3.0, 4.0])], ints=[0])
+    float_case(op, "empty", [([0, 3], [])], ints=[0])
+    float_case(op, "nan", [([2, 2], [NAN, NAN, NAN, NAN])], ints=[0])
+    case(op, "i64_km1", [(TI, I64)], ints=[-1])
+    case(op, "i64_k2", [(MI, I64)], ints=[2])
+    case(op, "bool", [(BSQ, BOOL)])
+    case(op, "bool_k1", [(BSQ, BOOL)], ints=[1])
+    case(op, "bool_3d_km1", [(BT, BOOL)], ints=[-1])
+
+# ---- Bool with other ops: arithmetic (+ is or, * is and), promotion, math, reductions ----
+for op in ("add", "mul", "div", "maximum", "minimum"):
+    case(op, "bool", [(BA, BOOL), (BA2, BOOL)])
+    case(op, "bool_1x3", [(BA, BOOL), (BR, BOOL)])
+    for da, db in [(BOOL, I64), (I64, BOOL), (BOOL, F32), (F64, BOOL)]:
+        spec_a = {BOOL: BA, I64: AI}.get(da, A)
+        spec_b = {BOOL: BR, I64: RI}.get(db, R)
+        case(op, f"promote_{SHORT[da]}_{SHORT[db]}", [(spec_a, da), (spec_b, db)])
+case("add", "alpha_bool", [(BA, BOOL), (BA2, BOOL)], scalars=[2], int_scalar=True)
+case("add", "alpha_bool_i64", [(BA, BOOL), (AI, I64)], scalars=[2], int_scalar=True)
+for op in ("add_s", "radd_s", "mul_s", "rmul_s", "div_s"):
+    case(op, "int_bool", [(BA, BOOL)], scalars=[3], int_scalar=True)
+    case(op, "double_bool", [(BA, BOOL)], scalars=[2.5])
+case("rdiv_s", "int_bool", [(BR, BOOL)], scalars=[3], int_scalar=True)
+case("pow_s", "2_bool", [(BA, BOOL)], scalars=[2], int_scalar=True)
+case("pow_s", "0p5_bool", [(BA, BOOL)], scalars=[0.5])
+case("rpow_s", "2_bool", [(BA, BOOL)], scalars=[2], int_scalar=True)
+case("pow", "i64_bool", [(AI, I64), (BA, BOOL)])
+for op in ("exp", "log", "sqrt", "sin", "tanh", "sigmoid", "square", "sign"):
+    case(op, "bool", [(BA, BOOL)])
+float_case("sign", "special", [S])
+case("sign", "i64", [(AI, I64)])
+case("clamp", "bool_int", [(BA, BOOL)], scalars=[1, 2], int_scalar=True)
+case("clamp_min", "bool_double", [(BA, BOOL)], scalars=[0.5])
+case("sum_all", "bool", [(BT, BOOL)])
+case("sum", "bool_d1", [(BT, BOOL)], ints=[1])
+case("sum", "bool_d0_2_k1", [(BT, BOOL)], ints=[0, 2], keepdim=True)
+case("max_all", "bool", [(BA, BOOL)])
+case("min_all", "bool", [(BA, BOOL)])
+case("amax", "bool_d1", [(BA, BOOL)], ints=[1])
+case("amin", "bool_d0_k1", [(BA, BOOL)], ints=[0], keepdim=True)
+case("logsumexp", "bool_d1", [(BA, BOOL)], ints=[1])
+case("cat", "bool", [(BA, BOOL), (BR, BOOL)], ints=[0])
+case("cat", "promote_bool_f32", [(BA, BOOL), (R, F32)], ints=[0])
+case("stack", "bool", [(BA, BOOL), (BA2, BOOL)], ints=[0])
+case("transpose", "bool", [(BT, BOOL)], ints=[0, 2])
+case("index_select", "bool", [(BA, BOOL), (IDX2, I64)], ints=[1])
 
 # ---- reductions ----
 for op in ("sum", "mean"):
@@ -436,7 +586,7 @@ def main():
         f"{torch.__version__}; do not edit.",
         "// One RefCase per line: {name, op, {inputs}, {ints}, {scalars}, keepdim, int_scalar,",
         "// expected}; a tensor is {{shape}, dtype, {values in row-major order}}.",
-        "// Comparisons: PyTorch's bool results are stored as Float32 0/1 (xgrad's documented type).",
+        "// Bool tensors are stored with dtype xg::kBool and the values 0.0 and 1.0.",
     ]
     names = set()
     for label, op, inputs, ints, scalars, keepdim, int_scalar in CASES:
@@ -449,11 +599,7 @@ def main():
         py_scalars = [int(s) if int_scalar else float(s) for s in scalars]
         with torch.no_grad():
             result = OPS[op](tensors, ints, py_scalars, keepdim)
-        if result.dtype == torch.bool:
-            result_dtype = "xg::kFloat32"
-            result = result.to(torch.float64)
-        else:
-            result_dtype = DTYPE_NAME[result.dtype]
+        result_dtype = DTYPE_NAME[result.dtype]
         ins = ", ".join(fmt_tensor(t) for t in tensors)
         lines.append(
             f'{{"{name}", "{op}", {{{ins}}}, {{{", ".join(map(str, ints))}}}, '
