@@ -3,7 +3,6 @@
 #include <stdexcept>
 
 #include "../tensor/kernels.hpp"
-#include "creation.hpp"
 #include "ops.hpp"
 #include "record.hpp"
 
