@@ -72,7 +72,17 @@ InputMeta::InputMeta(const Tensor& t) : dtype(detail::array_of(t).dtype()) {
 
 SavedTensor SavedTensor::input(const Tensor& t) {
   SavedTensor s;
-  s.impl_ = t.impl();
+  if (t.impl()->view_base) {
+    // A view holds its base, and the base may own the node that saves the view (an in-place op
+    // on one view reading another: the base's CopySlices holds that node). The view's data and
+    // history are kept without the base, so that no such cycle keeps the graph alive.
+    auto view = std::make_shared<detail::TensorImpl>(t.impl()->array);
+    view->requires_grad = t.impl()->requires_grad;
+    view->grad_fn = t.impl()->grad_fn;
+    s.impl_ = std::move(view);
+  } else {
+    s.impl_ = t.impl();
+  }
   s.data_at_save_ = t.impl()->array.storage();
   s.version_ = t.impl()->array.version();
   return s;

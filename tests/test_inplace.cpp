@@ -1213,4 +1213,18 @@ TEST(InplaceRecording, MaskedFillOnAComputedTensorAndAView) {
   expect_values(x.grad(), {2, 2, 2, 2, 0, 2});
 }
 
+// y.select(1, 1).mul_(y.select(1, 0)): mul saves the other view, and y's CopySlices holds mul's
+// node; the saved view must not hold y, or y and its graph are never freed (LeakSanitizer).
+TEST(InplaceMemory, SavingAViewOfTheBaseBeingChangedMakesNoCycle) {
+  std::weak_ptr<xg::detail::TensorImpl> weak;
+  {
+    const Tensor x = xg::ones({2, 2}, xg::dtype(xg::kFloat64).requires_grad(true));
+    Tensor y = x * 2;
+    weak = y.impl();
+    y.select(1, 1).mul_(y.select(1, 0));
+    expect_values(y, {2, 4, 2, 4});
+  }
+  EXPECT_TRUE(weak.expired());
+}
+
 }  // namespace
