@@ -106,6 +106,17 @@ void detail::check_sub(const Tensor& a, const Tensor& b, const char* op) {
   }
 }
 
+void detail::check_alpha(const Tensor& a, const Tensor& b, const Scalar& alpha, const char* op) {
+  check_defined(a, op);
+  check_defined(b, op);
+  if (!alpha.is_integral() && !is_floating(a.dtype()) && !is_floating(b.dtype())) {
+    throw std::invalid_argument(std::string(op) +
+                                ": for integral input tensors, argument alpha must not be a "
+                                "floating point number, got " +
+                                detail::describe(a) + " and " + detail::describe(b));
+  }
+}
+
 void detail::check_sub(const Tensor& a, const Scalar& s, bool scalar_first, const char* op) {
   check_defined(a, op);
   if (a.dtype() == kBool || s.is_bool()) {
@@ -117,6 +128,7 @@ void detail::check_sub(const Tensor& a, const Scalar& s, bool scalar_first, cons
 // ---- arithmetic ------------------------------------------------------------------------------
 
 Tensor add(const Tensor& a, const Tensor& b, Scalar alpha) {
+  if (!alpha.is_integral()) detail::check_alpha(a, b, alpha, "add");
   if (alpha.to_double() != 1.0) {
     check_defined(a, "add");
     check_defined(b, "add");
@@ -132,6 +144,7 @@ Tensor add(const Tensor& a, const Tensor& b, Scalar alpha) {
 
 Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
   detail::check_sub(a, b, "sub");
+  if (!alpha.is_integral()) detail::check_alpha(a, b, alpha, "sub");
   if (alpha.to_double() != 1.0) return sub(a, b * alpha);
   return record("sub", binary_kernel(BinaryOp::Sub, a, b, "sub"), {a, b}, kSaveNone,
                 [](const Tensor& g, const BackwardArgs& s) {

@@ -511,7 +511,11 @@ Tensor slice(const Tensor& t, std::int64_t dim, std::optional<std::int64_t> star
     const auto k = static_cast<std::size_t>(d);
     g.offset += b * g.strides[k];
     g.sizes[k] = static_cast<std::size_t>(length);
-    g.strides[k] *= step;
+    // stride * step, as PyTorch. It can overflow only for a huge step, which leaves one element
+    // (or none; then step < size keeps the product inside the storage's extent): any stride
+    // reads one element, so the old one stays.
+    std::int64_t stride = 0;
+    if (!__builtin_mul_overflow(g.strides[k], step, &stride)) g.strides[k] = stride;
     return g;
   });
 }
@@ -578,9 +582,8 @@ std::vector<Tensor> chunk(const Tensor& t, std::int64_t chunks, std::int64_t dim
     constexpr std::int64_t kMaxPieces = std::int64_t{1} << 24;
     if (chunks > kMaxPieces) {
       throw std::invalid_argument("chunk: " + std::to_string(chunks) + " empty pieces of dim " +
-                                  std::to_string(d) + " of " + describe(t) +
-                                  " are more than the " + std::to_string(kMaxPieces) +
-                                  " a list of pieces may hold");
+                                  std::to_string(d) + " of " + describe(t) + " are more than the " +
+                                  std::to_string(kMaxPieces) + " a list of pieces may hold");
     }
     return split_with_sizes(t, Shape(static_cast<std::size_t>(chunks), 0), d);
   }
@@ -629,12 +632,14 @@ Tensor as_strided(const Tensor& t, const Shape& size, const Shape& stride,
   const auto available = static_cast<std::int64_t>(a.storage_elements());
   if (overflow || (numel > 0 && last >= available)) {
     const auto itemsize = static_cast<std::int64_t>(element_size(t.dtype()));
+    std::int64_t bytes = 0;  // (last + 1) * itemsize, unless that overflows too
+    overflow = overflow || __builtin_add_overflow(last, 1, &bytes) ||
+               __builtin_mul_overflow(bytes, itemsize, &bytes);
     throw std::invalid_argument(
         "as_strided: sizes " + shape_to_string(size) + ", strides " + shape_to_string(stride) +
         ", storage offset " + std::to_string(offset) + " and itemsize " + std::to_string(itemsize) +
         " need a storage of " +
-        (overflow ? std::string("more than int64 can count")
-                  : std::to_string((last + 1) * itemsize)) +
+        (overflow ? std::string("more than int64 can count") : std::to_string(bytes)) +
         " bytes, out of bounds for the storage of " + std::to_string(available * itemsize) +
         " bytes behind " + describe(t));
   }
@@ -644,12 +649,12 @@ Tensor as_strided(const Tensor& t, const Shape& size, const Shape& stride,
   // The gradient goes to the storage positions the view reads (summed where it reads one twice),
   // then is seen with the input's own geometry, as PyTorch's as_strided_backward.
   const Geometry in = geometry_of(a);
+  // (A view without elements reads nothing, whatever its strides: its extent is 0, decided
+  // before any product that could overflow. One with elements passed the check above.)
   auto extent = [](const Array::Sizes& sz, const Array::Strides& st, std::int64_t off) {
+    if (std::find(sz.begin(), sz.end(), std::size_t{0}) != sz.end()) return std::int64_t{0};
     std::int64_t e = off + 1;
-    for (std::size_t d = 0; d < sz.size(); ++d) {
-      if (sz[d] == 0) return std::int64_t{0};
-      e += static_cast<std::int64_t>(sz[d] - 1) * st[d];
-    }
+    for (std::size_t d = 0; d < sz.size(); ++d) e += static_cast<std::int64_t>(sz[d] - 1) * st[d];
     return e;
   };
   const std::int64_t span =

@@ -514,6 +514,7 @@ Tensor& Tensor::fill_(Scalar value) { return fill_with(*this, value, "fill_"); }
 Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
   check_inplace(*this, "add_");
   check_inplace_operand(*this, other, "add_");
+  detail::check_alpha(*this, other, alpha, "add_");
   check_no_overlap(*this, "add_");
   return run_inplace(
       *this, "add_", {other}, false, true,
@@ -528,6 +529,7 @@ Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {
   check_inplace(*this, "sub_");
   detail::check_sub(*this, other, "sub_");
   check_inplace_operand(*this, other, "sub_");
+  detail::check_alpha(*this, other, alpha, "sub_");
   check_no_overlap(*this, "sub_");
   return run_inplace(
       *this, "sub_", {other}, false, true,

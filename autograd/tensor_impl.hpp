@@ -58,6 +58,9 @@ void check_not_bool(const Tensor& t, const char* op);
 // bool, as PyTorch refuses (the scalar form: `a - s`, or `s - a` when scalar_first).
 void check_sub(const Tensor& a, const Tensor& b, const char* op);
 void check_sub(const Tensor& a, const Scalar& s, bool scalar_first, const char* op);
+// Throws std::invalid_argument naming op when alpha is a floating number and neither a nor b is
+// floating (add/sub and add_/sub_ of Int64 or Bool tensors), as PyTorch refuses.
+void check_alpha(const Tensor& a, const Tensor& b, const Scalar& alpha, const char* op);
 // Throws std::invalid_argument naming op unless mask is a defined Bool tensor (masked_fill).
 void check_mask(const Tensor& mask, const char* op);
 // masked_fill's 0-d tensor value as a number of its kind; throws naming op for another shape.

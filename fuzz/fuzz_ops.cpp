@@ -1,6 +1,11 @@
 // libFuzzer target for the op API: the bytes are a little program of ops on a pool of tensors,
 // with shapes (zero, negative, overflowing and valid ones), dtypes, dims and scalars taken from
 // the input, run with grad on or off, each result summed and backpropagated when it can be.
+// Views (select, narrow, slice, split/split_with_sizes/chunk/unbind pieces, as_strided with any
+// sizes, strides and offset, mT, t, transpose, unsqueeze, expand_as, view, contiguous) join the
+// pool, and in-place ops (add_, sub_, mul_, div_, copy_, fill_, zero_) change pool entries
+// directly or through chains of views, so later ops and backward see strided, aliased and
+// in-place-changed tensors (recorded through CopySlices in grad mode).
 // Every op may return or throw one of xgrad's documented exception types (docs/errors.md); any
 // other exception, a crash, a sanitizer report or a hang is a finding.
 //
@@ -435,8 +440,177 @@ class Program {
     }
   }
 
+  // The size of dim d of t, or -1 when t has no such dim (the op must refuse it then).
+  static std::int64_t size_at(const Tensor& t, std::int64_t d) {
+    const std::int64_t n = t.dim();
+    if (n == 0 || d < -n || d >= n) return -1;
+    return t.size(d);
+  }
+  // Whether an op that makes one view per piece may run: a dim of 2^45 (an empty tensor's)
+  // would make 2^45 views, which is slow, not wrong.
+  static bool few_pieces(long double pieces) { return pieces <= 4096; }
+
+  // One of the pieces (there is at least one).
+  Tensor piece(const std::vector<Tensor>& parts) {
+    return parts[static_cast<std::size_t>(in_.byte()) % parts.size()];
+  }
+
+  std::optional<std::int64_t> maybe_index() {
+    if (in_.byte() % 4 == 0) return std::nullopt;
+    return in_.byte() % 2 ? in_.size() : static_cast<std::int64_t>(in_.byte() % 9) - 4;
+  }
+
+  // One view of a (or a piece of a split of it), as the input says; throws what the op throws.
+  Tensor view_of(const Tensor& a) {
+    const std::int64_t d = in_.dim();
+    switch (in_.small(14)) {
+      case 0:
+        return a.select(
+            d, in_.byte() % 2 ? in_.size() : static_cast<std::int64_t>(in_.byte() % 7) - 3);
+      case 1:
+        return a.narrow(d, static_cast<std::int64_t>(in_.byte() % 7) - 3, in_.small(4));
+      case 2: {
+        const auto start = maybe_index(), end = maybe_index();
+        std::int64_t step = in_.byte() % 3 ? 1 + in_.small(3) : in_.size();
+        return xg::slice(a, d, start, end, step);
+      }
+      case 3: {
+        const std::int64_t split_size = in_.size(), size = size_at(a, d);
+        if (size > 0 && split_size > 0 &&
+            !few_pieces(static_cast<long double>(size) / split_size)) {
+          return a;
+        }
+        const auto parts = a.split(split_size, d);
+        return parts.empty() ? a : piece(parts);
+      }
+      case 4: {
+        const auto parts = a.split_with_sizes(in_.shape(), d);
+        if (parts.empty()) return a;
+        return parts.empty() ? a : piece(parts);
+      }
+      case 5: {
+        const std::int64_t chunks = in_.size(), size = size_at(a, d);
+        // An empty dim gives `chunks` empty pieces (as PyTorch): keep that count small (up to
+        // 2^24 are made, which is slow, not wrong; more are refused).
+        if (size == 0 && chunks > 4096) return a;
+        if (size > 0 && chunks > 0 && !few_pieces(std::min<long double>(chunks, size))) return a;
+        const auto parts = a.chunk(chunks, d);
+        return parts.empty() ? a : piece(parts);
+      }
+      case 6: {
+        const std::int64_t size = size_at(a, d);
+        if (!few_pieces(static_cast<long double>(size))) return a;
+        const auto parts = a.unbind(d);
+        if (parts.empty()) return a;
+        return parts.empty() ? a : piece(parts);
+      }
+      case 7: {
+        const Shape sizes = in_.shape();
+        Shape strides;
+        if (in_.byte() % 5 == 0) {
+          strides = in_.shape();  // any length: a mismatch must be refused
+        } else {
+          for (std::size_t i = 0; i < sizes.size(); ++i) {
+            strides.push_back(in_.byte() % 3 ? in_.small(7) : in_.size());
+          }
+        }
+        if (too_big(static_cast<long double>(numel_or_huge(sizes)))) return a;
+        const auto offset = maybe_index();
+        return offset ? a.as_strided(sizes, strides, *offset) : a.as_strided(sizes, strides);
+      }
+      case 8:
+        return a.mT();
+      case 9:
+        return a.t();
+      case 10:
+        return a.transpose(in_.dim(), in_.dim());
+      case 11:
+        return a.unsqueeze(d);
+      case 12: {
+        const Tensor other = pick();
+        if (too_big(static_cast<long double>(other.numel()))) return a;
+        return a.expand_as(other);
+      }
+      default:
+        return a.view(in_.shape());
+    }
+  }
+
+  // The view ops, and what a view tells about itself.
+  void views() {
+    const Tensor a = pick();
+    switch (in_.small(4)) {
+      case 0: {
+        (void)a.stride();
+        (void)a.stride(in_.dim());
+        break;
+      }
+      case 1:
+        (void)a.storage_offset();
+        (void)a.is_contiguous();
+        (void)a.is_alias_of(pick());
+        break;
+      case 2:
+        keep(a.contiguous());
+        break;
+      default:
+        keep(view_of(a));
+        break;
+    }
+  }
+
+  // An in-place op on a pool entry or on a chain of views of one: recorded when it needs to
+  // be (an op's result and its views), refused on leaves that require grad and their views,
+  // on views whose elements share memory, and on shapes and dtypes that do not fit.
+  void inplace() {
+    Tensor t = pick();
+    for (int n = static_cast<int>(in_.small(4)); n > 0; --n) t = view_of(t);
+    if (too_big(static_cast<long double>(t.numel()))) return;
+    const Tensor other = pick();
+    if (too_big(static_cast<long double>(other.numel()))) return;
+    const double s = in_.scalar();
+    switch (in_.small(11)) {
+      // (An integral tensor refuses a floating alpha: integral-alpha.)
+      case 0:
+        t.add_(other, in_.byte() % 2 ? xg::Scalar(s) : xg::Scalar(in_.small(5) - 2));
+        break;
+      case 1:
+        t.sub_(other, in_.byte() % 2 ? xg::Scalar(s) : xg::Scalar(2));
+        break;
+      case 2:
+        t.mul_(other);
+        break;
+      case 3:
+        t.div_(other);
+        break;
+      case 4:
+        t.copy_(other);
+        break;
+      case 5:
+        t.fill_(s);
+        break;
+      case 6:
+        t.zero_();
+        break;
+      case 7:
+        t.mul_(t);
+        break;
+      case 8:
+        t.add_(s);
+        break;
+      case 9:
+        t /= s;
+        break;
+      default:
+        t.copy_(view_of(other));
+        break;
+    }
+    if (in_.byte() % 3 == 0) keep(t);
+    if (in_.byte() % 4 == 0 && t.requires_grad()) xg::sum(t).backward();
+  }
+
   void one_op() {
-    switch (in_.small(8)) {
+    switch (in_.small(10)) {
       case 0:
         make();
         break;
@@ -457,6 +631,12 @@ class Program {
         break;
       case 6:
         product();
+        break;
+      case 7:
+        views();
+        break;
+      case 8:
+        inplace();
         break;
       default: {  // backward of one result
         const Tensor t = pick();

@@ -401,6 +401,13 @@ std::vector<Case> all_cases() {
        "sub: subtraction with a Bool operand is not supported, got [3] Bool and [3] Bool; use "
        "logical_not() to invert a mask, logical_xor() to find where two masks differ",
        [] { xg::ones({3}, xg::kBool) - xg::zeros({3}, xg::kBool); }},
+      {"integral-alpha", T::InvalidArgument,
+       "add_: for integral input tensors, argument alpha must not be a floating point number, "
+       "got [3] Int64 and [3] Int64",
+       [] {
+         xg::Tensor t = xg::arange(3);
+         t.add_(xg::arange(3), 0.5);
+       }},
       {"neg-bool", T::InvalidArgument,
        "neg: negation of a Bool tensor is not supported, got [3] Bool; use logical_not() to "
        "invert a mask",

@@ -17,7 +17,10 @@
 //   4. The version counter: a saved tensor changed in place through another view of its
 //      storage makes backward throw, as PyTorch does.
 //   5. What is refused: in-place writes into overlapping views, and views whose base is not
-//      contiguous.
+//      contiguous; an operand that partly overlaps the written tensor.
+//   6. View op edge cases the op fuzzer met (fuzz/fuzz_ops.cpp): huge slice steps, chunk of an
+//      empty dim, as_strided of views without elements, an Int64 add_ with a floating alpha.
+//
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -27,6 +30,7 @@
 #include <initializer_list>
 #include <iterator>
 #include <limits>
+#include <memory>
 #include <new>
 #include <set>
 #include <stdexcept>
@@ -1068,6 +1072,26 @@ TEST(InplaceVersionCounter, ChangesBeforeSavingOrToACopyAreFine) {
   expect_values(x.grad(), expected);
 }
 
+// A graph must not keep itself alive. An in-place op on a view (or on the base) whose node
+// saves another view of the same base makes a cycle: the base's grad_fn (CopySlices, or the
+// op's node) owns the saved view, and the view owns its base (view_base). A backward that
+// succeeds frees the saved tensors; these ones can only fail (the write changes the saved
+// view's storage), so nothing breaks the cycle.
+TEST(InplaceMemory, SavedViewOfTheSameBaseIsReleased) {
+  std::weak_ptr<xg::detail::TensorImpl> through_view, through_base;
+  {
+    const Tensor x = xg::randn({3, 2}, f64g());
+    Tensor y = x * 2;
+    y.select(1, 1).mul_(y.select(1, 0));
+    through_view = y.impl();
+    Tensor z = x * 3;
+    z.mul_(z.select(1, 0).unsqueeze(1));
+    through_base = z.impl();
+  }
+  EXPECT_TRUE(through_view.expired()) << "y.select(1, 1).mul_(y.select(1, 0)) leaked its graph";
+  EXPECT_TRUE(through_base.expired()) << "z.mul_(z.select(1, 0).unsqueeze(1)) leaked its graph";
+}
+
 // ---- 5. what is refused ----
 
 TEST(InplaceRefused, OverlappingViewThrowsAndChangesNothing) {
@@ -1159,10 +1183,15 @@ TEST(InplaceRefused, ViewOfANonContiguousBaseChangesNothing) {
 // ---- 6. view op edge cases met while extending the op fuzzer ----
 
 // x[0:4:step] has ceil(4 / step) = 1 element for any step >= 4, as Python's slicing says.
-// (PyTorch 1.13 gives 0 elements for step 2^63 - 1: the same overflow.)
+// (PyTorch 1.13 gives 0 elements for step 2^63 - 1: the same overflow.) A slice of a slice
+// multiplies the strides: x[::2^40][::2^40] has one element, whatever its stride.
 TEST(ViewEdgeCases, SliceWithAHugeStep) {
   const Tensor x = xg::arange(4.0, f64());
   EXPECT_EQ(x.slice(0, 0, 4, std::int64_t{1} << 40).shape(), Shape{1});
+  const Tensor twice =
+      x.slice(0, 0, 4, std::int64_t{1} << 40).slice(0, 0, 1, std::int64_t{1} << 40);
+  EXPECT_EQ(twice.shape(), Shape{1});
+  EXPECT_EQ(twice.item<double>(), 0.0);
   const Tensor s = x.slice(0, 0, 4, std::numeric_limits<std::int64_t>::max());
   if (s.shape() != Shape{1}) {
     ADD_FAILURE() << "slice(0, 0, 4, INT64_MAX) of a [4] tensor has shape "
@@ -1213,18 +1242,52 @@ TEST(InplaceRecording, MaskedFillOnAComputedTensorAndAView) {
   expect_values(x.grad(), {2, 2, 2, 2, 0, 2});
 }
 
-// y.select(1, 1).mul_(y.select(1, 0)): mul saves the other view, and y's CopySlices holds mul's
-// node; the saved view must not hold y, or y and its graph are never freed (LeakSanitizer).
-TEST(InplaceMemory, SavingAViewOfTheBaseBeingChangedMakesNoCycle) {
-  std::weak_ptr<xg::detail::TensorImpl> weak;
-  {
-    const Tensor x = xg::ones({2, 2}, xg::dtype(xg::kFloat64).requires_grad(true));
-    Tensor y = x * 2;
-    weak = y.impl();
-    y.select(1, 1).mul_(y.select(1, 0));
-    expect_values(y, {2, 4, 2, 4});
+// add/sub and add_/sub_ of integral tensors with a floating alpha (even 2.0): PyTorch 1.13
+// refuses each ("For integral input tensors, argument alpha must not be a floating point
+// number."), rather than truncate alpha (an inf or NaN alpha would be undefined behaviour).
+// An integral alpha, or a floating operand, is fine.
+TEST(ViewEdgeCases, IntegralAddWithAFloatingAlpha) {
+  Tensor t = xg::arange(3);
+  EXPECT_THROW(t.add_(xg::arange(3), 0.5), std::invalid_argument);
+  EXPECT_THROW(t.sub_(xg::arange(3), 2.0), std::invalid_argument);
+  EXPECT_THROW(t.add_(xg::arange(3), std::nan("")), std::invalid_argument);
+  EXPECT_EQ(values_of(t), (std::vector<double>{0, 1, 2}));
+  EXPECT_EQ(t._version(), 0u);
+  EXPECT_THROW((void)xg::add(t, t, 0.5), std::invalid_argument);
+  EXPECT_THROW((void)xg::sub(t, t, 1.0), std::invalid_argument);
+  EXPECT_THROW((void)xg::add(t.gt(0), t.gt(1), 0.5), std::invalid_argument);
+  t.add_(xg::arange(3), 2);
+  EXPECT_EQ(values_of(t), (std::vector<double>{0, 3, 6}));
+  const Tensor f = xg::add(t, t.to(xg::kFloat64), 0.5);  // 0 + 0, 3 + 1.5, 6 + 3
+  EXPECT_EQ(f.dtype(), xg::kFloat64);
+  EXPECT_EQ(values_of(f), (std::vector<double>{0, 4.5, 9}));
+}
+
+// as_strided of a view with no elements accepts any strides (as PyTorch); its backward's
+// extent computation must not overflow on them.
+TEST(ViewEdgeCases, AsStridedEmptyViewWithHugeStrides) {
+  const Tensor x = xg::zeros({4}, f64g());
+  const Tensor v = x.as_strided({16, 0}, {(std::int64_t{1} << 62) + 1, 1});
+  EXPECT_EQ(v.shape(), (Shape{16, 0}));
+  v.sum().backward();
+  expect_values(x.grad(), {0, 0, 0, 0});
+}
+
+// The out-of-bounds message of as_strided gives the storage the view needs in bytes; a view
+// whose extent fits in int64 elements but not in bytes must say so, not wrap around.
+TEST(ViewEdgeCases, AsStridedOutOfBoundsMessage) {
+  std::string message;
+  try {
+    (void)xg::ones({6}).as_strided({2}, {std::int64_t{1} << 62});
+  } catch (const std::invalid_argument& e) {
+    message = e.what();
   }
-  EXPECT_TRUE(weak.expired());
+  ASSERT_FALSE(message.empty()) << "did not throw std::invalid_argument";
+  const std::string expected =
+      "as_strided: sizes [2], strides [4611686018427387904], storage offset 0 and itemsize 4 "
+      "need a storage of more than int64 can count bytes, out of bounds for the storage of 24 "
+      "bytes behind [6] Float32";
+  EXPECT_EQ(message, expected);
 }
 
 }  // namespace
