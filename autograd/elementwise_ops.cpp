@@ -2,6 +2,7 @@
 // maximum/minimum, where, and the (non-differentiable) comparisons, which return Bool. Broadcast
 // gradients are summed back to each input's shape by the engine (sum_to), so formulas use full
 // shapes.
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
@@ -31,7 +32,10 @@ namespace {
 Array binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
   check_defined(a, name);
   check_defined(b, name);
-  detail::broadcast_sizes(array_of(a).sizes(), array_of(b).sizes(), name);  // throws, naming op
+  const auto sa = array_of(a).sizes(), sb = array_of(b).sizes();
+  if (!std::equal(sa.begin(), sa.end(), sb.begin(), sb.end())) {
+    detail::broadcast_sizes(sa, sb, name);  // throws, naming op
+  }
   return kernels::binary(op, array_of(a), array_of(b));
 }
 

@@ -76,7 +76,7 @@ SavedTensor SavedTensor::input(const Tensor& t) {
     // A view holds its base, and the base may own the node that saves the view (an in-place op
     // on one view reading another: the base's CopySlices holds that node). The view's data and
     // history are kept without the base, so that no such cycle keeps the graph alive.
-    auto view = std::make_shared<detail::TensorImpl>(t.impl()->array);
+    auto view = detail::make_pooled<detail::TensorImpl>(t.impl()->array);
     view->requires_grad = t.impl()->requires_grad;
     view->grad_fn = t.impl()->grad_fn;
     s.impl_ = std::move(view);
@@ -122,7 +122,7 @@ Tensor SavedTensor::unpack(Node& owner) const {
   if (impl_) return Tensor(impl_);
   // The op's own output: rebuilt around the same data, with this node as its grad_fn, so that
   // a backward written with it is differentiable again (create_graph).
-  auto impl = std::make_shared<detail::TensorImpl>(*output_);
+  auto impl = detail::make_pooled<detail::TensorImpl>(*output_);
   impl->requires_grad = true;
   impl->grad_fn = owner.shared_from_this();
   return Tensor(std::move(impl));
@@ -206,7 +206,7 @@ Edge gradient_edge(const Tensor& t) {
   const std::lock_guard<std::mutex> lock(accumulator_mutex(impl.get()));
   std::shared_ptr<Node> acc = impl->grad_accumulator.lock();
   if (!acc) {
-    acc = std::make_shared<AccumulateGrad>(impl);
+    acc = detail::make_pooled<AccumulateGrad>(impl);
     impl->grad_accumulator = acc;
   }
   return Edge{std::move(acc)};

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "../tensor/object_pool.hpp"
 #include "grad_mode.hpp"
 #include "node.hpp"
 #include "tensor_impl.hpp"
@@ -86,7 +87,7 @@ inline bool should_record(TensorRefs inputs) { return should_record<TensorRefs>(
 // Makes `result` the output of a new node for op, with an edge per input.
 template <class Inputs, class F>
 Tensor attach(Tensor result, const char* op, const Inputs& inputs, Saves saves, F&& backward) {
-  auto node = std::make_shared<OpNode<std::decay_t<F>>>(op, std::forward<F>(backward));
+  auto node = detail::make_pooled<OpNode<std::decay_t<F>>>(op, std::forward<F>(backward));
   node->next_edges.reserve(inputs.size());
   node->inputs.reserve(inputs.size());
   for (const Tensor& t : inputs) {

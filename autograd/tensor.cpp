@@ -32,7 +32,7 @@ TensorOptions TensorOptions::requires_grad(bool requires_grad) const {
 namespace detail {
 
 Tensor make_tensor(Array&& array, bool requires_grad) {
-  auto impl = std::make_shared<TensorImpl>(std::move(array));
+  auto impl = make_pooled<TensorImpl>(std::move(array));
   impl->requires_grad = requires_grad;
   return Tensor(std::move(impl));
 }
@@ -310,7 +310,7 @@ std::string Tensor::grad_fn_name() const {
 
 Tensor Tensor::detach() const {
   check_defined(*this, "detach");
-  return Tensor(std::make_shared<detail::TensorImpl>(impl_->array));
+  return Tensor(detail::make_pooled<detail::TensorImpl>(impl_->array));
 }
 
 void Tensor::set_data(const Tensor& new_data) const {
@@ -447,7 +447,7 @@ void rebase_history(const Tensor& self, const Tensor& result, bool self_is_input
   }
   const Tensor base(impl->view_base);  // contiguous: run_inplace checked it
   auto copy_slices =
-      std::make_shared<autograd::CopySlices>(base, self, std::move(fn), self_is_input);
+      detail::make_pooled<autograd::CopySlices>(base, self, std::move(fn), self_is_input);
   impl->view_base->grad_fn = std::move(copy_slices);
   impl->view_base->requires_grad = true;
   impl->view_version = ~array_of(self).version();  // stale: regenerated from the base now

@@ -7,6 +7,7 @@
 
 #include "allocator.hpp"
 #include "memory.hpp"
+#include "object_pool.hpp"
 #include "scalar.hpp"
 #include "strided_loop.hpp"
 
@@ -61,7 +62,7 @@ std::shared_ptr<detail::StorageImpl> allocate(Dtype dtype, const Sizes& sizes) {
   const auto bytes = static_cast<std::uint64_t>(numel) * element_size(dtype);
   try {
     if (bytes >= kMaxAllocation) throw std::bad_alloc();
-    return std::make_shared<detail::StorageImpl>(static_cast<std::size_t>(bytes));
+    return detail::make_pooled<detail::StorageImpl>(static_cast<std::size_t>(bytes));
   } catch (const std::bad_alloc&) {
     throw OutOfMemoryError("out of memory: cannot allocate " + std::to_string(bytes) +
                            " bytes for a " +

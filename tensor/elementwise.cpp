@@ -279,8 +279,33 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
   std::optional<Array> a_converted, b_converted;
   const Array& ca = as_dtype(a, compute, a_converted);
   const Array& cb = as_dtype(b, compute, b_converted);
-  const Array::Sizes out_shape = detail::broadcast_sizes(a.sizes(), b.sizes(), "broadcast");
-  Array out = Array::empty_with_sizes(result, {out_shape.data(), out_shape.size()});
+  // Same sizes, both contiguous (the common case): one flat loop, no broadcasting or strides.
+  const bool flat =
+      ca.is_contiguous() && cb.is_contiguous() &&
+      std::equal(a.sizes().begin(), a.sizes().end(), b.sizes().begin(), b.sizes().end());
+  Array out = flat ? Array::empty_with_sizes(result, a.sizes()) : [&] {
+    const Array::Sizes out_shape = detail::broadcast_sizes(a.sizes(), b.sizes(), "broadcast");
+    return Array::empty_with_sizes(result, {out_shape.data(), out_shape.size()});
+  }();
+  if (flat) {
+    detail::dispatch(compute, [&](auto t) {
+      using T = decltype(t);
+      with_binary_functor<T>(op, [&](auto f) {
+        detail::dispatch(result, [&](auto r) {
+          using R = decltype(r);
+          if constexpr (std::is_same_v<R, T> || std::is_same_v<R, bool>) {
+            const T* pa = ca.data<T>();
+            const T* pb = cb.data<T>();
+            R* o = out.data<R>();
+            detail::parallel_for(out.numel(), [&](std::int64_t begin, std::int64_t end) {
+              for (std::int64_t i = begin; i < end; ++i) o[i] = static_cast<R>(f(pa[i], pb[i]));
+            });
+          }
+        });
+      });
+    });
+    return out;
+  }
   detail::dispatch(compute, [&](auto t) {
     using T = decltype(t);
     with_binary_functor<T>(op, [&](auto f) {

@@ -1,0 +1,83 @@
+#include "object_pool.hpp"
+
+#include <array>
+#include <new>
+
+namespace xg::detail {
+namespace {
+
+#ifdef XGRAD_NO_CACHING_ALLOCATOR
+constexpr bool kPooling = false;  // sanitizer builds: AddressSanitizer sees each use after free
+#else
+constexpr bool kPooling = true;
+#endif
+
+constexpr std::size_t kAlignment = 64;
+constexpr std::size_t kClasses = 16;  // 64, 128, ..., 1024 bytes
+constexpr std::size_t kMaxBlocksPerClass = 4096;
+
+struct FreeBlock {
+  FreeBlock* next;
+};
+
+void* system_allocate(std::size_t bytes) {
+  return ::operator new (bytes, std::align_val_t{kAlignment});
+}
+void system_free(void* p) noexcept { ::operator delete (p, std::align_val_t{kAlignment}); }
+
+// Trivially destructible, so that it can still be read after the thread's owner below is gone
+// (a tensor freed during static destruction then goes straight back to the system).
+struct Lists {
+  std::array<FreeBlock*, kClasses> heads;
+  std::array<std::size_t, kClasses> counts;
+  bool closed;
+};
+thread_local Lists lists{};
+
+struct Owner {
+  ~Owner() {
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      while (FreeBlock* b = lists.heads[c]) {
+        lists.heads[c] = b->next;
+        system_free(b);
+      }
+      lists.counts[c] = 0;
+    }
+    lists.closed = true;
+  }
+};
+thread_local bool owned = false;
+
+std::size_t class_of(std::size_t bytes) { return bytes == 0 ? 0 : (bytes - 1) / kAlignment; }
+
+}  // namespace
+
+void* pool_allocate(std::size_t bytes) {
+  const std::size_t c = class_of(bytes);
+  if (!kPooling || c >= kClasses) return system_allocate(bytes);
+  if (FreeBlock* b = lists.heads[c]) {
+    lists.heads[c] = b->next;
+    --lists.counts[c];
+    return b;
+  }
+  return system_allocate((c + 1) * kAlignment);
+}
+
+void pool_free(void* p, std::size_t bytes) noexcept {
+  if (!p) return;
+  const std::size_t c = class_of(bytes);
+  if (!kPooling || c >= kClasses || lists.closed || lists.counts[c] >= kMaxBlocksPerClass) {
+    system_free(p);
+    return;
+  }
+  if (!owned) {
+    thread_local Owner owner;
+    owned = true;
+  }
+  auto* b = static_cast<FreeBlock*>(p);
+  b->next = lists.heads[c];
+  lists.heads[c] = b;
+  ++lists.counts[c];
+}
+
+}  // namespace xg::detail
