@@ -49,7 +49,7 @@ Tensor factor_grad(const Tensor& g, const Tensor& other, const autograd::InputMe
   if (factor_numel == 1 && g.numel() > 1 && !GradMode::is_enabled() && g.dtype() == other.dtype() &&
       g.is_same_size(other)) {
     Tensor dot = make_tensor(kernels::dot_all(array_of(g), array_of(other)));
-    return factor.shape.empty() ? dot : dot.reshape(factor.shape_vector());
+    return factor.shape.empty() ? dot : dot.reshape(factor.shape);
   }
   return g * other;
 }

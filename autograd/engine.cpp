@@ -129,7 +129,7 @@ bool has_non_finite(const Tensor& t) {
 }
 
 // Whether t has this shape, without building t's shape vector (it runs for every edge).
-bool has_shape(const Tensor& t, const detail::SmallVector<std::int64_t, 4>& shape) {
+bool has_shape(const Tensor& t, const Shape& shape) {
   if (t.dim() != static_cast<std::int64_t>(shape.size())) return false;
   for (std::size_t d = 0; d < shape.size(); ++d) {
     if (t.size(static_cast<std::int64_t>(d)) != shape[d]) return false;
@@ -143,7 +143,7 @@ Tensor fit_gradient(Tensor grad, const InputMeta& meta, const Node& node, std::s
     bool reducible = grad.dim() >= static_cast<std::int64_t>(meta.shape.size());
     if (reducible) {
       try {
-        reducible = broadcast_shapes(meta.shape_vector(), grad.shape(), "backward") == grad.shape();
+        reducible = broadcast_shapes(meta.shape, grad.shape(), "backward") == grad.shape();
       } catch (const std::invalid_argument&) {
         reducible = false;
       }
@@ -152,10 +152,9 @@ Tensor fit_gradient(Tensor grad, const InputMeta& meta, const Node& node, std::s
       throw std::runtime_error("backward: " + node.name() + " returned a gradient of shape " +
                                shape_to_string(grad.shape()) + " for input " +
                                std::to_string(index) + ", which has shape " +
-                               shape_to_string(meta.shape_vector()) + " (" +
-                               node.describe_forward() + ")");
+                               shape_to_string(meta.shape) + " (" + node.describe_forward() + ")");
     }
-    grad = detail::sum_to(grad, meta.shape_vector());
+    grad = detail::sum_to(grad, meta.shape);
   }
   if (grad.dtype() != meta.dtype) grad = grad.to(meta.dtype);
   return grad;

@@ -60,8 +60,7 @@ std::string Node::describe_forward() const {
   std::string out = std::string(op_) + " on ";
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (i) out += ", ";
-    out +=
-        shape_to_string(inputs[i].shape_vector()) + " " + std::string(dtype_name(inputs[i].dtype));
+    out += shape_to_string(inputs[i].shape) + " " + std::string(dtype_name(inputs[i].dtype));
   }
   return out;
 }

@@ -31,8 +31,7 @@ struct Edge {
 struct InputMeta {
   InputMeta() = default;
   explicit InputMeta(const Tensor& t);  // t's shape and dtype, read without allocating
-  Shape shape_vector() const { return Shape(shape.begin(), shape.end()); }
-  detail::SmallVector<std::int64_t, 4> shape;
+  Shape shape;
   Dtype dtype = kFloat32;
 };
 

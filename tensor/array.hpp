@@ -49,7 +49,7 @@ struct DenseRef {
 class Array {
  public:
   using Sizes = detail::SmallVector<std::size_t, 5>;
-  using Strides = detail::SmallVector<std::int64_t, 5>;
+  using Strides = Shape;  // element strides, one per dim
 
   Array();  // a 0-d Float32 zero
 

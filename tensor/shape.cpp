@@ -21,6 +21,10 @@ std::string sizes_to_string(std::span<const Size> sizes) {
 }
 }  // namespace
 
+std::int64_t& Shape::throw_out_of_range() {
+  throw std::out_of_range("Shape::at: index out of range");
+}
+
 std::string shape_to_string(const Shape& shape) {
   return sizes_to_string(std::span<const std::int64_t>(shape));
 }
