@@ -509,7 +509,13 @@ Tensor slice(const Tensor& t, std::int64_t dim, std::optional<std::int64_t> star
   const std::int64_t length = e > b ? (e - b - 1) / step + 1 : 0;  // no overflow near 2^63
   return record_subview("slice", t, [d, b, length, step](Geometry g) {
     const auto k = static_cast<std::size_t>(d);
-    g.offset += b * g.strides[k];
+    // offset + b * stride, as PyTorch. It can overflow only for an empty slice (b = size of a
+    // dim whose stride is huge), which reads nothing: the old offset stays.
+    std::int64_t delta = 0, offset = 0;
+    if (!__builtin_mul_overflow(b, g.strides[k], &delta) &&
+        !__builtin_add_overflow(g.offset, delta, &offset)) {
+      g.offset = offset;
+    }
     g.sizes[k] = static_cast<std::size_t>(length);
     // stride * step, as PyTorch. It can overflow only for a huge step, which leaves one element
     // (or none; then step < size keeps the product inside the storage's extent): any stride

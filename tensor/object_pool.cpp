@@ -74,9 +74,7 @@ void pool_free(void* p, std::size_t bytes) noexcept {
     thread_local Owner owner;
     owned = true;
   }
-  auto* b = static_cast<FreeBlock*>(p);
-  b->next = lists.heads[c];
-  lists.heads[c] = b;
+  lists.heads[c] = new (p) FreeBlock{lists.heads[c]};
   ++lists.counts[c];
 }
 

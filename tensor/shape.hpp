@@ -116,8 +116,10 @@ class Shape {
   }
   template <class It>
   requires(!std::is_integral_v<It>) void assign(It first, It last) {
+    // Room first: a failed allocation leaves the shape as it was.
+    reserve(static_cast<std::size_t>(std::distance(first, last)));
     size_ = 0;
-    for (; first != last; ++first) push_back(static_cast<std::int64_t>(*first));
+    for (; first != last; ++first) data()[size_++] = static_cast<std::int64_t>(*first);
   }
   iterator insert(const_iterator pos, std::int64_t v) {
     const auto i = static_cast<std::size_t>(pos - begin());
@@ -128,8 +130,10 @@ class Shape {
   template <class It>
   requires(!std::is_integral_v<It>) iterator insert(const_iterator pos, It first, It last) {
     const auto i = static_cast<std::size_t>(pos - begin());
+    const Shape values(first, last);  // a copy: the range may lie in this shape
+    reserve(size_ + values.size());
     const std::size_t old = size_;
-    for (; first != last; ++first) push_back(static_cast<std::int64_t>(*first));
+    for (const std::int64_t v : values) data()[size_++] = v;
     std::rotate(begin() + i, begin() + old, end());
     return begin() + i;
   }

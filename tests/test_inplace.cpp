@@ -1202,6 +1202,18 @@ TEST(ViewEdgeCases, SliceWithAHugeStep) {
   EXPECT_EQ(s.item<double>(), 0.0);
 }
 
+// An empty slice at the end of a dim whose stride is huge (as_strided allows any stride on a
+// dim of size 1): start * stride overflows int64, and the slice keeps its input's offset.
+TEST(ViewEdgeCases, EmptySliceAfterAHugeStride) {
+  const Tensor x = xg::arange(4.0, f64());
+  const Tensor v = x.as_strided({1}, {std::numeric_limits<std::int64_t>::max()}, 1);
+  EXPECT_EQ(v.item<double>(), 1.0);
+  const Tensor e = v.slice(0, 1);
+  EXPECT_EQ(e.shape(), Shape{0});
+  EXPECT_GE(e.storage_offset(), 0);
+  EXPECT_LE(e.storage_offset(), 4);
+}
+
 // chunk of an empty dim gives `chunks` empty pieces, as in PyTorch; a count too large for a
 // vector must fail with one of xgrad's documented types (PyTorch: RuntimeError "cannot create
 // std::vector larger than max_size()").

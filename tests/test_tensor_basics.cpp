@@ -58,3 +58,13 @@ TEST(ShapeType, MoreThanSixDimsCopiesAndMovesIntact) {
   EXPECT_EQ(t.dim(), 8);
   EXPECT_EQ(t.shape(), xg::Shape(8, 1));
 }
+
+// Inserting a shape's own elements into it, past its inline room, reads them before it grows
+// (std::vector allows the same for its own range only by copying first, as this does).
+TEST(ShapeType, InsertingItsOwnElements) {
+  xg::Shape s{1, 2, 3, 4, 5};
+  s.insert(s.begin() + 1, s.begin(), s.end());
+  EXPECT_EQ(s, (xg::Shape{1, 1, 2, 3, 4, 5, 2, 3, 4, 5}));
+  s.insert(s.end(), s.begin(), s.begin() + 3);
+  EXPECT_EQ(s, (xg::Shape{1, 1, 2, 3, 4, 5, 2, 3, 4, 5, 1, 1, 2}));
+}
