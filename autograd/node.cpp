@@ -89,7 +89,7 @@ SavedTensor SavedTensor::input(const Tensor& t) {
 
 SavedTensor SavedTensor::output(const Tensor& t) {
   SavedTensor s;
-  s.output_ = t.impl()->array;
+  s.output_ = detail::make_pooled<const Array>(t.impl()->array);
   s.version_ = s.output_->version();
   return s;
 }

@@ -53,7 +53,9 @@ class SavedTensor {
   std::shared_ptr<detail::TensorImpl> impl_;  // inputs
   // An input's data when it was saved: set_data on a leaf swaps it, which unpack refuses.
   std::weak_ptr<detail::StorageImpl> data_at_save_;
-  std::optional<Array> output_;  // outputs: the view of the data, without the tensor
+  // Outputs: the view of the data, without the tensor (behind a pointer from the object pool:
+  // most nodes save no output, and a node is smaller without an inline Array).
+  std::shared_ptr<const Array> output_;
   std::uint64_t version_ = 0;
   bool released_ = false;
 };

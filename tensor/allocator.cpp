@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "memory.hpp"
+#include "object_pool.hpp"
 
 namespace xg {
 namespace {
@@ -204,6 +205,7 @@ MemoryStats memory_stats() {
 void reset_peak_memory_stats() { stats.peak = stats.allocated.load(); }
 
 void empty_cache() {
+  detail::pool_release();
   release_all(cache);
   Pool& shared = pool();
   const std::lock_guard<std::mutex> lock(shared.mutex);

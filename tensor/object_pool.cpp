@@ -14,7 +14,8 @@ constexpr bool kPooling = true;
 
 constexpr std::size_t kAlignment = 64;
 constexpr std::size_t kClasses = 16;  // 64, 128, ..., 1024 bytes
-constexpr std::size_t kMaxBlocksPerClass = 4096;
+// What a thread keeps for reuse, all classes together: a 10,000-op chain's nodes and tensors.
+constexpr std::size_t kMaxCachedBytes = std::size_t{64} << 20;
 
 struct FreeBlock {
   FreeBlock* next;
@@ -29,20 +30,24 @@ void system_free(void* p) noexcept { ::operator delete (p, std::align_val_t{kAli
 // (a tensor freed during static destruction then goes straight back to the system).
 struct Lists {
   std::array<FreeBlock*, kClasses> heads;
-  std::array<std::size_t, kClasses> counts;
+  std::size_t bytes;
   bool closed;
 };
 thread_local Lists lists{};
 
+void release_lists() noexcept {
+  for (std::size_t c = 0; c < kClasses; ++c) {
+    while (FreeBlock* b = lists.heads[c]) {
+      lists.heads[c] = b->next;
+      system_free(b);
+    }
+  }
+  lists.bytes = 0;
+}
+
 struct Owner {
   ~Owner() {
-    for (std::size_t c = 0; c < kClasses; ++c) {
-      while (FreeBlock* b = lists.heads[c]) {
-        lists.heads[c] = b->next;
-        system_free(b);
-      }
-      lists.counts[c] = 0;
-    }
+    release_lists();
     lists.closed = true;
   }
 };
@@ -57,16 +62,19 @@ void* pool_allocate(std::size_t bytes) {
   if (!kPooling || c >= kClasses) return system_allocate(bytes);
   if (FreeBlock* b = lists.heads[c]) {
     lists.heads[c] = b->next;
-    --lists.counts[c];
+    lists.bytes -= (c + 1) * kAlignment;
     return b;
   }
   return system_allocate((c + 1) * kAlignment);
 }
 
+void pool_release() noexcept { release_lists(); }
+
 void pool_free(void* p, std::size_t bytes) noexcept {
   if (!p) return;
   const std::size_t c = class_of(bytes);
-  if (!kPooling || c >= kClasses || lists.closed || lists.counts[c] >= kMaxBlocksPerClass) {
+  if (!kPooling || c >= kClasses || lists.closed ||
+      lists.bytes + (c + 1) * kAlignment > kMaxCachedBytes) {
     system_free(p);
     return;
   }
@@ -75,7 +83,7 @@ void pool_free(void* p, std::size_t bytes) noexcept {
     owned = true;
   }
   lists.heads[c] = new (p) FreeBlock{lists.heads[c]};
-  ++lists.counts[c];
+  lists.bytes += (c + 1) * kAlignment;
 }
 
 }  // namespace xg::detail

@@ -2,7 +2,7 @@
 // header, a graph node), so that an op on small tensors reaches malloc only when a thread's pool
 // is empty. Blocks are 64-byte aligned, in 64-byte size classes up to 1 KiB; larger requests
 // go to the system. Each thread keeps its own free lists (a block freed on another thread joins
-// that thread's lists), bounded, and returns them to the system when it exits.
+// that thread's lists), up to 64 MiB, and returns them to the system when it exits.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +13,8 @@ namespace xg::detail {
 
 void* pool_allocate(std::size_t bytes);
 void pool_free(void* p, std::size_t bytes) noexcept;
+// Returns the calling thread's free blocks to the system (xg::empty_cache()).
+void pool_release() noexcept;
 
 // A standard allocator over the pool, for std::allocate_shared (object and control block in
 // one pooled block).
