@@ -34,7 +34,7 @@ Array binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, const char* n
   check_defined(b, name);
   const auto sa = array_of(a).sizes(), sb = array_of(b).sizes();
   if (!std::equal(sa.begin(), sa.end(), sb.begin(), sb.end())) {
-    detail::broadcast_sizes(sa, sb, name);  // throws, naming op
+    broadcast_shapes(sa, sb, name);  // throws, naming op
   }
   return kernels::binary(op, array_of(a), array_of(b));
 }

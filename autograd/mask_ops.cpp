@@ -26,7 +26,7 @@ namespace {
 Tensor logical(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
   check_defined(a, name);
   check_defined(b, name);
-  detail::broadcast_sizes(array_of(a).sizes(), array_of(b).sizes(), name);  // throws, naming op
+  broadcast_shapes(array_of(a).sizes(), array_of(b).sizes(), name);  // throws, naming op
   return make_tensor(kernels::binary(op, array_of(a).to(kBool), array_of(b).to(kBool)));
 }
 
@@ -44,7 +44,7 @@ Tensor any_all(const Tensor& t, const std::vector<std::int64_t>& dims, bool keep
 
 // t (broadcast with the mask) with value where the mask is true; t's dtype.
 Array filled(const Tensor& t, const Tensor& mask, const Scalar& value, const char* op) {
-  const auto sizes = detail::broadcast_sizes(array_of(t).sizes(), array_of(mask).sizes(), op);
+  const auto sizes = broadcast_shapes(array_of(t).sizes(), array_of(mask).sizes(), op);
   if (t.dtype() == kInt64) value.to_int64(op);  // throws for a value Int64 cannot hold
   Array out = Array::empty_with_sizes(t.dtype(), {sizes.data(), sizes.size()});
   detail::copy_into(out, array_of(t));

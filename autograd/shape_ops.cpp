@@ -54,7 +54,7 @@ Geometry contiguous_geometry(const Shape& shape) {
 
 // The strides that let a tensor of sizes/strides be seen with new_sizes without a copy, as
 // PyTorch's computeStride; false when some new dim would span two non-contiguous chunks.
-bool view_strides(std::span<const std::size_t> sizes, std::span<const std::int64_t> strides,
+bool view_strides(std::span<const std::int64_t> sizes, std::span<const std::int64_t> strides,
                   const Shape& new_sizes, Array::Strides& out) {
   out = Array::Strides(new_sizes.size());
   std::int64_t numel = 1;

@@ -206,7 +206,8 @@ template xt::xarray<bool> Tensor::to_xarray<bool>() const;
 
 template <class T>
 Tensor from_xarray(xt::xarray<T> a, bool requires_grad) {
-  Array copy = Array::empty_with_sizes(dtype_of<T>(), a.shape());  // onto xgrad's allocator
+  const Shape sizes(a.shape().begin(), a.shape().end());
+  Array copy = Array::empty_with_sizes(dtype_of<T>(), sizes);  // onto xgrad's allocator
   std::copy(a.data(), a.data() + a.size(), copy.data<T>());
   Tensor t = detail::make_tensor(std::move(copy));
   if (requires_grad) t.requires_grad_(true);

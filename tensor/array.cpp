@@ -17,7 +17,7 @@ namespace detail {
 StorageImpl::StorageImpl(std::size_t n) : data(allocate_bytes(n)), nbytes(n) {}
 StorageImpl::~StorageImpl() { free_bytes(data, nbytes); }
 
-Array::Strides contiguous_strides(std::span<const std::size_t> sizes) {
+Array::Strides contiguous_strides(std::span<const std::int64_t> sizes) {
   Array::Strides strides(sizes.size());
   std::int64_t s = 1;
   for (std::size_t d = sizes.size(); d-- > 0;) {
@@ -25,23 +25,6 @@ Array::Strides contiguous_strides(std::span<const std::size_t> sizes) {
     s *= static_cast<std::int64_t>(sizes[d]);
   }
   return strides;
-}
-
-Array::Sizes broadcast_sizes(std::span<const std::size_t> a, std::span<const std::size_t> b,
-                             const char* op) {
-  const std::size_t ndim = std::max(a.size(), b.size());
-  Array::Sizes out(ndim);
-  for (std::size_t i = 0; i < ndim; ++i) {
-    const std::size_t sa = i < ndim - a.size() ? 1 : a[i - (ndim - a.size())];
-    const std::size_t sb = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
-    if (sa != sb && sa != 1 && sb != 1) {
-      // The slow path builds the shared message.
-      broadcast_shapes(Shape(a.begin(), a.end()), Shape(b.begin(), b.end()), op);
-    }
-    out[i] = sa == 1 ? sb : sa;
-  }
-  check_shape(std::span<const std::size_t>(out.data(), out.size()), op);
-  return out;
 }
 
 }  // namespace detail
@@ -73,7 +56,7 @@ std::shared_ptr<detail::StorageImpl> allocate(Dtype dtype, const Sizes& sizes) {
 
 }  // namespace
 
-Array::Array() : storage_(allocate(Dtype::Float32, std::span<const std::size_t>())) {
+Array::Array() : storage_(allocate(Dtype::Float32, std::span<const std::int64_t>())) {
   *static_cast<float*>(storage_->data) = 0.0F;
 }
 
@@ -101,7 +84,7 @@ Array Array::empty(Dtype dtype, const Shape& shape) {
   return empty_with_sizes(dtype, {sizes.data(), sizes.size()});
 }
 
-Array Array::empty_with_sizes(Dtype dtype, std::span<const std::size_t> sizes) {
+Array Array::empty_with_sizes(Dtype dtype, std::span<const std::int64_t> sizes) {
   Array out{NoInit{}};
   out.storage_ = allocate(dtype, sizes);
   out.dtype_ = dtype;
@@ -139,7 +122,7 @@ bool Array::same_view(const Array& other) const {
          std::equal(strides_.begin(), strides_.end(), other.strides_.begin(), other.strides_.end());
 }
 
-Array Array::view(std::span<const std::size_t> sizes, std::span<const std::int64_t> strides,
+Array Array::view(std::span<const std::int64_t> sizes, std::span<const std::int64_t> strides,
                   std::int64_t offset) const {
   Array out{NoInit{}};
   out.storage_ = storage_;
@@ -161,7 +144,7 @@ Array Array::permuted(std::span<const std::int64_t> dims) const {
   return view({sizes.data(), sizes.size()}, {strides.data(), strides.size()}, offset_);
 }
 
-Array Array::reshaped_contiguous(std::span<const std::size_t> sizes) const {
+Array Array::reshaped_contiguous(std::span<const std::int64_t> sizes) const {
   check_dense();
   const auto strides = detail::contiguous_strides(sizes);
   return view(sizes, {strides.data(), strides.size()}, offset_);

@@ -32,11 +32,11 @@ template <class T>
 struct DenseRef {
   using value_type = T;
   T* ptr;
-  std::span<const std::size_t> sizes;
+  std::span<const std::int64_t> sizes;
   std::size_t count;
   T* data() const { return ptr; }
   std::size_t size() const { return count; }
-  std::span<const std::size_t> shape() const { return sizes; }
+  std::span<const std::int64_t> shape() const { return sizes; }
   std::size_t dimension() const { return sizes.size(); }
   T* begin() const { return ptr; }
   T* end() const { return ptr + count; }
@@ -48,7 +48,7 @@ struct DenseRef {
 // copies the view, not the data: the copy aliases it (clone() copies the data).
 class Array {
  public:
-  using Sizes = detail::SmallVector<std::size_t, 5>;
+  using Sizes = Shape;    // sizes of the dims
   using Strides = Shape;  // element strides, one per dim
 
   Array();  // a 0-d Float32 zero
@@ -56,14 +56,14 @@ class Array {
   // Uninitialized contiguous storage of the given dtype and shape.
   static Array empty(Dtype dtype, const Shape& shape);
   // The same from an existing array's sizes, without building a Shape.
-  static Array empty_with_sizes(Dtype dtype, std::span<const std::size_t> sizes);
+  static Array empty_with_sizes(Dtype dtype, std::span<const std::int64_t> sizes);
   static Array full(Dtype dtype, const Shape& shape, double value);
 
   Dtype dtype() const { return dtype_; }
   std::size_t dim() const { return sizes_.size(); }
   std::int64_t numel() const { return numel_; }
-  std::span<const std::size_t> sizes() const { return {sizes_.data(), sizes_.size()}; }
-  std::span<const std::int64_t> strides() const { return {strides_.data(), strides_.size()}; }
+  const Shape& sizes() const { return sizes_; }
+  const Shape& strides() const { return strides_; }
   std::int64_t offset() const { return offset_; }  // in elements, from the buffer's start
   Shape shape() const;
   Shape stride_vector() const;
@@ -78,12 +78,12 @@ class Array {
   Array clone() const;
   // A view of the same buffer with these sizes, element strides and offset (unchecked: the
   // caller keeps it inside the buffer).
-  Array view(std::span<const std::size_t> sizes, std::span<const std::int64_t> strides,
+  Array view(std::span<const std::int64_t> sizes, std::span<const std::int64_t> strides,
              std::int64_t offset) const;
   // The same data seen with its dims in `dims` order.
   Array permuted(std::span<const std::int64_t> dims) const;
   // A contiguous array seen with new sizes (same count).
-  Array reshaped_contiguous(std::span<const std::size_t> sizes) const;
+  Array reshaped_contiguous(std::span<const std::int64_t> sizes) const;
 
   // The first element of the view; the element type must match the dtype.
   template <class T>
@@ -143,12 +143,7 @@ namespace detail {
 void copy_into(const Array& dst, const Array& src);
 
 // The row-major strides of a contiguous array of these sizes.
-Array::Strides contiguous_strides(std::span<const std::size_t> sizes);
-
-// The shape two arrays broadcast to, built inline (no allocation up to five dims); throws
-// std::invalid_argument naming `op` and both shapes when they do not broadcast.
-Array::Sizes broadcast_sizes(std::span<const std::size_t> a, std::span<const std::size_t> b,
-                             const char* op);
+Array::Strides contiguous_strides(std::span<const std::int64_t> sizes);
 
 // Calls f(T{}) with the C++ element type of dtype (float, double, int64_t or bool).
 template <class F>

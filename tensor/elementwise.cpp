@@ -284,7 +284,7 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
       ca.is_contiguous() && cb.is_contiguous() &&
       std::equal(a.sizes().begin(), a.sizes().end(), b.sizes().begin(), b.sizes().end());
   Array out = flat ? Array::empty_with_sizes(result, a.sizes()) : [&] {
-    const Array::Sizes out_shape = detail::broadcast_sizes(a.sizes(), b.sizes(), "broadcast");
+    const Array::Sizes out_shape = broadcast_shapes(a.sizes(), b.sizes(), "broadcast");
     return Array::empty_with_sizes(result, {out_shape.data(), out_shape.size()});
   }();
   if (flat) {
@@ -458,9 +458,8 @@ Array where(const Array& cond, const Array& a, const Array& b) {
   std::optional<Array> a_converted, b_converted;
   const Array& ca = as_dtype(a, dtype, a_converted);
   const Array& cb = as_dtype(b, dtype, b_converted);
-  const Array::Sizes ab = detail::broadcast_sizes(a.sizes(), b.sizes(), "where");
-  const Array::Sizes out_shape =
-      detail::broadcast_sizes(cond.sizes(), {ab.data(), ab.size()}, "where");
+  const Array::Sizes ab = broadcast_shapes(a.sizes(), b.sizes(), "where");
+  const Array::Sizes out_shape = broadcast_shapes(cond.sizes(), {ab.data(), ab.size()}, "where");
   Array out = Array::empty_with_sizes(dtype, {out_shape.data(), out_shape.size()});
   detail::dispatch(dtype, [&](auto t) {
     using T = decltype(t);

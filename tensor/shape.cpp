@@ -35,7 +35,8 @@ std::int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
-Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+Shape broadcast_shapes(std::span<const std::int64_t> a, std::span<const std::int64_t> b,
+                       const char* op) {
   const std::size_t ndim = std::max(a.size(), b.size());
   Shape out(ndim);
   for (std::size_t i = 0; i < ndim; ++i) {
@@ -43,8 +44,9 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     const std::int64_t sb = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
     if (sa != sb && sa != 1 && sb != 1) {
       std::ostringstream msg;
-      msg << op << ": shapes " << shape_to_string(a) << " and " << shape_to_string(b)
-          << " cannot be broadcast (size " << sa << " != " << sb << " at dim " << i << ")";
+      msg << op << ": shapes " << shape_to_string(Shape(a.begin(), a.end())) << " and "
+          << shape_to_string(Shape(b.begin(), b.end())) << " cannot be broadcast (size " << sa
+          << " != " << sb << " at dim " << i << ")";
       throw std::invalid_argument(msg.str());
     }
     out[i] = sa == 1 ? sb : sa;
@@ -101,11 +103,6 @@ std::int64_t checked_numel(std::span<const Size> sizes, const char* op, std::siz
 std::int64_t check_shape(std::span<const std::int64_t> shape, const char* op,
                          std::size_t element_size) {
   return checked_numel(shape, op, element_size);
-}
-
-std::int64_t check_shape(std::span<const std::size_t> sizes, const char* op,
-                         std::size_t element_size) {
-  return checked_numel(sizes, op, element_size);
 }
 
 }  // namespace xg

@@ -188,7 +188,9 @@ std::int64_t shape_numel(const Shape& shape);
 
 // The shape two operands broadcast to, as torch.broadcast_shapes; throws std::invalid_argument
 // naming `op` when they do not broadcast.
-Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+// (A Shape, or an array's sizes, converts to the span.)
+Shape broadcast_shapes(std::span<const std::int64_t> a, std::span<const std::int64_t> b,
+                       const char* op);
 
 // Maps a possibly negative dim into [0, ndim); throws std::out_of_range naming `op`.
 // A 0-d tensor accepts dims 0 and -1, as in PyTorch.
@@ -201,8 +203,6 @@ std::int64_t normalize_dim(std::int64_t dim, std::int64_t ndim, const char* op);
 // refused (every product of sizes a kernel forms then fits). Throws std::invalid_argument naming
 // `op`; with op == nullptr (a kernel's result, whose op it does not know) the message names none.
 std::int64_t check_shape(std::span<const std::int64_t> shape, const char* op,
-                         std::size_t element_size = 1);
-std::int64_t check_shape(std::span<const std::size_t> sizes, const char* op,
                          std::size_t element_size = 1);
 
 }  // namespace xg

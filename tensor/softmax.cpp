@@ -9,7 +9,7 @@ namespace {
 
 // Calls f(row pointer, stride) for each of the outer * inner lines along dim.
 template <class T, class F>
-void for_each_line(T* data, std::span<const std::size_t> sizes, std::int64_t dim, F&& f) {
+void for_each_line(T* data, std::span<const std::int64_t> sizes, std::int64_t dim, F&& f) {
   std::int64_t outer = 1, inner = 1;
   const std::int64_t n =
       sizes.empty() ? 1 : static_cast<std::int64_t>(sizes[static_cast<std::size_t>(dim)]);

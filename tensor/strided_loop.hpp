@@ -15,7 +15,7 @@ inline constexpr int kMaxDims = 16;
 // One operand: its sizes and element strides (aligned to the loop's trailing dims; a missing
 // leading dim or a size-1 dim broadcasts with stride 0).
 struct Operand {
-  std::span<const std::size_t> sizes;
+  std::span<const std::int64_t> sizes;
   std::span<const std::int64_t> strides;
 };
 
@@ -27,7 +27,7 @@ struct StridedLoop {
   std::array<std::int64_t, kMaxDims> sizes{};
   std::array<std::array<std::int64_t, kMaxDims>, N> strides{};
 
-  StridedLoop(std::span<const std::size_t> shape, const std::array<Operand, N>& ops) {
+  StridedLoop(std::span<const std::int64_t> shape, const std::array<Operand, N>& ops) {
     if (shape.size() > kMaxDims) {
       throw std::invalid_argument("xgrad supports at most " + std::to_string(kMaxDims) +
                                   " dims, got " + std::to_string(shape.size()));
