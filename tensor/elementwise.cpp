@@ -283,37 +283,24 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
   const bool flat =
       ca.is_contiguous() && cb.is_contiguous() &&
       std::equal(a.sizes().begin(), a.sizes().end(), b.sizes().begin(), b.sizes().end());
-  Array out = flat ? Array::empty_with_sizes(result, a.sizes()) : [&] {
-    const Array::Sizes out_shape = broadcast_shapes(a.sizes(), b.sizes(), "broadcast");
-    return Array::empty_with_sizes(result, {out_shape.data(), out_shape.size()});
-  }();
-  if (flat) {
-    detail::dispatch(compute, [&](auto t) {
-      using T = decltype(t);
-      with_binary_functor<T>(op, [&](auto f) {
-        detail::dispatch(result, [&](auto r) {
-          using R = decltype(r);
-          if constexpr (std::is_same_v<R, T> || std::is_same_v<R, bool>) {
-            const T* pa = ca.data<T>();
-            const T* pb = cb.data<T>();
-            R* o = out.data<R>();
-            detail::parallel_for(out.numel(), [&](std::int64_t begin, std::int64_t end) {
-              for (std::int64_t i = begin; i < end; ++i) o[i] = static_cast<R>(f(pa[i], pb[i]));
-            });
-          }
-        });
-      });
-    });
-    return out;
-  }
+  Array out = Array::empty_with_sizes(
+      result, flat ? a.sizes() : broadcast_shapes(a.sizes(), b.sizes(), "broadcast"));
   detail::dispatch(compute, [&](auto t) {
     using T = decltype(t);
     with_binary_functor<T>(op, [&](auto f) {
       detail::dispatch(result, [&](auto r) {
         using R = decltype(r);
         if constexpr (std::is_same_v<R, T> || std::is_same_v<R, bool>) {
-          broadcast_loop(ca.data<T>(), operand(ca), cb.data<T>(), operand(cb), out.data<R>(),
-                         operand(out), f);
+          const T* pa = ca.data<T>();
+          const T* pb = cb.data<T>();
+          R* o = out.data<R>();
+          if (flat) {
+            detail::parallel_for(out.numel(), [&](std::int64_t begin, std::int64_t end) {
+              for (std::int64_t i = begin; i < end; ++i) o[i] = static_cast<R>(f(pa[i], pb[i]));
+            });
+          } else {
+            broadcast_loop(pa, operand(ca), pb, operand(cb), o, operand(out), f);
+          }
         }
       });
     });
