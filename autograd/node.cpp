@@ -27,13 +27,15 @@ void release_node(std::shared_ptr<Node>&& node) {
     pending_releases->push_back(std::move(node));
     return;
   }
+  // The stack allocates only when the node owned another node alone (a graph of one op whose
+  // inputs are leaves or still held elsewhere, the common case, never reaches malloc).
   std::vector<std::shared_ptr<Node>> stack;
   pending_releases = &stack;
-  stack.push_back(std::move(node));
+  node.reset();  // its destructor defers whatever it owned onto `stack`
   while (!stack.empty()) {
     std::shared_ptr<Node> last = std::move(stack.back());
     stack.pop_back();
-    last.reset();  // its destructor defers whatever it owned onto `stack`
+    last.reset();
   }
   pending_releases = nullptr;
 }
@@ -134,8 +136,7 @@ void SavedTensor::release() {
   released_ = true;
 }
 
-AccumulateGrad::AccumulateGrad(std::shared_ptr<detail::TensorImpl> leaf)
-    : Node("accumulate_grad"), leaf_(std::move(leaf)) {
+AccumulateGrad::AccumulateGrad(detail::TensorImpl* leaf) : Node("accumulate_grad"), leaf_(leaf) {
   is_accumulator_ = true;
 }
 
@@ -202,13 +203,17 @@ Edge gradient_edge(const Tensor& t) {
   refresh_if_stale(impl);
   if (impl->grad_fn) return Edge{impl->grad_fn};
   if (!impl->requires_grad) return Edge{};
-  const std::lock_guard<std::mutex> lock(accumulator_mutex(impl.get()));
-  std::shared_ptr<Node> acc = impl->grad_accumulator.lock();
+  AccumulateGrad* acc = impl->grad_accumulator.load(std::memory_order_acquire);
   if (!acc) {
-    acc = detail::make_pooled<AccumulateGrad>(impl);
-    impl->grad_accumulator = acc;
+    const std::lock_guard<std::mutex> lock(accumulator_mutex(impl.get()));
+    acc = impl->grad_accumulator.load(std::memory_order_relaxed);
+    if (!acc) {
+      acc = new AccumulateGrad(impl.get());
+      impl->grad_accumulator.store(acc, std::memory_order_release);
+    }
   }
-  return Edge{std::move(acc)};
+  // Shares the leaf's ownership: the accumulator lives exactly as long as its leaf.
+  return Edge{std::shared_ptr<Node>(impl, acc)};
 }
 
 CopySlices::CopySlices(const Tensor& base, const Tensor& view, std::shared_ptr<Node> fn,
@@ -290,5 +295,8 @@ void refresh_view(const std::shared_ptr<detail::TensorImpl>& impl) {
 }  // namespace xg::autograd
 
 namespace xg::detail {
-TensorImpl::~TensorImpl() { autograd::release_node(std::move(grad_fn)); }
+TensorImpl::~TensorImpl() {
+  autograd::release_node(std::move(grad_fn));
+  delete grad_accumulator.load(std::memory_order_relaxed);
+}
 }  // namespace xg::detail

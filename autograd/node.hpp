@@ -107,15 +107,14 @@ class Node : public std::enable_shared_from_this<Node> {
 // The node at a leaf: adds the incoming gradient into the leaf's .grad.
 class AccumulateGrad final : public Node {
  public:
-  explicit AccumulateGrad(std::shared_ptr<detail::TensorImpl> leaf);
+  explicit AccumulateGrad(detail::TensorImpl* leaf);
   GradientList apply(Tensor grad) override;
   std::string name() const override { return "AccumulateGrad"; }
   // The leaf's register_hook functions, in order; a defined result replaces the gradient.
   Tensor run_leaf_hooks(Tensor grad) const;
-  const std::shared_ptr<detail::TensorImpl>& leaf() const { return leaf_; }
 
  private:
-  std::shared_ptr<detail::TensorImpl> leaf_;
+  detail::TensorImpl* leaf_;  // owns this node; every edge to it keeps the leaf alive
   // Graphs on several threads may share the leaf: their passes add into .grad one at a time.
   std::mutex mutex_;
 };

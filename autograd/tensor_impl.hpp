@@ -1,6 +1,7 @@
 // Internal: what a Tensor handle points to, and the helpers every op implementation shares.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 
 namespace xg::autograd {
 class Node;
+class AccumulateGrad;
 }
 
 namespace xg::detail {
@@ -26,7 +28,10 @@ struct TensorImpl {
   bool retains_grad = false;
   Tensor grad;
   std::shared_ptr<autograd::Node> grad_fn;
-  std::weak_ptr<autograd::Node> grad_accumulator;           // leaves; the accumulator owns the leaf
+  // A leaf's gradient accumulator, made by the first op that records the leaf and kept until
+  // the leaf goes (autograd::gradient_edge): an edge to it is a shared_ptr that aliases, and so
+  // keeps alive, this TensorImpl, as PyTorch's AccumulateGrad holds its variable.
+  std::atomic<autograd::AccumulateGrad*> grad_accumulator{nullptr};
   std::vector<std::function<Tensor(const Tensor&)>> hooks;  // leaves; non-leaves hook grad_fn
   // A view made in grad mode keeps the tensor whose storage it views (never itself a view),
   // and the storage's version when its grad_fn was last set: an in-place op on the base or on

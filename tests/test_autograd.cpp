@@ -195,6 +195,29 @@ TEST(AutogradRecording, HookOnALeafReplacesItsGradient) {
   expect_values(x.grad(), {4, 8, 12});  // 2 * 2x
 }
 
+// The graph keeps a leaf alive, as PyTorch's AccumulateGrad holds its variable: a leaf whose
+// last handle is gone before backward still gets its gradient (its hook sees it), and a leaf
+// recorded again after a backward accumulates into the same .grad.
+TEST(AutogradRecording, TheGraphKeepsALeafAliveAfterItsHandleIsGone) {
+  Tensor seen;
+  Tensor y;
+  {
+    Tensor w = xg::tensor({1, 2, 3}, f64g());
+    w.register_hook([&](const Tensor& g) {
+      seen = g.clone();
+      return Tensor();
+    });
+    y = (w * w).sum();
+  }
+  y.backward();
+  ASSERT_TRUE(seen.defined());
+  expect_values(seen, {2, 4, 6});  // d/dw sum w^2 = 2w
+
+  Tensor x = xg::tensor({1, 2}, f64g());
+  for (int i = 0; i < 3; ++i) (x * x * x).sum().backward();
+  expect_values(x.grad(), {9, 36});  // three passes of 3x^2
+}
+
 TEST(AutogradRecording, HookOnANonLeafChangesWhatFlowsBack) {
   Tensor x = xg::tensor({1, 2, 3}, f64g());
   Tensor h = x * 3;
