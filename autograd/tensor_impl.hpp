@@ -20,7 +20,8 @@ namespace xg::detail {
 // Autograd state: a leaf has no grad_fn and may require grad; a tensor an op recorded has the
 // op's node as grad_fn and always requires grad.
 struct TensorImpl {
-  explicit TensorImpl(Array a) : array(std::move(a)) {}
+  explicit TensorImpl(Array&& a) : array(std::move(a)) {}
+  explicit TensorImpl(const Array& a) : array(a) {}
   // The data: a view of a buffer that views, detach()ed handles and saved outputs may share,
   // with the version counter in-place ops bump.
   Array array;

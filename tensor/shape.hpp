@@ -174,7 +174,8 @@ class Shape {
     other.capacity_ = kInline;
   }
 
-  std::int64_t inline_[kInline]{};
+  // Not zeroed: only the first size_ are ever read (a shape is built for every op's result).
+  std::int64_t inline_[kInline];
   std::unique_ptr<std::int64_t[]> heap_;
   std::size_t size_ = 0;
   std::size_t capacity_ = kInline;
