@@ -36,27 +36,24 @@ namespace {
 // failing them.
 constexpr std::uint64_t kMaxAllocation = std::uint64_t{1} << 47;
 
-// Every buffer is allocated here: its shape is checked for overflow first (a kernel's result
-// shape is derived from checked shapes, but a size-0 dim lets the others grow past int64), and
-// running out of memory names the bytes asked for.
-template <class Sizes>
-std::shared_ptr<detail::StorageImpl> allocate(Dtype dtype, const Sizes& sizes) {
-  const std::int64_t numel = check_shape(std::span(sizes), nullptr, element_size(dtype));
+// A buffer for numel elements of a shape that check_shape passed; running out of memory names
+// the bytes asked for.
+std::shared_ptr<detail::StorageImpl> allocate(Dtype dtype, std::span<const std::int64_t> sizes,
+                                              std::int64_t numel) {
   const auto bytes = static_cast<std::uint64_t>(numel) * element_size(dtype);
   try {
     if (bytes >= kMaxAllocation) throw std::bad_alloc();
     return detail::make_pooled<detail::StorageImpl>(static_cast<std::size_t>(bytes));
   } catch (const std::bad_alloc&) {
     throw OutOfMemoryError("out of memory: cannot allocate " + std::to_string(bytes) +
-                           " bytes for a " +
-                           shape_to_string(Shape(std::begin(sizes), std::end(sizes))) + " " +
-                           std::string(dtype_name(dtype)) + " tensor");
+                           " bytes for a " + shape_to_string(Shape(sizes.begin(), sizes.end())) +
+                           " " + std::string(dtype_name(dtype)) + " tensor");
   }
 }
 
 }  // namespace
 
-Array::Array() : storage_(allocate(Dtype::Float32, std::span<const std::int64_t>())) {
+Array::Array() : storage_(allocate(Dtype::Float32, {}, 1)) {
   *static_cast<float*>(storage_->data) = 0.0F;
 }
 
@@ -76,21 +73,26 @@ void Array::finish_geometry() {
 }
 
 Array Array::empty(Dtype dtype, const Shape& shape) {
-  Sizes sizes(shape.size());
-  for (std::size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] < 0) check_shape(std::span(shape), nullptr);  // throws
-    sizes[d] = static_cast<std::size_t>(shape[d]);
-  }
-  return empty_with_sizes(dtype, {sizes.data(), sizes.size()});
+  return empty_with_sizes(dtype, {shape.data(), shape.size()});
 }
 
+// Every buffer is allocated here: its shape is checked for overflow first (a kernel's result
+// shape is derived from checked shapes, but a size-0 dim lets the others grow past int64), and
+// running out of memory names the bytes asked for.
 Array Array::empty_with_sizes(Dtype dtype, std::span<const std::int64_t> sizes) {
+  const std::int64_t numel = check_shape(sizes, nullptr, element_size(dtype));
   Array out{NoInit{}};
-  out.storage_ = allocate(dtype, sizes);
+  out.storage_ = allocate(dtype, sizes, numel);
   out.dtype_ = dtype;
-  out.sizes_ = Sizes(sizes.begin(), sizes.end());
-  out.strides_ = detail::contiguous_strides(sizes);
-  out.finish_geometry();
+  out.sizes_.assign(sizes.begin(), sizes.end());
+  out.strides_.resize(sizes.size());
+  std::int64_t stride = 1;
+  for (std::size_t d = sizes.size(); d-- > 0;) {
+    out.strides_[d] = stride;
+    stride *= sizes[d];
+  }
+  out.numel_ = numel;
+  out.contiguous_ = true;
   return out;
 }
 
