@@ -32,8 +32,8 @@ namespace {
 Array binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
   check_defined(a, name);
   check_defined(b, name);
-  const auto sa = array_of(a).sizes(), sb = array_of(b).sizes();
-  if (!std::equal(sa.begin(), sa.end(), sb.begin(), sb.end())) {
+  const Shape &sa = array_of(a).sizes(), &sb = array_of(b).sizes();
+  if (sa != sb) {
     broadcast_shapes(sa, sb, name);  // throws, naming op
   }
   return kernels::binary(op, array_of(a), array_of(b));

@@ -255,14 +255,14 @@ Tensor squeeze_dims(const Tensor& t, Drop drop) {
 
 Tensor squeeze(const Tensor& t) {
   check_defined(t, "squeeze");
-  const auto sizes = array_of(t).sizes();
+  const auto& sizes = array_of(t).sizes();
   return squeeze_dims(t, [&](std::size_t d) { return sizes[d] == 1; });
 }
 
 Tensor squeeze(const Tensor& t, std::int64_t dim) {
   check_defined(t, "squeeze");
   const std::int64_t d = normalize_dim(dim, t.dim(), "squeeze");
-  const auto sizes = array_of(t).sizes();
+  const auto& sizes = array_of(t).sizes();
   return squeeze_dims(
       t, [&](std::size_t k) { return static_cast<std::int64_t>(k) == d && sizes[k] == 1; });
 }

@@ -132,8 +132,7 @@ std::int64_t Tensor::size(std::int64_t d) const {
 bool Tensor::is_same_size(const Tensor& other) const {
   check_defined(*this, "is_same_size");
   check_defined(other, "is_same_size");
-  const auto a = array_of(*this).sizes(), b = array_of(other).sizes();
-  return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  return array_of(*this).sizes() == array_of(other).sizes();
 }
 
 Shape Tensor::stride() const {
@@ -194,7 +193,7 @@ template <class T>
 xt::xarray<T> Tensor::to_xarray() const {
   check_defined(*this, "to_xarray");
   const Array converted = array_of(*this).to(dtype_of<T>()).contiguous();
-  const auto sizes = converted.sizes();
+  const auto& sizes = converted.sizes();
   xt::xarray<T> out = xt::xarray<T>::from_shape(sizes);
   std::copy(converted.data<T>(), converted.data<T>() + converted.numel(), out.data());
   return out;
@@ -679,7 +678,7 @@ void print_element(std::ostream& os, const Array& a, std::int64_t i) {
 
 void print_values(std::ostream& os, const Array& a, std::size_t dim, std::int64_t offset,
                   bool summarize) {
-  const auto sizes = a.sizes();
+  const auto& sizes = a.sizes();
   if (sizes.empty()) {
     print_element(os, a, 0);
     return;

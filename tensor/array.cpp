@@ -120,8 +120,7 @@ bool Array::has_internal_overlap() const {
 
 bool Array::same_view(const Array& other) const {
   return storage_ == other.storage_ && dtype_ == other.dtype_ && offset_ == other.offset_ &&
-         std::equal(sizes_.begin(), sizes_.end(), other.sizes_.begin(), other.sizes_.end()) &&
-         std::equal(strides_.begin(), strides_.end(), other.strides_.begin(), other.strides_.end());
+         sizes_ == other.sizes_ && strides_ == other.strides_;
 }
 
 Array Array::view(std::span<const std::int64_t> sizes, std::span<const std::int64_t> strides,

@@ -280,9 +280,7 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
   const Array& ca = as_dtype(a, compute, a_converted);
   const Array& cb = as_dtype(b, compute, b_converted);
   // Same sizes, both contiguous (the common case): one flat loop, no broadcasting or strides.
-  const bool flat =
-      ca.is_contiguous() && cb.is_contiguous() &&
-      std::equal(a.sizes().begin(), a.sizes().end(), b.sizes().begin(), b.sizes().end());
+  const bool flat = ca.is_contiguous() && cb.is_contiguous() && a.sizes() == b.sizes();
   Array out = Array::empty_with_sizes(
       result, flat ? a.sizes() : broadcast_shapes(a.sizes(), b.sizes(), "broadcast"));
   detail::dispatch(compute, [&](auto t) {

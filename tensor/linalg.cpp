@@ -32,8 +32,8 @@ struct MatrixLayout {
 };
 
 MatrixLayout layout_of(const Array& x) {
-  const auto sizes = x.sizes();
-  const auto strides = x.strides();
+  const auto& sizes = x.sizes();
+  const auto& strides = x.strides();
   const std::size_t r = sizes.size() - 2;
   const auto rows = static_cast<std::int64_t>(sizes[r]);
   const auto cols = static_cast<std::int64_t>(sizes[r + 1]);
@@ -63,8 +63,8 @@ Array bmm(const Array& a_in, const Array& b_in, bool transpose_a, bool transpose
   const Array b = floating && lb.ok ? b_in : b_in.contiguous();
   if (!floating || !la.ok) la = layout_of(a);
   if (!floating || !lb.ok) lb = layout_of(b);
-  const auto as = a.sizes();
-  const auto bs = b.sizes();
+  const auto& as = a.sizes();
+  const auto& bs = b.sizes();
   const std::size_t r = as.size() - 2;  // the batch dims come first, the same in a and b
   const auto m = static_cast<std::int64_t>(transpose_a ? as[r + 1] : as[r]);
   const auto k = static_cast<std::int64_t>(transpose_a ? as[r] : as[r + 1]);

@@ -28,7 +28,7 @@ void masked_fill(Array& self, const Array& mask, const Scalar& value) {
 Array triangle(const Array& x, std::int64_t k, bool upper) {
   Array out = x.clone();
   if (out.numel() == 0) return out;  // and the matrix count below would divide by zero
-  const auto sizes = out.sizes();
+  const auto& sizes = out.sizes();
   const auto rows = static_cast<std::int64_t>(sizes[sizes.size() - 2]);
   const auto cols = static_cast<std::int64_t>(sizes[sizes.size() - 1]);
   const std::int64_t matrices = out.numel() / (rows * cols);

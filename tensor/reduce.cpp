@@ -85,7 +85,7 @@ struct ReducePlan {
 };
 
 ReducePlan plan_reduction(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
-  const auto sizes = x.sizes();
+  const auto& sizes = x.sizes();
   const auto ndim = static_cast<std::int64_t>(sizes.size());
   std::vector<bool> reduce(static_cast<std::size_t>(ndim), dims.empty());
   for (auto d : dims) reduce[static_cast<std::size_t>(d)] = true;
@@ -188,7 +188,7 @@ Array arg_extreme(const Array& strided, std::int64_t dim, bool keepdim) {
   std::int64_t outer = 1, reduced = x.numel(), inner = 1;
   Shape out_shape;
   if (dim >= 0) {
-    const auto sizes = x.sizes();
+    const auto& sizes = x.sizes();
     reduced = x.dim() == 0 ? 1 : static_cast<std::int64_t>(sizes[static_cast<std::size_t>(dim)]);
     for (std::int64_t d = 0; d < static_cast<std::int64_t>(sizes.size()); ++d) {
       const auto s = static_cast<std::int64_t>(sizes[static_cast<std::size_t>(d)]);

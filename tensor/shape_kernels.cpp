@@ -17,7 +17,7 @@ Array reshape(const Array& x, const Shape& shape) {
 Array permute(const Array& x, const std::vector<std::int64_t>& dims) { return x.permuted(dims); }
 
 Array expand(const Array& x, const Shape& shape) {
-  const auto sizes = x.sizes();
+  const auto& sizes = x.sizes();
   const auto in_strides = x.strides();
   Array::Sizes out_sizes(shape.begin(), shape.end());
   Array::Strides strides(shape.size());
@@ -55,7 +55,7 @@ Array narrow(const Array& x, std::int64_t dim, std::int64_t start, std::int64_t 
 Array index_select(const Array& strided, std::int64_t dim, const Array& index_in) {
   const Array x = strided.contiguous();
   const Array index = index_in.contiguous();
-  const auto sizes = x.sizes();
+  const auto& sizes = x.sizes();
   Shape shape(sizes.begin(), sizes.end());
   const std::int64_t count = index.numel();
   std::int64_t outer = 1, inner = 1;

@@ -70,7 +70,7 @@ Array logsumexp(const Array& x, const std::vector<std::int64_t>& dims, bool keep
   Array out = binary(BinaryOp::Add, unary(UnaryOp::Log, sum(shifted, dims, true)), m);
   if (keepdim) return out;
   Shape squeezed;
-  const auto sizes = x.sizes();
+  const auto& sizes = x.sizes();
   std::vector<bool> reduced(sizes.size(), dims.empty());
   for (auto d : dims) reduced[static_cast<std::size_t>(d)] = true;
   for (std::size_t d = 0; d < sizes.size(); ++d) {
