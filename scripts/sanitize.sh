@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The reliability pass, run by `./scripts/quickstart.sh test` after the main suite:
+# The reliability pass, run by CI (.ci/run) after the README's test command:
 #   1. build-asan: the library, tests and examples with AddressSanitizer, LeakSanitizer and
 #      UndefinedBehaviorSanitizer (g++, -fno-sanitize-recover=all); the whole CTest suite.
 #   2. build-tsan: the threads test (tests/test_threads.cpp) under ThreadSanitizer.
