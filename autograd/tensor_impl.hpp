@@ -13,7 +13,7 @@
 namespace xg::autograd {
 class Node;
 class AccumulateGrad;
-}
+}  // namespace xg::autograd
 
 namespace xg::detail {
 
