@@ -45,6 +45,17 @@ struct Geometry {
   std::int64_t offset = 0;
 };
 
+// offset + n * stride, as PyTorch, for narrow, select and slice. It can overflow only when the
+// view has no elements (a dim of size 0 beside a huge stride, which as_strided allows since the
+// view reads nothing); the view then keeps the old offset.
+void advance_offset(Geometry& g, std::int64_t n, std::int64_t stride) {
+  std::int64_t delta = 0, offset = 0;
+  if (!__builtin_mul_overflow(n, stride, &delta) &&
+      !__builtin_add_overflow(g.offset, delta, &offset)) {
+    g.offset = offset;
+  }
+}
+
 Geometry contiguous_geometry(const Shape& shape) {
   Geometry g;
   g.sizes = Array::Sizes(shape.begin(), shape.end());
@@ -459,7 +470,7 @@ Tensor narrow(const Tensor& t, std::int64_t dim, std::int64_t start, std::int64_
   }
   return record_subview("narrow", t, [d, start, length](Geometry g) {
     const auto k = static_cast<std::size_t>(d);
-    g.offset += start * g.strides[k];
+    advance_offset(g, start, g.strides[k]);
     g.sizes[k] = static_cast<std::size_t>(length);
     return g;
   });
@@ -478,7 +489,7 @@ Tensor select(const Tensor& t, std::int64_t dim, std::int64_t index) {
   const std::int64_t i = index < 0 ? index + size : index;
   return record_subview("select", t, [d, i](Geometry g) {
     const auto k = static_cast<std::size_t>(d);
-    g.offset += i * g.strides[k];
+    advance_offset(g, i, g.strides[k]);
     Geometry out;
     out.offset = g.offset;
     for (std::size_t j = 0; j < g.sizes.size(); ++j) {
@@ -509,13 +520,7 @@ Tensor slice(const Tensor& t, std::int64_t dim, std::optional<std::int64_t> star
   const std::int64_t length = e > b ? (e - b - 1) / step + 1 : 0;  // no overflow near 2^63
   return record_subview("slice", t, [d, b, length, step](Geometry g) {
     const auto k = static_cast<std::size_t>(d);
-    // offset + b * stride, as PyTorch. It can overflow only for an empty slice (b = size of a
-    // dim whose stride is huge), which reads nothing: the old offset stays.
-    std::int64_t delta = 0, offset = 0;
-    if (!__builtin_mul_overflow(b, g.strides[k], &delta) &&
-        !__builtin_add_overflow(g.offset, delta, &offset)) {
-      g.offset = offset;
-    }
+    advance_offset(g, b, g.strides[k]);  // an empty slice past a huge stride keeps its offset
     g.sizes[k] = static_cast<std::size_t>(length);
     // stride * step, as PyTorch. It can overflow only for a huge step, which leaves one element
     // (or none; then step < size keeps the product inside the storage's extent): any stride

@@ -1214,6 +1214,22 @@ TEST(ViewEdgeCases, EmptySliceAfterAHugeStride) {
   EXPECT_LE(e.storage_offset(), 4);
 }
 
+// select and narrow of an empty view whose other dim has a huge stride (as_strided allows it:
+// the view reads nothing): index * stride overflows int64, and the result keeps its input's
+// offset. Found by the op fuzzer (UBSan: signed integer overflow in select).
+TEST(ViewEdgeCases, SelectAndNarrowOfAnEmptyViewWithAHugeStride) {
+  const Tensor x = xg::arange(4.0, f64());
+  const std::int64_t huge = std::numeric_limits<std::int64_t>::max();
+  const Tensor v = x.as_strided({5, 0}, {huge, 1}, 1);
+  const Tensor s = v.select(0, 4);
+  EXPECT_EQ(s.shape(), Shape{0});
+  EXPECT_EQ(s.storage_offset(), 1);
+  const Tensor n = v.narrow(0, 4, 1);
+  EXPECT_EQ(n.shape(), (Shape{1, 0}));
+  EXPECT_EQ(n.storage_offset(), 1);
+  EXPECT_EQ(v.select(0, 0).storage_offset(), 1);  // 0 * stride moves nothing
+}
+
 // chunk of an empty dim gives `chunks` empty pieces, as in PyTorch; a count too large for a
 // vector must fail with one of xgrad's documented types (PyTorch: RuntimeError "cannot create
 // std::vector larger than max_size()").
