@@ -59,7 +59,7 @@ void advance_offset(Geometry& g, std::int64_t n, std::int64_t stride) {
 Geometry contiguous_geometry(const Shape& shape) {
   Geometry g;
   g.sizes = Array::Sizes(shape.begin(), shape.end());
-  g.strides = detail::contiguous_strides({g.sizes.data(), g.sizes.size()});
+  detail::contiguous_strides({g.sizes.data(), g.sizes.size()}, g.strides);
   return g;
 }
 
@@ -72,8 +72,7 @@ bool view_strides(std::span<const std::int64_t> sizes, std::span<const std::int6
   for (auto s : sizes) numel *= static_cast<std::int64_t>(s);
   if (numel == 0 || sizes.empty()) {
     // No data to keep in place: any strides do; the contiguous ones, as PyTorch.
-    Array::Sizes ns(new_sizes.begin(), new_sizes.end());
-    out = detail::contiguous_strides({ns.data(), ns.size()});
+    detail::contiguous_strides({new_sizes.data(), new_sizes.size()}, out);
     return true;
   }
   auto view_d = static_cast<std::int64_t>(new_sizes.size()) - 1;

@@ -17,14 +17,13 @@ namespace detail {
 StorageImpl::StorageImpl(std::size_t n) : data(allocate_bytes(n)), nbytes(n) {}
 StorageImpl::~StorageImpl() { free_bytes(data, nbytes); }
 
-Array::Strides contiguous_strides(std::span<const std::int64_t> sizes) {
-  Array::Strides strides(sizes.size());
+void contiguous_strides(std::span<const std::int64_t> sizes, Array::Strides& out) {
+  out.resize(sizes.size());
   std::int64_t s = 1;
   for (std::size_t d = sizes.size(); d-- > 0;) {
-    strides[d] = s;
-    s *= static_cast<std::int64_t>(sizes[d]);
+    out[d] = s;
+    s *= sizes[d];
   }
-  return strides;
 }
 
 }  // namespace detail
@@ -85,12 +84,7 @@ Array Array::empty_with_sizes(Dtype dtype, std::span<const std::int64_t> sizes) 
   out.storage_ = allocate(dtype, sizes, numel);
   out.dtype_ = dtype;
   out.sizes_.assign(sizes.begin(), sizes.end());
-  out.strides_.resize(sizes.size());
-  std::int64_t stride = 1;
-  for (std::size_t d = sizes.size(); d-- > 0;) {
-    out.strides_[d] = stride;
-    stride *= sizes[d];
-  }
+  detail::contiguous_strides(sizes, out.strides_);
   out.numel_ = numel;
   out.contiguous_ = true;
   return out;
@@ -147,7 +141,8 @@ Array Array::permuted(std::span<const std::int64_t> dims) const {
 
 Array Array::reshaped_contiguous(std::span<const std::int64_t> sizes) const {
   check_dense();
-  const auto strides = detail::contiguous_strides(sizes);
+  Strides strides;
+  detail::contiguous_strides(sizes, strides);
   return view(sizes, {strides.data(), strides.size()}, offset_);
 }
 

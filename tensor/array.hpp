@@ -142,8 +142,8 @@ namespace detail {
 // dst = src, broadcast to dst's shape and converted to its dtype; both may be strided.
 void copy_into(const Array& dst, const Array& src);
 
-// The row-major strides of a contiguous array of these sizes.
-Array::Strides contiguous_strides(std::span<const std::int64_t> sizes);
+// Sets out to the row-major strides of a contiguous array of these sizes.
+void contiguous_strides(std::span<const std::int64_t> sizes, Array::Strides& out);
 
 // Calls f(T{}) with the C++ element type of dtype (float, double, int64_t or bool).
 template <class F>
