@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <typeinfo>
 #include <vector>
+#include <xgrad/tensor/check.hpp>
 #include <xgrad/xgrad.hpp>
 
 namespace {
@@ -491,4 +493,59 @@ TEST(Errors, SoftmaxOfInt64) {
 TEST(Errors, MatmulBatchMismatchNamesFullShapes) {
   EXPECT_INVALID(xg::matmul(xg::ones({2, 3, 4}), xg::ones({5, 4, 6})), "matmul", "[2, 3, 4]",
                  "[5, 4, 6]");
+}
+
+// The check macros throw exactly the named type, with the parts joined in order, and do not
+// evaluate the parts when the condition holds.
+TEST(CheckMacros, ThrowTheNamedTypeWithThePartsJoined) {
+  auto message_of = [](auto&& fn) -> std::string {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "(nothing thrown)";
+  };
+  const std::int64_t dim = -3;
+  const std::size_t n = 2;
+  auto arg = [&] { XG_CHECK_ARG(dim >= 0, "op: dim ", dim, " of ", n, ' ', std::string("dims")); };
+  EXPECT_EQ(message_of(arg), "op: dim -3 of 2 dims");
+  EXPECT_THROW(arg(), std::invalid_argument);
+  try {
+    XG_CHECK_RANGE(false, "r");
+  } catch (const std::exception& e) {
+    EXPECT_EQ(typeid(e), typeid(std::out_of_range));
+  }
+  try {
+    XG_CHECK_STATE(false, "s");
+  } catch (const std::exception& e) {
+    EXPECT_EQ(typeid(e), typeid(std::runtime_error));
+  }
+  try {
+    XG_CHECK_LOGIC(false, "l");
+  } catch (const std::exception& e) {
+    EXPECT_EQ(typeid(e), typeid(std::logic_error));
+  }
+  int evaluated = 0;
+  auto part = [&] {
+    ++evaluated;
+    return std::string("x");
+  };
+  XG_CHECK_ARG(true, "never built: ", part());
+  EXPECT_EQ(evaluated, 0);
+  EXPECT_THROW(XG_CHECK_ARG(false, part()), std::invalid_argument);
+  EXPECT_EQ(evaluated, 1);
+}
+
+// The catalogue's three number formats: std::to_string's fixed six decimals, the stream's %g,
+// and the fixed form with trailing zeros dropped.
+TEST(CheckMacros, NumberFormats) {
+  EXPECT_EQ(xg::detail::fixed6(-0.1), "-0.100000");
+  EXPECT_EQ(xg::detail::fixed6(1.5), "1.500000");
+  EXPECT_EQ(xg::detail::general6(-0.1), "-0.1");
+  EXPECT_EQ(xg::detail::general6(1e-8), "1e-08");
+  EXPECT_EQ(xg::detail::general6(1.5), "1.5");
+  EXPECT_EQ(xg::detail::trimmed(-1.0), "-1");
+  EXPECT_EQ(xg::detail::trimmed(1.5), "1.5");
+  EXPECT_EQ(xg::detail::trimmed(0.0), "0");
 }
