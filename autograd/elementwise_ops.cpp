@@ -64,14 +64,16 @@ Array unary_kernel(UnaryOp op, const Tensor& t) {
   const char* name = kernels::unary_name(op);
   check_defined(t, name);
   if (t.dtype() == kBool) {
-    if (op == UnaryOp::Neg) {
-      throw std::invalid_argument("neg: negation of a Bool tensor is not supported, got " +
-                                  detail::describe(t) + "; use logical_not() to invert a mask");
-    }
-    // PyTorch has no Bool abs, relu or gelu either; the others compute in Float32 (square in
-    // Int64, sign in Bool).
-    if (op == UnaryOp::Abs || op == UnaryOp::Relu || op == UnaryOp::Gelu) {
-      detail::check_not_bool(t, name);
+    switch (kernels::unary_bool_input(op)) {
+      case kernels::BoolInput::RefuseNegation:
+        throw std::invalid_argument(std::string(name) +
+                                    ": negation of a Bool tensor is not supported, got " +
+                                    detail::describe(t) + "; use logical_not() to invert a mask");
+      case kernels::BoolInput::Refuse:
+        detail::check_not_bool(t, name);  // as PyTorch, which has no Bool abs, relu or gelu
+        break;
+      default:
+        break;
     }
   }
   return kernels::unary(op, array_of(t));
@@ -88,8 +90,8 @@ std::string describe_scalar(const Scalar& s) { return s.is_bool() ? "a bool" : "
                               "two masks differ");
 }
 
-// A comparison mask in the dtype of `like`, so masks never widen a gradient.
-Tensor mask(const Tensor& m, const Tensor& like) { return m.to(like.dtype()); }
+// A Bool comparison result cast to the dtype of `like`, so a mask never widens a gradient.
+Tensor cast_like(const Tensor& m, const Tensor& like) { return m.to(like.dtype()); }
 
 }  // namespace
 
@@ -264,109 +266,128 @@ Tensor pow(Scalar base, const Tensor& exponent) {
                 });
 }
 
-Tensor square(const Tensor& t) {
-  return record("square", unary_kernel(UnaryOp::Square, t), {t}, kSaveInputs,
-                [](const Tensor& g, const BackwardArgs& s) { return Grads{g * s.input(0) * 2.0}; });
-}
+// ---- unary ops: one row each in XG_UNARY_OPS, one derivative each here -----------------------
+// Derivative<Op>::saves says what the backward reads (the input, s.input(0), or the result,
+// s.output()); grad gives the input's gradient from the result's, g. An op without one does not
+// compile.
+namespace {
 
-// ---- math functions --------------------------------------------------------------------------
+template <UnaryOp Op>
+struct Derivative;
 
-Tensor exp(const Tensor& t) {
-  return record("exp", unary_kernel(UnaryOp::Exp, t), {t}, kSaveOutput,
-                [](const Tensor& g, const BackwardArgs& s) { return Grads{g * s.output()}; });
-}
-
-Tensor log(const Tensor& t) {
-  return record("log", unary_kernel(UnaryOp::Log, t), {t}, kSaveInputs,
-                [](const Tensor& g, const BackwardArgs& s) { return Grads{g / s.input(0)}; });
-}
-
-Tensor log1p(const Tensor& t) {
-  return record(
-      "log1p", unary_kernel(UnaryOp::Log1p, t), {t}, kSaveInputs,
-      [](const Tensor& g, const BackwardArgs& s) { return Grads{g / (s.input(0) + 1.0)}; });
-}
-
-Tensor sqrt(const Tensor& t) {
-  return record(
-      "sqrt", unary_kernel(UnaryOp::Sqrt, t), {t}, kSaveOutput,
-      [](const Tensor& g, const BackwardArgs& s) { return Grads{g / (s.output() * 2.0)}; });
-}
-
-Tensor rsqrt(const Tensor& t) {
-  return record("rsqrt", unary_kernel(UnaryOp::Rsqrt, t), {t}, kSaveOutput,
-                [](const Tensor& g, const BackwardArgs& s) {
-                  const Tensor out = s.output();
-                  return Grads{g * out * out * out * -0.5};
-                });
-}
-
-Tensor abs(const Tensor& t) {
-  return record("abs", unary_kernel(UnaryOp::Abs, t), {t}, kSaveInputs,
-                [](const Tensor& g, const BackwardArgs& s) { return Grads{g * sign(s.input(0))}; });
-}
-
-Tensor sign(const Tensor& t) {
-  return record("sign", unary_kernel(UnaryOp::Sign, t), {t}, kSaveNone,
-                [](const Tensor& g, const BackwardArgs&) { return Grads{zeros_like(g)}; });
-}
-
-Tensor neg(const Tensor& t) {
-  return record("neg", unary_kernel(UnaryOp::Neg, t), {t}, kSaveNone,
-                [](const Tensor& g, const BackwardArgs&) { return Grads{-g}; });
-}
-
-Tensor sin(const Tensor& t) {
-  return record("sin", unary_kernel(UnaryOp::Sin, t), {t}, kSaveInputs,
-                [](const Tensor& g, const BackwardArgs& s) { return Grads{g * cos(s.input(0))}; });
-}
-
-Tensor cos(const Tensor& t) {
-  return record("cos", unary_kernel(UnaryOp::Cos, t), {t}, kSaveInputs,
-                [](const Tensor& g, const BackwardArgs& s) { return Grads{-g * sin(s.input(0))}; });
-}
-
-Tensor tanh(const Tensor& t) {
-  return record("tanh", unary_kernel(UnaryOp::Tanh, t), {t}, kSaveOutput,
-                [](const Tensor& g, const BackwardArgs& s) {
-                  const Tensor out = s.output();
-                  return Grads{g * (1.0 - out * out)};
-                });
-}
-
-Tensor sigmoid(const Tensor& t) {
-  return record("sigmoid", unary_kernel(UnaryOp::Sigmoid, t), {t}, kSaveOutput,
-                [](const Tensor& g, const BackwardArgs& s) {
-                  const Tensor out = s.output();
-                  return Grads{g * out * (1.0 - out)};
-                });
-}
-
-Tensor relu(const Tensor& t) {
-  return record("relu", unary_kernel(UnaryOp::Relu, t), {t}, kSaveOutput,
-                [](const Tensor& g, const BackwardArgs& s) {
-                  return Grads{g * mask(gt(s.output(), 0.0), g)};
-                });
-}
-
-Tensor erf(const Tensor& t) {
-  return record("erf", unary_kernel(UnaryOp::Erf, t), {t}, kSaveInputs,
-                [](const Tensor& g, const BackwardArgs& s) {
-                  const Tensor x = s.input(0);
-                  return Grads{g * exp(-(x * x)) * (2.0 / std::sqrt(std::numbers::pi))};
-                });
-}
-
-Tensor gelu(const Tensor& t) {
+template <>
+struct Derivative<UnaryOp::Neg> {
+  static constexpr auto saves = kSaveNone;
+  static Tensor grad(const Tensor& g, const BackwardArgs&) { return -g; }
+};
+template <>
+struct Derivative<UnaryOp::Abs> {
+  static constexpr auto saves = kSaveInputs;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) { return g * sign(s.input(0)); }
+};
+template <>
+struct Derivative<UnaryOp::Exp> {
+  static constexpr auto saves = kSaveOutput;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) { return g * s.output(); }
+};
+template <>
+struct Derivative<UnaryOp::Log> {
+  static constexpr auto saves = kSaveInputs;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) { return g / s.input(0); }
+};
+template <>
+struct Derivative<UnaryOp::Sqrt> {
+  static constexpr auto saves = kSaveOutput;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) { return g / (s.output() * 2.0); }
+};
+template <>
+struct Derivative<UnaryOp::Rsqrt> {
+  static constexpr auto saves = kSaveOutput;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) {
+    const Tensor out = s.output();
+    return g * out * out * out * -0.5;
+  }
+};
+template <>
+struct Derivative<UnaryOp::Sin> {
+  static constexpr auto saves = kSaveInputs;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) { return g * cos(s.input(0)); }
+};
+template <>
+struct Derivative<UnaryOp::Cos> {
+  static constexpr auto saves = kSaveInputs;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) { return -g * sin(s.input(0)); }
+};
+template <>
+struct Derivative<UnaryOp::Tanh> {
+  static constexpr auto saves = kSaveOutput;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) {
+    const Tensor out = s.output();
+    return g * (1.0 - out * out);
+  }
+};
+template <>
+struct Derivative<UnaryOp::Sigmoid> {
+  static constexpr auto saves = kSaveOutput;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) {
+    const Tensor out = s.output();
+    return g * out * (1.0 - out);
+  }
+};
+template <>
+struct Derivative<UnaryOp::Relu> {
+  static constexpr auto saves = kSaveOutput;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) {
+    return g * cast_like(gt(s.output(), 0.0), g);
+  }
+};
+template <>
+struct Derivative<UnaryOp::Gelu> {
   // gelu(x) = x * Phi(x), so gelu'(x) = Phi(x) + x * phi(x).
-  return record("gelu", unary_kernel(UnaryOp::Gelu, t), {t}, kSaveInputs,
-                [](const Tensor& g, const BackwardArgs& s) {
-                  const Tensor x = s.input(0);
-                  const Tensor cdf = (erf(x * std::numbers::sqrt2 / 2.0) + 1.0) * 0.5;
-                  const Tensor pdf = exp(x * x * -0.5) * (1.0 / std::sqrt(2.0 * std::numbers::pi));
-                  return Grads{g * (cdf + x * pdf)};
-                });
+  static constexpr auto saves = kSaveInputs;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) {
+    const Tensor x = s.input(0);
+    const Tensor cdf = (erf(x * std::numbers::sqrt2 / 2.0) + 1.0) * 0.5;
+    const Tensor pdf = exp(x * x * -0.5) * (1.0 / std::sqrt(2.0 * std::numbers::pi));
+    return g * (cdf + x * pdf);
+  }
+};
+template <>
+struct Derivative<UnaryOp::Sign> {
+  static constexpr auto saves = kSaveNone;
+  static Tensor grad(const Tensor& g, const BackwardArgs&) { return zeros_like(g); }
+};
+template <>
+struct Derivative<UnaryOp::Square> {
+  static constexpr auto saves = kSaveInputs;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) { return g * s.input(0) * 2.0; }
+};
+template <>
+struct Derivative<UnaryOp::Erf> {
+  static constexpr auto saves = kSaveInputs;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) {
+    const Tensor x = s.input(0);
+    return g * exp(-(x * x)) * (2.0 / std::sqrt(std::numbers::pi));
+  }
+};
+template <>
+struct Derivative<UnaryOp::Log1p> {
+  static constexpr auto saves = kSaveInputs;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) { return g / (s.input(0) + 1.0); }
+};
+
+template <UnaryOp Op>
+Tensor unary_op(const Tensor& t) {
+  return record(
+      kernels::unary_name(Op), unary_kernel(Op, t), {t}, Derivative<Op>::saves,
+      [](const Tensor& g, const BackwardArgs& s) { return Grads{Derivative<Op>::grad(g, s)}; });
 }
+}  // namespace
+
+#define XG_UNARY_DEFINITION(E, name, ...) \
+  Tensor name(const Tensor& t) { return unary_op<UnaryOp::E>(t); }
+XG_UNARY_OPS(XG_UNARY_DEFINITION)
+#undef XG_UNARY_DEFINITION
 
 // ---- clamp, maximum, minimum, where ----------------------------------------------------------
 
@@ -389,8 +410,8 @@ Tensor clamp(const Tensor& t, std::optional<Scalar> min, std::optional<Scalar> m
                   // The gradient passes where min <= x <= max, as in PyTorch.
                   const Tensor x = s.input(0);
                   Tensor pass = ones_like(g);
-                  if (lo) pass = pass * mask(ge(x, *lo), g);
-                  if (hi) pass = pass * mask(le(x, *hi), g);
+                  if (lo) pass = pass * cast_like(ge(x, *lo), g);
+                  if (hi) pass = pass * cast_like(le(x, *hi), g);
                   return Grads{g * pass};
                 });
 }
@@ -404,9 +425,9 @@ Tensor extremum(BinaryOp op, const char* name, const Tensor& a, const Tensor& b)
   return record(name, binary_kernel(op, a, b, name), {a, b}, kSaveInputs,
                 [is_max](const Tensor& g, const BackwardArgs& s) {
                   const Tensor a = s.input(0), b = s.input(1);
-                  const Tensor tie = mask(eq(a, b), g) * 0.5;
-                  const Tensor a_wins = mask(is_max ? gt(a, b) : lt(a, b), g) + tie;
-                  const Tensor b_wins = mask(is_max ? lt(a, b) : gt(a, b), g) + tie;
+                  const Tensor tie = cast_like(eq(a, b), g) * 0.5;
+                  const Tensor a_wins = cast_like(is_max ? gt(a, b) : lt(a, b), g) + tie;
+                  const Tensor b_wins = cast_like(is_max ? lt(a, b) : gt(a, b), g) + tie;
                   return Grads{g * a_wins, g * b_wins};
                 });
 }
@@ -454,43 +475,16 @@ Tensor where(const Tensor& cond, Scalar a, Scalar b) {
   return where(cond, scalar_tensor(a, dtype), scalar_tensor(b, dtype));
 }
 
-// ---- comparisons: not differentiable ---------------------------------------------------------
+// ---- comparisons: one row each in XG_COMPARISON_OPS; not differentiable ----------------------
 
-Tensor eq(const Tensor& a, const Tensor& b) {
-  return make_tensor(binary_kernel(BinaryOp::Eq, a, b, "eq"));
-}
-Tensor ne(const Tensor& a, const Tensor& b) {
-  return make_tensor(binary_kernel(BinaryOp::Ne, a, b, "ne"));
-}
-Tensor lt(const Tensor& a, const Tensor& b) {
-  return make_tensor(binary_kernel(BinaryOp::Lt, a, b, "lt"));
-}
-Tensor le(const Tensor& a, const Tensor& b) {
-  return make_tensor(binary_kernel(BinaryOp::Le, a, b, "le"));
-}
-Tensor gt(const Tensor& a, const Tensor& b) {
-  return make_tensor(binary_kernel(BinaryOp::Gt, a, b, "gt"));
-}
-Tensor ge(const Tensor& a, const Tensor& b) {
-  return make_tensor(binary_kernel(BinaryOp::Ge, a, b, "ge"));
-}
-Tensor eq(const Tensor& a, Scalar b) {
-  return make_tensor(scalar_kernel(BinaryOp::Eq, a, b, false, "eq"));
-}
-Tensor ne(const Tensor& a, Scalar b) {
-  return make_tensor(scalar_kernel(BinaryOp::Ne, a, b, false, "ne"));
-}
-Tensor lt(const Tensor& a, Scalar b) {
-  return make_tensor(scalar_kernel(BinaryOp::Lt, a, b, false, "lt"));
-}
-Tensor le(const Tensor& a, Scalar b) {
-  return make_tensor(scalar_kernel(BinaryOp::Le, a, b, false, "le"));
-}
-Tensor gt(const Tensor& a, Scalar b) {
-  return make_tensor(scalar_kernel(BinaryOp::Gt, a, b, false, "gt"));
-}
-Tensor ge(const Tensor& a, Scalar b) {
-  return make_tensor(scalar_kernel(BinaryOp::Ge, a, b, false, "ge"));
-}
+#define XG_COMPARISON_DEFINITIONS(E, name, ...)                         \
+  Tensor name(const Tensor& a, const Tensor& b) {                       \
+    return make_tensor(binary_kernel(BinaryOp::E, a, b, #name));        \
+  }                                                                     \
+  Tensor name(const Tensor& a, Scalar b) {                              \
+    return make_tensor(scalar_kernel(BinaryOp::E, a, b, false, #name)); \
+  }
+XG_COMPARISON_OPS(XG_COMPARISON_DEFINITIONS)
+#undef XG_COMPARISON_DEFINITIONS
 
 }  // namespace xg

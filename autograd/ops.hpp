@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "../tensor/op_table.hpp"
 #include "tensor.hpp"
 
 namespace xg {
@@ -34,22 +35,11 @@ Tensor operator-(const Tensor& a);
 Tensor pow(const Tensor& t, Scalar exponent);
 Tensor pow(const Tensor& t, const Tensor& exponent);
 Tensor pow(Scalar base, const Tensor& exponent);  // base raised to each element
-Tensor exp(const Tensor& t);
-Tensor log(const Tensor& t);
-Tensor log1p(const Tensor& t);  // log(1 + t), exact for small t
-Tensor sqrt(const Tensor& t);
-Tensor rsqrt(const Tensor& t);  // 1 / sqrt(t)
-Tensor abs(const Tensor& t);
-Tensor sign(const Tensor& t);  // -1, 0 or 1
-Tensor erf(const Tensor& t);
-Tensor neg(const Tensor& t);
-Tensor sin(const Tensor& t);
-Tensor cos(const Tensor& t);
-Tensor tanh(const Tensor& t);
-Tensor sigmoid(const Tensor& t);
-Tensor relu(const Tensor& t);
-Tensor gelu(const Tensor& t);  // exact (erf) form, torch's approximate='none'
-Tensor square(const Tensor& t);
+// neg, abs, exp, log, sqrt, rsqrt, sin, cos, tanh, sigmoid, relu, gelu, sign, square, erf,
+// log1p: Tensor name(const Tensor& t), one per row of XG_UNARY_OPS (tensor/op_table.hpp).
+#define XG_UNARY_DECLARATION(E, name, ...) Tensor name(const Tensor& t);
+XG_UNARY_OPS(XG_UNARY_DECLARATION)
+#undef XG_UNARY_DECLARATION
 // Either bound may be left out; at least one is required, as in PyTorch.
 Tensor clamp(const Tensor& t, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
 Tensor clamp_min(const Tensor& t, Scalar min);
@@ -64,18 +54,13 @@ Tensor where(const Tensor& cond, Scalar a, const Tensor& b);
 Tensor where(const Tensor& cond, Scalar a, Scalar b);  // Bool, Int64 or Float32, as PyTorch
 
 // ---- comparisons and logical ops: Bool tensors, not differentiable ----
-Tensor eq(const Tensor& a, const Tensor& b);
-Tensor ne(const Tensor& a, const Tensor& b);
-Tensor lt(const Tensor& a, const Tensor& b);
-Tensor le(const Tensor& a, const Tensor& b);
-Tensor gt(const Tensor& a, const Tensor& b);
-Tensor ge(const Tensor& a, const Tensor& b);
-Tensor eq(const Tensor& a, Scalar b);
-Tensor ne(const Tensor& a, Scalar b);
-Tensor lt(const Tensor& a, Scalar b);
-Tensor le(const Tensor& a, Scalar b);
-Tensor gt(const Tensor& a, Scalar b);
-Tensor ge(const Tensor& a, Scalar b);
+// eq, ne, lt, le, gt, ge: Tensor name(const Tensor& a, const Tensor& b) and
+// Tensor name(const Tensor& a, Scalar b), one pair per row of XG_COMPARISON_OPS (op_table.hpp).
+#define XG_COMPARISON_DECLARATIONS(E, name, ...) \
+  Tensor name(const Tensor& a, const Tensor& b); \
+  Tensor name(const Tensor& a, Scalar b);
+XG_COMPARISON_OPS(XG_COMPARISON_DECLARATIONS)
+#undef XG_COMPARISON_DECLARATIONS
 // Any dtypes; an element is true when nonzero (NaN included). Broadcasting.
 Tensor logical_and(const Tensor& a, const Tensor& b);
 Tensor logical_or(const Tensor& a, const Tensor& b);

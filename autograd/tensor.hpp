@@ -10,6 +10,7 @@
 #include <xtensor/xtensor_forward.hpp>
 
 #include "../tensor/dtype.hpp"
+#include "../tensor/op_table.hpp"
 #include "../tensor/scalar.hpp"
 #include "../tensor/shape.hpp"
 
@@ -136,39 +137,22 @@ class Tensor {
   Tensor div(const Tensor& other) const;
   Tensor pow(Scalar exponent) const;
   Tensor pow(const Tensor& exponent) const;
-  Tensor exp() const;
-  Tensor log() const;
-  Tensor log1p() const;
-  Tensor sqrt() const;
-  Tensor rsqrt() const;
-  Tensor abs() const;
-  Tensor sign() const;
-  Tensor erf() const;
-  Tensor neg() const;
-  Tensor sin() const;
-  Tensor cos() const;
-  Tensor tanh() const;
-  Tensor sigmoid() const;
-  Tensor relu() const;
-  Tensor gelu() const;
-  Tensor square() const;
+  // neg(), abs(), exp(), ...: one per row of XG_UNARY_OPS (tensor/op_table.hpp).
+#define XG_UNARY_METHOD(E, name, ...) Tensor name() const;
+  XG_UNARY_OPS(XG_UNARY_METHOD)
+#undef XG_UNARY_METHOD
   Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
   Tensor clamp_min(Scalar min) const;
   Tensor clamp_max(Scalar max) const;
   Tensor maximum(const Tensor& other) const;
   Tensor minimum(const Tensor& other) const;
-  Tensor eq(const Tensor& other) const;
-  Tensor eq(Scalar other) const;
-  Tensor ne(const Tensor& other) const;
-  Tensor ne(Scalar other) const;
-  Tensor lt(const Tensor& other) const;
-  Tensor lt(Scalar other) const;
-  Tensor le(const Tensor& other) const;
-  Tensor le(Scalar other) const;
-  Tensor gt(const Tensor& other) const;
-  Tensor gt(Scalar other) const;
-  Tensor ge(const Tensor& other) const;
-  Tensor ge(Scalar other) const;
+  // eq, ne, lt, le, gt, ge, each with a tensor and a number: one pair per row of
+  // XG_COMPARISON_OPS.
+#define XG_COMPARISON_METHODS(E, name, ...) \
+  Tensor name(const Tensor& other) const;   \
+  Tensor name(Scalar other) const;
+  XG_COMPARISON_OPS(XG_COMPARISON_METHODS)
+#undef XG_COMPARISON_METHODS
   Tensor logical_and(const Tensor& other) const;
   Tensor logical_or(const Tensor& other) const;
   Tensor logical_xor(const Tensor& other) const;

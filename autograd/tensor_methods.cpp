@@ -12,22 +12,10 @@ Tensor Tensor::mul(const Tensor& other) const { return xg::mul(*this, other); }
 Tensor Tensor::div(const Tensor& other) const { return xg::div(*this, other); }
 Tensor Tensor::pow(Scalar exponent) const { return xg::pow(*this, exponent); }
 Tensor Tensor::pow(const Tensor& exponent) const { return xg::pow(*this, exponent); }
-Tensor Tensor::exp() const { return xg::exp(*this); }
-Tensor Tensor::log() const { return xg::log(*this); }
-Tensor Tensor::log1p() const { return xg::log1p(*this); }
-Tensor Tensor::sqrt() const { return xg::sqrt(*this); }
-Tensor Tensor::rsqrt() const { return xg::rsqrt(*this); }
-Tensor Tensor::abs() const { return xg::abs(*this); }
-Tensor Tensor::sign() const { return xg::sign(*this); }
-Tensor Tensor::erf() const { return xg::erf(*this); }
-Tensor Tensor::neg() const { return xg::neg(*this); }
-Tensor Tensor::sin() const { return xg::sin(*this); }
-Tensor Tensor::cos() const { return xg::cos(*this); }
-Tensor Tensor::tanh() const { return xg::tanh(*this); }
-Tensor Tensor::sigmoid() const { return xg::sigmoid(*this); }
-Tensor Tensor::relu() const { return xg::relu(*this); }
-Tensor Tensor::gelu() const { return xg::gelu(*this); }
-Tensor Tensor::square() const { return xg::square(*this); }
+#define XG_UNARY_METHOD(E, name, ...) \
+  Tensor Tensor::name() const { return xg::name(*this); }
+XG_UNARY_OPS(XG_UNARY_METHOD)
+#undef XG_UNARY_METHOD
 Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const {
   return xg::clamp(*this, min, max);
 }
@@ -35,18 +23,11 @@ Tensor Tensor::clamp_min(Scalar min) const { return xg::clamp_min(*this, min); }
 Tensor Tensor::clamp_max(Scalar max) const { return xg::clamp_max(*this, max); }
 Tensor Tensor::maximum(const Tensor& other) const { return xg::maximum(*this, other); }
 Tensor Tensor::minimum(const Tensor& other) const { return xg::minimum(*this, other); }
-Tensor Tensor::eq(const Tensor& other) const { return xg::eq(*this, other); }
-Tensor Tensor::eq(Scalar other) const { return xg::eq(*this, other); }
-Tensor Tensor::ne(const Tensor& other) const { return xg::ne(*this, other); }
-Tensor Tensor::ne(Scalar other) const { return xg::ne(*this, other); }
-Tensor Tensor::lt(const Tensor& other) const { return xg::lt(*this, other); }
-Tensor Tensor::lt(Scalar other) const { return xg::lt(*this, other); }
-Tensor Tensor::le(const Tensor& other) const { return xg::le(*this, other); }
-Tensor Tensor::le(Scalar other) const { return xg::le(*this, other); }
-Tensor Tensor::gt(const Tensor& other) const { return xg::gt(*this, other); }
-Tensor Tensor::gt(Scalar other) const { return xg::gt(*this, other); }
-Tensor Tensor::ge(const Tensor& other) const { return xg::ge(*this, other); }
-Tensor Tensor::ge(Scalar other) const { return xg::ge(*this, other); }
+#define XG_COMPARISON_METHODS(E, name, ...)                                         \
+  Tensor Tensor::name(const Tensor& other) const { return xg::name(*this, other); } \
+  Tensor Tensor::name(Scalar other) const { return xg::name(*this, other); }
+XG_COMPARISON_OPS(XG_COMPARISON_METHODS)
+#undef XG_COMPARISON_METHODS
 Tensor Tensor::logical_and(const Tensor& other) const { return xg::logical_and(*this, other); }
 Tensor Tensor::logical_or(const Tensor& other) const { return xg::logical_or(*this, other); }
 Tensor Tensor::logical_xor(const Tensor& other) const { return xg::logical_xor(*this, other); }

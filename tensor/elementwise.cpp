@@ -71,19 +71,13 @@ decltype(auto) with_binary_functor(BinaryOp op, F&& f) {
       return f([](T a, T b) { return nan_max(a, b); });
     case BinaryOp::Minimum:
       return f([](T a, T b) { return nan_min(a, b); });
-    case BinaryOp::Eq:
-      return f([](T a, T b) { return a == b; });
-    case BinaryOp::Ne:
-      return f([](T a, T b) { return a != b; });
-    case BinaryOp::Lt:
-      return f([](T a, T b) { return a < b; });
-    case BinaryOp::Le:
-      return f([](T a, T b) { return a <= b; });
-    case BinaryOp::Gt:
-      return f([](T a, T b) { return a > b; });
-    default:
-      return f([](T a, T b) { return a >= b; });
+#define XG_COMPARISON_FUNCTOR(E, name, op) \
+  case BinaryOp::E:                        \
+    return f([](T a, T b) { return a op b; });
+      XG_COMPARISON_OPS(XG_COMPARISON_FUNCTOR)
+#undef XG_COMPARISON_FUNCTOR
   }
+  throw std::logic_error("binary: unhandled op");
 }
 
 using detail::Operand;
@@ -144,17 +138,8 @@ Array dense_input(const Array& x, Dtype dtype, bool& in_place) {
 
 Dtype unary_result_dtype(UnaryOp op, Dtype x) {
   if (is_floating(x)) return x;
-  switch (op) {
-    case UnaryOp::Sign:
-      return x;  // a Bool's sign is itself
-    case UnaryOp::Neg:
-    case UnaryOp::Abs:
-    case UnaryOp::Relu:
-    case UnaryOp::Square:
-      return Dtype::Int64;  // Bool: square, as PyTorch (the ops refuse neg, abs and relu)
-    default:
-      return Dtype::Float32;
-  }
+  if (x == Dtype::Bool && unary_bool_input(op) == BoolInput::Keep) return x;
+  return unary_int_input(op) == IntInput::KeepInt ? Dtype::Int64 : Dtype::Float32;
 }
 
 // out[i] = op(in[i]) for i < n; math functions go through xtensor expressions, which xsimd
@@ -235,13 +220,6 @@ void unary_range(UnaryOp op, const T* in, T* o, std::int64_t n) {
 
 }  // namespace
 
-const char* unary_name(UnaryOp op) {
-  static constexpr const char* names[] = {"neg",  "abs",    "exp",  "log",     "sqrt", "rsqrt",
-                                          "sin",  "cos",    "tanh", "sigmoid", "relu", "gelu",
-                                          "sign", "square", "erf",  "log1p"};
-  return names[static_cast<int>(op)];
-}
-
 Array unary(UnaryOp op, const Array& x) {
   const Dtype dtype = unary_result_dtype(op, x.dtype());
   bool in_place = false;
@@ -258,7 +236,16 @@ Array unary(UnaryOp op, const Array& x) {
   return out;
 }
 
-bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
+bool is_comparison(BinaryOp op) {
+  switch (op) {
+#define XG_COMPARISON_CASE(E, ...) case BinaryOp::E:
+    XG_COMPARISON_OPS(XG_COMPARISON_CASE)
+#undef XG_COMPARISON_CASE
+    return true;
+    default:
+      return false;
+  }
+}
 
 namespace {
 // The dtype both operands are converted to before the loop runs.

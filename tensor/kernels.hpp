@@ -4,39 +4,64 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "array.hpp"
+#include "op_table.hpp"
 #include "scalar.hpp"
 
 namespace xg::kernels {
 
 // ---- elementwise ----------------------------------------------------------------------------
-enum class UnaryOp {
-  Neg,
-  Abs,
-  Exp,
-  Log,
-  Sqrt,
-  Rsqrt,
-  Sin,
-  Cos,
-  Tanh,
-  Sigmoid,
-  Relu,
-  Gelu,
-  Sign,
-  Square,
-  Erf,
-  Log1p,
-};
-// Float ops on Int64 or Bool input compute in Float32 (PyTorch's promotion); Neg, Abs, Relu,
-// Sign and Square keep Int64; Sign keeps Bool and Square makes it Int64 (the ops refuse Neg, Abs,
-// Relu and Gelu of Bool).
+// One value per row of XG_UNARY_OPS (op_table.hpp), in its order.
+#define XG_KERNEL_ENUM_ROW(E, ...) E,
+enum class UnaryOp { XG_UNARY_OPS(XG_KERNEL_ENUM_ROW) };
+// Float ops on Int64 or Bool input compute in Float32 (PyTorch's promotion); the table's KeepInt
+// ops keep Int64 and make Bool Int64, except that sign keeps Bool.
 Array unary(UnaryOp op, const Array& x);
-const char* unary_name(UnaryOp op);
 
-enum class BinaryOp { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
+#define XG_KERNEL_NAME_ROW(E, name, ...) #name,
+inline constexpr const char* kUnaryNames[] = {XG_UNARY_OPS(XG_KERNEL_NAME_ROW)};
+constexpr const char* unary_name(UnaryOp op) { return kUnaryNames[static_cast<int>(op)]; }
+
+// What an Int64 or Bool input of a unary op gives: the table's third and fourth columns.
+enum class IntInput { KeepInt, ToFloat };
+enum class BoolInput { Compute, Keep, Refuse, RefuseNegation };
+#define XG_KERNEL_INT_ROW(E, name, int_input, ...) IntInput::int_input,
+#define XG_KERNEL_BOOL_ROW(E, name, int_input, bool_input) BoolInput::bool_input,
+inline constexpr IntInput kUnaryIntInput[] = {XG_UNARY_OPS(XG_KERNEL_INT_ROW)};
+inline constexpr BoolInput kUnaryBoolInput[] = {XG_UNARY_OPS(XG_KERNEL_BOOL_ROW)};
+constexpr BoolInput unary_bool_input(UnaryOp op) { return kUnaryBoolInput[static_cast<int>(op)]; }
+constexpr IntInput unary_int_input(UnaryOp op) { return kUnaryIntInput[static_cast<int>(op)]; }
+
+// The enum and the names come from the same rows; this checks the row order did not drift from
+// the enum's values and that no two rows share a name.
+#define XG_KERNEL_CHECK_ROW(E, name, ...) \
+  static_assert(std::string_view(unary_name(UnaryOp::E)) == #name, "op table and enum disagree");
+XG_UNARY_OPS(XG_KERNEL_CHECK_ROW)
+consteval bool unary_names_unique() {
+  constexpr auto n = sizeof(kUnaryNames) / sizeof(kUnaryNames[0]);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+      if (std::string_view(kUnaryNames[i]) == kUnaryNames[j]) return false;
+    }
+  }
+  return true;
+}
+static_assert(unary_names_unique(), "two rows of XG_UNARY_OPS share a name");
+
+// The arithmetic ops, then one value per row of XG_COMPARISON_OPS.
+enum class BinaryOp {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
+  XG_COMPARISON_OPS(XG_KERNEL_ENUM_ROW)
+};
 bool is_comparison(BinaryOp op);
 // Result dtype of op on operands of these dtypes: promotion (Bool < Int64 < Float32 < Float64);
 // Div of Int64 or Bool gives Float32; comparisons give Bool. On Bool, Add is or and Mul is and;
