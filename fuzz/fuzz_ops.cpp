@@ -312,9 +312,9 @@ class Program {
   void unary() {
     const Tensor a = pick();
     using F = Tensor (*)(const Tensor&);
-    static constexpr F table[] = {xg::exp,  xg::log,     xg::sqrt,   xg::rsqrt, xg::abs,  xg::sign,
-                                  xg::erf,  xg::neg,     xg::sin,    xg::cos,   xg::tanh, xg::relu,
-                                  xg::gelu, xg::sigmoid, xg::square, xg::log1p};
+#define XG_FUZZ_UNARY(E, name, ...) xg::name,
+    static constexpr F table[] = {XG_UNARY_OPS(XG_FUZZ_UNARY)};  // every registry op
+#undef XG_FUZZ_UNARY
     switch (in_.small(6)) {
       case 0:
         keep(xg::logical_not(a));

@@ -13,6 +13,8 @@
 #include <vector>
 #include <xgrad/xgrad.hpp>
 
+#include "unary_cases.hpp"
+
 namespace {
 
 using xg::Shape;
@@ -153,51 +155,22 @@ std::vector<Row> build_rows() {
   T.add("pow_scalar_base_fraction", {{3}}, [](V x) { return xg::pow(0.7, x[0]); });
 
   // ---- elementwise math ----
-  T.add("exp", {{2, 3}}, [](V x) { return xg::exp(x[0]); });
+  // Every registry op (unary_cases.hpp), as a free function and as a method.
+  for (const auto& u : xg_test::unary_cases()) {
+    const Domain domain = u.domain == xg_test::Domain::Any     ? any()
+                          : u.domain == xg_test::Domain::Kink0 ? away_from({0})
+                                                               : positive();  // x > 0 or > -1
+    T.add(
+        u.name, {{2, 3}}, [f = u.fn](V x) { return f(x[0]); }, domain);
+    T.add(
+        std::string(u.name) + "_method", {{3}}, [m = u.method](V x) { return (x[0].*m)(); },
+        domain);
+  }
   T.add("exp_0d", {{}}, [](V x) { return xg::exp(x[0]); });
-  T.add("exp_method", {{3}}, [](V x) { return x[0].exp(); });
-  T.add(
-      "log", {{2, 3}}, [](V x) { return xg::log(x[0]); }, positive());
-  T.add(
-      "log_method", {{3}}, [](V x) { return x[0].log(); }, positive());
-  T.add(
-      "sqrt", {{2, 3}}, [](V x) { return xg::sqrt(x[0]); }, positive());
-  T.add(
-      "sqrt_method", {{3}}, [](V x) { return x[0].sqrt(); }, positive());
-  T.add(
-      "rsqrt", {{2, 3}}, [](V x) { return xg::rsqrt(x[0]); }, positive());
-  T.add(
-      "rsqrt_method", {{3}}, [](V x) { return x[0].rsqrt(); }, positive());
-  T.add(
-      "abs", {{2, 3}}, [](V x) { return xg::abs(x[0]); }, away_from({0}));
-  T.add(
-      "abs_method", {{3}}, [](V x) { return x[0].abs(); }, away_from({0}));
-  T.add(
-      "sign", {{2, 3}}, [](V x) { return xg::sign(x[0]); }, away_from({0}));
   T.add(
       "sign_times_x", {{2, 3}}, [](V x) { return xg::sign(x[0]) * x[0]; }, away_from({0}));
   T.add(
-      "sign_method", {{3}}, [](V x) { return x[0].sign() + x[0]; }, away_from({0}));
-  T.add("erf", {{2, 3}}, [](V x) { return xg::erf(x[0]); });
-  T.add("erf_method", {{3}}, [](V x) { return x[0].erf(); });
-  T.add("neg", {{2, 3}}, [](V x) { return xg::neg(x[0]); });
-  T.add("neg_method", {{3}}, [](V x) { return x[0].neg(); });
-  T.add("sin", {{2, 3}}, [](V x) { return xg::sin(x[0]); });
-  T.add("sin_method", {{3}}, [](V x) { return x[0].sin(); });
-  T.add("cos", {{2, 3}}, [](V x) { return xg::cos(x[0]); });
-  T.add("cos_method", {{3}}, [](V x) { return x[0].cos(); });
-  T.add("tanh", {{2, 3}}, [](V x) { return xg::tanh(x[0]); });
-  T.add("tanh_method", {{3}}, [](V x) { return x[0].tanh(); });
-  T.add("sigmoid", {{2, 3}}, [](V x) { return xg::sigmoid(x[0]); });
-  T.add("sigmoid_method", {{3}}, [](V x) { return x[0].sigmoid(); });
-  T.add(
-      "relu", {{2, 3}}, [](V x) { return xg::relu(x[0]); }, away_from({0}));
-  T.add(
-      "relu_method", {{3}}, [](V x) { return x[0].relu(); }, away_from({0}));
-  T.add("gelu", {{2, 3}}, [](V x) { return xg::gelu(x[0]); });
-  T.add("gelu_method", {{3}}, [](V x) { return x[0].gelu(); });
-  T.add("square", {{2, 3}}, [](V x) { return xg::square(x[0]); });
-  T.add("square_method", {{3}}, [](V x) { return x[0].square(); });
+      "sign_plus_x", {{3}}, [](V x) { return x[0].sign() + x[0]; }, away_from({0}));
   T.add(
       "clamp_both", {{3, 4}}, [](V x) { return xg::clamp(x[0], -0.5, 0.5); },
       away_from({-0.5, 0.5}));

@@ -3,6 +3,7 @@
 // promotion, integer arithmetic, and the creation functions.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +15,8 @@
 #include <string>
 #include <vector>
 #include <xgrad/xgrad.hpp>
+
+#include "unary_cases.hpp"
 
 namespace {
 
@@ -122,20 +125,7 @@ Tensor run_reference_op(const RefCase& c, const std::vector<Tensor>& x, bool met
   if (op == "rpow_s") return xg::pow(s(0), x[0]);
   if (op == "pow") return method ? x[0].pow(x[1]) : xg::pow(x[0], x[1]);
   // unary
-  if (op == "exp") return method ? x[0].exp() : xg::exp(x[0]);
-  if (op == "log") return method ? x[0].log() : xg::log(x[0]);
-  if (op == "sqrt") return method ? x[0].sqrt() : xg::sqrt(x[0]);
-  if (op == "rsqrt") return method ? x[0].rsqrt() : xg::rsqrt(x[0]);
-  if (op == "abs") return method ? x[0].abs() : xg::abs(x[0]);
-  if (op == "neg") return method ? x[0].neg() : -x[0];
-  if (op == "sin") return method ? x[0].sin() : xg::sin(x[0]);
-  if (op == "cos") return method ? x[0].cos() : xg::cos(x[0]);
-  if (op == "tanh") return method ? x[0].tanh() : xg::tanh(x[0]);
-  if (op == "sigmoid") return method ? x[0].sigmoid() : xg::sigmoid(x[0]);
-  if (op == "relu") return method ? x[0].relu() : xg::relu(x[0]);
-  if (op == "gelu") return method ? x[0].gelu() : xg::gelu(x[0]);
-  if (op == "square") return method ? x[0].square() : xg::square(x[0]);
-  if (op == "sign") return method ? x[0].sign() : xg::sign(x[0]);
+  if (const auto* u = xg_test::find_unary(op)) return method ? (x[0].*u->method)() : u->fn(x[0]);
   if (op == "clamp") return method ? x[0].clamp(s(0), s(1)) : xg::clamp(x[0], s(0), s(1));
   if (op == "clamp_min") return method ? x[0].clamp_min(s(0)) : xg::clamp(x[0], s(0));
   if (op == "clamp_max") {
@@ -147,19 +137,12 @@ Tensor run_reference_op(const RefCase& c, const std::vector<Tensor>& x, bool met
   if (op == "where_s") return xg::where(x[0], x[1], s(0));
   if (op == "rwhere_s") return xg::where(x[0], s(0), x[1]);
   if (op == "where_ss") return xg::where(x[0], s(0), s(1));
-  // comparisons
-  if (op == "eq") return method ? x[0].eq(x[1]) : xg::eq(x[0], x[1]);
-  if (op == "ne") return method ? x[0].ne(x[1]) : xg::ne(x[0], x[1]);
-  if (op == "lt") return method ? x[0].lt(x[1]) : xg::lt(x[0], x[1]);
-  if (op == "le") return method ? x[0].le(x[1]) : xg::le(x[0], x[1]);
-  if (op == "gt") return method ? x[0].gt(x[1]) : xg::gt(x[0], x[1]);
-  if (op == "ge") return method ? x[0].ge(x[1]) : xg::ge(x[0], x[1]);
-  if (op == "eq_s") return method ? x[0].eq(s(0)) : xg::eq(x[0], s(0));
-  if (op == "ne_s") return method ? x[0].ne(s(0)) : xg::ne(x[0], s(0));
-  if (op == "lt_s") return method ? x[0].lt(s(0)) : xg::lt(x[0], s(0));
-  if (op == "le_s") return method ? x[0].le(s(0)) : xg::le(x[0], s(0));
-  if (op == "gt_s") return method ? x[0].gt(s(0)) : xg::gt(x[0], s(0));
-  if (op == "ge_s") return method ? x[0].ge(s(0)) : xg::ge(x[0], s(0));
+    // comparisons
+#define XG_TEST_COMPARISON(E, name, ...)                                   \
+  if (op == #name) return method ? x[0].name(x[1]) : xg::name(x[0], x[1]); \
+  if (op == #name "_s") return method ? x[0].name(s(0)) : xg::name(x[0], s(0));
+  XG_COMPARISON_OPS(XG_TEST_COMPARISON)
+#undef XG_TEST_COMPARISON
   // logical ops and tests
   if (op == "logical_and") return method ? x[0].logical_and(x[1]) : xg::logical_and(x[0], x[1]);
   if (op == "logical_or") return method ? x[0].logical_or(x[1]) : xg::logical_or(x[0], x[1]);
@@ -340,91 +323,39 @@ std::string case_name(const ::testing::TestParamInfo<std::size_t>& info) {
 INSTANTIATE_TEST_SUITE_P(Table, OpReference,
                          ::testing::Range<std::size_t>(0, reference_cases().size()), case_name);
 
+// The test table (unary_cases.hpp) has one row per registry op and no other.
+TEST(OpRegistry, EveryOpHasATestRow) {
+  const auto names = xg_test::registry_unary_names();
+  EXPECT_EQ(xg_test::unary_cases().size(), names.size());
+  for (const auto& n : names) EXPECT_NE(xg_test::find_unary_row(n), nullptr) << n;
+  for (const auto& row : xg_test::kUnaryRows) {
+    EXPECT_NE(std::find(names.begin(), names.end(), row.name), names.end()) << row.name;
+  }
+}
+
 TEST(OpReferenceTable, CoversEveryOp) {
   // Every op of API.md's "Ops" list appears in the table, with Float64 and with Float32 inputs
-  // (where's first input is its Bool condition: any input counts).
-  const char* ops[] = {"add",
-                       "sub",
-                       "mul",
-                       "div",
-                       "add_s",
-                       "radd_s",
-                       "sub_s",
-                       "rsub_s",
-                       "mul_s",
-                       "rmul_s",
-                       "div_s",
-                       "rdiv_s",
-                       "pow_s",
-                       "pow",
-                       "exp",
-                       "log",
-                       "sqrt",
-                       "rsqrt",
-                       "abs",
-                       "neg",
-                       "sin",
-                       "cos",
-                       "tanh",
-                       "sigmoid",
-                       "relu",
-                       "gelu",
-                       "clamp",
-                       "maximum",
-                       "minimum",
-                       "where",
-                       "eq",
-                       "ne",
-                       "lt",
-                       "le",
-                       "gt",
-                       "ge",
-                       "eq_s",
-                       "sum_all",
-                       "sum",
-                       "mean_all",
-                       "mean",
-                       "max_all",
-                       "min_all",
-                       "amax",
-                       "argmax",
-                       "logsumexp",
-                       "matmul",
-                       "mm",
-                       "t",
-                       "reshape",
-                       "view",
-                       "flatten",
-                       "squeeze",
-                       "unsqueeze",
-                       "transpose",
-                       "permute",
-                       "expand",
-                       "cat",
-                       "stack",
-                       "narrow",
-                       "index_select",
-                       "softmax",
-                       "log_softmax",
-                       "where_s",
-                       "rwhere_s",
-                       "logical_and",
-                       "logical_or",
-                       "logical_xor",
-                       "logical_not",
-                       "isnan",
-                       "isinf",
-                       "isfinite",
-                       "any",
-                       "all",
-                       "masked_fill",
-                       "masked_fill_t",
-                       "tril",
-                       "triu"};
-  for (const char* op : ops) {
+  // (where's first input is its Bool condition: any input counts); the registry's unary ops and
+  // comparisons are all in it.
+  const char* ops[] = {"add",         "sub",         "mul",           "div",        "add_s",
+                       "radd_s",      "sub_s",       "rsub_s",        "mul_s",      "rmul_s",
+                       "div_s",       "rdiv_s",      "pow_s",         "pow",        "clamp",
+                       "maximum",     "minimum",     "where",         "eq_s",       "sum_all",
+                       "sum",         "mean_all",    "mean",          "max_all",    "min_all",
+                       "amax",        "argmax",      "logsumexp",     "matmul",     "mm",
+                       "t",           "reshape",     "view",          "flatten",    "squeeze",
+                       "unsqueeze",   "transpose",   "permute",       "expand",     "cat",
+                       "stack",       "narrow",      "index_select",  "softmax",    "log_softmax",
+                       "where_s",     "rwhere_s",    "logical_and",   "logical_or", "logical_xor",
+                       "logical_not", "isnan",       "isinf",         "isfinite",   "any",
+                       "all",         "masked_fill", "masked_fill_t", "tril",       "triu"};
+  std::vector<std::string> names(std::begin(ops), std::end(ops));
+  for (const auto& n : xg_test::registry_unary_names()) names.push_back(n);
+  for (const auto& n : xg_test::registry_comparison_names()) names.push_back(n);
+  for (const auto& op : names) {
     bool f64 = false, f32 = false;
     for (const auto& c : reference_cases()) {
-      if (std::strcmp(c.op, op) != 0) continue;
+      if (op != c.op) continue;
       for (const auto& in : c.inputs) {
         f64 = f64 || in.dtype == xg::kFloat64;
         f32 = f32 || in.dtype == xg::kFloat32;

@@ -101,6 +101,33 @@ def unary(fn):
     return lambda x, i, s, k: fn(x[0])
 
 
+# The unary ops, one row each (tensor/op_table.hpp has the same list): PyTorch's function, and
+# the cases beyond the Float32/Float64 "2x3", "special" and "wide" ones that every row gets:
+# "positive" (also on positive inputs), "i64" (on Int64 input) and "bool" (on Bool input).
+UNARY = {
+    "exp": (torch.exp, {"bool"}),
+    "log": (torch.log, {"positive", "bool"}),
+    "sqrt": (torch.sqrt, {"positive", "bool"}),
+    "rsqrt": (torch.rsqrt, {"positive"}),
+    "abs": (torch.abs, {"i64"}),
+    "neg": (torch.neg, {"i64"}),
+    "sin": (torch.sin, {"bool"}),
+    "cos": (torch.cos, set()),
+    "tanh": (torch.tanh, {"bool"}),
+    "sigmoid": (torch.sigmoid, {"bool"}),
+    "relu": (torch.relu, {"i64"}),
+    "gelu": (lambda t: torch.nn.functional.gelu(t, approximate="none"), set()),
+    "square": (torch.square, {"i64", "bool"}),
+    "sign": (torch.sign, {"i64", "bool"}),
+    "erf": (torch.erf, {"bool"}),
+    "log1p": (torch.log1p, {"positive"}),
+}
+
+
+def unary_with(flag):
+    return [op for op, (_, flags) in UNARY.items() if flag in flags]
+
+
 OPS = {
     "add": lambda x, i, s, k: torch.add(x[0], x[1], alpha=s[0]) if s else x[0] + x[1],
     "sub": lambda x, i, s, k: torch.sub(x[0], x[1], alpha=s[0]) if s else x[0] - x[1],
@@ -118,19 +145,7 @@ OPS = {
     "pow_s": lambda x, i, s, k: torch.pow(x[0], s[0]),
     "rpow_s": lambda x, i, s, k: torch.pow(s[0], x[0]),
     "pow": binary(torch.pow),
-    "exp": unary(torch.exp),
-    "log": unary(torch.log),
-    "sqrt": unary(torch.sqrt),
-    "rsqrt": unary(torch.rsqrt),
-    "abs": unary(torch.abs),
-    "neg": unary(torch.neg),
-    "sin": unary(torch.sin),
-    "cos": unary(torch.cos),
-    "tanh": unary(torch.tanh),
-    "sigmoid": unary(torch.sigmoid),
-    "relu": unary(torch.relu),
-    "gelu": unary(lambda t: torch.nn.functional.gelu(t, approximate="none")),
-    "square": unary(torch.square),
+    **{op: unary(fn) for op, (fn, _) in UNARY.items()},
     "clamp": lambda x, i, s, k: torch.clamp(x[0], min=s[0], max=s[1]),
     "clamp_min": lambda x, i, s, k: torch.clamp(x[0], min=s[0]),
     "clamp_max": lambda x, i, s, k: torch.clamp(x[0], max=s[0]),
@@ -187,7 +202,6 @@ OPS = {
     "masked_fill_t": lambda x, i, s, k: torch.masked_fill(x[0], x[1], x[2]),
     "tril": lambda x, i, s, k: torch.tril(x[0], *i),
     "triu": lambda x, i, s, k: torch.triu(x[0], *i),
-    "sign": unary(torch.sign),
     "softmax": lambda x, i, s, k: torch.softmax(x[0], i[0]),
     "log_softmax": lambda x, i, s, k: torch.log_softmax(x[0], i[0]),
 }
@@ -253,14 +267,13 @@ float_case("pow", "negbase_int_exponents", [A, ([3], [2.0, 3.0, -1.0])])
 float_case("rpow_s", "2", [A], scalars=[2.0])
 
 # ---- unary math ----
-for op in ("exp", "log", "sqrt", "rsqrt", "abs", "neg", "sin", "cos", "tanh", "sigmoid", "relu",
-           "gelu", "square"):
+for op in UNARY:
     float_case(op, "2x3", [A])
     float_case(op, "special", [S])
     float_case(op, "wide", [L])
-for op in ("log", "sqrt", "rsqrt"):
+for op in unary_with("positive"):
     float_case(op, "positive", [P])
-for op in ("abs", "neg", "relu", "square"):
+for op in unary_with("i64"):
     case(op, "i64", [(AI, I64)])
 float_case("exp", "0d", [Z])
 
@@ -401,10 +414,8 @@ case("pow_s", "2_bool", [(BA, BOOL)], scalars=[2], int_scalar=True)
 case("pow_s", "0p5_bool", [(BA, BOOL)], scalars=[0.5])
 case("rpow_s", "2_bool", [(BA, BOOL)], scalars=[2], int_scalar=True)
 case("pow", "i64_bool", [(AI, I64), (BA, BOOL)])
-for op in ("exp", "log", "sqrt", "sin", "tanh", "sigmoid", "square", "sign"):
+for op in unary_with("bool"):
     case(op, "bool", [(BA, BOOL)])
-float_case("sign", "special", [S])
-case("sign", "i64", [(AI, I64)])
 case("clamp", "bool_int", [(BA, BOOL)], scalars=[1, 2], int_scalar=True)
 case("clamp_min", "bool_double", [(BA, BOOL)], scalars=[0.5])
 case("sum_all", "bool", [(BT, BOOL)])

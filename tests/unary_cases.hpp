@@ -1,0 +1,96 @@
+// The test table of the unary ops, in the style of PyTorch's OpInfo: one row per op, saying what
+// the tests need beyond the registry (tensor/op_table.hpp): the inputs on which the op is smooth.
+// The free function, the method and the name come from the registry row, so a test that walks
+// unary_cases() covers every op, and OpRegistry.EveryOpHasATestRow fails when a row is missing.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+#include <xgrad/xgrad.hpp>
+
+namespace xg_test {
+
+using xg::Tensor;
+
+// Where an op's derivative exists and gradcheck can take finite differences.
+enum class Domain {
+  Any,       // every real
+  Kink0,     // every real but 0, where it has a kink (abs, relu) or a jump (sign)
+  Positive,  // x > 0 (log, sqrt, rsqrt)
+  GtMinus1,  // x > -1 (log1p)
+};
+
+struct UnaryRow {
+  const char* name;
+  Domain domain;
+};
+
+// One row per op of XG_UNARY_OPS, in its order.
+inline constexpr UnaryRow kUnaryRows[] = {
+    {"neg", Domain::Any},        {"abs", Domain::Kink0},     {"exp", Domain::Any},
+    {"log", Domain::Positive},   {"sqrt", Domain::Positive}, {"rsqrt", Domain::Positive},
+    {"sin", Domain::Any},        {"cos", Domain::Any},       {"tanh", Domain::Any},
+    {"sigmoid", Domain::Any},    {"relu", Domain::Kink0},    {"gelu", Domain::Any},
+    {"sign", Domain::Kink0},     {"square", Domain::Any},    {"erf", Domain::Any},
+    {"log1p", Domain::GtMinus1},
+};
+
+struct UnaryCase {
+  const char* name;
+  Tensor (*fn)(const Tensor&);       // xg::name
+  Tensor (Tensor::*method)() const;  // Tensor::name
+  Domain domain;
+};
+
+inline const UnaryRow* find_unary_row(std::string_view name) {
+  for (const auto& row : kUnaryRows) {
+    if (name == row.name) return &row;
+  }
+  return nullptr;
+}
+
+// Every registry op joined with its test row; an op without one is left out here (and reported
+// by OpRegistry.EveryOpHasATestRow).
+inline const std::vector<UnaryCase>& unary_cases() {
+  static const std::vector<UnaryCase> cases = [] {
+    std::vector<UnaryCase> out;
+    auto add = [&](const char* name, Tensor (*fn)(const Tensor&),
+                   Tensor (Tensor::*method)() const) {
+      if (const UnaryRow* row = find_unary_row(name))
+        out.push_back({name, fn, method, row->domain});
+    };
+#define XG_TEST_UNARY_CASE(E, name, ...) add(#name, &xg::name, &Tensor::name);
+    XG_UNARY_OPS(XG_TEST_UNARY_CASE)
+#undef XG_TEST_UNARY_CASE
+    return out;
+  }();
+  return cases;
+}
+
+// The registry's names, in table order.
+inline std::vector<std::string> registry_unary_names() {
+  std::vector<std::string> out;
+#define XG_TEST_UNARY_NAME(E, name, ...) out.emplace_back(#name);
+  XG_UNARY_OPS(XG_TEST_UNARY_NAME)
+#undef XG_TEST_UNARY_NAME
+  return out;
+}
+
+inline std::vector<std::string> registry_comparison_names() {
+  std::vector<std::string> out;
+#define XG_TEST_COMPARISON_NAME(E, name, ...) out.emplace_back(#name);
+  XG_COMPARISON_OPS(XG_TEST_COMPARISON_NAME)
+#undef XG_TEST_COMPARISON_NAME
+  return out;
+}
+
+inline const UnaryCase* find_unary(std::string_view name) {
+  for (const auto& c : unary_cases()) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace xg_test
