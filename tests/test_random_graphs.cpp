@@ -62,6 +62,8 @@
 #include <vector>
 #include <xgrad/xgrad.hpp>
 
+#include "unary_cases.hpp"
+
 namespace {
 
 using xg::Dtype;
@@ -563,70 +565,62 @@ class Builder {
   bool add_unary(std::size_t a) {
     struct Op {
       const char* op;
-      const char* pattern;
+      std::string pattern;
       Unary fn;
       Dom dom;
     };
-    static const std::vector<Op> kOps = {
-        {"neg", "neg(%)", [](const Tensor& t) { return xg::neg(t); }, Dom::Any},
-        {"neg", "-%", [](const Tensor& t) { return -t; }, Dom::Any},
-        {"neg", "%.neg()", [](const Tensor& t) { return t.neg(); }, Dom::Any},
-        {"exp", "exp(%)", [](const Tensor& t) { return xg::exp(t); }, Dom::Any},
-        {"exp", "%.exp()", [](const Tensor& t) { return t.exp(); }, Dom::Any},
-        {"log", "log(%)", [](const Tensor& t) { return xg::log(t); }, Dom::Positive},
-        {"log", "%.log()", [](const Tensor& t) { return t.log(); }, Dom::Positive},
-        {"log1p", "log1p(%)", [](const Tensor& t) { return xg::log1p(t); }, Dom::GtMinus1},
-        {"log1p", "%.log1p()", [](const Tensor& t) { return t.log1p(); }, Dom::GtMinus1},
-        {"sqrt", "sqrt(%)", [](const Tensor& t) { return xg::sqrt(t); }, Dom::Positive},
-        {"sqrt", "%.sqrt()", [](const Tensor& t) { return t.sqrt(); }, Dom::Positive},
-        {"rsqrt", "rsqrt(%)", [](const Tensor& t) { return xg::rsqrt(t); }, Dom::Positive},
-        {"rsqrt", "%.rsqrt()", [](const Tensor& t) { return t.rsqrt(); }, Dom::Positive},
-        {"abs", "abs(%)", [](const Tensor& t) { return xg::abs(t); }, Dom::Kink0},
-        {"abs", "%.abs()", [](const Tensor& t) { return t.abs(); }, Dom::Kink0},
-        {"sign", "sign(%) + %", [](const Tensor& t) { return xg::sign(t) + t; }, Dom::Kink0},
-        {"sign", "%.sign() * %", [](const Tensor& t) { return t.sign() * t; }, Dom::Kink0},
-        {"erf", "erf(%)", [](const Tensor& t) { return xg::erf(t); }, Dom::Any},
-        {"erf", "%.erf()", [](const Tensor& t) { return t.erf(); }, Dom::Any},
-        {"sin", "sin(%)", [](const Tensor& t) { return xg::sin(t); }, Dom::Any},
-        {"sin", "%.sin()", [](const Tensor& t) { return t.sin(); }, Dom::Any},
-        {"cos", "cos(%)", [](const Tensor& t) { return xg::cos(t); }, Dom::Any},
-        {"cos", "%.cos()", [](const Tensor& t) { return t.cos(); }, Dom::Any},
-        {"tanh", "tanh(%)", [](const Tensor& t) { return xg::tanh(t); }, Dom::Any},
-        {"tanh", "%.tanh()", [](const Tensor& t) { return t.tanh(); }, Dom::Any},
-        {"sigmoid", "sigmoid(%)", [](const Tensor& t) { return xg::sigmoid(t); }, Dom::Any},
-        {"sigmoid", "%.sigmoid()", [](const Tensor& t) { return t.sigmoid(); }, Dom::Any},
-        {"relu", "relu(%)", [](const Tensor& t) { return xg::relu(t); }, Dom::Kink0},
-        {"relu", "%.relu()", [](const Tensor& t) { return t.relu(); }, Dom::Kink0},
-        {"gelu", "gelu(%)", [](const Tensor& t) { return xg::gelu(t); }, Dom::Any},
-        {"gelu", "%.gelu()", [](const Tensor& t) { return t.gelu(); }, Dom::Any},
-        {"square", "square(%)", [](const Tensor& t) { return xg::square(t); }, Dom::Any},
-        {"square", "%.square()", [](const Tensor& t) { return t.square(); }, Dom::Any},
-        {"clone", "%.clone()", [](const Tensor& t) { return t.clone(); }, Dom::Any},
-        {"to", "%.to(Float64).to(dtype)",
-         [](const Tensor& t) { return t.to(xg::kFloat64).to(t.dtype()); }, Dom::Any},
-        {"pow_scalar", "pow(%, 2)", [](const Tensor& t) { return xg::pow(t, 2); }, Dom::Any},
-        {"pow_scalar", "pow(%, 3)", [](const Tensor& t) { return xg::pow(t, 3); }, Dom::Any},
-        {"pow_scalar", "%.pow(4)", [](const Tensor& t) { return t.pow(4); }, Dom::Any},
-        {"pow_scalar", "pow(%, 0)", [](const Tensor& t) { return xg::pow(t, 0); }, Dom::Any},
-        {"pow_scalar", "pow(%, 1.0)", [](const Tensor& t) { return xg::pow(t, 1.0); }, Dom::Any},
-        {"pow_scalar", "pow(%, -1)", [](const Tensor& t) { return xg::pow(t, -1); }, Dom::NonZero},
-        {"pow_scalar", "pow(%, -2)", [](const Tensor& t) { return xg::pow(t, -2); }, Dom::NonZero},
-        {"pow_scalar", "pow(%, 0.5)", [](const Tensor& t) { return xg::pow(t, 0.5); },
-         Dom::Positive},
-        {"pow_scalar", "%.pow(1.5)", [](const Tensor& t) { return t.pow(1.5); }, Dom::Positive},
-        {"pow_scalar", "pow(%, -1.5)", [](const Tensor& t) { return xg::pow(t, -1.5); },
-         Dom::Positive},
-        {"pow_scalar", "pow(%, 2.5)", [](const Tensor& t) { return xg::pow(t, 2.5); },
-         Dom::Positive},
-        {"pow_scalar_base", "pow(2.0, %)", [](const Tensor& t) { return xg::pow(2.0, t); },
-         Dom::Any},
-        {"pow_scalar_base", "pow(0.7, %)", [](const Tensor& t) { return xg::pow(0.7, t); },
-         Dom::Any},
-        {"dropout", "dropout(%, 0.5, training=false)",
-         [](const Tensor& t) { return F::dropout(t, 0.5, false); }, Dom::Any},
-        {"dropout", "dropout(%, 0.0)", [](const Tensor& t) { return F::dropout(t, 0.0); },
-         Dom::Any},
-    };
+    static const std::vector<Op> kOps = [] {
+      // Every registry op (unary_cases.hpp) as a function and as a method; sign's derivative is
+      // 0, so it enters only in products and sums that keep a gradient.
+      std::vector<Op> ops;
+      for (const auto& u : xg_test::unary_cases()) {
+        const Dom dom = u.domain == xg_test::Domain::Positive   ? Dom::Positive
+                        : u.domain == xg_test::Domain::GtMinus1 ? Dom::GtMinus1
+                        : u.domain == xg_test::Domain::Kink0    ? Dom::Kink0
+                                                                : Dom::Any;
+        if (std::string_view(u.name) == "sign") continue;
+        ops.push_back({u.name, std::string(u.name) + "(%)", u.fn, dom});
+        ops.push_back({u.name, "%." + std::string(u.name) + "()",
+                       [m = u.method](const Tensor& t) { return (t.*m)(); }, dom});
+      }
+      ops.insert(
+          ops.end(),
+          {
+              {"neg", "-%", [](const Tensor& t) { return -t; }, Dom::Any},
+              {"sign", "sign(%) + %", [](const Tensor& t) { return xg::sign(t) + t; }, Dom::Kink0},
+              {"sign", "%.sign() * %", [](const Tensor& t) { return t.sign() * t; }, Dom::Kink0},
+              {"clone", "%.clone()", [](const Tensor& t) { return t.clone(); }, Dom::Any},
+              {"to", "%.to(Float64).to(dtype)",
+               [](const Tensor& t) { return t.to(xg::kFloat64).to(t.dtype()); }, Dom::Any},
+              {"pow_scalar", "pow(%, 2)", [](const Tensor& t) { return xg::pow(t, 2); }, Dom::Any},
+              {"pow_scalar", "pow(%, 3)", [](const Tensor& t) { return xg::pow(t, 3); }, Dom::Any},
+              {"pow_scalar", "%.pow(4)", [](const Tensor& t) { return t.pow(4); }, Dom::Any},
+              {"pow_scalar", "pow(%, 0)", [](const Tensor& t) { return xg::pow(t, 0); }, Dom::Any},
+              {"pow_scalar", "pow(%, 1.0)", [](const Tensor& t) { return xg::pow(t, 1.0); },
+               Dom::Any},
+              {"pow_scalar", "pow(%, -1)", [](const Tensor& t) { return xg::pow(t, -1); },
+               Dom::NonZero},
+              {"pow_scalar", "pow(%, -2)", [](const Tensor& t) { return xg::pow(t, -2); },
+               Dom::NonZero},
+              {"pow_scalar", "pow(%, 0.5)", [](const Tensor& t) { return xg::pow(t, 0.5); },
+               Dom::Positive},
+              {"pow_scalar", "%.pow(1.5)", [](const Tensor& t) { return t.pow(1.5); },
+               Dom::Positive},
+              {"pow_scalar", "pow(%, -1.5)", [](const Tensor& t) { return xg::pow(t, -1.5); },
+               Dom::Positive},
+              {"pow_scalar", "pow(%, 2.5)", [](const Tensor& t) { return xg::pow(t, 2.5); },
+               Dom::Positive},
+              {"pow_scalar_base", "pow(2.0, %)", [](const Tensor& t) { return xg::pow(2.0, t); },
+               Dom::Any},
+              {"pow_scalar_base", "pow(0.7, %)", [](const Tensor& t) { return xg::pow(0.7, t); },
+               Dom::Any},
+              {"dropout", "dropout(%, 0.5, training=false)",
+               [](const Tensor& t) { return F::dropout(t, 0.5, false); }, Dom::Any},
+              {"dropout", "dropout(%, 0.0)", [](const Tensor& t) { return F::dropout(t, 0.0); },
+               Dom::Any},
+          });
+      return ops;
+    }();
     const std::size_t which = uniform(kOps.size() + 6);
     if (which >= kOps.size() + 2) return add_clamp(a);
     if (which >= kOps.size()) {
@@ -2983,21 +2977,6 @@ TEST(RandomGraphs, GradcheckSeededGraphsOverEveryDifferentiableOp) {
                                                       "pow_scalar",
                                                       "pow_tensor",
                                                       "pow_scalar_base",
-                                                      "exp",
-                                                      "log",
-                                                      "log1p",
-                                                      "sqrt",
-                                                      "rsqrt",
-                                                      "abs",
-                                                      "sign",
-                                                      "erf",
-                                                      "sin",
-                                                      "cos",
-                                                      "tanh",
-                                                      "sigmoid",
-                                                      "relu",
-                                                      "gelu",
-                                                      "square",
                                                       "clamp",
                                                       "clamp_min",
                                                       "clamp_max",
@@ -3065,7 +3044,9 @@ TEST(RandomGraphs, GradcheckSeededGraphsOverEveryDifferentiableOp) {
                                                       "copy_ (view)",
                                                       "fill_ (view)",
                                                       "zero_ (view)"};
-    for (const auto& op : kEveryOp) EXPECT_GT(stats.ops[op], 0) << op << " was never used";
+    std::vector<std::string> every_op = kEveryOp;
+    for (const auto& name : xg_test::registry_unary_names()) every_op.push_back(name);
+    for (const auto& op : every_op) EXPECT_GT(stats.ops[op], 0) << op << " was never used";
     EXPECT_GT(stats.mixed_checked, 0);
     EXPECT_GT(stats.mixed_throw_checked, 0);
     EXPECT_GT(stats.bad_calls, 0);

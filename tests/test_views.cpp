@@ -25,6 +25,8 @@
 #include <vector>
 #include <xgrad/xgrad.hpp>
 
+#include "unary_cases.hpp"
+
 namespace {
 
 using xg::Shape;
@@ -1123,38 +1125,33 @@ struct UnaryOp {
   bool int_ok;
 };
 
+// Every registry op (unary_cases.hpp, on inputs moved into its domain), then composites.
 const std::vector<UnaryOp>& unary_ops() {
-  static const std::vector<UnaryOp> ops = {
-      {"neg", [](const Tensor& x) { return -x; }, Tol::kExact, true},
-      {"abs", [](const Tensor& x) { return x.abs(); }, Tol::kExact, true},
-      {"relu", [](const Tensor& x) { return x.relu(); }, Tol::kExact, true},
-      {"square", [](const Tensor& x) { return x.square(); }, Tol::kExact, true},
-      {"sign", [](const Tensor& x) { return x.sign(); }, Tol::kExact, false},
-      {"sqrt_abs", [](const Tensor& x) { return x.abs().sqrt(); }, Tol::kExact, false},
-      {"clamp", [](const Tensor& x) { return x.clamp(-0.5, 0.5); }, Tol::kExact, false},
-      {"clamp_min", [](const Tensor& x) { return x.clamp_min(0.25); }, Tol::kExact, false},
-      {"mul_scalar", [](const Tensor& x) { return x * 2.5; }, Tol::kExact, false},
-      {"add_int", [](const Tensor& x) { return x + 3; }, Tol::kExact, true},
-      {"rsub_scalar", [](const Tensor& x) { return 1.5 - x; }, Tol::kExact, false},
-      {"div_scalar", [](const Tensor& x) { return x / 4; }, Tol::kExact, false},
-      {"pow_2", [](const Tensor& x) { return x.pow(2); }, Tol::kUlps, true},
-      {"eq_scalar", [](const Tensor& x) { return x.eq(0.0); }, Tol::kExact, true},
-      {"gt_scalar", [](const Tensor& x) { return x.gt(0.25); }, Tol::kExact, true},
-      {"to_f64", [](const Tensor& x) { return x.to(xg::kFloat64); }, Tol::kExact, true},
-      {"clone", [](const Tensor& x) { return x.clone(); }, Tol::kExact, true},
-      {"reshape", [](const Tensor& x) { return x.reshape({-1}); }, Tol::kExact, true},
-      {"exp", [](const Tensor& x) { return x.exp(); }, Tol::kUlps, false},
-      {"log_abs", [](const Tensor& x) { return (x.abs() + 0.5).log(); }, Tol::kUlps, false},
-      {"log1p_abs", [](const Tensor& x) { return x.abs().log1p(); }, Tol::kUlps, false},
-      {"rsqrt_abs", [](const Tensor& x) { return (x.abs() + 0.5).rsqrt(); }, Tol::kUlps, false},
-      {"sin", [](const Tensor& x) { return x.sin(); }, Tol::kUlps, false},
-      {"cos", [](const Tensor& x) { return x.cos(); }, Tol::kUlps, false},
-      {"tanh", [](const Tensor& x) { return x.tanh(); }, Tol::kUlps, false},
-      {"sigmoid", [](const Tensor& x) { return x.sigmoid(); }, Tol::kUlps, false},
-      {"gelu", [](const Tensor& x) { return x.gelu(); }, Tol::kUlps, false},
-      {"erf", [](const Tensor& x) { return x.erf(); }, Tol::kUlps, false},
-      {"pow_1p5_abs", [](const Tensor& x) { return x.abs().pow(1.5); }, Tol::kUlps, false},
-  };
+  static const std::vector<UnaryOp> ops = [] {
+    std::vector<UnaryOp> out;
+    for (const auto& u : xg_test::unary_cases()) {
+      out.push_back({u.name, [u](const Tensor& x) { return u.fn(u.in_domain(x)); },
+                     u.keeps_int() ? Tol::kExact : Tol::kUlps, u.keeps_int()});
+    }
+    out.insert(
+        out.end(),
+        {
+            {"clamp", [](const Tensor& x) { return x.clamp(-0.5, 0.5); }, Tol::kExact, false},
+            {"clamp_min", [](const Tensor& x) { return x.clamp_min(0.25); }, Tol::kExact, false},
+            {"mul_scalar", [](const Tensor& x) { return x * 2.5; }, Tol::kExact, false},
+            {"add_int", [](const Tensor& x) { return x + 3; }, Tol::kExact, true},
+            {"rsub_scalar", [](const Tensor& x) { return 1.5 - x; }, Tol::kExact, false},
+            {"div_scalar", [](const Tensor& x) { return x / 4; }, Tol::kExact, false},
+            {"pow_2", [](const Tensor& x) { return x.pow(2); }, Tol::kUlps, true},
+            {"eq_scalar", [](const Tensor& x) { return x.eq(0.0); }, Tol::kExact, true},
+            {"gt_scalar", [](const Tensor& x) { return x.gt(0.25); }, Tol::kExact, true},
+            {"to_f64", [](const Tensor& x) { return x.to(xg::kFloat64); }, Tol::kExact, true},
+            {"clone", [](const Tensor& x) { return x.clone(); }, Tol::kExact, true},
+            {"reshape", [](const Tensor& x) { return x.reshape({-1}); }, Tol::kExact, true},
+            {"pow_1p5_abs", [](const Tensor& x) { return x.abs().pow(1.5); }, Tol::kUlps, false},
+        });
+    return out;
+  }();
   return ops;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include <xgrad/tensor/kernels.hpp>
 #include <xgrad/xgrad.hpp>
 
 namespace xg_test {
@@ -42,6 +43,18 @@ struct UnaryCase {
   Tensor (*fn)(const Tensor&);       // xg::name
   Tensor (Tensor::*method)() const;  // Tensor::name
   Domain domain;
+  xg::kernels::UnaryOp op;  // its registry row's enum value
+
+  // Whether an Int64 input gives an Int64 result (the registry's KeepInt), computed exactly.
+  bool keeps_int() const {
+    return xg::kernels::unary_int_input(op) == xg::kernels::IntInput::KeepInt;
+  }
+  // x moved into the op's domain: |x| + 0.5 for Positive, |x| for GtMinus1.
+  Tensor in_domain(const Tensor& x) const {
+    if (domain == Domain::Positive) return x.abs() + 0.5;
+    if (domain == Domain::GtMinus1) return x.abs();
+    return x;
+  }
 };
 
 inline const UnaryRow* find_unary_row(std::string_view name) {
@@ -56,12 +69,14 @@ inline const UnaryRow* find_unary_row(std::string_view name) {
 inline const std::vector<UnaryCase>& unary_cases() {
   static const std::vector<UnaryCase> cases = [] {
     std::vector<UnaryCase> out;
-    auto add = [&](const char* name, Tensor (*fn)(const Tensor&),
-                   Tensor (Tensor::*method)() const) {
-      if (const UnaryRow* row = find_unary_row(name))
-        out.push_back({name, fn, method, row->domain});
+    auto add = [&](const char* name, Tensor (*fn)(const Tensor&), Tensor (Tensor::*method)() const,
+                   xg::kernels::UnaryOp op) {
+      if (const UnaryRow* row = find_unary_row(name)) {
+        out.push_back({name, fn, method, row->domain, op});
+      }
     };
-#define XG_TEST_UNARY_CASE(E, name, ...) add(#name, &xg::name, &Tensor::name);
+#define XG_TEST_UNARY_CASE(E, name, ...) \
+  add(#name, &xg::name, &Tensor::name, xg::kernels::UnaryOp::E);
     XG_UNARY_OPS(XG_TEST_UNARY_CASE)
 #undef XG_TEST_UNARY_CASE
     return out;
