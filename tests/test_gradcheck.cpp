@@ -157,9 +157,11 @@ std::vector<Row> build_rows() {
   // ---- elementwise math ----
   // Every registry op (unary_cases.hpp), as a free function and as a method.
   for (const auto& u : xg_test::unary_cases()) {
-    const Domain domain = u.domain == xg_test::Domain::Any     ? any()
-                          : u.domain == xg_test::Domain::Kink0 ? away_from({0})
-                                                               : positive();  // x > 0 or > -1
+    const Domain domain =
+        u.domain == xg_test::Domain::Any ? any()
+        : u.domain == xg_test::Domain::Kink0 || u.domain == xg_test::Domain::NonZero
+            ? away_from({0})
+            : positive();  // x > 0 or > -1
     T.add(
         u.name, {{2, 3}}, [f = u.fn](V x) { return f(x[0]); }, domain);
     T.add(

@@ -577,6 +577,7 @@ class Builder {
         const Dom dom = u.domain == xg_test::Domain::Positive   ? Dom::Positive
                         : u.domain == xg_test::Domain::GtMinus1 ? Dom::GtMinus1
                         : u.domain == xg_test::Domain::Kink0    ? Dom::Kink0
+                        : u.domain == xg_test::Domain::NonZero  ? Dom::NonZero
                                                                 : Dom::Any;
         if (std::string_view(u.name) == "sign") continue;
         ops.push_back({u.name, std::string(u.name) + "(%)", u.fn, dom});

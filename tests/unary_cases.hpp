@@ -21,6 +21,7 @@ enum class Domain {
   Kink0,     // every real but 0, where it has a kink (abs, relu) or a jump (sign)
   Positive,  // x > 0 (log, sqrt, rsqrt)
   GtMinus1,  // x > -1 (log1p)
+  NonZero,   // x != 0, where the op has a pole
 };
 
 struct UnaryRow {
@@ -49,10 +50,12 @@ struct UnaryCase {
   bool keeps_int() const {
     return xg::kernels::unary_int_input(op) == xg::kernels::IntInput::KeepInt;
   }
-  // x moved into the op's domain: |x| + 0.5 for Positive, |x| for GtMinus1.
+  // x moved into the op's domain: |x| + 0.5 for Positive, |x| for GtMinus1, 0.5 further from 0
+  // for NonZero.
   Tensor in_domain(const Tensor& x) const {
     if (domain == Domain::Positive) return x.abs() + 0.5;
     if (domain == Domain::GtMinus1) return x.abs();
+    if (domain == Domain::NonZero) return xg::where(x.ge(0), x + 0.5, x - 0.5);
     return x;
   }
 };
