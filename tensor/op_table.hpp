@@ -13,30 +13,37 @@
 //   bool_input, what a Bool input gives: Compute (as an Int64 for KeepInt ops, in Float32 for
 //     ToFloat ops), Keep (Bool: sign), Refuse (an error, as PyTorch), RefuseNegation (neg's own
 //     error, which points to logical_not).
-#define XG_UNARY_OPS(X)                            \
-  X(Neg, neg, KeepInt, RefuseNegation)             \
-  X(Abs, abs, KeepInt, Refuse)                     \
-  X(Exp, exp, ToFloat, Compute)                    \
-  X(Log, log, ToFloat, Compute)                    \
-  X(Sqrt, sqrt, ToFloat, Compute)                  \
+// One row per line, not aligned, so adding an op is a one-line change.
+// clang-format off
+#define XG_UNARY_OPS(X) \
+  X(Neg, neg, KeepInt, RefuseNegation) \
+  X(Abs, abs, KeepInt, Refuse) \
+  X(Exp, exp, ToFloat, Compute) \
+  X(Log, log, ToFloat, Compute) \
+  X(Sqrt, sqrt, ToFloat, Compute) \
   X(Rsqrt, rsqrt, ToFloat, Compute) /* 1 / sqrt */ \
-  X(Sin, sin, ToFloat, Compute)                    \
-  X(Cos, cos, ToFloat, Compute)                    \
-  X(Tanh, tanh, ToFloat, Compute)                  \
-  X(Sigmoid, sigmoid, ToFloat, Compute)            \
-  X(Relu, relu, KeepInt, Refuse)                   \
-  X(Gelu, gelu, ToFloat, Refuse) /* exact, erf */  \
-  X(Sign, sign, KeepInt, Keep)   /* -1, 0 or 1 */  \
-  X(Square, square, KeepInt, Compute)              \
-  X(Erf, erf, ToFloat, Compute)                    \
-  X(Log1p, log1p, ToFloat, Compute) /* log(1 + x) */
+  X(Sin, sin, ToFloat, Compute) \
+  X(Cos, cos, ToFloat, Compute) \
+  X(Tanh, tanh, ToFloat, Compute) \
+  X(Sigmoid, sigmoid, ToFloat, Compute) \
+  X(Relu, relu, KeepInt, Refuse) \
+  X(Gelu, gelu, ToFloat, Refuse) /* exact, erf */ \
+  X(Sign, sign, KeepInt, Keep) /* -1, 0 or 1 */ \
+  X(Square, square, KeepInt, Compute) \
+  X(Erf, erf, ToFloat, Compute) \
+  X(Log1p, log1p, ToFloat, Compute) /* log(1 + x) */ \
+  /* end of the table */
+// clang-format on
 
 // ---- comparisons: Bool results, not differentiable; each has a tensor and a number form ----
 // X(Enum, name, C++ operator)
+// clang-format off
 #define XG_COMPARISON_OPS(X) \
-  X(Eq, eq, ==)              \
-  X(Ne, ne, !=)              \
-  X(Lt, lt, <)               \
-  X(Le, le, <=)              \
-  X(Gt, gt, >)               \
-  X(Ge, ge, >=)
+  X(Eq, eq, ==) \
+  X(Ne, ne, !=) \
+  X(Lt, lt, <) \
+  X(Le, le, <=) \
+  X(Gt, gt, >) \
+  X(Ge, ge, >=) \
+  /* end of the table */
+// clang-format on

@@ -30,14 +30,26 @@ struct UnaryRow {
 };
 
 // One row per op of XG_UNARY_OPS, in its order.
+// clang-format off
 inline constexpr UnaryRow kUnaryRows[] = {
-    {"neg", Domain::Any},        {"abs", Domain::Kink0},     {"exp", Domain::Any},
-    {"log", Domain::Positive},   {"sqrt", Domain::Positive}, {"rsqrt", Domain::Positive},
-    {"sin", Domain::Any},        {"cos", Domain::Any},       {"tanh", Domain::Any},
-    {"sigmoid", Domain::Any},    {"relu", Domain::Kink0},    {"gelu", Domain::Any},
-    {"sign", Domain::Kink0},     {"square", Domain::Any},    {"erf", Domain::Any},
+    {"neg", Domain::Any},
+    {"abs", Domain::Kink0},
+    {"exp", Domain::Any},
+    {"log", Domain::Positive},
+    {"sqrt", Domain::Positive},
+    {"rsqrt", Domain::Positive},
+    {"sin", Domain::Any},
+    {"cos", Domain::Any},
+    {"tanh", Domain::Any},
+    {"sigmoid", Domain::Any},
+    {"relu", Domain::Kink0},
+    {"gelu", Domain::Any},
+    {"sign", Domain::Kink0},
+    {"square", Domain::Any},
+    {"erf", Domain::Any},
     {"log1p", Domain::GtMinus1},
 };
+// clang-format on
 
 struct UnaryCase {
   const char* name;
