@@ -375,6 +375,14 @@ struct Derivative<UnaryOp::Log1p> {
   static constexpr auto saves = kSaveInputs;
   static Tensor grad(const Tensor& g, const BackwardArgs& s) { return g / (s.input(0) + 1.0); }
 };
+template <>
+struct Derivative<UnaryOp::Reciprocal> {
+  static constexpr auto saves = kSaveOutput;
+  static Tensor grad(const Tensor& g, const BackwardArgs& s) {
+    const Tensor out = s.output();
+    return -g * out * out;
+  }
+};
 
 template <UnaryOp Op>
 Tensor unary_op(const Tensor& t) {

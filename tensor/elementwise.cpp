@@ -203,6 +203,9 @@ void unary_numeric(UnaryOp op, const T* in, T* o, std::int64_t n) {
       case UnaryOp::Log1p:
         xt::noalias(out) = xt::log1p(x);
         break;
+      case UnaryOp::Reciprocal:
+        xt::noalias(out) = T(1) / x;
+        break;
       default:
         throw std::logic_error("unary: unhandled op");
     }

@@ -32,6 +32,7 @@
   X(Square, square, KeepInt, Compute) \
   X(Erf, erf, ToFloat, Compute) \
   X(Log1p, log1p, ToFloat, Compute) /* log(1 + x) */ \
+  X(Reciprocal, reciprocal, ToFloat, Compute) /* 1 / x */ \
   /* end of the table */
 // clang-format on
 

@@ -48,6 +48,7 @@ inline constexpr UnaryRow kUnaryRows[] = {
     {"square", Domain::Any},
     {"erf", Domain::Any},
     {"log1p", Domain::GtMinus1},
+    {"reciprocal", Domain::NonZero},
 };
 // clang-format on
 

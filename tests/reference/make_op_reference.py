@@ -121,6 +121,7 @@ UNARY = {
     "sign": (torch.sign, {"i64", "bool"}),
     "erf": (torch.erf, {"bool"}),
     "log1p": (torch.log1p, {"positive"}),
+    "reciprocal": (torch.reciprocal, {"i64", "bool"}),
 }
 
 
