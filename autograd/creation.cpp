@@ -2,8 +2,8 @@
 #include "creation.hpp"
 
 #include <cmath>
-#include <stdexcept>
 
+#include "../tensor/check.hpp"
 #include "../tensor/kernels.hpp"
 #include "tensor_impl.hpp"
 
@@ -37,21 +37,15 @@ Tensor filled(const Shape& shape, const Scalar& value, const TensorOptions& opti
 
 // arange and linspace have no Bool version in PyTorch either.
 void check_numeric(Dtype dtype, const char* op) {
-  if (dtype == kBool) {
-    throw std::invalid_argument(std::string(op) +
-                                ": expected a Float32, Float64 or Int64 dtype, got Bool");
-  }
+  XG_CHECK_ARG(dtype != kBool, op, ": expected a Float32, Float64 or Int64 dtype, got Bool");
 }
 
 }  // namespace
 
 Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
   const std::int64_t numel = check_shape(shape, "tensor", element_size(options.dtype()));
-  if (numel != static_cast<std::int64_t>(values.size())) {
-    throw std::invalid_argument("tensor: " + std::to_string(values.size()) +
-                                " values do not fill the shape " + shape_to_string(shape) + " (" +
-                                std::to_string(numel) + " elements)");
-  }
+  XG_CHECK_ARG(numel == static_cast<std::int64_t>(values.size()), "tensor: ", values.size(),
+               " values do not fill the shape ", shape_to_string(shape), " (", numel, " elements)");
   Array a = Array::empty(options.dtype(), shape);
   a.visit([&](auto x) {
     using T = typename std::decay_t<decltype(x)>::value_type;
@@ -109,33 +103,27 @@ Tensor arange(Scalar end, TensorOptions options) { return arange(0, end, 1, opti
 
 Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
   const double s = start.to_double(), e = end.to_double(), st = step.to_double();
-  if (st == 0) throw std::invalid_argument("arange: step must be nonzero");
-  if (!std::isfinite(s) || !std::isfinite(e) || !std::isfinite(st)) {
-    throw std::invalid_argument("arange: start, end and step must be finite");
-  }
-  if ((st > 0 && e < s) || (st < 0 && e > s)) {
-    throw std::invalid_argument(
-        "arange: upper bound and larger bound inconsistent with step sign "
-        "(start " +
-        std::to_string(s) + ", end " + std::to_string(e) + ", step " + std::to_string(st) + ")");
-  }
+  XG_CHECK_ARG(!(st == 0), "arange: step must be nonzero");
+  XG_CHECK_ARG(std::isfinite(s) && std::isfinite(e) && std::isfinite(st),
+               "arange: start, end and step must be finite");
+  XG_CHECK_ARG(!((st > 0 && e < s) || (st < 0 && e > s)),
+               "arange: upper bound and larger bound inconsistent with step sign (start ",
+               detail::fixed6(s), ", end ", detail::fixed6(e), ", step ", detail::fixed6(st), ")");
   const bool integral = start.is_integral() && end.is_integral() && step.is_integral();
   const Dtype dtype = options.has_dtype() ? options.dtype() : (integral ? kInt64 : kFloat32);
   check_numeric(dtype, "arange");
   const double count = std::ceil((e - s) / st);
-  if (!(count < 0x1p63)) {  // as PyTorch, before the count is converted
-    throw std::invalid_argument("arange: invalid size, possible overflow? (start " +
-                                std::to_string(s) + ", end " + std::to_string(e) + ", step " +
-                                std::to_string(st) + " give " + std::to_string(count) +
-                                " elements)");
-  }
+  XG_CHECK_ARG(count < 0x1p63,  // as PyTorch, before the count is converted
+               "arange: invalid size, possible overflow? (start ", detail::fixed6(s), ", end ",
+               detail::fixed6(e), ", step ", detail::fixed6(st), " give ", detail::fixed6(count),
+               " elements)");
   const Shape shape{static_cast<std::int64_t>(count)};
   check_shape(shape, "arange", element_size(dtype));
   return finish(kernels::arange(s, st, shape[0], dtype), options.dtype(dtype));
 }
 
 Tensor linspace(double start, double end, std::int64_t steps, TensorOptions options) {
-  if (steps < 0) throw std::invalid_argument("linspace: number of steps must be non-negative");
+  XG_CHECK_ARG(steps >= 0, "linspace: number of steps must be non-negative");
   check_numeric(options.dtype(), "linspace");
   check_shape(Shape{steps}, "linspace", element_size(options.dtype()));
   return finish(kernels::linspace(start, end, steps, options.dtype()), options);
@@ -143,29 +131,22 @@ Tensor linspace(double start, double end, std::int64_t steps, TensorOptions opti
 
 Tensor randn(const Shape& shape, TensorOptions options) {
   check_shape(shape, "randn", element_size(options.dtype()));
-  if (!is_floating(options.dtype())) {
-    throw std::invalid_argument("randn: expected a floating dtype, got " +
-                                std::string(dtype_name(options.dtype())));
-  }
+  XG_CHECK_ARG(is_floating(options.dtype()), "randn: expected a floating dtype, got ",
+               dtype_name(options.dtype()));
   return finish(kernels::randn(options.dtype(), shape), options);
 }
 
 Tensor rand(const Shape& shape, TensorOptions options) {
   check_shape(shape, "rand", element_size(options.dtype()));
-  if (!is_floating(options.dtype())) {
-    throw std::invalid_argument("rand: expected a floating dtype, got " +
-                                std::string(dtype_name(options.dtype())));
-  }
+  XG_CHECK_ARG(is_floating(options.dtype()), "rand: expected a floating dtype, got ",
+               dtype_name(options.dtype()));
   return finish(kernels::rand(options.dtype(), shape), options);
 }
 
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options) {
   const Dtype dtype = options.has_dtype() ? options.dtype() : kInt64;
   check_shape(shape, "randint", element_size(dtype));
-  if (low >= high) {
-    throw std::invalid_argument("randint: expected low < high, got low " + std::to_string(low) +
-                                " and high " + std::to_string(high));
-  }
+  XG_CHECK_ARG(low < high, "randint: expected low < high, got low ", low, " and high ", high);
   return finish(kernels::randint(low, high, dtype, shape), options.dtype(dtype));
 }
 

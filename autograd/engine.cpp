@@ -2,8 +2,8 @@
 // node once all gradients for it have arrived, summing them in per-node buffers.
 #include <cmath>
 #include <cstdint>
-#include <stdexcept>
 
+#include "../tensor/check.hpp"
 #include "autograd.hpp"
 #include "creation.hpp"
 #include "grad_mode.hpp"
@@ -148,12 +148,9 @@ Tensor fit_gradient(Tensor grad, const InputMeta& meta, const Node& node, std::s
         reducible = false;
       }
     }
-    if (!reducible) {
-      throw std::runtime_error("backward: " + node.name() + " returned a gradient of shape " +
-                               shape_to_string(grad.shape()) + " for input " +
-                               std::to_string(index) + ", which has shape " +
-                               shape_to_string(meta.shape) + " (" + node.describe_forward() + ")");
-    }
+    XG_CHECK_STATE(reducible, "backward: ", node.name(), " returned a gradient of shape ",
+                   shape_to_string(grad.shape()), " for input ", index, ", which has shape ",
+                   shape_to_string(meta.shape), " (", node.describe_forward(), ")");
     grad = detail::sum_to(grad, meta.shape);
   }
   if (grad.dtype() != meta.dtype) grad = grad.to(meta.dtype);
@@ -175,35 +172,26 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
                                  const std::vector<Tensor>& root_grads, bool retain_graph,
                                  bool create_graph, const std::vector<Tensor>& inputs,
                                  bool allow_unused) {
-  if (!root_grads.empty() && root_grads.size() != roots.size()) {
-    throw std::invalid_argument("backward: got " + std::to_string(root_grads.size()) +
-                                " gradients for " + std::to_string(roots.size()) + " tensors");
-  }
+  XG_CHECK_ARG(root_grads.empty() || root_grads.size() == roots.size(), "backward: got ",
+               root_grads.size(), " gradients for ", roots.size(), " tensors");
   std::vector<Edge> root_edges;
   std::vector<Tensor> seeds;
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const Tensor& root = roots[i];
     detail::check_defined(root, "backward");
     Edge edge = gradient_edge(root);
-    if (!edge.node) {
-      throw std::runtime_error("backward: element " + std::to_string(i) + " of the tensors (" +
-                               detail::describe(root) +
-                               ") does not require grad and has no grad_fn; did you forget "
-                               "requires_grad_() on a leaf, or compute it under NoGradGuard?");
-    }
+    XG_CHECK_STATE(edge.node, "backward: element ", i, " of the tensors (", detail::describe(root),
+                   ") does not require grad and has no grad_fn; did you forget "
+                   "requires_grad_() on a leaf, or compute it under NoGradGuard?");
     Tensor seed = root_grads.empty() ? Tensor() : root_grads[i];
     if (!seed.defined()) {
-      if (root.numel() != 1) {
-        throw std::runtime_error(
-            "backward: grad can be implicitly created only for scalar "
-            "outputs; " +
-            detail::describe(root) + " has several elements, so pass a gradient of its shape");
-      }
+      XG_CHECK_STATE(
+          root.numel() == 1, "backward: grad can be implicitly created only for scalar outputs; ",
+          detail::describe(root), " has several elements, so pass a gradient of its shape");
       seed = ones_like(root);
-    } else if (seed.shape() != root.shape()) {
-      throw std::invalid_argument("backward: the gradient " + detail::describe(seed) +
-                                  " does not match the shape of the tensor " +
-                                  detail::describe(root));
+    } else {
+      XG_CHECK_ARG(seed.shape() == root.shape(), "backward: the gradient ", detail::describe(seed),
+                   " does not match the shape of the tensor ", detail::describe(root));
     }
     root_edges.push_back(std::move(edge));
     seeds.push_back(std::move(seed));
@@ -211,10 +199,8 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
   std::vector<Edge> input_edges;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     detail::check_defined(inputs[i], "grad");
-    if (!inputs[i].requires_grad()) {
-      throw std::runtime_error("grad: input " + std::to_string(i) + " (" +
-                               detail::describe(inputs[i]) + ") does not require grad");
-    }
+    XG_CHECK_STATE(inputs[i].requires_grad(), "grad: input ", i, " (", detail::describe(inputs[i]),
+                   ") does not require grad");
     input_edges.push_back(gradient_edge(inputs[i]));
   }
   const bool capture_mode = !inputs.empty();
@@ -260,23 +246,18 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
     GradientList grads = node->apply(std::move(grad));
     if (!retain_graph) node->release_saved();
     if (is_leaf) continue;
-    if (grads.size() != node->next_edges.size()) {
-      throw std::runtime_error("backward: " + node->name() + " returned " +
-                               std::to_string(grads.size()) + " gradients, expected " +
-                               std::to_string(node->next_edges.size()) + " (one per input)");
-    }
+    XG_CHECK_STATE(grads.size() == node->next_edges.size(), "backward: ", node->name(),
+                   " returned ", grads.size(), " gradients, expected ", node->next_edges.size(),
+                   " (one per input)");
     for (std::size_t i = 0; i < grads.size(); ++i) {
       Node* next = node->next_edges[i].node.get();
       if (!next || !grads[i].defined()) continue;
       GraphTask::Slot& next_slot = task.slot(next);
       if (!next_slot.needed) continue;
       Tensor g = fit_gradient(std::move(grads[i]), node->inputs[i], *node, i);
-      if (anomaly_enabled && has_non_finite(g)) {
-        throw std::runtime_error("DetectAnomaly: " + node->name() +
-                                 " produced a NaN or an infinity in the gradient of its input " +
-                                 std::to_string(i) + "; the forward op was " +
-                                 node->describe_forward());
-      }
+      XG_CHECK_STATE(!(anomaly_enabled && has_non_finite(g)), "DetectAnomaly: ", node->name(),
+                     " produced a NaN or an infinity in the gradient of its input ", i,
+                     "; the forward op was ", node->describe_forward());
       next_slot.grad_buffer =
           next_slot.grad_buffer.defined() ? next_slot.grad_buffer + g : std::move(g);
     }
@@ -287,12 +268,10 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
     Node* n = input_edges[i].node.get();
     const GraphTask::Slot* s = task.find(n);
     Tensor g = s ? s->captured : Tensor();
-    if (!g.defined() && !allow_unused) {
-      throw std::runtime_error("grad: input " + std::to_string(i) + " (" +
-                               detail::describe(inputs[i]) +
-                               ") was not used in the graph of the outputs; pass "
-                               "allow_unused=true to get an undefined gradient for it");
-    }
+    XG_CHECK_STATE(g.defined() || allow_unused, "grad: input ", i, " (",
+                   detail::describe(inputs[i]),
+                   ") was not used in the graph of the outputs; pass "
+                   "allow_unused=true to get an undefined gradient for it");
     if (g.defined()) g = fit_gradient(std::move(g), InputMeta(inputs[i]), *n, i);
     results.push_back(create_graph || !g.defined() ? g : g.detach());
   }
@@ -309,7 +288,7 @@ void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& gra
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs, std::optional<bool> retain_graph,
                          bool create_graph, bool allow_unused) {
-  if (inputs.empty()) throw std::invalid_argument("grad: expected at least one input");
+  XG_CHECK_ARG(!inputs.empty(), "grad: expected at least one input");
   return run_backward(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph,
                       inputs, allow_unused);
 }

@@ -1,14 +1,13 @@
 #include "function.hpp"
 
+#include "../tensor/check.hpp"
 #include "tensor_impl.hpp"
 
 namespace xg::autograd {
 
 std::vector<Tensor> AutogradContext::get_saved_variables() {
   std::vector<Tensor> out;
-  if (!node_) {
-    throw std::runtime_error("get_saved_variables: only backward can read the saved tensors");
-  }
+  XG_CHECK_STATE(node_, "get_saved_variables: only backward can read the saved tensors");
   for (const auto& s : saved_) out.push_back(s.unpack(*node_));
   return out;
 }
@@ -53,10 +52,9 @@ GradientList select_gradients(const Node& node, std::vector<Tensor> grads,
     }
     return picked;
   }
-  throw std::runtime_error("backward: " + node.name() + " returned " +
-                           std::to_string(grads.size()) + " gradients, expected " +
-                           std::to_string(tensors) + " (one per tensor input) or " +
-                           std::to_string(is_tensor_arg.size()) + " (one per forward argument)");
+  xg::detail::fail<std::runtime_error>(
+      "backward: ", node.name(), " returned ", grads.size(), " gradients, expected ", tensors,
+      " (one per tensor input) or ", is_tensor_arg.size(), " (one per forward argument)");
 }
 
 }  // namespace detail

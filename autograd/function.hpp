@@ -7,12 +7,12 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <typeinfo>
 #include <variant>
 #include <vector>
 
+#include "../tensor/check.hpp"
 #include "grad_mode.hpp"
 #include "node.hpp"
 #include "tensor.hpp"
@@ -41,8 +41,9 @@ class SavedValue {
  private:
   template <class T>
   const T& get(const char* kind) const {
-    if (const T* v = std::get_if<T>(&value_)) return *v;
-    throw std::invalid_argument(std::string("saved_data: the value is not ") + kind);
+    const T* v = std::get_if<T>(&value_);
+    XG_CHECK_ARG(v, "saved_data: the value is not ", kind);
+    return *v;
   }
   std::variant<std::monostate, double, std::int64_t, bool, std::string, Shape> value_;
 };
@@ -86,11 +87,9 @@ class CppNode final : public Node {
  public:
   CppNode() : Node(op_name()) {}
   GradientList apply(Tensor grad) override {
-    if (released_) {
-      throw std::runtime_error("backward: " + name() +
-                               " was already run and its saved tensors freed; pass "
-                               "retain_graph=true to the first backward to run it twice");
-    }
+    XG_CHECK_STATE(!released_, "backward: ", name(),
+                   " was already run and its saved tensors freed; pass "
+                   "retain_graph=true to the first backward to run it twice");
     std::vector<Tensor> grads = Derived::backward(&ctx, {std::move(grad)});
     return detail::select_gradients(*this, std::move(grads), is_tensor_arg);
   }

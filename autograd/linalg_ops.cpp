@@ -1,7 +1,6 @@
 // Linear algebra and its derivatives: one primitive, gemm (2-D or batched 3-D products with
 // either operand transposed inside the BLAS call), and matmul, mm and t built on it.
-#include <stdexcept>
-
+#include "../tensor/check.hpp"
 #include "../tensor/kernels.hpp"
 #include "ops.hpp"
 #include "record.hpp"
@@ -20,18 +19,14 @@ namespace {
 
 [[noreturn]] void throw_mismatch(const char* op, const Tensor& a, const Tensor& b, std::int64_t ka,
                                  std::int64_t kb) {
-  throw std::invalid_argument(std::string(op) + ": shapes " + shape_to_string(a.shape()) + " and " +
-                              shape_to_string(b.shape()) + " cannot be multiplied (" +
-                              std::to_string(ka) + " != " + std::to_string(kb) + ")");
+  detail::fail<std::invalid_argument>(op, ": shapes ", shape_to_string(a.shape()), " and ",
+                                      shape_to_string(b.shape()), " cannot be multiplied (", ka,
+                                      " != ", kb, ")");
 }
 
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
-  if (a.dtype() != b.dtype()) {
-    throw std::invalid_argument(std::string(op) +
-                                ": expected both operands to have the same "
-                                "dtype, got " +
-                                describe(a) + " and " + describe(b) + " (convert one with .to())");
-  }
+  XG_CHECK_ARG(a.dtype() == b.dtype(), op, ": expected both operands to have the same dtype, got ",
+               describe(a), " and ", describe(b), " (convert one with .to())");
   detail::check_not_bool(a, op);  // PyTorch has no Bool matrix product either
 }
 
@@ -60,10 +55,8 @@ Tensor gemm(const Tensor& a, const Tensor& b, bool ta, bool tb) {
 Tensor mm(const Tensor& a, const Tensor& b) {
   check_defined(a, "mm");
   check_defined(b, "mm");
-  if (a.dim() != 2 || b.dim() != 2) {
-    throw std::invalid_argument("mm: expected 2-D tensors, got " + describe(a) + " and " +
-                                describe(b) + " (use matmul for other ranks)");
-  }
+  XG_CHECK_ARG(a.dim() == 2 && b.dim() == 2, "mm: expected 2-D tensors, got ", describe(a), " and ",
+               describe(b), " (use matmul for other ranks)");
   check_same_dtype("mm", a, b);
   if (a.size(1) != b.size(0)) throw_mismatch("mm", a, b, a.size(1), b.size(0));
   return gemm(a, b, false, false);
@@ -72,10 +65,8 @@ Tensor mm(const Tensor& a, const Tensor& b) {
 Tensor matmul(const Tensor& a, const Tensor& b) {
   check_defined(a, "matmul");
   check_defined(b, "matmul");
-  if (a.dim() == 0 || b.dim() == 0) {
-    throw std::invalid_argument("matmul: both arguments need at least 1 dim, got " + describe(a) +
-                                " and " + describe(b));
-  }
+  XG_CHECK_ARG(a.dim() != 0 && b.dim() != 0, "matmul: both arguments need at least 1 dim, got ",
+               describe(a), " and ", describe(b));
   check_same_dtype("matmul", a, b);
   const Shape as = a.shape(), bs = b.shape();
   const std::int64_t ka = as.back();
@@ -102,9 +93,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   try {
     batch = broadcast_shapes(a_batch, b_batch, "matmul");
   } catch (const std::invalid_argument&) {
-    throw std::invalid_argument("matmul: the batch dims of " + describe(a) + " and " + describe(b) +
-                                " do not broadcast (" + shape_to_string(a_batch) + " and " +
-                                shape_to_string(b_batch) + ")");
+    detail::fail<std::invalid_argument>(
+        "matmul: the batch dims of ", describe(a), " and ", describe(b), " do not broadcast (",
+        shape_to_string(a_batch), " and ", shape_to_string(b_batch), ")");
   }
   const std::int64_t count = shape_numel(batch);
   const std::int64_t m = a_mat[0], n = b_mat[1];
@@ -136,12 +127,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   check_defined(input, "linear");
   check_defined(weight, "linear");
-  if (weight.dim() != 2 || input.dim() == 0) {
-    throw std::invalid_argument(
-        "linear: expected a 2-D weight [out, in] and an input with at "
-        "least 1 dim, got input " +
-        describe(input) + " and weight " + describe(weight));
-  }
+  XG_CHECK_ARG(weight.dim() == 2 && input.dim() != 0,
+               "linear: expected a 2-D weight [out, in] and an input with at least 1 dim, "
+               "got input ",
+               describe(input), " and weight ", describe(weight));
   check_same_dtype("linear", input, weight);
   const std::int64_t in = weight.size(1);
   if (input.size(-1) != in) throw_mismatch("linear", input, weight.t(), input.size(-1), in);
@@ -159,10 +148,8 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
 
 Tensor t(const Tensor& x) {
   check_defined(x, "t");
-  if (x.dim() > 2) {
-    throw std::invalid_argument("t: expects a tensor of at most 2 dims, got " + describe(x) +
-                                " (use transpose or permute)");
-  }
+  XG_CHECK_ARG(x.dim() <= 2, "t: expects a tensor of at most 2 dims, got ", describe(x),
+               " (use transpose or permute)");
   return x.dim() < 2 ? permute(x, x.dim() == 0 ? Shape{} : Shape{0}) : transpose(x, 0, 1);
 }
 

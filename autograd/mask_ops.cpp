@@ -1,7 +1,6 @@
 // Masks: the logical ops, isnan/isinf/isfinite and any/all (Bool results, not differentiable),
 // and masked_fill, tril and triu with their derivatives.
-#include <stdexcept>
-
+#include "../tensor/check.hpp"
 #include "../tensor/kernels.hpp"
 #include "ops.hpp"
 #include "record.hpp"
@@ -55,10 +54,7 @@ Array filled(const Tensor& t, const Tensor& mask, const Scalar& value, const cha
 Tensor triangle(const Tensor& t, std::int64_t k, bool upper) {
   const char* op = upper ? "triu" : "tril";
   check_defined(t, op);
-  if (t.dim() < 2) {
-    throw std::invalid_argument(std::string(op) +
-                                ": expects a matrix or a batch of matrices, got " + describe(t));
-  }
+  XG_CHECK_ARG(t.dim() >= 2, op, ": expects a matrix or a batch of matrices, got ", describe(t));
   return record(op, kernels::triangle(array_of(t), k, upper), {t}, kSaveNone,
                 [k, upper](const Tensor& g, const BackwardArgs&) {
                   return Grads{upper ? triu(g, k) : tril(g, k)};
@@ -69,18 +65,13 @@ Tensor triangle(const Tensor& t, std::int64_t k, bool upper) {
 
 void detail::check_mask(const Tensor& mask, const char* op) {
   check_defined(mask, op);
-  if (mask.dtype() != kBool) {
-    throw std::invalid_argument(std::string(op) + ": expected a Bool mask, got " + describe(mask) +
-                                " (make one with a comparison, such as ne(mask, 0))");
-  }
+  XG_CHECK_ARG(mask.dtype() == kBool, op, ": expected a Bool mask, got ", describe(mask),
+               " (make one with a comparison, such as ne(mask, 0))");
 }
 
 Scalar detail::masked_fill_value(const Tensor& value, const char* op) {
   check_defined(value, op);
-  if (value.dim() != 0) {
-    throw std::invalid_argument(std::string(op) + ": expected a 0-d value tensor, got " +
-                                describe(value));
-  }
+  XG_CHECK_ARG(value.dim() == 0, op, ": expected a 0-d value tensor, got ", describe(value));
   switch (value.dtype()) {
     case kBool:
       return value.item<bool>();

@@ -2,8 +2,8 @@
 #include "node.hpp"
 
 #include <cctype>
-#include <stdexcept>
 
+#include "../tensor/check.hpp"
 #include "../tensor/kernels.hpp"
 #include "grad_mode.hpp"
 #include "ops.hpp"
@@ -97,29 +97,23 @@ SavedTensor SavedTensor::output(const Tensor& t) {
 }
 
 Tensor SavedTensor::unpack(Node& owner) const {
-  if (released_) {
-    throw std::runtime_error(
-        "backward: trying to backward through the graph a second time (or to use saved tensors "
-        "after they have been freed) at " +
-        owner.name() + " (" + owner.describe_forward() +
-        "); pass retain_graph=true to the first backward if you need to run it twice");
-  }
+  XG_CHECK_STATE(!released_,
+                 "backward: trying to backward through the graph a second time (or to use saved "
+                 "tensors after they have been freed) at ",
+                 owner.name(), " (", owner.describe_forward(),
+                 "); pass retain_graph=true to the first backward if you need to run it twice");
   const Array& data = impl_ ? impl_->array : *output_;
-  if (impl_ && data_at_save_.lock() != data.storage()) {
-    throw std::runtime_error("backward: a tensor needed for gradient computation by " +
-                             owner.name() + " (" + owner.describe_forward() +
-                             ") had its data replaced by set_data after the forward, now " +
-                             detail::describe(Tensor(impl_)) +
-                             "; call set_data after backward, or run the forward again");
-  }
-  if (data.version() != version_) {
-    throw std::runtime_error(
-        "backward: a tensor needed for gradient computation was modified by an in-place "
-        "operation: " +
-        owner.name() + " (" + owner.describe_forward() + ") saved it at version " +
-        std::to_string(version_) + ", it is now at version " + std::to_string(data.version()) +
-        "; change a clone() instead, or do the in-place op after backward");
-  }
+  XG_CHECK_STATE(
+      !impl_ || data_at_save_.lock() == data.storage(),
+      "backward: a tensor needed for gradient computation by ", owner.name(), " (",
+      owner.describe_forward(), ") had its data replaced by set_data after the forward, now ",
+      detail::describe(Tensor(impl_)), "; call set_data after backward, or run the forward again");
+  XG_CHECK_STATE(data.version() == version_,
+                 "backward: a tensor needed for gradient computation was modified by an in-place "
+                 "operation: ",
+                 owner.name(), " (", owner.describe_forward(), ") saved it at version ", version_,
+                 ", it is now at version ", data.version(),
+                 "; change a clone() instead, or do the in-place op after backward");
   if (impl_) return Tensor(impl_);
   // The op's own output: rebuilt around the same data, with this node as its grad_fn, so that
   // a backward written with it is differentiable again (create_graph).
@@ -148,24 +142,21 @@ Tensor AccumulateGrad::run_leaf_hooks(Tensor grad) const {
 Tensor apply_hook(const GradHook& hook, Tensor grad) {
   Tensor replaced = hook(grad);
   if (!replaced.defined()) return grad;
-  if (!replaced.is_same_size(grad) || replaced.dtype() != grad.dtype()) {
-    throw std::runtime_error(
-        "backward: hook has changed the size or dtype of value: the gradient "
-        "is " +
-        detail::describe(grad) + ", the hook returned " + detail::describe(replaced));
-  }
+  XG_CHECK_STATE(replaced.is_same_size(grad) && replaced.dtype() == grad.dtype(),
+                 "backward: hook has changed the size or dtype of value: the gradient is ",
+                 detail::describe(grad), ", the hook returned ", detail::describe(replaced));
   return replaced;
 }
 
 // The engine has run the leaf's hooks already.
 void accumulate_grad(Tensor& current, Tensor grad) {
   // A .grad assigned by hand (mutable_grad()) must fit, or add_ would fail or broadcast.
-  if (current.defined() && (!current.is_same_size(grad) || current.dtype() != grad.dtype())) {
-    throw std::runtime_error("backward: .grad holds a " + detail::describe(current) +
-                             " tensor but the gradient is " + detail::describe(grad) +
-                             " (assigned grad has data of a different size or dtype); reset it "
-                             "with mutable_grad() = {}");
-  }
+  XG_CHECK_STATE(
+      !current.defined() || (current.is_same_size(grad) && current.dtype() == grad.dtype()),
+      "backward: .grad holds a ", detail::describe(current), " tensor but the gradient is ",
+      detail::describe(grad),
+      " (assigned grad has data of a different size or dtype); reset it with "
+      "mutable_grad() = {}");
   if (GradMode::is_enabled()) {
     // create_graph: the gradient stays part of a graph; a copy, so that later accumulation
     // never writes into a tensor the caller holds.
@@ -240,11 +231,8 @@ GradientList CopySlices::apply(Tensor grad) {
   // fn may hand its gradient on as it is (add does): give it a copy it may keep.
   GradientList res = fn_->apply(slice.clone());
   const std::size_t first = self_is_input_ ? 1 : 0;
-  if (res.size() != fn_->next_edges.size()) {
-    throw std::runtime_error("backward: " + fn_->name() + " returned " +
-                             std::to_string(res.size()) + " gradients, expected " +
-                             std::to_string(fn_->next_edges.size()));
-  }
+  XG_CHECK_STATE(res.size() == fn_->next_edges.size(), "backward: ", fn_->name(), " returned ",
+                 res.size(), " gradients, expected ", fn_->next_edges.size());
   const Tensor self_grad = self_is_input_ ? res[0] : Tensor();
   Tensor base_grad;
   if (GradMode::is_enabled()) {

@@ -1,7 +1,6 @@
 // Reductions and their derivatives: sum (a Bool tensor sums to an Int64 count), mean, max/min,
 // amax/amin (argmax/argmin are not differentiable), and sum_to, the backward of broadcasting.
-#include <stdexcept>
-
+#include "../tensor/check.hpp"
 #include "../tensor/kernels.hpp"
 #include "ops.hpp"
 #include "record.hpp"
@@ -23,11 +22,9 @@ namespace {
 void check_nonempty(const Tensor& t, const std::vector<std::int64_t>& dims, const char* op) {
   const Shape shape = t.shape();
   for (auto d : dims) {
-    if (shape[static_cast<std::size_t>(d)] == 0) {
-      throw std::invalid_argument(std::string(op) + ": cannot reduce over dim " +
-                                  std::to_string(d) + " of size 0 of a " + detail::describe(t) +
-                                  " tensor (there is no identity to return)");
-    }
+    XG_CHECK_ARG(shape[static_cast<std::size_t>(d)] != 0, op, ": cannot reduce over dim ", d,
+                 " of size 0 of a ", detail::describe(t),
+                 " tensor (there is no identity to return)");
   }
 }
 

@@ -2,8 +2,8 @@
 // narrow, index_select. Every backward moves the gradient back to the input's layout.
 #include <algorithm>
 #include <optional>
-#include <stdexcept>
 
+#include "../tensor/check.hpp"
 #include "../tensor/kernels.hpp"
 #include "creation.hpp"
 #include "ops.hpp"
@@ -171,14 +171,10 @@ Shape infer_shape(const Tensor& t, const Shape& shape, const char* op) {
   std::int64_t infer = -1;
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
-      if (infer >= 0) {
-        throw std::invalid_argument(std::string(op) + ": only one dim can be -1, got " +
-                                    shape_to_string(shape));
-      }
+      XG_CHECK_ARG(infer < 0, op, ": only one dim can be -1, got ", shape_to_string(shape));
       infer = static_cast<std::int64_t>(i);
-    } else if (shape[i] < 0) {
-      throw std::invalid_argument(std::string(op) + ": invalid size in shape " +
-                                  shape_to_string(shape));
+    } else {
+      XG_CHECK_ARG(shape[i] >= 0, op, ": invalid size in shape ", shape_to_string(shape));
     }
   }
   // The given sizes' product, checked for overflow (-1 counts as 1).
@@ -187,16 +183,12 @@ Shape infer_shape(const Tensor& t, const Shape& shape, const char* op) {
   const std::int64_t known = check_shape(given, op, element_size(t.dtype()));
   const std::int64_t n = t.numel();
   if (infer >= 0) {
-    if (known == 0 || n % known != 0) {
-      throw std::invalid_argument(std::string(op) + ": shape " + shape_to_string(shape) +
-                                  " is invalid for a tensor of " + std::to_string(n) +
-                                  " elements (" + describe(t) + ")");
-    }
+    XG_CHECK_ARG(known != 0 && n % known == 0, op, ": shape ", shape_to_string(shape),
+                 " is invalid for a tensor of ", n, " elements (", describe(t), ")");
     out[static_cast<std::size_t>(infer)] = n / known;
-  } else if (known != n) {
-    throw std::invalid_argument(std::string(op) + ": shape " + shape_to_string(shape) +
-                                " is invalid for a tensor of " + std::to_string(n) + " elements (" +
-                                describe(t) + ")");
+  } else {
+    XG_CHECK_ARG(known == n, op, ": shape ", shape_to_string(shape), " is invalid for a tensor of ",
+                 n, " elements (", describe(t), ")");
   }
   return out;
 }
@@ -215,13 +207,11 @@ Tensor view(const Tensor& t, const Shape& shape) {
   check_defined(t, "view");
   const Shape target = infer_shape(t, shape, "view");
   auto v = try_view(t, target);
-  if (!v) {
-    throw std::invalid_argument(
-        "view: view size is not compatible with input tensor's size and stride (at least one "
-        "dimension spans across two contiguous subspaces): " +
-        describe(t) + " with strides " + shape_to_string(t.stride()) + " cannot be viewed as " +
-        shape_to_string(target) + ". Use .reshape(...) instead.");
-  }
+  XG_CHECK_ARG(v,
+               "view: view size is not compatible with input tensor's size and stride (at least "
+               "one dimension spans across two contiguous subspaces): ",
+               describe(t), " with strides ", shape_to_string(t.stride()), " cannot be viewed as ",
+               shape_to_string(target), ". Use .reshape(...) instead.");
   return record_reshape("view", t, std::move(*v));
 }
 
@@ -230,11 +220,8 @@ Tensor flatten(const Tensor& t, std::int64_t start_dim, std::int64_t end_dim) {
   if (t.dim() == 0) return reshape(t, {1});
   const std::int64_t s = normalize_dim(start_dim, t.dim(), "flatten");
   const std::int64_t e = normalize_dim(end_dim, t.dim(), "flatten");
-  if (s > e) {
-    throw std::invalid_argument("flatten: start_dim " + std::to_string(start_dim) +
-                                " comes after end_dim " + std::to_string(end_dim) + " for " +
-                                describe(t));
-  }
+  XG_CHECK_ARG(s <= e, "flatten: start_dim ", start_dim, " comes after end_dim ", end_dim, " for ",
+               describe(t));
   if (s == e) return t;  // nothing to merge: the tensor itself, as PyTorch
   const Shape in = t.shape();
   Shape out(in.begin(), in.begin() + s);
@@ -307,19 +294,14 @@ Tensor unsqueeze(const Tensor& t, std::int64_t dim) {
 Tensor permute(const Tensor& t, const Shape& dims) {
   check_defined(t, "permute");
   const std::int64_t n = t.dim();
-  if (static_cast<std::int64_t>(dims.size()) != n) {
-    throw std::invalid_argument("permute: " + shape_to_string(dims) + " has " +
-                                std::to_string(dims.size()) + " dims but the tensor " +
-                                describe(t) + " has " + std::to_string(n));
-  }
+  XG_CHECK_ARG(static_cast<std::int64_t>(dims.size()) == n, "permute: ", shape_to_string(dims),
+               " has ", dims.size(), " dims but the tensor ", describe(t), " has ", n);
   std::vector<std::int64_t> order;
   std::vector<bool> seen(static_cast<std::size_t>(n), false);
   for (auto d : dims) {
     const std::int64_t nd = normalize_dim(d, n, "permute");
-    if (seen[static_cast<std::size_t>(nd)]) {
-      throw std::invalid_argument("permute: dims " + shape_to_string(dims) +
-                                  " name the same dim twice");
-    }
+    XG_CHECK_ARG(!seen[static_cast<std::size_t>(nd)], "permute: dims ", shape_to_string(dims),
+                 " name the same dim twice");
     seen[static_cast<std::size_t>(nd)] = true;
     order.push_back(nd);
   }
@@ -349,27 +331,21 @@ Tensor transpose(const Tensor& t, std::int64_t dim0, std::int64_t dim1) {
 Tensor expand(const Tensor& t, const Shape& shape) {
   check_defined(t, "expand");
   const Shape in = t.shape();
-  if (shape.size() < in.size()) {
-    throw std::invalid_argument("expand: the target " + shape_to_string(shape) +
-                                " has fewer dims than the tensor " + describe(t));
-  }
+  XG_CHECK_ARG(shape.size() >= in.size(), "expand: the target ", shape_to_string(shape),
+               " has fewer dims than the tensor ", describe(t));
   Shape target = shape;
   const std::size_t lead = shape.size() - in.size();
   for (std::size_t i = 0; i < shape.size(); ++i) {
     const std::int64_t own = i < lead ? 1 : in[i - lead];
     if (shape[i] == -1) {
-      if (i < lead) {
-        throw std::invalid_argument("expand: -1 is not allowed for a new leading dim, got " +
-                                    shape_to_string(shape));
-      }
+      XG_CHECK_ARG(i >= lead, "expand: -1 is not allowed for a new leading dim, got ",
+                   shape_to_string(shape));
       target[i] = own;
-    } else if (own != 1 && own != shape[i]) {
-      throw std::invalid_argument("expand: the tensor " + describe(t) + " cannot be expanded to " +
-                                  shape_to_string(shape) + " (size " + std::to_string(own) +
-                                  " != " + std::to_string(shape[i]) + " at dim " +
-                                  std::to_string(i) + "; only size-1 dims expand)");
-    } else if (shape[i] < 0) {
-      throw std::invalid_argument("expand: invalid size in " + shape_to_string(shape));
+    } else {
+      XG_CHECK_ARG(own == 1 || own == shape[i], "expand: the tensor ", describe(t),
+                   " cannot be expanded to ", shape_to_string(shape), " (size ", own,
+                   " != ", shape[i], " at dim ", i, "; only size-1 dims expand)");
+      XG_CHECK_ARG(shape[i] >= 0, "expand: invalid size in ", shape_to_string(shape));
     }
   }
   check_shape(target, "expand", element_size(t.dtype()));
@@ -379,12 +355,10 @@ Tensor expand(const Tensor& t, const Shape& shape) {
 }
 
 Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
-  if (tensors.empty()) throw std::invalid_argument("cat: expected a non-empty list of tensors");
+  XG_CHECK_ARG(!tensors.empty(), "cat: expected a non-empty list of tensors");
   for (const auto& x : tensors) check_defined(x, "cat");
   const Tensor& first = tensors.front();
-  if (first.dim() == 0) {
-    throw std::invalid_argument("cat: 0-d tensors cannot be concatenated (use stack)");
-  }
+  XG_CHECK_ARG(first.dim() != 0, "cat: 0-d tensors cannot be concatenated (use stack)");
   const std::int64_t d = normalize_dim(dim, first.dim(), "cat");
   Dtype dtype = first.dtype();
   const Shape ref = first.shape();
@@ -394,11 +368,8 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
     for (std::size_t k = 0; fits && k < s.size(); ++k) {
       fits = static_cast<std::int64_t>(k) == d || s[k] == ref[k];
     }
-    if (!fits) {
-      throw std::invalid_argument("cat: tensor " + std::to_string(i) + " " + describe(tensors[i]) +
-                                  " does not match tensor 0 " + describe(first) + " outside dim " +
-                                  std::to_string(d));
-    }
+    XG_CHECK_ARG(fits, "cat: tensor ", i, " ", describe(tensors[i]), " does not match tensor 0 ",
+                 describe(first), " outside dim ", d);
     dtype = promote_types(dtype, tensors[i].dtype());
   }
   std::vector<Array> converted;
@@ -417,11 +388,9 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
   out_shape[static_cast<std::size_t>(d)] = 0;
   for (const auto& x : tensors) {
     sizes.push_back(x.size(d));
-    if (__builtin_add_overflow(out_shape[static_cast<std::size_t>(d)], sizes.back(),
-                               &out_shape[static_cast<std::size_t>(d)])) {
-      throw std::invalid_argument("cat: the sizes along dim " + std::to_string(d) +
-                                  " add up to more than int64 can hold");
-    }
+    std::int64_t& total = out_shape[static_cast<std::size_t>(d)];
+    XG_CHECK_ARG(!__builtin_add_overflow(total, sizes.back(), &total), "cat: the sizes along dim ",
+                 d, " add up to more than int64 can hold");
   }
   check_shape(out_shape, "cat", element_size(dtype));
   // std::initializer_list cannot hold a runtime count: cat records its node by hand.
@@ -440,14 +409,12 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
-  if (tensors.empty()) throw std::invalid_argument("stack: expected a non-empty list of tensors");
+  XG_CHECK_ARG(!tensors.empty(), "stack: expected a non-empty list of tensors");
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     check_defined(tensors[i], "stack");
-    if (tensors[i].shape() != tensors[0].shape()) {
-      throw std::invalid_argument("stack: every tensor must have the same shape; tensor 0 is " +
-                                  describe(tensors[0]) + ", tensor " + std::to_string(i) + " is " +
-                                  describe(tensors[i]));
-    }
+    XG_CHECK_ARG(tensors[i].shape() == tensors[0].shape(),
+                 "stack: every tensor must have the same shape; tensor 0 is ", describe(tensors[0]),
+                 ", tensor ", i, " is ", describe(tensors[i]));
   }
   const std::int64_t d = normalize_dim(dim, tensors[0].dim() + 1, "stack");
   std::vector<Tensor> parts;
@@ -458,15 +425,13 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
 
 Tensor narrow(const Tensor& t, std::int64_t dim, std::int64_t start, std::int64_t length) {
   check_defined(t, "narrow");
-  if (t.dim() == 0) throw std::invalid_argument("narrow: cannot narrow a 0-d tensor");
+  XG_CHECK_ARG(t.dim() != 0, "narrow: cannot narrow a 0-d tensor");
   const std::int64_t d = normalize_dim(dim, t.dim(), "narrow");
   const std::int64_t size = t.size(d);
   if (start < 0) start += size;
-  if (start < 0 || start > size || length < 0 || length > size - start) {
-    throw std::out_of_range("narrow: start " + std::to_string(start) + " and length " +
-                            std::to_string(length) + " do not fit in dim " + std::to_string(d) +
-                            " of size " + std::to_string(size) + " of " + describe(t));
-  }
+  XG_CHECK_RANGE(start >= 0 && start <= size && length >= 0 && length <= size - start,
+                 "narrow: start ", start, " and length ", length, " do not fit in dim ", d,
+                 " of size ", size, " of ", describe(t));
   return record_subview("narrow", t, [d, start, length](Geometry g) {
     const auto k = static_cast<std::size_t>(d);
     advance_offset(g, start, g.strides[k]);
@@ -477,14 +442,11 @@ Tensor narrow(const Tensor& t, std::int64_t dim, std::int64_t start, std::int64_
 
 Tensor select(const Tensor& t, std::int64_t dim, std::int64_t index) {
   check_defined(t, "select");
-  if (t.dim() == 0) throw std::invalid_argument("select: cannot select from a 0-d tensor");
+  XG_CHECK_ARG(t.dim() != 0, "select: cannot select from a 0-d tensor");
   const std::int64_t d = normalize_dim(dim, t.dim(), "select");
   const std::int64_t size = t.size(d);
-  if (index < -size || index >= size) {
-    throw std::out_of_range("select: index " + std::to_string(index) + " is out of range for dim " +
-                            std::to_string(d) + " of size " + std::to_string(size) + " of " +
-                            describe(t));
-  }
+  XG_CHECK_RANGE(index >= -size && index < size, "select: index ", index,
+                 " is out of range for dim ", d, " of size ", size, " of ", describe(t));
   const std::int64_t i = index < 0 ? index + size : index;
   return record_subview("select", t, [d, i](Geometry g) {
     const auto k = static_cast<std::size_t>(d);
@@ -503,11 +465,9 @@ Tensor select(const Tensor& t, std::int64_t dim, std::int64_t index) {
 Tensor slice(const Tensor& t, std::int64_t dim, std::optional<std::int64_t> start,
              std::optional<std::int64_t> end, std::int64_t step) {
   check_defined(t, "slice");
-  if (t.dim() == 0) throw std::invalid_argument("slice: cannot slice a 0-d tensor");
+  XG_CHECK_ARG(t.dim() != 0, "slice: cannot slice a 0-d tensor");
   const std::int64_t d = normalize_dim(dim, t.dim(), "slice");
-  if (step <= 0) {
-    throw std::invalid_argument("slice: step must be positive, got " + std::to_string(step));
-  }
+  XG_CHECK_ARG(step > 0, "slice: step must be positive, got ", step);
   const std::int64_t size = t.size(d);
   // As Python slicing: negative bounds count from the end, and both clamp to [0, size].
   auto clamp_bound = [size](std::int64_t v) {
@@ -532,22 +492,16 @@ Tensor slice(const Tensor& t, std::int64_t dim, std::optional<std::int64_t> star
 
 std::vector<Tensor> split_with_sizes(const Tensor& t, const Shape& sizes, std::int64_t dim) {
   check_defined(t, "split_with_sizes");
-  if (t.dim() == 0) {
-    throw std::invalid_argument("split_with_sizes: cannot split a 0-d tensor");
-  }
+  XG_CHECK_ARG(t.dim() != 0, "split_with_sizes: cannot split a 0-d tensor");
   const std::int64_t d = normalize_dim(dim, t.dim(), "split_with_sizes");
   std::int64_t total = 0;
   for (auto s : sizes) {
-    if (s < 0 || __builtin_add_overflow(total, s, &total)) {
-      throw std::invalid_argument("split_with_sizes: invalid sizes " + shape_to_string(sizes));
-    }
+    XG_CHECK_ARG(s >= 0 && !__builtin_add_overflow(total, s, &total),
+                 "split_with_sizes: invalid sizes ", shape_to_string(sizes));
   }
-  if (total != t.size(d)) {
-    throw std::invalid_argument("split_with_sizes: the sizes " + shape_to_string(sizes) +
-                                " add up to " + std::to_string(total) + ", not to the size " +
-                                std::to_string(t.size(d)) + " of dim " + std::to_string(d) +
-                                " of " + describe(t));
-  }
+  XG_CHECK_ARG(total == t.size(d), "split_with_sizes: the sizes ", shape_to_string(sizes),
+               " add up to ", total, ", not to the size ", t.size(d), " of dim ", d, " of ",
+               describe(t));
   std::vector<Tensor> out;
   std::int64_t start = 0;
   for (auto s : sizes) {
@@ -559,15 +513,12 @@ std::vector<Tensor> split_with_sizes(const Tensor& t, const Shape& sizes, std::i
 
 std::vector<Tensor> split(const Tensor& t, std::int64_t split_size, std::int64_t dim) {
   check_defined(t, "split");
-  if (t.dim() == 0) throw std::invalid_argument("split: cannot split a 0-d tensor");
+  XG_CHECK_ARG(t.dim() != 0, "split: cannot split a 0-d tensor");
   const std::int64_t d = normalize_dim(dim, t.dim(), "split");
   const std::int64_t size = t.size(d);
-  if (split_size < 0 || (split_size == 0 && size != 0)) {
-    throw std::invalid_argument(
-        "split: split_size must be positive (0 only for an empty dim), "
-        "got " +
-        std::to_string(split_size) + " for dim " + std::to_string(d) + " of " + describe(t));
-  }
+  XG_CHECK_ARG(split_size > 0 || (split_size == 0 && size == 0),
+               "split: split_size must be positive (0 only for an empty dim), got ", split_size,
+               " for dim ", d, " of ", describe(t));
   std::vector<Tensor> out;
   if (size == 0) return {narrow(t, d, 0, 0)};
   for (std::int64_t start = 0; start < size; start += split_size) {
@@ -578,11 +529,8 @@ std::vector<Tensor> split(const Tensor& t, std::int64_t split_size, std::int64_t
 
 std::vector<Tensor> chunk(const Tensor& t, std::int64_t chunks, std::int64_t dim) {
   check_defined(t, "chunk");
-  if (t.dim() == 0) throw std::invalid_argument("chunk: cannot chunk a 0-d tensor");
-  if (chunks <= 0) {
-    throw std::invalid_argument("chunk: the number of chunks must be positive, got " +
-                                std::to_string(chunks));
-  }
+  XG_CHECK_ARG(t.dim() != 0, "chunk: cannot chunk a 0-d tensor");
+  XG_CHECK_ARG(chunks > 0, "chunk: the number of chunks must be positive, got ", chunks);
   const std::int64_t d = normalize_dim(dim, t.dim(), "chunk");
   const std::int64_t size = t.size(d);
   // As PyTorch: pieces of ceil(size / chunks), so there may be fewer than `chunks`.
@@ -590,11 +538,8 @@ std::vector<Tensor> chunk(const Tensor& t, std::int64_t chunks, std::int64_t dim
   if (size == 0) {
     // As PyTorch, `chunks` empty pieces; a count no list can hold is refused.
     constexpr std::int64_t kMaxPieces = std::int64_t{1} << 24;
-    if (chunks > kMaxPieces) {
-      throw std::invalid_argument("chunk: " + std::to_string(chunks) + " empty pieces of dim " +
-                                  std::to_string(d) + " of " + describe(t) + " are more than the " +
-                                  std::to_string(kMaxPieces) + " a list of pieces may hold");
-    }
+    XG_CHECK_ARG(chunks <= kMaxPieces, "chunk: ", chunks, " empty pieces of dim ", d, " of ",
+                 describe(t), " are more than the ", kMaxPieces, " a list of pieces may hold");
     return split_with_sizes(t, Shape(static_cast<std::size_t>(chunks), 0), d);
   }
   return split(t, split_size, d);
@@ -602,7 +547,7 @@ std::vector<Tensor> chunk(const Tensor& t, std::int64_t chunks, std::int64_t dim
 
 std::vector<Tensor> unbind(const Tensor& t, std::int64_t dim) {
   check_defined(t, "unbind");
-  if (t.dim() == 0) throw std::invalid_argument("unbind: cannot unbind a 0-d tensor");
+  XG_CHECK_ARG(t.dim() != 0, "unbind: cannot unbind a 0-d tensor");
   const std::int64_t d = normalize_dim(dim, t.dim(), "unbind");
   std::vector<Tensor> out;
   for (std::int64_t i = 0; i < t.size(d); ++i) out.push_back(select(t, d, i));
@@ -612,22 +557,15 @@ std::vector<Tensor> unbind(const Tensor& t, std::int64_t dim) {
 Tensor as_strided(const Tensor& t, const Shape& size, const Shape& stride,
                   std::optional<std::int64_t> storage_offset) {
   check_defined(t, "as_strided");
-  if (size.size() != stride.size()) {
-    throw std::invalid_argument("as_strided: sizes " + shape_to_string(size) + " and strides " +
-                                shape_to_string(stride) + " have different lengths");
-  }
+  XG_CHECK_ARG(size.size() == stride.size(), "as_strided: sizes ", shape_to_string(size),
+               " and strides ", shape_to_string(stride), " have different lengths");
   const Array& a = array_of(t);
   const std::int64_t offset = storage_offset.value_or(a.offset());
   for (auto s : stride) {
-    if (s < 0) {
-      throw std::invalid_argument("as_strided: negative strides are not supported, got " +
-                                  shape_to_string(stride));
-    }
+    XG_CHECK_ARG(s >= 0, "as_strided: negative strides are not supported, got ",
+                 shape_to_string(stride));
   }
-  if (offset < 0) {
-    throw std::invalid_argument("as_strided: the storage offset must be >= 0, got " +
-                                std::to_string(offset));
-  }
+  XG_CHECK_ARG(offset >= 0, "as_strided: the storage offset must be >= 0, got ", offset);
   const std::int64_t numel = check_shape(size, "as_strided", element_size(t.dtype()));
   // The last element reached, checked for overflow, must lie inside the buffer.
   std::int64_t last = offset;
@@ -645,13 +583,12 @@ Tensor as_strided(const Tensor& t, const Shape& size, const Shape& stride,
     std::int64_t bytes = 0;  // (last + 1) * itemsize, unless that overflows too
     overflow = overflow || __builtin_add_overflow(last, 1, &bytes) ||
                __builtin_mul_overflow(bytes, itemsize, &bytes);
-    throw std::invalid_argument(
-        "as_strided: sizes " + shape_to_string(size) + ", strides " + shape_to_string(stride) +
-        ", storage offset " + std::to_string(offset) + " and itemsize " + std::to_string(itemsize) +
-        " need a storage of " +
-        (overflow ? std::string("more than int64 can count") : std::to_string(bytes)) +
-        " bytes, out of bounds for the storage of " + std::to_string(available * itemsize) +
-        " bytes behind " + describe(t));
+    detail::fail<std::invalid_argument>(
+        "as_strided: sizes ", shape_to_string(size), ", strides ", shape_to_string(stride),
+        ", storage offset ", offset, " and itemsize ", itemsize, " need a storage of ",
+        overflow ? std::string("more than int64 can count") : std::to_string(bytes),
+        " bytes, out of bounds for the storage of ", available * itemsize, " bytes behind ",
+        describe(t));
   }
   Array::Sizes sizes(size.begin(), size.end());
   Array::Strides strides(stride.begin(), stride.end());
@@ -688,26 +625,20 @@ Tensor contiguous(const Tensor& t) {
 Tensor index_select(const Tensor& t, std::int64_t dim, const Tensor& index) {
   check_defined(t, "index_select");
   check_defined(index, "index_select");
-  if (index.dtype() != kInt64 || index.dim() > 1) {
-    throw std::invalid_argument(
-        "index_select: the index must be a 1-D (or 0-d) Int64 tensor, got " + describe(index));
-  }
+  XG_CHECK_ARG(index.dtype() == kInt64 && index.dim() <= 1,
+               "index_select: the index must be a 1-D (or 0-d) Int64 tensor, got ",
+               describe(index));
   const std::int64_t d = normalize_dim(dim, t.dim(), "index_select");
   // A 0-d tensor has one element and its result keeps its 0-d shape: exactly one index fits
   // (as PyTorch's "Index to scalar can have only 1 value").
-  if (t.dim() == 0 && index.numel() != 1) {
-    throw std::invalid_argument("index_select: a 0-d tensor " + describe(t) +
-                                " takes an index of exactly one element, got " + describe(index));
-  }
+  XG_CHECK_ARG(t.dim() != 0 || index.numel() == 1, "index_select: a 0-d tensor ", describe(t),
+               " takes an index of exactly one element, got ", describe(index));
   const std::int64_t size = t.dim() == 0 ? 1 : t.size(d);
   const Tensor dense_index = index.contiguous();
   const std::int64_t* idx = dense_index.data_ptr<std::int64_t>();
   for (std::int64_t i = 0; i < index.numel(); ++i) {
-    if (idx[i] < 0 || idx[i] >= size) {
-      throw std::out_of_range("index_select: index " + std::to_string(idx[i]) +
-                              " is out of range for dim " + std::to_string(d) + " of size " +
-                              std::to_string(size) + " of " + describe(t));
-    }
+    XG_CHECK_RANGE(idx[i] >= 0 && idx[i] < size, "index_select: index ", idx[i],
+                   " is out of range for dim ", d, " of size ", size, " of ", describe(t));
   }
   const std::int64_t kd = t.dim() == 0 ? 0 : d;
   const Tensor idx_saved = index.detach();

@@ -5,9 +5,9 @@
 #include <iomanip>
 #include <ostream>
 #include <sstream>
-#include <stdexcept>
 #include <xtensor/xarray.hpp>
 
+#include "../tensor/check.hpp"
 #include "../tensor/kernels.hpp"
 #include "autograd.hpp"
 #include "grad_mode.hpp"
@@ -43,18 +43,13 @@ std::string describe(const Tensor& t) {
 }
 
 void check_defined(const Tensor& t, const char* op) {
-  if (!t.defined()) {
-    throw std::invalid_argument(std::string(op) +
-                                ": got an undefined tensor (default-constructed xg::Tensor)");
-  }
+  XG_CHECK_ARG(t.defined(), op, ": got an undefined tensor (default-constructed xg::Tensor)");
 }
 
 void check_floating(const Tensor& t, const char* op) {
   check_defined(t, op);
-  if (!t.is_floating_point()) {
-    throw std::invalid_argument(std::string(op) + ": expected a Float32 or Float64 tensor, got " +
-                                describe(t));
-  }
+  XG_CHECK_ARG(t.is_floating_point(), op, ": expected a Float32 or Float64 tensor, got ",
+               describe(t));
 }
 
 std::vector<std::int64_t> normalize_dims(const Shape& dims, std::int64_t ndim, const char* op) {
@@ -65,10 +60,8 @@ std::vector<std::int64_t> normalize_dims(const Shape& dims, std::int64_t ndim, c
   }
   for (auto d : dims) out.push_back(normalize_dim(d, ndim, op));
   std::sort(out.begin(), out.end());
-  if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
-    throw std::invalid_argument(std::string(op) + ": dims " + shape_to_string(dims) +
-                                " name the same dim twice");
-  }
+  XG_CHECK_ARG(std::adjacent_find(out.begin(), out.end()) == out.end(), op, ": dims ",
+               shape_to_string(dims), " name the same dim twice");
   if (ndim == 0) out.clear();  // dim 0 / -1 of a 0-d tensor: nothing to reduce
   return out;
 }
@@ -81,11 +74,9 @@ void bump_version(const Tensor& t) {
 namespace {
 void check_one_element(const Tensor& t) {
   check_defined(t, "item");
-  if (t.numel() != 1) {
-    throw std::invalid_argument("item: a tensor with " + std::to_string(t.numel()) +
-                                " elements cannot be converted to a number (shape " +
-                                shape_to_string(t.shape()) + "); item() needs exactly one");
-  }
+  XG_CHECK_ARG(t.numel() == 1, "item: a tensor with ", t.numel(),
+               " elements cannot be converted to a number (shape ", shape_to_string(t.shape()),
+               "); item() needs exactly one");
 }
 }  // namespace
 
@@ -121,10 +112,7 @@ std::int64_t Tensor::numel() const {
 
 std::int64_t Tensor::size(std::int64_t d) const {
   const auto ndim = dim();
-  if (ndim == 0) {
-    throw std::out_of_range("size: a 0-d tensor has no dims (asked for dim " + std::to_string(d) +
-                            ")");
-  }
+  XG_CHECK_RANGE(ndim != 0, "size: a 0-d tensor has no dims (asked for dim ", d, ")");
   return static_cast<std::int64_t>(
       array_of(*this).sizes()[static_cast<std::size_t>(normalize_dim(d, ndim, "size"))]);
 }
@@ -142,10 +130,7 @@ Shape Tensor::stride() const {
 
 std::int64_t Tensor::stride(std::int64_t d) const {
   const auto ndim = dim();
-  if (ndim == 0) {
-    throw std::out_of_range("stride: a 0-d tensor has no dims (asked for dim " + std::to_string(d) +
-                            ")");
-  }
+  XG_CHECK_RANGE(ndim != 0, "stride: a 0-d tensor has no dims (asked for dim ", d, ")");
   return array_of(*this).strides()[static_cast<std::size_t>(normalize_dim(d, ndim, "stride"))];
 }
 
@@ -178,10 +163,8 @@ double Tensor::item() const {
 template <class T>
 T* Tensor::data_ptr() const {
   check_defined(*this, "data_ptr");
-  if (dtype() != dtype_of<T>()) {
-    throw std::invalid_argument("data_ptr: asked for " + std::string(dtype_name(dtype_of<T>())) +
-                                " elements of a " + describe(*this) + " tensor");
-  }
+  XG_CHECK_ARG(dtype() == dtype_of<T>(), "data_ptr: asked for ", dtype_name(dtype_of<T>()),
+               " elements of a ", describe(*this), " tensor");
   return detail::mutable_array_of(*this).data<T>();
 }
 template float* Tensor::data_ptr<float>() const;
@@ -225,17 +208,12 @@ bool Tensor::requires_grad() const {
 
 Tensor& Tensor::requires_grad_(bool requires_grad) {
   check_defined(*this, "requires_grad_");
-  if (!requires_grad && !is_leaf()) {
-    throw std::runtime_error("requires_grad_: " + describe(*this) +
-                             " was computed by an op; only a leaf can stop requiring grad (use "
-                             "detach() to get a tensor without a graph)");
-  }
-  if (requires_grad && !is_floating_point()) {
-    throw std::invalid_argument(
-        "requires_grad_: only Float32 and Float64 tensors can require "
-        "grad, got " +
-        describe(*this));
-  }
+  XG_CHECK_STATE(requires_grad || is_leaf(), "requires_grad_: ", describe(*this),
+                 " was computed by an op; only a leaf can stop requiring grad (use detach() to "
+                 "get a tensor without a graph)");
+  XG_CHECK_ARG(!requires_grad || is_floating_point(),
+               "requires_grad_: only Float32 and Float64 tensors can require grad, got ",
+               describe(*this));
   impl_->requires_grad = requires_grad;
   return *this;
 }
@@ -270,10 +248,8 @@ void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph,
 
 void Tensor::retain_grad() const {
   check_defined(*this, "retain_grad");
-  if (!requires_grad()) {
-    throw std::runtime_error("retain_grad: " + describe(*this) +
-                             " does not require grad, so it will never have a gradient");
-  }
+  XG_CHECK_STATE(requires_grad(), "retain_grad: ", describe(*this),
+                 " does not require grad, so it will never have a gradient");
   if (is_leaf() || impl_->retains_grad) return;  // leaves keep their grad anyway
   impl_->retains_grad = true;
   // The hook holds the tensor weakly: the tensor owns the node that owns the hook.
@@ -291,10 +267,8 @@ bool Tensor::retains_grad() const {
 
 void Tensor::register_hook(std::function<Tensor(const Tensor&)> fn) const {
   check_defined(*this, "register_hook");
-  if (!requires_grad()) {
-    throw std::runtime_error("register_hook: cannot register a hook on " + describe(*this) +
-                             ", which does not require grad");
-  }
+  XG_CHECK_STATE(requires_grad(), "register_hook: cannot register a hook on ", describe(*this),
+                 ", which does not require grad");
   if (is_leaf()) {
     impl_->hooks.push_back(std::move(fn));
   } else {
@@ -316,14 +290,10 @@ Tensor Tensor::detach() const {
 void Tensor::set_data(const Tensor& new_data) const {
   check_defined(*this, "set_data");
   check_defined(new_data, "set_data");
-  if (!is_leaf()) {
-    throw std::runtime_error("set_data: " + describe(*this) +
-                             " was computed by an op; only a leaf's data can be replaced");
-  }
-  if (requires_grad() && !new_data.is_floating_point()) {
-    throw std::invalid_argument("set_data: a tensor that requires grad cannot hold " +
-                                describe(new_data) + " data");
-  }
+  XG_CHECK_STATE(is_leaf(), "set_data: ", describe(*this),
+                 " was computed by an op; only a leaf's data can be replaced");
+  XG_CHECK_ARG(!requires_grad() || new_data.is_floating_point(),
+               "set_data: a tensor that requires grad cannot hold ", describe(new_data), " data");
   impl_->array = new_data.impl()->array;
 }
 
@@ -357,31 +327,23 @@ namespace {
 void check_inplace(const Tensor& self, const char* op) {
   check_defined(self, op);
   if (!GradMode::is_enabled()) return;
-  if (self.requires_grad() && self.is_leaf()) {
-    throw std::runtime_error(std::string(op) + ": a leaf tensor that requires grad (" +
-                             describe(self) +
-                             ") cannot be changed in place while grad mode is on; wrap the "
-                             "update in xg::NoGradGuard, change a detach()ed copy, or use the "
-                             "out-of-place op");
-  }
+  XG_CHECK_STATE(!(self.requires_grad() && self.is_leaf()), op,
+                 ": a leaf tensor that requires grad (", describe(self),
+                 ") cannot be changed in place while grad mode is on; wrap the update in "
+                 "xg::NoGradGuard, change a detach()ed copy, or use the out-of-place op");
   const auto& base = self.impl()->view_base;
-  if (base && base->requires_grad && !base->grad_fn) {
-    throw std::runtime_error(
-        std::string(op) + ": a view of a leaf tensor that requires grad (" + describe(self) +
-        " of " + describe(Tensor(base)) +
-        ") cannot be changed in place while grad mode is on; wrap the update in "
-        "xg::NoGradGuard, or change a clone()");
-  }
+  XG_CHECK_STATE(!(base && base->requires_grad && !base->grad_fn), op,
+                 ": a view of a leaf tensor that requires grad (", describe(self), " of ",
+                 describe(Tensor(base)),
+                 ") cannot be changed in place while grad mode is on; wrap the update in "
+                 "xg::NoGradGuard, or change a clone()");
 }
 
 // Called after the operands are checked, right before the write.
 void check_no_overlap(const Tensor& self, const char* op) {
-  if (array_of(self).has_internal_overlap()) {
-    throw std::runtime_error(std::string(op) + ": " + describe(self) +
-                             " has elements that share one memory location (an expand()ed or "
-                             "as_strided view), so it cannot be written in place; clone() it "
-                             "first");
-  }
+  XG_CHECK_STATE(!array_of(self).has_internal_overlap(), op, ": ", describe(self),
+                 " has elements that share one memory location (an expand()ed or as_strided "
+                 "view), so it cannot be written in place; clone() it first");
 }
 
 // PyTorch's can_cast: a floating result fits only a floating tensor, and only a Bool one a Bool.
@@ -398,30 +360,22 @@ void check_inplace_operand(const Tensor& self, const Tensor& other, const char* 
   check_defined(other, op);
   const Shape target = self.shape();
   const Shape b = broadcast_shapes(target, other.shape(), op);
-  if (b != target) {
-    throw std::invalid_argument(std::string(op) + ": the result of shape " + shape_to_string(b) +
-                                " does not fit in place in a tensor of shape " +
-                                shape_to_string(target) + " (other is " + describe(other) + ")");
-  }
+  XG_CHECK_ARG(b == target, op, ": the result of shape ", shape_to_string(b),
+               " does not fit in place in a tensor of shape ", shape_to_string(target),
+               " (other is ", describe(other), ")");
   Dtype result = promote_types(self.dtype(), other.dtype());
   if (true_division && !is_floating(result)) result = Dtype::Float32;
-  if (!fits_in_place(result, self.dtype())) {
-    throw std::invalid_argument(std::string(op) + ": the result type " +
-                                std::string(dtype_name(result)) + " cannot be stored in place in " +
-                                integer_tensor(self) + " (" + describe(self) + ", other " +
-                                describe(other) + ")");
-  }
+  XG_CHECK_ARG(fits_in_place(result, self.dtype()), op, ": the result type ", dtype_name(result),
+               " cannot be stored in place in ", integer_tensor(self), " (", describe(self),
+               ", other ", describe(other), ")");
 }
 
 void check_inplace_scalar(const Tensor& self, const Scalar& s, const char* op,
                           bool true_division = false) {
   Dtype result = result_type(self.dtype(), s);
   if (true_division && !is_floating(result)) result = Dtype::Float32;
-  if (!fits_in_place(result, self.dtype())) {
-    throw std::invalid_argument(std::string(op) + ": the result type " +
-                                std::string(dtype_name(result)) + " cannot be stored in place in " +
-                                integer_tensor(self) + " (" + describe(self) + ")");
-  }
+  XG_CHECK_ARG(fits_in_place(result, self.dtype()), op, ": the result type ", dtype_name(result),
+               " cannot be stored in place in ", integer_tensor(self), " (", describe(self), ")");
 }
 
 // The node of a tensor that no longer depends on its old value (fill_, or copy_ from a tensor
@@ -474,12 +428,10 @@ Tensor& run_inplace(Tensor& self, const char* op, std::initializer_list<Tensor> 
     return self;
   }
   const auto& base = self.impl()->view_base;
-  if (base && !base->array.is_contiguous()) {
-    throw std::runtime_error(std::string(op) + ": " + describe(self) + " is a view of " +
-                             describe(Tensor(base)) +
-                             ", which is not contiguous: xgrad cannot record an in-place change "
-                             "of such a view; change base.contiguous() or a clone() instead");
-  }
+  XG_CHECK_STATE(!(base && !base->array.is_contiguous()), op, ": ", describe(self),
+                 " is a view of ", describe(Tensor(base)),
+                 ", which is not contiguous: xgrad cannot record an in-place change of such a "
+                 "view; change base.contiguous() or a clone() instead");
   Tensor result = compute(needs_old ? self.clone() : self);
   if (!result.impl()->grad_fn) result = constant_result(array_of(result), op);
   detail::copy_into(array_of(self), array_of(result));
@@ -640,11 +592,9 @@ Tensor& Tensor::copy_(const Tensor& src) {
   check_inplace(*this, "copy_");
   check_defined(src, "copy_");
   const Shape target = shape();
-  if (broadcast_shapes(target, src.shape(), "copy_") != target) {
-    throw std::invalid_argument("copy_: a source of shape " + shape_to_string(src.shape()) +
-                                " does not broadcast to the destination's shape " +
-                                shape_to_string(target));
-  }
+  XG_CHECK_ARG(broadcast_shapes(target, src.shape(), "copy_") == target,
+               "copy_: a source of shape ", shape_to_string(src.shape()),
+               " does not broadcast to the destination's shape ", shape_to_string(target));
   check_no_overlap(*this, "copy_");
   return run_inplace(
       *this, "copy_", {src}, false, false,

@@ -2,22 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
-#include <string>
 
 #include "../autograd/grad_mode.hpp"
 #include "../autograd/ops.hpp"
+#include "../tensor/check.hpp"
 
 namespace xg::nn::utils {
 
 namespace {
-
-std::string number(double v) {
-  std::string s = std::to_string(v);
-  s.erase(s.find_last_not_of('0') + 1);
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
 
 // The norm_type-norm of every defined gradient taken together, in double.
 double total_norm(const std::vector<Tensor>& parameters, double norm_type) {
@@ -45,19 +37,15 @@ double total_norm(const std::vector<Tensor>& parameters, double norm_type) {
 
 double clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, double norm_type,
                        bool error_if_nonfinite) {
-  if (!(max_norm >= 0)) {
-    throw std::invalid_argument("clip_grad_norm_: max_norm must be >= 0, got " + number(max_norm));
-  }
-  if (!(norm_type > 0)) {
-    throw std::invalid_argument("clip_grad_norm_: norm_type must be > 0 (or infinity), got " +
-                                number(norm_type));
-  }
+  XG_CHECK_ARG(max_norm >= 0, "clip_grad_norm_: max_norm must be >= 0, got ",
+               detail::trimmed(max_norm));
+  XG_CHECK_ARG(norm_type > 0, "clip_grad_norm_: norm_type must be > 0 (or infinity), got ",
+               detail::trimmed(norm_type));
   const double norm = total_norm(parameters, norm_type);
-  if (error_if_nonfinite && !std::isfinite(norm)) {
-    throw std::runtime_error("clip_grad_norm_: the total norm of order " + number(norm_type) +
-                             " of the gradients is " + number(norm) +
-                             ", so they cannot be clipped; nothing was changed");
-  }
+  XG_CHECK_STATE(!error_if_nonfinite || std::isfinite(norm),
+                 "clip_grad_norm_: the total norm of order ", detail::trimmed(norm_type),
+                 " of the gradients is ", detail::trimmed(norm),
+                 ", so they cannot be clipped; nothing was changed");
   const double coef = max_norm / (norm + 1e-6);
   if (!(coef >= 1)) {  // as PyTorch: a NaN norm makes every gradient NaN
     NoGradGuard no_grad;
@@ -74,10 +62,8 @@ double clip_grad_norm_(const Tensor& parameter, double max_norm, double norm_typ
 }
 
 void clip_grad_value_(const std::vector<Tensor>& parameters, double clip_value) {
-  if (!(clip_value >= 0)) {
-    throw std::invalid_argument("clip_grad_value_: clip_value must be >= 0, got " +
-                                number(clip_value));
-  }
+  XG_CHECK_ARG(clip_value >= 0, "clip_grad_value_: clip_value must be >= 0, got ",
+               detail::trimmed(clip_value));
   NoGradGuard no_grad;
   for (const auto& p : parameters) {
     if (!p.grad().defined()) continue;

@@ -2,10 +2,9 @@
 
 #include <cmath>
 #include <numeric>
-#include <stdexcept>
-#include <string>
 
 #include "../autograd/creation.hpp"
+#include "../tensor/check.hpp"
 
 namespace xg::nn {
 
@@ -16,15 +15,11 @@ BatchSampler::BatchSampler(std::int64_t size, std::int64_t batch_size, bool shuf
       shuffle_(shuffle),
       drop_last_(drop_last),
       engine_(seed) {
-  if (size <= 0 || batch_size <= 0) {
-    throw std::invalid_argument("BatchSampler: size and batch_size must be positive, got " +
-                                std::to_string(size) + " and " + std::to_string(batch_size));
-  }
-  if (drop_last && batch_size > size) {
-    throw std::invalid_argument("BatchSampler: with drop_last, a batch of " +
-                                std::to_string(batch_size) + " never fits in " +
-                                std::to_string(size) + " samples");
-  }
+  XG_CHECK_ARG(size > 0 && batch_size > 0,
+               "BatchSampler: size and batch_size must be positive, got ", size, " and ",
+               batch_size);
+  XG_CHECK_ARG(!drop_last || batch_size <= size, "BatchSampler: with drop_last, a batch of ",
+               batch_size, " never fits in ", size, " samples");
   order_.resize(static_cast<std::size_t>(size));
 }
 
@@ -56,17 +51,14 @@ Tensor BatchSampler::next() {
 }
 
 std::vector<Tensor> BatchSampler::take(double epochs) {
-  if (!(epochs >= 0) || !std::isfinite(epochs)) {
-    throw std::invalid_argument("BatchSampler::take: epochs must be finite and >= 0, got " +
-                                std::to_string(epochs));
-  }
+  XG_CHECK_ARG(epochs >= 0 && std::isfinite(epochs),
+               "BatchSampler::take: epochs must be finite and >= 0, got ", detail::fixed6(epochs));
   const double batches = std::round(epochs * static_cast<double>(batches_per_epoch()));
   std::vector<Tensor> out;
-  if (batches > static_cast<double>(out.max_size())) {
-    throw std::invalid_argument("BatchSampler::take: " + std::to_string(epochs) + " epochs are " +
-                                std::to_string(batches) +
-                                " batches, more than one vector can hold; take fewer at a time");
-  }
+  XG_CHECK_ARG(!(batches > static_cast<double>(out.max_size())),
+               "BatchSampler::take: ", detail::fixed6(epochs), " epochs are ",
+               detail::fixed6(batches),
+               " batches, more than one vector can hold; take fewer at a time");
   const auto count = static_cast<std::int64_t>(batches);
   out.reserve(static_cast<std::size_t>(count));
   for (std::int64_t i = 0; i < count; ++i) out.push_back(next());

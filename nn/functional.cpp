@@ -1,11 +1,11 @@
 #include "functional.hpp"
 
-#include <stdexcept>
 #include <string>
 
 #include "../autograd/creation.hpp"
 #include "../autograd/function.hpp"
 #include "../autograd/ops.hpp"
+#include "../tensor/check.hpp"
 
 namespace xg::nn::functional {
 
@@ -28,43 +28,31 @@ Tensor reduce(const Tensor& per_element, Reduction reduction) {
 }
 
 void check_same_shape(const Tensor& input, const Tensor& target, const char* op) {
-  if (!input.defined() || !target.defined() || !input.is_floating_point() ||
-      !target.is_floating_point() || input.shape() != target.shape()) {
-    throw std::invalid_argument(std::string(op) +
-                                ": expected floating input and target of the same shape, got " +
-                                describe(input) + " and " + describe(target));
-  }
+  XG_CHECK_ARG(input.defined() && target.defined() && input.is_floating_point() &&
+                   target.is_floating_point() && input.shape() == target.shape(),
+               op, ": expected floating input and target of the same shape, got ", describe(input),
+               " and ", describe(target));
 }
 
 // Checks class targets against input [N, C, d...] / [C] and returns the class dim.
 std::int64_t check_class_targets(const Tensor& input, const Tensor& target,
                                  std::int64_t ignore_index, const char* op) {
-  if (!input.defined() || !input.is_floating_point() || input.dim() == 0) {
-    throw std::invalid_argument(std::string(op) +
-                                ": expected floating scores of shape [N, C], "
-                                "[C] or [N, C, d...], got " +
-                                describe(input));
-  }
-  if (!target.defined() || target.dtype() != kInt64) {
-    throw std::invalid_argument(std::string(op) + ": targets must be Int64 class indices, got " +
-                                describe(target));
-  }
+  XG_CHECK_ARG(input.defined() && input.is_floating_point() && input.dim() != 0, op,
+               ": expected floating scores of shape [N, C], [C] or [N, C, d...], got ",
+               describe(input));
+  XG_CHECK_ARG(target.defined() && target.dtype() == kInt64, op,
+               ": targets must be Int64 class indices, got ", describe(target));
   const std::int64_t class_dim = input.dim() == 1 ? 0 : 1;
   Shape expected = input.shape();
   expected.erase(expected.begin() + class_dim);
-  if (target.shape() != expected) {
-    throw std::invalid_argument(std::string(op) + ": input " + describe(input) +
-                                " needs targets of shape " + shape_to_string(expected) + ", got " +
-                                describe(target));
-  }
+  XG_CHECK_ARG(target.shape() == expected, op, ": input ", describe(input),
+               " needs targets of shape ", shape_to_string(expected), ", got ", describe(target));
   const std::int64_t classes = input.size(class_dim);
   const Tensor dense_target = target.contiguous();
   const std::int64_t* t = dense_target.data_ptr<std::int64_t>();
   for (std::int64_t i = 0; i < target.numel(); ++i) {
-    if (t[i] != ignore_index && (t[i] < 0 || t[i] >= classes)) {
-      throw std::out_of_range(std::string(op) + ": target " + std::to_string(t[i]) +
-                              " is out of range for " + std::to_string(classes) + " classes");
-    }
+    XG_CHECK_RANGE(t[i] == ignore_index || (t[i] >= 0 && t[i] < classes), op, ": target ", t[i],
+                   " is out of range for ", classes, " classes");
   }
   return class_dim;
 }
@@ -153,9 +141,8 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
 }
 
 Tensor dropout(const Tensor& input, double p, bool training) {
-  if (!(p >= 0 && p <= 1)) {  // NaN too
-    throw std::invalid_argument("dropout: p must be in [0, 1], got " + std::to_string(p));
-  }
+  // NaN fails too
+  XG_CHECK_ARG(p >= 0 && p <= 1, "dropout: p must be in [0, 1], got ", detail::fixed6(p));
   if (!training || p == 0) return input;
   if (p == 1) return input * 0.0;
   const Tensor keep = ge(rand(input.shape(), input.dtype()), p).to(input.dtype());
@@ -185,10 +172,9 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reducti
 Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction,
                      std::int64_t ignore_index, double label_smoothing) {
   check_class_targets(input, target, ignore_index, "cross_entropy");
-  if (!(label_smoothing >= 0 && label_smoothing <= 1)) {  // NaN too
-    throw std::invalid_argument("cross_entropy: label_smoothing must be in [0, 1], got " +
-                                std::to_string(label_smoothing));
-  }
+  XG_CHECK_ARG(label_smoothing >= 0 && label_smoothing <= 1,  // NaN too
+               "cross_entropy: label_smoothing must be in [0, 1], got ",
+               detail::fixed6(label_smoothing));
   return CrossEntropy::apply(input, target, reduction, ignore_index, label_smoothing);
 }
 

@@ -1,11 +1,11 @@
 #include "init.hpp"
 
 #include <cmath>
-#include <stdexcept>
 
 #include "../autograd/creation.hpp"
 #include "../autograd/grad_mode.hpp"
 #include "../autograd/ops.hpp"
+#include "../tensor/check.hpp"
 
 namespace xg::nn::init {
 
@@ -13,11 +13,8 @@ namespace {
 
 // torch.nn.init._calculate_fan_in_and_fan_out: dim 1 is in, dim 0 is out, the rest multiply.
 std::pair<double, double> fans(const Tensor& t, const char* op) {
-  if (t.dim() < 2) {
-    throw std::invalid_argument(std::string(op) +
-                                ": fan in and fan out need at least 2 dims, got " +
-                                shape_to_string(t.shape()));
-  }
+  XG_CHECK_ARG(t.dim() >= 2, op, ": fan in and fan out need at least 2 dims, got ",
+               shape_to_string(t.shape()));
   double receptive = 1;
   for (std::int64_t d = 2; d < t.dim(); ++d) receptive *= static_cast<double>(t.size(d));
   return {static_cast<double>(t.size(1)) * receptive, static_cast<double>(t.size(0)) * receptive};

@@ -1,10 +1,10 @@
 #include "layers.hpp"
 
 #include <cmath>
-#include <stdexcept>
 
 #include "../autograd/creation.hpp"
 #include "../autograd/ops.hpp"
+#include "../tensor/check.hpp"
 #include "functional.hpp"
 #include "init.hpp"
 
@@ -12,11 +12,9 @@ namespace xg::nn {
 
 Linear::Linear(std::int64_t in_features, std::int64_t out_features, bool with_bias)
     : Module("Linear"), in_features_(in_features) {
-  if (in_features <= 0 || out_features <= 0) {
-    throw std::invalid_argument("Linear: in_features and out_features must be positive, got " +
-                                std::to_string(in_features) + " and " +
-                                std::to_string(out_features));
-  }
+  XG_CHECK_ARG(in_features > 0 && out_features > 0,
+               "Linear: in_features and out_features must be positive, got ", in_features, " and ",
+               out_features);
   check_shape(Shape{out_features, in_features}, "Linear", element_size(kFloat32));
   weight = register_parameter("weight", empty({out_features, in_features}));
   if (with_bias) bias = register_parameter("bias", empty({out_features}));
@@ -36,22 +34,19 @@ Tensor Linear::forward(const Tensor& input) { return functional::linear(input, w
 
 Embedding::Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim)
     : Module("Embedding") {
-  if (num_embeddings <= 0 || embedding_dim <= 0) {
-    throw std::invalid_argument(
-        "Embedding: num_embeddings and embedding_dim must be positive, got " +
-        std::to_string(num_embeddings) + " and " + std::to_string(embedding_dim));
-  }
+  XG_CHECK_ARG(num_embeddings > 0 && embedding_dim > 0,
+               "Embedding: num_embeddings and embedding_dim must be positive, got ", num_embeddings,
+               " and ", embedding_dim);
   check_shape(Shape{num_embeddings, embedding_dim}, "Embedding", element_size(kFloat32));
   weight = register_parameter("weight", randn({num_embeddings, embedding_dim}));
 }
 
 Tensor Embedding::forward(const Tensor& indices) {
-  if (!indices.defined() || indices.dtype() != kInt64) {
-    throw std::invalid_argument("Embedding: indices must be an Int64 tensor, got " +
-                                (indices.defined() ? shape_to_string(indices.shape()) + " " +
-                                                         std::string(dtype_name(indices.dtype()))
-                                                   : std::string("an undefined tensor")));
-  }
+  XG_CHECK_ARG(indices.defined() && indices.dtype() == kInt64,
+               "Embedding: indices must be an Int64 tensor, got ",
+               indices.defined() ? shape_to_string(indices.shape()) + " " +
+                                       std::string(dtype_name(indices.dtype()))
+                                 : std::string("an undefined tensor"));
   Shape shape = indices.shape();
   shape.push_back(weight.size(1));
   return index_select(weight, 0, indices.reshape({-1})).reshape(shape);
@@ -69,12 +64,10 @@ LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine
 Tensor LayerNorm::forward(const Tensor& input) {
   const Shape shape = input.shape();
   const std::size_t k = normalized_shape_.size();
-  if (shape.size() < k || !std::equal(normalized_shape_.begin(), normalized_shape_.end(),
-                                      shape.end() - static_cast<std::ptrdiff_t>(k))) {
-    throw std::invalid_argument("LayerNorm: expected input with trailing shape " +
-                                shape_to_string(normalized_shape_) + ", got " +
-                                shape_to_string(shape));
-  }
+  XG_CHECK_ARG(shape.size() >= k && std::equal(normalized_shape_.begin(), normalized_shape_.end(),
+                                               shape.end() - static_cast<std::ptrdiff_t>(k)),
+               "LayerNorm: expected input with trailing shape ", shape_to_string(normalized_shape_),
+               ", got ", shape_to_string(shape));
   Shape dims;
   for (std::size_t i = 0; i < k; ++i) dims.push_back(-1 - static_cast<std::int64_t>(i));
   const Tensor mean = input.mean(dims, true);
@@ -86,9 +79,8 @@ Tensor LayerNorm::forward(const Tensor& input) {
 }
 
 Dropout::Dropout(double p) : Module("Dropout"), p_(p) {
-  if (!(p >= 0 && p <= 1)) {  // NaN too
-    throw std::invalid_argument("Dropout: p must be in [0, 1], got " + std::to_string(p));
-  }
+  // NaN fails too
+  XG_CHECK_ARG(p >= 0 && p <= 1, "Dropout: p must be in [0, 1], got ", detail::fixed6(p));
 }
 
 Tensor Dropout::forward(const Tensor& input) {

@@ -1,19 +1,17 @@
 #include "module.hpp"
 
-#include <stdexcept>
 #include <unordered_set>
 
 #include "../autograd/grad_mode.hpp"
 #include "../optim/optimizer.hpp"
+#include "../tensor/check.hpp"
 
 namespace xg::nn {
 
 namespace {
 void check_name(const std::string& owner, const std::string& name, const char* what) {
-  if (name.empty() || name.find('.') != std::string::npos) {
-    throw std::invalid_argument(owner + ": " + what + " name '" + name +
-                                "' must be non-empty and contain no '.'");
-  }
+  XG_CHECK_ARG(!name.empty() && name.find('.') == std::string::npos, owner, ": ", what, " name '",
+               name, "' must be non-empty and contain no '.'");
 }
 }  // namespace
 
@@ -24,21 +22,17 @@ void Module::check_unused(const std::string& name) const {
   for (const auto& p : parameters_) kind = p.name == name ? "parameter" : kind;
   for (const auto& b : buffers_) kind = b.name == name ? "buffer" : kind;
   for (const auto& [n, m] : children_) kind = n == name ? "submodule" : kind;
-  if (kind) {
-    throw std::invalid_argument(name_ + ": the name '" + name + "' is taken by a " + kind);
-  }
+  XG_CHECK_ARG(!kind, name_, ": the name '", name, "' is taken by a ", kind);
 }
 
 Tensor Module::forward(const Tensor&) {
-  throw std::logic_error(name_ + ": forward(const Tensor&) is not defined for this module");
+  detail::fail<std::logic_error>(name_, ": forward(const Tensor&) is not defined for this module");
 }
 
 Tensor Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
   check_name(name_, name, "parameter");
   check_unused(name);
-  if (!t.defined()) {
-    throw std::invalid_argument(name_ + ": parameter '" + name + "' is an undefined tensor");
-  }
+  XG_CHECK_ARG(t.defined(), name_, ": parameter '", name, "' is an undefined tensor");
   if (!t.is_leaf()) t = t.detach();  // a parameter is always a leaf, as torch::nn::Parameter
   if (requires_grad) t.requires_grad_(true);
   parameters_.push_back({name, t});
@@ -54,7 +48,7 @@ Tensor Module::register_buffer(const std::string& name, Tensor t) {
 
 void Module::add_child(const std::string& name, std::shared_ptr<Module> module) {
   check_name(name_, name, "submodule");
-  if (!module) throw std::invalid_argument(name_ + ": submodule '" + name + "' is null");
+  XG_CHECK_ARG(module, name_, ": submodule '", name, "' is null");
   check_unused(name);
   // A cycle would make every recursive walk (parameters, train, to, save) run forever: look for
   // this module among the new child's descendants, without recursion.
@@ -64,12 +58,8 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
     auto [path, m] = std::move(pending.back());
     pending.pop_back();
     if (!seen.insert(m).second) continue;
-    if (m == this) {
-      throw std::invalid_argument(name_ + ": registering submodule '" + name +
-                                  "' would make a cycle: this module would be its own "
-                                  "descendant at '" +
-                                  path + "'");
-    }
+    XG_CHECK_ARG(m != this, name_, ": registering submodule '", name,
+                 "' would make a cycle: this module would be its own descendant at '", path, "'");
     for (const auto& [child_name, child] : m->children_) {
       pending.emplace_back(path + "." + child_name, child.get());
     }
@@ -126,10 +116,8 @@ void Module::zero_grad(bool set_to_none) {
 }
 
 void Module::to(Dtype dtype) {
-  if (!is_floating(dtype)) {
-    throw std::invalid_argument(name_ + ".to: modules convert to Float32 or Float64 only, got " +
-                                std::string(dtype_name(dtype)));
-  }
+  XG_CHECK_ARG(is_floating(dtype), name_, ".to: modules convert to Float32 or Float64 only, got ",
+               dtype_name(dtype));
   NoGradGuard no_grad;
   for (auto& p : parameters()) {
     if (p.dtype() == dtype) continue;

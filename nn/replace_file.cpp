@@ -10,8 +10,9 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
-#include <stdexcept>
 #include <system_error>
+
+#include "../tensor/check.hpp"
 
 namespace xg::detail {
 
@@ -39,15 +40,15 @@ std::string resolve_links(const std::string& path, struct stat& st) {
   std::string target = path;
   for (int links = 0;; ++links) {
     if (::lstat(target.c_str(), &st) != 0) {
-      if (errno != ENOENT) throw std::runtime_error(cannot("write", target, errno));
+      XG_CHECK_STATE(errno == ENOENT, cannot("write", target, errno));
       st.st_mode = 0;
       return target;
     }
     if (!S_ISLNK(st.st_mode)) return target;
-    if (links == kMaxLinks) throw std::runtime_error(cannot("write", target, ELOOP));
+    XG_CHECK_STATE(links != kMaxLinks, cannot("write", target, ELOOP));
     std::error_code ec;
     const fs::path link = fs::read_symlink(target, ec);
-    if (ec) throw std::runtime_error(cannot("write", target, ec.value()));
+    XG_CHECK_STATE(!ec, cannot("write", target, ec.value()));
     target = link.is_absolute() ? link.string() : (fs::path(target).parent_path() / link).string();
   }
 }
@@ -71,17 +72,15 @@ int create_temporary(const fs::path& dir, mode_t mode, std::string& name) {
 FileReplacement::FileReplacement(const std::string& path) {
   struct stat st {};
   target_ = resolve_links(path, st);
-  if (st.st_mode != 0 && !S_ISREG(st.st_mode)) {
-    throw std::runtime_error("save: " + target_ + " is " + file_kind(st.st_mode) +
-                             ", not a regular file");
-  }
+  XG_CHECK_STATE(st.st_mode == 0 || S_ISREG(st.st_mode), "save: ", target_, " is ",
+                 file_kind(st.st_mode), ", not a regular file");
   target_exists_ = st.st_mode != 0;
   permissions_ = st.st_mode & 0777;
   // An existing file's copy stays private until it has the file's permission bits.
   fd_ = create_temporary(fs::path(target_).parent_path(), target_exists_ ? 0600 : 0666, temporary_);
   if (fd_ < 0) {
     temporary_.clear();
-    throw std::runtime_error(cannot("create a temporary file next to", target_, errno));
+    detail::fail<std::runtime_error>(cannot("create a temporary file next to", target_, errno));
   }
 }
 
@@ -95,7 +94,7 @@ void FileReplacement::fail(int error) {
   fd_ = -1;
   ::unlink(temporary_.c_str());
   temporary_.clear();
-  throw std::runtime_error(cannot("write", target_, error));
+  detail::fail<std::runtime_error>(cannot("write", target_, error));
 }
 
 void FileReplacement::write(const void* data, std::size_t size) {

@@ -3,8 +3,8 @@
 #include <cstddef>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 
+#include "../tensor/check.hpp"
 #include "../tensor/strided_loop.hpp"  // kMaxDims
 
 namespace xg::detail {
@@ -23,7 +23,7 @@ const char* safetensors_dtype(Dtype dtype) {
 }
 
 void bad_safetensors(const std::string& path, const std::string& why) {
-  throw std::invalid_argument("load: " + path + " is not a valid safetensors file: " + why);
+  fail<std::invalid_argument>("load: ", path, " is not a valid safetensors file: ", why);
 }
 
 bool is_utf8(const std::string& text) {

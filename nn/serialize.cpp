@@ -7,11 +7,11 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <vector>
 
 #include "../autograd/creation.hpp"
 #include "../autograd/grad_mode.hpp"
+#include "../tensor/check.hpp"
 #include "replace_file.hpp"
 #include "safetensors_header.hpp"
 
@@ -60,23 +60,17 @@ std::string escaped(const std::string& text) {
 // Throws unless every name and metadata string can go into the JSON header.
 void check_names(const TensorMap& tensors, const Metadata& metadata) {
   for (const auto& [name, t] : tensors) {
-    if (name == "__metadata__" || name.empty()) {
-      throw std::invalid_argument("save: '" + name + "' cannot name a tensor");
-    }
-    if (!detail::is_utf8(name)) {
-      throw std::invalid_argument("save: the tensor name '" + escaped(name) +
-                                  "' is not valid UTF-8");
-    }
-    if (!t.defined()) throw std::invalid_argument("save: tensor '" + name + "' is undefined");
+    XG_CHECK_ARG(name != "__metadata__" && !name.empty(), "save: '", name,
+                 "' cannot name a tensor");
+    XG_CHECK_ARG(detail::is_utf8(name), "save: the tensor name '", escaped(name),
+                 "' is not valid UTF-8");
+    XG_CHECK_ARG(t.defined(), "save: tensor '", name, "' is undefined");
   }
   for (const auto& [key, value] : metadata) {
-    if (!detail::is_utf8(key)) {
-      throw std::invalid_argument("save: the metadata key '" + escaped(key) +
-                                  "' is not valid UTF-8");
-    }
-    if (!detail::is_utf8(value)) {
-      throw std::invalid_argument("save: the metadata value of '" + key + "' is not valid UTF-8");
-    }
+    XG_CHECK_ARG(detail::is_utf8(key), "save: the metadata key '", escaped(key),
+                 "' is not valid UTF-8");
+    XG_CHECK_ARG(detail::is_utf8(value), "save: the metadata value of '", key,
+                 "' is not valid UTF-8");
   }
 }
 
@@ -122,7 +116,7 @@ namespace {
 TensorMap read_safetensors(std::istream& in, const std::string& path, Metadata* metadata) {
   in.seekg(0, std::ios::end);
   const std::streamoff end = in.tellg();
-  if (!in || end < 0) throw std::runtime_error(io_error("load: cannot read", path));
+  XG_CHECK_STATE(in && end >= 0, io_error("load: cannot read", path));
   const auto file_size = static_cast<std::uint64_t>(end);
   in.seekg(0);
   if (file_size < 8) detail::bad_safetensors(path, "shorter than the 8-byte header length");
@@ -139,7 +133,7 @@ TensorMap read_safetensors(std::istream& in, const std::string& path, Metadata* 
   }
   std::string text(length, '\0');
   in.read(text.data(), static_cast<std::streamsize>(length));
-  if (!in) throw std::runtime_error(io_error("load: cannot read", path));
+  XG_CHECK_STATE(in, io_error("load: cannot read", path));
   detail::SafetensorsHeader header = detail::parse_safetensors_header(text, path);
   text = std::string();
 
@@ -176,7 +170,7 @@ TensorMap read_safetensors(std::istream& in, const std::string& path, Metadata* 
     in.seekg(static_cast<std::streamoff>(8 + length + e.begin));
     auto* bytes = static_cast<unsigned char*>(const_cast<void*>(raw_data(t)));
     in.read(reinterpret_cast<char*>(bytes), static_cast<std::streamsize>(e.end - e.begin));
-    if (!in) throw std::runtime_error(io_error("load: cannot read", path));
+    XG_CHECK_STATE(in, io_error("load: cannot read", path));
     if (e.dtype == kBool) {  // read as bytes: a bool of another value would be undefined
       for (std::uint64_t i = 0; i < e.end - e.begin; ++i) {
         if (bytes[i] > 1) {
@@ -195,7 +189,7 @@ TensorMap read_safetensors(std::istream& in, const std::string& path, Metadata* 
 
 TensorMap load(const std::string& path, Metadata* metadata) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(io_error("load: cannot open", path));
+  XG_CHECK_STATE(in, io_error("load: cannot open", path));
   return read_safetensors(in, path, metadata);
 }
 
@@ -219,28 +213,20 @@ TensorMap check_module_state(const nn::Module& module, const TensorMap& tensors)
   TensorMap own = state_dict(module);
   for (const auto& [name, t] : own) {
     auto it = tensors.find(name);
-    if (it == tensors.end()) {
-      throw std::invalid_argument("load_state_dict: '" + name + "' of " + module.name() +
-                                  " is missing from the state");
-    }
-    if (it->second.shape() != t.shape()) {
-      throw std::invalid_argument("load_state_dict: '" + name + "' has shape " +
-                                  shape_to_string(it->second.shape()) + " in the state but " +
-                                  shape_to_string(t.shape()) + " in " + module.name());
-    }
+    XG_CHECK_ARG(it != tensors.end(), "load_state_dict: '", name, "' of ", module.name(),
+                 " is missing from the state");
+    XG_CHECK_ARG(it->second.shape() == t.shape(), "load_state_dict: '", name, "' has shape ",
+                 shape_to_string(it->second.shape()), " in the state but ",
+                 shape_to_string(t.shape()), " in ", module.name());
     // Float32 and Float64 load into each other; Int64 and Bool only into themselves.
-    if (it->second.dtype() != t.dtype() &&
-        !(it->second.is_floating_point() && t.is_floating_point())) {
-      throw std::invalid_argument(
-          "load_state_dict: '" + name + "' is " + std::string(dtype_name(it->second.dtype())) +
-          " in the state but " + std::string(dtype_name(t.dtype())) + " in " + module.name());
-    }
+    XG_CHECK_ARG(it->second.dtype() == t.dtype() ||
+                     (it->second.is_floating_point() && t.is_floating_point()),
+                 "load_state_dict: '", name, "' is ", dtype_name(it->second.dtype()),
+                 " in the state but ", dtype_name(t.dtype()), " in ", module.name());
   }
   for (const auto& [name, t] : tensors) {
-    if (!own.count(name)) {
-      throw std::invalid_argument("load_state_dict: the state has '" + name + "', which " +
-                                  module.name() + " does not have");
-    }
+    XG_CHECK_ARG(own.count(name), "load_state_dict: the state has '", name, "', which ",
+                 module.name(), " does not have");
   }
   return own;
 }
@@ -310,10 +296,8 @@ void load(nn::Module& module, optim::Optimizer& optimizer, const std::string& pa
   Metadata meta;
   const TensorMap all = load(path, &meta);
   for (const auto& [name, t] : all) {
-    if (name.rfind("model.", 0) != 0 && name.rfind("optimizer.", 0) != 0) {
-      throw std::invalid_argument("load: checkpoint entry '" + name +
-                                  "' is neither model. nor optimizer.");
-    }
+    XG_CHECK_ARG(name.rfind("model.", 0) == 0 || name.rfind("optimizer.", 0) == 0,
+                 "load: checkpoint entry '", name, "' is neither model. nor optimizer.");
   }
   const TensorMap model = with_prefix_removed(all, "model.");
   TensorMap own = check_module_state(module, model);

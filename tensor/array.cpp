@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <new>
-#include <stdexcept>
 #include <string>
 
 #include "allocator.hpp"
+#include "check.hpp"
 #include "memory.hpp"
 #include "object_pool.hpp"
 #include "scalar.hpp"
@@ -147,7 +147,7 @@ Array Array::reshaped_contiguous(std::span<const std::int64_t> sizes) const {
 }
 
 void Array::check_dense() const {
-  if (!contiguous_) throw std::logic_error("internal: a kernel read a strided array as dense");
+  XG_CHECK_LOGIC(contiguous_, "internal: a kernel read a strided array as dense");
 }
 
 namespace {

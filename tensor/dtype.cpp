@@ -2,9 +2,9 @@
 
 #include <cmath>
 #include <ostream>
-#include <stdexcept>
 #include <string>
 
+#include "check.hpp"
 #include "scalar.hpp"
 
 namespace xg {
@@ -26,10 +26,8 @@ std::string_view dtype_name(Dtype dtype) {
 std::ostream& operator<<(std::ostream& os, Dtype dtype) { return os << dtype_name(dtype); }
 
 std::int64_t checked_int64(double v, const char* op) {
-  if (!(v >= -0x1p63 && v < 0x1p63)) {
-    throw std::invalid_argument(std::string(op) + ": value " + std::to_string(v) +
-                                " cannot be converted to Int64 without overflow");
-  }
+  XG_CHECK_ARG(v >= -0x1p63 && v < 0x1p63, op, ": value ", detail::fixed6(v),
+               " cannot be converted to Int64 without overflow");
   return static_cast<std::int64_t>(v);
 }
 

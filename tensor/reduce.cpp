@@ -3,9 +3,9 @@
 #include <limits>
 #include <numeric>
 #include <optional>
-#include <stdexcept>
 #include <vector>
 
+#include "check.hpp"
 #include "kernels.hpp"
 #include "nan_minmax.hpp"
 #include "wrapping.hpp"
@@ -249,9 +249,8 @@ T dot_contiguous(const T* a, const T* b, std::int64_t n) {
 }
 
 Array dot_all(const Array& a, const Array& b) {
-  if (a.dtype() != b.dtype() || a.numel() != b.numel()) {
-    throw std::invalid_argument("dot_all: expected two arrays of one dtype and size");
-  }
+  XG_CHECK_ARG(a.dtype() == b.dtype() && a.numel() == b.numel(),
+               "dot_all: expected two arrays of one dtype and size");
   const Array ca = a.contiguous(), cb = b.contiguous();
   Array out = Array::empty(a.dtype(), {});
   ca.visit([&](auto x) {

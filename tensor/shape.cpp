@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <type_traits>
+
+#include "check.hpp"
 
 namespace xg {
 
@@ -42,13 +43,10 @@ Shape broadcast_shapes(std::span<const std::int64_t> a, std::span<const std::int
   for (std::size_t i = 0; i < ndim; ++i) {
     const std::int64_t sa = i < ndim - a.size() ? 1 : a[i - (ndim - a.size())];
     const std::int64_t sb = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
-    if (sa != sb && sa != 1 && sb != 1) {
-      std::ostringstream msg;
-      msg << op << ": shapes " << shape_to_string(Shape(a.begin(), a.end())) << " and "
-          << shape_to_string(Shape(b.begin(), b.end())) << " cannot be broadcast (size " << sa
-          << " != " << sb << " at dim " << i << ")";
-      throw std::invalid_argument(msg.str());
-    }
+    XG_CHECK_ARG(sa == sb || sa == 1 || sb == 1, op, ": shapes ",
+                 shape_to_string(Shape(a.begin(), a.end())), " and ",
+                 shape_to_string(Shape(b.begin(), b.end())), " cannot be broadcast (size ", sa,
+                 " != ", sb, " at dim ", i, ")");
     out[i] = sa == 1 ? sb : sa;
   }
   check_shape(out, op);
@@ -57,25 +55,22 @@ Shape broadcast_shapes(std::span<const std::int64_t> a, std::span<const std::int
 
 std::int64_t normalize_dim(std::int64_t dim, std::int64_t ndim, const char* op) {
   const std::int64_t range = std::max<std::int64_t>(ndim, 1);
-  if (dim < -range || dim >= range) {
-    throw std::out_of_range(std::string(op) + ": dim " + std::to_string(dim) +
-                            " is out of range for a tensor of " + std::to_string(ndim) +
-                            " dims (expected a dim in [" + std::to_string(-range) + ", " +
-                            std::to_string(range - 1) + "])");
-  }
+  XG_CHECK_RANGE(dim >= -range && dim < range, op, ": dim ", dim,
+                 " is out of range for a tensor of ", ndim, " dims (expected a dim in [", -range,
+                 ", ", range - 1, "])");
   return dim < 0 ? dim + range : dim;
 }
 
 namespace {
 
+// "op: ", or nothing without an op.
+std::string prefix(const char* op) { return op ? std::string(op) + ": " : std::string(); }
+
 template <class Size>
 std::int64_t checked_numel(std::span<const Size> sizes, const char* op, std::size_t element_size) {
-  const std::string prefix = op ? std::string(op) + ": " : std::string();
   if constexpr (std::is_signed_v<Size>) {
     for (auto s : sizes) {
-      if (s < 0) {
-        throw std::invalid_argument(prefix + "negative size in shape " + sizes_to_string(sizes));
-      }
+      XG_CHECK_ARG(s >= 0, prefix(op), "negative size in shape ", sizes_to_string(sizes));
     }
   }
   // The extent (the product of the sizes with 0s counted as 1s) must fit too, unlike in PyTorch:
@@ -91,10 +86,8 @@ std::int64_t checked_numel(std::span<const Size> sizes, const char* op, std::siz
   std::uint64_t bytes = 0;
   overflow |= __builtin_mul_overflow(extent, static_cast<std::uint64_t>(element_size), &bytes);
   constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-  if (overflow || bytes > kMax) {
-    throw std::invalid_argument(
-        prefix + "storage size calculation overflowed with sizes=" + sizes_to_string(sizes));
-  }
+  XG_CHECK_ARG(!overflow && bytes <= kMax, prefix(op),
+               "storage size calculation overflowed with sizes=", sizes_to_string(sizes));
   return empty ? 0 : static_cast<std::int64_t>(extent);
 }
 

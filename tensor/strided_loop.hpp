@@ -5,8 +5,8 @@
 #include <array>
 #include <cstdint>
 #include <span>
-#include <stdexcept>
-#include <string>
+
+#include "check.hpp"
 
 namespace xg::detail {
 
@@ -28,10 +28,8 @@ struct StridedLoop {
   std::array<std::array<std::int64_t, kMaxDims>, N> strides{};
 
   StridedLoop(std::span<const std::int64_t> shape, const std::array<Operand, N>& ops) {
-    if (shape.size() > kMaxDims) {
-      throw std::invalid_argument("xgrad supports at most " + std::to_string(kMaxDims) +
-                                  " dims, got " + std::to_string(shape.size()));
-    }
+    XG_CHECK_ARG(shape.size() <= kMaxDims, "xgrad supports at most ", kMaxDims, " dims, got ",
+                 shape.size());
     std::array<std::array<std::int64_t, kMaxDims>, N> full{};
     for (std::size_t k = 0; k < N; ++k) {
       const std::size_t lead = shape.size() - ops[k].sizes.size();
