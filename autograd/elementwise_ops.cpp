@@ -7,6 +7,7 @@
 #include <numbers>
 #include <stdexcept>
 
+#include "../tensor/check.hpp"
 #include "../tensor/kernels.hpp"
 #include "creation.hpp"
 #include "ops.hpp"
@@ -66,9 +67,9 @@ Array unary_kernel(UnaryOp op, const Tensor& t) {
   if (t.dtype() == kBool) {
     switch (kernels::unary_bool_input(op)) {
       case kernels::BoolInput::RefuseNegation:
-        throw std::invalid_argument(std::string(name) +
-                                    ": negation of a Bool tensor is not supported, got " +
-                                    detail::describe(t) + "; use logical_not() to invert a mask");
+        detail::fail<std::invalid_argument>(
+            name, ": negation of a Bool tensor is not supported, got ", detail::describe(t),
+            "; use logical_not() to invert a mask");
       case kernels::BoolInput::Refuse:
         detail::check_not_bool(t, name);  // as PyTorch, which has no Bool abs, relu or gelu
         break;
@@ -83,11 +84,9 @@ Array unary_kernel(UnaryOp op, const Tensor& t) {
 std::string describe_scalar(const Scalar& s) { return s.is_bool() ? "a bool" : "a number"; }
 
 [[noreturn]] void throw_sub_bool(const std::string& a, const std::string& b, const char* op) {
-  throw std::invalid_argument(std::string(op) +
-                              ": subtraction with a Bool operand is not supported, got " + a +
-                              " and " + b +
-                              "; use logical_not() to invert a mask, logical_xor() to find where "
-                              "two masks differ");
+  detail::fail<std::invalid_argument>(
+      op, ": subtraction with a Bool operand is not supported, got ", a, " and ", b,
+      "; use logical_not() to invert a mask, logical_xor() to find where two masks differ");
 }
 
 // A Bool comparison result cast to the dtype of `like`, so a mask never widens a gradient.
@@ -97,11 +96,8 @@ Tensor cast_like(const Tensor& m, const Tensor& like) { return m.to(like.dtype()
 
 void detail::check_not_bool(const Tensor& t, const char* op) {
   check_defined(t, op);
-  if (t.dtype() == kBool) {
-    throw std::invalid_argument(std::string(op) +
-                                ": expected a Float32, Float64 or Int64 tensor, got " +
-                                detail::describe(t));
-  }
+  XG_CHECK_ARG(t.dtype() != kBool, op, ": expected a Float32, Float64 or Int64 tensor, got ",
+               detail::describe(t));
 }
 
 void detail::check_sub(const Tensor& a, const Tensor& b, const char* op) {
@@ -115,12 +111,10 @@ void detail::check_sub(const Tensor& a, const Tensor& b, const char* op) {
 void detail::check_alpha(const Tensor& a, const Tensor& b, const Scalar& alpha, const char* op) {
   check_defined(a, op);
   check_defined(b, op);
-  if (!alpha.is_integral() && !is_floating(a.dtype()) && !is_floating(b.dtype())) {
-    throw std::invalid_argument(std::string(op) +
-                                ": for integral input tensors, argument alpha must not be a "
-                                "floating point number, got " +
-                                detail::describe(a) + " and " + detail::describe(b));
-  }
+  XG_CHECK_ARG(alpha.is_integral() || is_floating(a.dtype()) || is_floating(b.dtype()), op,
+               ": for integral input tensors, argument alpha must not be a floating point number, "
+               "got ",
+               detail::describe(a), " and ", detail::describe(b));
 }
 
 void detail::check_sub(const Tensor& a, const Scalar& s, bool scalar_first, const char* op) {
@@ -223,10 +217,8 @@ Tensor pow(const Tensor& t, Scalar exponent) {
   const Dtype dtype = result_type(t.dtype(), exponent);
   if (dtype == kBool) detail::check_not_bool(t, "pow");
   const Tensor base = t.to(dtype);
-  if (!base.is_floating_point() && e < 0) {
-    throw std::invalid_argument("pow: an Int64 tensor " + detail::describe(base) +
-                                " cannot be raised to a negative integer power");
-  }
+  XG_CHECK_ARG(base.is_floating_point() || !(e < 0), "pow: an Int64 tensor ",
+               detail::describe(base), " cannot be raised to a negative integer power");
   // Small integer powers are products, not std::pow: faster and exact.
   if (e == 2.0) return square(base);
   if (e == 3.0) return base * square(base);
@@ -401,9 +393,7 @@ XG_UNARY_OPS(XG_UNARY_DEFINITION)
 
 Tensor clamp(const Tensor& t, std::optional<Scalar> min, std::optional<Scalar> max) {
   check_defined(t, "clamp");
-  if (!min && !max) {
-    throw std::invalid_argument("clamp: at least one of min and max must be given");
-  }
+  XG_CHECK_ARG(min || max, "clamp: at least one of min and max must be given");
   // A floating bound on an Int64 or Bool tensor gives Float32, an integral one on a Bool tensor
   // Int64, as in PyTorch (which has no Bool clamp).
   Dtype dtype = t.dtype();
@@ -452,10 +442,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_defined(cond, "where");
   check_defined(a, "where");
   check_defined(b, "where");
-  if (cond.dtype() != kBool) {
-    throw std::invalid_argument("where: expected a Bool condition, got " + detail::describe(cond) +
-                                " (make one with a comparison, such as ne(cond, 0))");
-  }
+  XG_CHECK_ARG(cond.dtype() == kBool, "where: expected a Bool condition, got ",
+               detail::describe(cond), " (make one with a comparison, such as ne(cond, 0))");
   broadcast_shapes(cond.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
   // The condition is saved as a detached input: it never needs a gradient.
   const Tensor c = cond.detach();

@@ -1,6 +1,5 @@
 // Tensor's op methods: each is the free function of the same name in ops.hpp.
-#include <stdexcept>
-
+#include "../tensor/check.hpp"
 #include "ops.hpp"
 #include "tensor_impl.hpp"
 
@@ -122,10 +121,8 @@ Tensor Tensor::as_strided(const Shape& size, const Shape& stride,
   return xg::as_strided(*this, size, stride, storage_offset);
 }
 Tensor Tensor::mT() const {
-  if (dim() < 2) {
-    throw std::invalid_argument("mT: expects a matrix or a batch of matrices, got " +
-                                detail::describe(*this));
-  }
+  XG_CHECK_ARG(dim() >= 2, "mT: expects a matrix or a batch of matrices, got ",
+               detail::describe(*this));
   return xg::transpose(*this, -2, -1);
 }
 Tensor Tensor::expand_as(const Tensor& other) const { return xg::expand(*this, other.shape()); }

@@ -8,6 +8,7 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xnoalias.hpp>
 
+#include "check.hpp"
 #include "kernels.hpp"
 #include "nan_minmax.hpp"
 #include "parallel.hpp"
@@ -21,9 +22,7 @@ using detail::StridedLoop;
 
 template <class T>
 T int_pow(T base, T exp) {
-  if (exp < 0) {
-    throw std::invalid_argument("pow: integers to negative integer powers are not allowed");
-  }
+  XG_CHECK_ARG(exp >= 0, "pow: integers to negative integer powers are not allowed");
   T result = 1;
   while (exp) {
     if (exp & 1) result = detail::wrap_mul(result, base);
@@ -47,7 +46,7 @@ decltype(auto) with_binary_functor(BinaryOp op, F&& f) {
       return f([](T a, T b) { return detail::wrap_add(a, b); });
     case BinaryOp::Sub:
       if constexpr (is_bool) {
-        throw std::logic_error("binary: no Bool kernel for sub, div or pow");
+        detail::fail<std::logic_error>("binary: no Bool kernel for sub, div or pow");
       } else {
         return f([](T a, T b) { return detail::wrap_sub(a, b); });
       }
@@ -55,13 +54,13 @@ decltype(auto) with_binary_functor(BinaryOp op, F&& f) {
       return f([](T a, T b) { return detail::wrap_mul(a, b); });
     case BinaryOp::Div:
       if constexpr (is_bool) {
-        throw std::logic_error("binary: no Bool kernel for sub, div or pow");
+        detail::fail<std::logic_error>("binary: no Bool kernel for sub, div or pow");
       } else {
         return f([](T a, T b) { return a / b; });
       }
     case BinaryOp::Pow:
       if constexpr (is_bool) {
-        throw std::logic_error("binary: no Bool kernel for sub, div or pow");
+        detail::fail<std::logic_error>("binary: no Bool kernel for sub, div or pow");
       } else if constexpr (std::is_integral_v<T>) {
         return f([](T a, T b) { return int_pow(a, b); });
       } else {
@@ -77,7 +76,7 @@ decltype(auto) with_binary_functor(BinaryOp op, F&& f) {
       XG_COMPARISON_OPS(XG_COMPARISON_FUNCTOR)
 #undef XG_COMPARISON_FUNCTOR
   }
-  throw std::logic_error("binary: unhandled op");
+  detail::fail<std::logic_error>("binary: unhandled op");
 }
 
 using detail::Operand;
@@ -207,7 +206,7 @@ void unary_numeric(UnaryOp op, const T* in, T* o, std::int64_t n) {
         xt::noalias(out) = T(1) / x;
         break;
       default:
-        throw std::logic_error("unary: unhandled op");
+        detail::fail<std::logic_error>("unary: unhandled op");
     }
   }
 }
