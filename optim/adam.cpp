@@ -6,6 +6,7 @@
 
 #include "../autograd/creation.hpp"
 #include "../autograd/grad_mode.hpp"
+#include "../tensor/check.hpp"
 
 namespace xg::optim {
 namespace detail {
@@ -115,27 +116,23 @@ std::map<std::string, Tensor> AdamFamily<D>::param_state(const Tensor& param) co
 template <bool D>
 void AdamFamily<D>::check_param_state(const Tensor& param,
                                       const std::map<std::string, Tensor>& state) const {
-  const std::string name = Options::kName;
+  const char* name = Options::kName;
   for (const char* key : {"step", "exp_avg", "exp_avg_sq"}) {
-    if (!state.count(key)) {
-      throw std::invalid_argument(name + ": load_state_dict: a parameter's state has no '" + key +
-                                  "'");
-    }
+    XG_CHECK_ARG(state.count(key), name, ": load_state_dict: a parameter's state has no '", key,
+                 "'");
   }
   for (const auto& [key, t] : state) {
     if (key == "step") {
-      if (t.numel() != 1 || t.dtype() != kInt64 || t.template item<std::int64_t>() < 0) {
-        throw std::invalid_argument(name + ": load_state_dict: 'step' must be one Int64 >= 0");
-      }
+      XG_CHECK_ARG(t.numel() == 1 && t.dtype() == kInt64 && t.template item<std::int64_t>() >= 0,
+                   name, ": load_state_dict: 'step' must be one Int64 >= 0");
     } else if (key == "exp_avg" || key == "exp_avg_sq" || key == "max_exp_avg_sq") {
-      if (t.shape() != param.shape() || t.dtype() != param.dtype()) {
-        throw std::invalid_argument(
-            name + ": load_state_dict: '" + key + "' of " + shape_to_string(t.shape()) + " " +
-            std::string(dtype_name(t.dtype())) + " does not fit a parameter of " +
-            shape_to_string(param.shape()) + " " + std::string(dtype_name(param.dtype())));
-      }
+      XG_CHECK_ARG(t.shape() == param.shape() && t.dtype() == param.dtype(), name,
+                   ": load_state_dict: '", key, "' of ", shape_to_string(t.shape()), " ",
+                   dtype_name(t.dtype()), " does not fit a parameter of ",
+                   shape_to_string(param.shape()), " ", dtype_name(param.dtype()));
     } else {
-      throw std::invalid_argument(name + ": load_state_dict: unexpected state '" + key + "'");
+      xg::detail::fail<std::invalid_argument>(name, ": load_state_dict: unexpected state '", key,
+                                              "'");
     }
   }
 }

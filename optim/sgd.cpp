@@ -4,6 +4,7 @@
 
 #include "../autograd/creation.hpp"
 #include "../autograd/grad_mode.hpp"
+#include "../tensor/check.hpp"
 
 namespace xg::optim {
 
@@ -78,15 +79,11 @@ std::map<std::string, Tensor> SGD::param_state(const Tensor& param) const {
 
 void SGD::check_param_state(const Tensor& param, const std::map<std::string, Tensor>& state) const {
   for (const auto& [key, t] : state) {
-    if (key != "momentum_buffer") {
-      throw std::invalid_argument("SGD: load_state_dict: unexpected state '" + key + "'");
-    }
-    if (t.shape() != param.shape() || t.dtype() != param.dtype()) {
-      throw std::invalid_argument(
-          "SGD: load_state_dict: a momentum buffer of " + shape_to_string(t.shape()) + " " +
-          std::string(dtype_name(t.dtype())) + " does not fit a parameter of " +
-          shape_to_string(param.shape()) + " " + std::string(dtype_name(param.dtype())));
-    }
+    XG_CHECK_ARG(key == "momentum_buffer", "SGD: load_state_dict: unexpected state '", key, "'");
+    XG_CHECK_ARG(t.shape() == param.shape() && t.dtype() == param.dtype(),
+                 "SGD: load_state_dict: a momentum buffer of ", shape_to_string(t.shape()), " ",
+                 dtype_name(t.dtype()), " does not fit a parameter of ",
+                 shape_to_string(param.shape()), " ", dtype_name(param.dtype()));
   }
 }
 
