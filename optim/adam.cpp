@@ -6,69 +6,24 @@
 
 #include "../autograd/creation.hpp"
 #include "../autograd/grad_mode.hpp"
+#include "../tensor/check.hpp"
 
 namespace xg::optim {
 namespace detail {
 
-namespace {
-constexpr const char* family_name(bool decoupled) { return decoupled ? "AdamW" : "Adam"; }
-}  // namespace
-
-template <bool D>
-std::unique_ptr<OptimizerOptions> AdamFamilyOptions<D>::clone() const {
-  return std::make_unique<AdamFamilyOptions<D>>(*this);
-}
-
-template <bool D>
-std::map<std::string, double> AdamFamilyOptions<D>::to_map() const {
-  return {{"lr", lr_},
-          {"beta1", std::get<0>(betas_)},
-          {"beta2", std::get<1>(betas_)},
-          {"eps", eps_},
-          {"weight_decay", weight_decay_},
-          {"amsgrad", amsgrad_ ? 1.0 : 0.0},
-          {"maximize", maximize_ ? 1.0 : 0.0}};
-}
-
-template <bool D>
-void AdamFamilyOptions<D>::from_map(const std::map<std::string, double>& values) {
-  const char* keys[] = {"lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize"};
-  for (const char* key : keys) {
-    if (!values.count(key)) {
-      throw std::invalid_argument(std::string(family_name(D)) + ": the state has no option '" +
-                                  key + "'");
-    }
-  }
-  for (const auto& [key, value] : values) {
-    if (std::find(std::begin(keys), std::end(keys), key) == std::end(keys)) {
-      throw std::invalid_argument(std::string(family_name(D)) +
-                                  ": the state has an unknown option '" + key + "'");
-    }
-  }
-  AdamFamilyOptions<D> o(values.at("lr"));
-  o.betas_ = {values.at("beta1"), values.at("beta2")};
-  o.eps_ = values.at("eps");
-  o.weight_decay_ = values.at("weight_decay");
-  o.amsgrad_ = values.at("amsgrad") != 0;
-  o.maximize_ = values.at("maximize") != 0;
-  o.validate();
-  *this = o;
-}
-
 template <bool D>
 void AdamFamilyOptions<D>::validate() const {
-  const char* name = family_name(D);
   const auto [beta1, beta2] = betas_;
-  check_option(lr_ >= 0, name, "lr", lr_, "must be >= 0");
-  check_option(eps_ >= 0, name, "eps", eps_, "must be >= 0");
-  check_option(beta1 >= 0 && beta1 < 1, name, "beta1 (betas[0])", beta1, "must be in [0, 1)");
-  check_option(beta2 >= 0 && beta2 < 1, name, "beta2 (betas[1])", beta2, "must be in [0, 1)");
-  check_option(weight_decay_ >= 0, name, "weight_decay", weight_decay_, "must be >= 0");
+  check_option(lr_ >= 0, kName, "lr", lr_, "must be >= 0");
+  check_option(eps_ >= 0, kName, "eps", eps_, "must be >= 0");
+  check_option(beta1 >= 0 && beta1 < 1, kName, "beta1 (betas[0])", beta1, "must be in [0, 1)");
+  check_option(beta2 >= 0 && beta2 < 1, kName, "beta2 (betas[1])", beta2, "must be in [0, 1)");
+  check_option(weight_decay_ >= 0, kName, "weight_decay", weight_decay_, "must be >= 0");
 }
 
 template <bool D>
 AdamFamily<D>::AdamFamily(std::vector<OptimizerParamGroup> groups, const Options& defaults)
-    : Optimizer(std::move(groups), defaults.clone(), family_name(D)) {}
+    : Optimizer(std::move(groups), defaults.clone(), Options::kName) {}
 
 namespace {
 
@@ -161,27 +116,23 @@ std::map<std::string, Tensor> AdamFamily<D>::param_state(const Tensor& param) co
 template <bool D>
 void AdamFamily<D>::check_param_state(const Tensor& param,
                                       const std::map<std::string, Tensor>& state) const {
-  const std::string name = family_name(D);
+  const char* name = Options::kName;
   for (const char* key : {"step", "exp_avg", "exp_avg_sq"}) {
-    if (!state.count(key)) {
-      throw std::invalid_argument(name + ": load_state_dict: a parameter's state has no '" + key +
-                                  "'");
-    }
+    XG_CHECK_ARG(state.count(key), name, ": load_state_dict: a parameter's state has no '", key,
+                 "'");
   }
   for (const auto& [key, t] : state) {
     if (key == "step") {
-      if (t.numel() != 1 || t.dtype() != kInt64 || t.template item<std::int64_t>() < 0) {
-        throw std::invalid_argument(name + ": load_state_dict: 'step' must be one Int64 >= 0");
-      }
+      XG_CHECK_ARG(t.numel() == 1 && t.dtype() == kInt64 && t.template item<std::int64_t>() >= 0,
+                   name, ": load_state_dict: 'step' must be one Int64 >= 0");
     } else if (key == "exp_avg" || key == "exp_avg_sq" || key == "max_exp_avg_sq") {
-      if (t.shape() != param.shape() || t.dtype() != param.dtype()) {
-        throw std::invalid_argument(
-            name + ": load_state_dict: '" + key + "' of " + shape_to_string(t.shape()) + " " +
-            std::string(dtype_name(t.dtype())) + " does not fit a parameter of " +
-            shape_to_string(param.shape()) + " " + std::string(dtype_name(param.dtype())));
-      }
+      XG_CHECK_ARG(t.shape() == param.shape() && t.dtype() == param.dtype(), name,
+                   ": load_state_dict: '", key, "' of ", shape_to_string(t.shape()), " ",
+                   dtype_name(t.dtype()), " does not fit a parameter of ",
+                   shape_to_string(param.shape()), " ", dtype_name(param.dtype()));
     } else {
-      throw std::invalid_argument(name + ": load_state_dict: unexpected state '" + key + "'");
+      xg::detail::fail<std::invalid_argument>(name, ": load_state_dict: unexpected state '", key,
+                                              "'");
     }
   }
 }

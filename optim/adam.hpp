@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "optimizer.hpp"
+#include "options.hpp"
 
 namespace xg::optim {
 
@@ -13,54 +14,23 @@ namespace detail {
 
 // The options both share; Decoupled selects AdamW's weight decay (and its default 1e-2).
 template <bool Decoupled>
-class AdamFamilyOptions : public OptimizerOptions {
+class AdamFamilyOptions : public options_detail::MapOptions<AdamFamilyOptions<Decoupled>> {
+  // One row per option: type, name (also its state-dict key), default (see options.hpp).
+#define XG_ADAM_OPTIONS(OPTION, PAIR)                  \
+  OPTION(double, lr, 1e-3)                             \
+  PAIR(betas, beta1, 0.9, beta2, 0.999)                \
+  OPTION(double, eps, 1e-8)                            \
+  OPTION(double, weight_decay, Decoupled ? 1e-2 : 0.0) \
+  OPTION(bool, amsgrad, false)                         \
+  OPTION(bool, maximize, false)
+  XG_OPTIONS(AdamFamilyOptions, XG_ADAM_OPTIONS)
+#undef XG_ADAM_OPTIONS
+
  public:
-  explicit AdamFamilyOptions(double lr = 1e-3) : lr_(lr) {}
-  AdamFamilyOptions& lr(double v) {
-    lr_ = v;
-    return *this;
-  }
-  AdamFamilyOptions& betas(std::tuple<double, double> v) {
-    betas_ = v;
-    return *this;
-  }
-  AdamFamilyOptions& eps(double v) {
-    eps_ = v;
-    return *this;
-  }
-  AdamFamilyOptions& weight_decay(double v) {
-    weight_decay_ = v;
-    return *this;
-  }
-  AdamFamilyOptions& amsgrad(bool v) {
-    amsgrad_ = v;
-    return *this;
-  }
-  AdamFamilyOptions& maximize(bool v) {
-    maximize_ = v;
-    return *this;
-  }
-  double lr() const { return lr_; }
-  const std::tuple<double, double>& betas() const { return betas_; }
-  double eps() const { return eps_; }
-  double weight_decay() const { return weight_decay_; }
-  bool amsgrad() const { return amsgrad_; }
-  bool maximize() const { return maximize_; }
-
-  std::unique_ptr<OptimizerOptions> clone() const override;
-  double get_lr() const override { return lr_; }
-  void set_lr(double lr) override { lr_ = lr; }
-  std::map<std::string, double> to_map() const override;
-  void from_map(const std::map<std::string, double>& values) override;
+  static constexpr const char* kName = Decoupled ? "AdamW" : "Adam";  // in messages and states
+  AdamFamilyOptions() = default;
+  explicit AdamFamilyOptions(double lr) : lr_(lr) {}
   void validate() const override;
-
- private:
-  double lr_;
-  std::tuple<double, double> betas_{0.9, 0.999};
-  double eps_ = 1e-8;
-  double weight_decay_ = Decoupled ? 1e-2 : 0.0;
-  bool amsgrad_ = false;
-  bool maximize_ = false;
 };
 
 // Per parameter p with gradient g, at step t (PyTorch's algorithm):

@@ -1,12 +1,12 @@
 #include "optimizer.hpp"
 
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <typeinfo>
 
 #include "../autograd/creation.hpp"
 #include "../autograd/grad_mode.hpp"
+#include "../tensor/check.hpp"
 
 namespace xg::optim {
 
@@ -26,22 +26,20 @@ OptimizerParamGroup& OptimizerParamGroup::operator=(const OptimizerParamGroup& o
 }
 
 OptimizerOptions& OptimizerParamGroup::options() {
-  if (!options_) throw std::logic_error("OptimizerParamGroup: the group has no options yet");
+  XG_CHECK_LOGIC(options_, "OptimizerParamGroup: the group has no options yet");
   return *options_;
 }
 
 const OptimizerOptions& OptimizerParamGroup::options() const {
-  if (!options_) throw std::logic_error("OptimizerParamGroup: the group has no options yet");
+  XG_CHECK_LOGIC(options_, "OptimizerParamGroup: the group has no options yet");
   return *options_;
 }
 
 namespace detail {
 void check_option(bool ok, const char* optimizer, const char* option, double value,
                   const char* requirement) {
-  if (ok) return;
-  std::ostringstream msg;
-  msg << optimizer << ": invalid " << option << " " << value << " (" << requirement << ")";
-  throw std::invalid_argument(msg.str());
+  XG_CHECK_ARG(ok, optimizer, ": invalid ", option, " ", xg::detail::general6(value), " (",
+               requirement, ")");
 }
 }  // namespace detail
 
@@ -51,7 +49,7 @@ Optimizer::Optimizer(std::vector<OptimizerParamGroup> groups,
   defaults_->validate();
   std::size_t count = 0;
   for (const auto& group : groups) count += group.params().size();
-  if (count == 0) throw std::invalid_argument(name_ + ": optimizer got an empty parameter list");
+  XG_CHECK_ARG(count != 0, name_, ": optimizer got an empty parameter list");
   for (const auto& group : groups) add_param_group(group);
 }
 
@@ -62,30 +60,23 @@ void Optimizer::add_param_group(const OptimizerParamGroup& group) {
   }
   for (std::size_t i = 0; i < group.params().size(); ++i) {
     const Tensor& p = group.params()[i];
-    const std::string where = name_ + ": parameter " + std::to_string(i) + " of the group";
-    if (!p.defined()) throw std::invalid_argument(where + " is an undefined tensor");
-    if (!p.is_floating_point()) {
-      throw std::invalid_argument(where + " is " + std::string(dtype_name(p.dtype())) +
-                                  "; only Float32 and Float64 tensors can be optimized");
-    }
-    if (!p.is_leaf()) {
-      throw std::invalid_argument(where + " (" + shape_to_string(p.shape()) +
-                                  ") was computed by an op; only leaf tensors can be optimized");
-    }
-    if (!seen.insert(detail::state_key(p)).second) {
-      throw std::invalid_argument(where + " (" + shape_to_string(p.shape()) +
-                                  ") appears more than once among the optimizer's parameters");
-    }
+    const auto where = [&] { return name_ + ": parameter " + std::to_string(i) + " of the group"; };
+    XG_CHECK_ARG(p.defined(), where(), " is an undefined tensor");
+    XG_CHECK_ARG(p.is_floating_point(), where(), " is ", dtype_name(p.dtype()),
+                 "; only Float32 and Float64 tensors can be optimized");
+    XG_CHECK_ARG(p.is_leaf(), where(), " (", shape_to_string(p.shape()),
+                 ") was computed by an op; only leaf tensors can be optimized");
+    XG_CHECK_ARG(seen.insert(detail::state_key(p)).second, where(), " (",
+                 shape_to_string(p.shape()),
+                 ") appears more than once among the optimizer's parameters");
   }
   // Each optimizer reads its groups' options as its own kind: SGD must not read AdamOptions.
   const OptimizerOptions& defaults = *defaults_;
   if (group.has_options()) {
     const OptimizerOptions& given = group.options();
-    if (typeid(given) != typeid(defaults)) {
-      throw std::invalid_argument(
-          name_ + ": parameter group " + std::to_string(param_groups_.size()) +
-          " has another optimizer's options; " + name_ + " takes " + name_ + "Options");
-    }
+    XG_CHECK_ARG(typeid(given) == typeid(defaults), name_, ": parameter group ",
+                 param_groups_.size(), " has another optimizer's options; ", name_, " takes ",
+                 name_, "Options");
   }
   OptimizerParamGroup copy(group);
   if (!copy.has_options()) copy.set_options(defaults_->clone());
@@ -116,13 +107,10 @@ void Optimizer::check_grads() const {
   for (const auto& group : param_groups_) {
     for (const auto& p : group.params()) {
       const Tensor grad = p.grad();
-      if (grad.defined() && (!grad.is_same_size(p) || grad.dtype() != p.dtype())) {
-        throw std::invalid_argument(
-            name_ + ".step: parameter " + std::to_string(index) + " (" +
-            shape_to_string(p.shape()) + " " + std::string(dtype_name(p.dtype())) +
-            ") has a gradient of " + shape_to_string(grad.shape()) + " " +
-            std::string(dtype_name(grad.dtype())) + "; nothing was updated");
-      }
+      XG_CHECK_ARG(!grad.defined() || (grad.is_same_size(p) && grad.dtype() == p.dtype()), name_,
+                   ".step: parameter ", index, " (", shape_to_string(p.shape()), " ",
+                   dtype_name(p.dtype()), ") has a gradient of ", shape_to_string(grad.shape()),
+                   " ", dtype_name(grad.dtype()), "; nothing was updated");
       ++index;
     }
   }
@@ -150,12 +138,9 @@ OptimizerStateDict Optimizer::state_dict() const {
 }
 
 void Optimizer::load_state_dict(const OptimizerStateDict& state) {
-  if (state.optimizer != name_) {
-    throw std::invalid_argument(
-        name_ + ": load_state_dict got a state saved by " +
-        (state.optimizer.empty() ? "an unnamed optimizer" : state.optimizer) +
-        "; it takes only a state saved by " + name_);
-  }
+  XG_CHECK_ARG(state.optimizer == name_, name_, ": load_state_dict got a state saved by ",
+               (state.optimizer.empty() ? "an unnamed optimizer" : state.optimizer),
+               "; it takes only a state saved by ", name_);
   // Split the named tensors by group and by parameter, checking every name.
   std::vector<std::map<std::string, double>> options(param_groups_.size());
   std::vector<std::vector<std::int64_t>> indices(param_groups_.size());
@@ -163,9 +148,8 @@ void Optimizer::load_state_dict(const OptimizerStateDict& state) {
   for (const auto& [key, t] : state.tensors) {
     const auto dot1 = key.find('.');
     const auto dot2 = key.find('.', dot1 + 1);
-    if (dot1 == std::string::npos || dot2 == std::string::npos) {
-      throw std::invalid_argument(name_ + ": load_state_dict: unexpected entry '" + key + "'");
-    }
+    XG_CHECK_ARG(dot1 != std::string::npos && dot2 != std::string::npos, name_,
+                 ": load_state_dict: unexpected entry '", key, "'");
     const std::string kind = key.substr(0, dot1);
     std::int64_t number = -1;
     try {
@@ -176,43 +160,33 @@ void Optimizer::load_state_dict(const OptimizerStateDict& state) {
     if (kind == "param_groups" && number >= 0 &&
         number < static_cast<std::int64_t>(param_groups_.size())) {
       if (field == "params") {
-        if (t.dtype() != kInt64 || t.dim() != 1) {
-          throw std::invalid_argument(name_ + ": load_state_dict: '" + key +
-                                      "' must be a 1-D Int64 tensor");
-        }
+        XG_CHECK_ARG(t.dtype() == kInt64 && t.dim() == 1, name_, ": load_state_dict: '", key,
+                     "' must be a 1-D Int64 tensor");
         const Tensor dense = t.contiguous();
         const std::int64_t* p = dense.data_ptr<std::int64_t>();
         indices[static_cast<std::size_t>(number)].assign(p, p + t.numel());
       } else {
-        if (t.numel() != 1) {
-          throw std::invalid_argument(name_ + ": load_state_dict: option '" + key +
-                                      "' must hold one number");
-        }
+        XG_CHECK_ARG(t.numel() == 1, name_, ": load_state_dict: option '", key,
+                     "' must hold one number");
         options[static_cast<std::size_t>(number)][field] = t.item();
       }
     } else if (kind == "state" && number >= 0) {
       states[number][field] = t;
     } else {
-      throw std::invalid_argument(name_ + ": load_state_dict: unexpected entry '" + key +
-                                  "' (the optimizer has " + std::to_string(param_groups_.size()) +
-                                  " parameter groups)");
+      xg::detail::fail<std::invalid_argument>(name_, ": load_state_dict: unexpected entry '", key,
+                                              "' (the optimizer has ", param_groups_.size(),
+                                              " parameter groups)");
     }
   }
   std::vector<Tensor> params;
   std::vector<std::unique_ptr<OptimizerOptions>> new_options;
   for (std::size_t g = 0; g < param_groups_.size(); ++g) {
     const auto& group = param_groups_[g].params();
-    if (indices[g].size() != group.size()) {
-      throw std::invalid_argument(name_ + ": load_state_dict: group " + std::to_string(g) +
-                                  " has " + std::to_string(group.size()) +
-                                  " parameters, the state has " +
-                                  std::to_string(indices[g].size()));
-    }
+    XG_CHECK_ARG(indices[g].size() == group.size(), name_, ": load_state_dict: group ", g, " has ",
+                 group.size(), " parameters, the state has ", indices[g].size());
     for (std::size_t i = 0; i < group.size(); ++i) {
-      if (indices[g][i] != static_cast<std::int64_t>(params.size())) {
-        throw std::invalid_argument(name_ + ": load_state_dict: group " + std::to_string(g) +
-                                    " lists its parameters out of order");
-      }
+      XG_CHECK_ARG(indices[g][i] == static_cast<std::int64_t>(params.size()), name_,
+                   ": load_state_dict: group ", g, " lists its parameters out of order");
       params.push_back(group[i]);
     }
     auto opts = param_groups_[g].options().clone();
@@ -220,11 +194,9 @@ void Optimizer::load_state_dict(const OptimizerStateDict& state) {
     new_options.push_back(std::move(opts));
   }
   for (const auto& [index, s] : states) {
-    if (index >= static_cast<std::int64_t>(params.size())) {
-      throw std::invalid_argument(name_ + ": load_state_dict: state for parameter " +
-                                  std::to_string(index) + ", but the optimizer has " +
-                                  std::to_string(params.size()));
-    }
+    XG_CHECK_ARG(index < static_cast<std::int64_t>(params.size()), name_,
+                 ": load_state_dict: state for parameter ", index, ", but the optimizer has ",
+                 params.size());
     check_param_state(params[static_cast<std::size_t>(index)], s);
   }
   // Everything fits: now change.

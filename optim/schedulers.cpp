@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "../tensor/check.hpp"
+
 namespace xg::optim {
 
 LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
@@ -21,11 +23,9 @@ void LRScheduler::step() {
 
 void LRScheduler::apply(std::int64_t epoch) {
   auto& groups = optimizer_.param_groups();
-  if (groups.size() != base_lrs_.size()) {
-    throw std::runtime_error("LRScheduler: the optimizer had " + std::to_string(base_lrs_.size()) +
-                             " parameter groups when the scheduler was made and has " +
-                             std::to_string(groups.size()) + " now");
-  }
+  XG_CHECK_STATE(groups.size() == base_lrs_.size(), "LRScheduler: the optimizer had ",
+                 base_lrs_.size(), " parameter groups when the scheduler was made and has ",
+                 groups.size(), " now");
   last_lr_.clear();
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const double lr = lr_at(base_lrs_[g], epoch);
@@ -34,15 +34,9 @@ void LRScheduler::apply(std::int64_t epoch) {
   }
 }
 
-namespace {
-void require(bool ok, const std::string& message) {
-  if (!ok) throw std::invalid_argument(message);
-}
-}  // namespace
-
 StepLR::StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma)
     : LRScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
-  require(step_size > 0, "StepLR: step_size must be > 0, got " + std::to_string(step_size));
+  XG_CHECK_ARG(step_size > 0, "StepLR: step_size must be > 0, got ", step_size);
   start();
 }
 
@@ -73,7 +67,7 @@ double ExponentialLR::lr_at(double base_lr, std::int64_t epoch) const {
 
 CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, double eta_min)
     : LRScheduler(optimizer), t_max_(T_max), eta_min_(eta_min) {
-  require(T_max > 0, "CosineAnnealingLR: T_max must be > 0, got " + std::to_string(T_max));
+  XG_CHECK_ARG(T_max > 0, "CosineAnnealingLR: T_max must be > 0, got ", T_max);
   start();
 }
 
@@ -88,11 +82,11 @@ LinearLR::LinearLR(Optimizer& optimizer, double start_factor, double end_factor,
       start_factor_(start_factor),
       end_factor_(end_factor),
       total_iters_(total_iters) {
-  require(start_factor > 0 && start_factor <= 1,
-          "LinearLR: start_factor must be in (0, 1], got " + std::to_string(start_factor));
-  require(end_factor >= 0 && end_factor <= 1,
-          "LinearLR: end_factor must be in [0, 1], got " + std::to_string(end_factor));
-  require(total_iters > 0, "LinearLR: total_iters must be > 0, got " + std::to_string(total_iters));
+  XG_CHECK_ARG(start_factor > 0 && start_factor <= 1,
+               "LinearLR: start_factor must be in (0, 1], got ", xg::detail::fixed6(start_factor));
+  XG_CHECK_ARG(end_factor >= 0 && end_factor <= 1, "LinearLR: end_factor must be in [0, 1], got ",
+               xg::detail::fixed6(end_factor));
+  XG_CHECK_ARG(total_iters > 0, "LinearLR: total_iters must be > 0, got ", total_iters);
   start();
 }
 

@@ -4,50 +4,15 @@
 
 #include "../autograd/creation.hpp"
 #include "../autograd/grad_mode.hpp"
+#include "../tensor/check.hpp"
 
 namespace xg::optim {
 
-std::unique_ptr<OptimizerOptions> SGDOptions::clone() const {
-  return std::make_unique<SGDOptions>(*this);
-}
-
-std::map<std::string, double> SGDOptions::to_map() const {
-  return {{"lr", lr_},
-          {"momentum", momentum_},
-          {"dampening", dampening_},
-          {"weight_decay", weight_decay_},
-          {"nesterov", nesterov_ ? 1.0 : 0.0},
-          {"maximize", maximize_ ? 1.0 : 0.0}};
-}
-
-void SGDOptions::from_map(const std::map<std::string, double>& values) {
-  SGDOptions o(0);
-  for (const char* key : {"lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"}) {
-    if (!values.count(key)) {
-      throw std::invalid_argument(std::string("SGD: the state has no option '") + key + "'");
-    }
-  }
-  const auto known = o.to_map();
-  for (const auto& [key, value] : values) {
-    if (!known.count(key)) {
-      throw std::invalid_argument("SGD: the state has an unknown option '" + key + "'");
-    }
-  }
-  o.lr_ = values.at("lr");
-  o.momentum_ = values.at("momentum");
-  o.dampening_ = values.at("dampening");
-  o.weight_decay_ = values.at("weight_decay");
-  o.nesterov_ = values.at("nesterov") != 0;
-  o.maximize_ = values.at("maximize") != 0;
-  o.validate();
-  *this = o;
-}
-
 void SGDOptions::validate() const {
-  detail::check_option(lr_ >= 0, "SGD", "lr", lr_, "must be >= 0");
-  detail::check_option(momentum_ >= 0, "SGD", "momentum", momentum_, "must be >= 0");
-  detail::check_option(weight_decay_ >= 0, "SGD", "weight_decay", weight_decay_, "must be >= 0");
-  detail::check_option(!nesterov_ || (momentum_ > 0 && dampening_ == 0), "SGD", "nesterov", 1,
+  detail::check_option(lr_ >= 0, kName, "lr", lr_, "must be >= 0");
+  detail::check_option(momentum_ >= 0, kName, "momentum", momentum_, "must be >= 0");
+  detail::check_option(weight_decay_ >= 0, kName, "weight_decay", weight_decay_, "must be >= 0");
+  detail::check_option(!nesterov_ || (momentum_ > 0 && dampening_ == 0), kName, "nesterov", 1,
                        "nesterov needs momentum > 0 and dampening = 0");
 }
 
@@ -55,7 +20,7 @@ SGD::SGD(std::vector<Tensor> params, const SGDOptions& defaults)
     : SGD(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}
 
 SGD::SGD(std::vector<OptimizerParamGroup> groups, const SGDOptions& defaults)
-    : Optimizer(std::move(groups), defaults.clone(), "SGD") {}
+    : Optimizer(std::move(groups), defaults.clone(), SGDOptions::kName) {}
 
 namespace {
 
@@ -114,15 +79,11 @@ std::map<std::string, Tensor> SGD::param_state(const Tensor& param) const {
 
 void SGD::check_param_state(const Tensor& param, const std::map<std::string, Tensor>& state) const {
   for (const auto& [key, t] : state) {
-    if (key != "momentum_buffer") {
-      throw std::invalid_argument("SGD: load_state_dict: unexpected state '" + key + "'");
-    }
-    if (t.shape() != param.shape() || t.dtype() != param.dtype()) {
-      throw std::invalid_argument(
-          "SGD: load_state_dict: a momentum buffer of " + shape_to_string(t.shape()) + " " +
-          std::string(dtype_name(t.dtype())) + " does not fit a parameter of " +
-          shape_to_string(param.shape()) + " " + std::string(dtype_name(param.dtype())));
-    }
+    XG_CHECK_ARG(key == "momentum_buffer", "SGD: load_state_dict: unexpected state '", key, "'");
+    XG_CHECK_ARG(t.shape() == param.shape() && t.dtype() == param.dtype(),
+                 "SGD: load_state_dict: a momentum buffer of ", shape_to_string(t.shape()), " ",
+                 dtype_name(t.dtype()), " does not fit a parameter of ",
+                 shape_to_string(param.shape()), " ", dtype_name(param.dtype()));
   }
 }
 

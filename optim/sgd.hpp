@@ -5,58 +5,27 @@
 #include <unordered_map>
 
 #include "optimizer.hpp"
+#include "options.hpp"
 
 namespace xg::optim {
 
 // SGD's options, as torch::optim::SGDOptions: lr is required; the setters chain.
-class SGDOptions : public OptimizerOptions {
+class SGDOptions : public options_detail::MapOptions<SGDOptions> {
+  // One row per option: type, name (also its state-dict key), default (see options.hpp).
+#define XG_SGD_OPTIONS(OPTION, PAIR) \
+  OPTION(double, lr, 0)              \
+  OPTION(double, momentum, 0)        \
+  OPTION(double, dampening, 0)       \
+  OPTION(double, weight_decay, 0)    \
+  OPTION(bool, nesterov, false)      \
+  OPTION(bool, maximize, false)
+  XG_OPTIONS(SGDOptions, XG_SGD_OPTIONS)
+#undef XG_SGD_OPTIONS
+
  public:
+  static constexpr const char* kName = "SGD";  // the optimizer's name, in messages and states
   explicit SGDOptions(double lr) : lr_(lr) {}
-  SGDOptions& lr(double v) {
-    lr_ = v;
-    return *this;
-  }
-  SGDOptions& momentum(double v) {
-    momentum_ = v;
-    return *this;
-  }
-  SGDOptions& dampening(double v) {
-    dampening_ = v;
-    return *this;
-  }
-  SGDOptions& weight_decay(double v) {
-    weight_decay_ = v;
-    return *this;
-  }
-  SGDOptions& nesterov(bool v) {
-    nesterov_ = v;
-    return *this;
-  }
-  SGDOptions& maximize(bool v) {
-    maximize_ = v;
-    return *this;
-  }
-  double lr() const { return lr_; }
-  double momentum() const { return momentum_; }
-  double dampening() const { return dampening_; }
-  double weight_decay() const { return weight_decay_; }
-  bool nesterov() const { return nesterov_; }
-  bool maximize() const { return maximize_; }
-
-  std::unique_ptr<OptimizerOptions> clone() const override;
-  double get_lr() const override { return lr_; }
-  void set_lr(double lr) override { lr_ = lr; }
-  std::map<std::string, double> to_map() const override;
-  void from_map(const std::map<std::string, double>& values) override;
   void validate() const override;
-
- private:
-  double lr_;
-  double momentum_ = 0;
-  double dampening_ = 0;
-  double weight_decay_ = 0;
-  bool nesterov_ = false;
-  bool maximize_ = false;
 };
 
 // For each parameter p with gradient g (PyTorch's algorithm):

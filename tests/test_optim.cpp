@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <iomanip>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -1080,6 +1081,72 @@ TEST(OptimStateDict, ValidLoadOfOtherStateChangesTrajectory) {
   run_steps(*o2, p2, 2, 5);
   EXPECT_NE(values(p1[0]), values(p2[0]));
   EXPECT_NE(values(p1[1]), values(p2[1]));
+}
+
+// ================= options as a state-dict map =================
+
+std::vector<std::string> map_keys(const std::map<std::string, double>& m) {
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : m) keys.push_back(key);
+  return keys;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// src's to_map is `expected`, and from_map of it makes dst (other options) equal to src.
+template <class Options>
+void expect_round_trip(const Options& src, Options dst,
+                       const std::map<std::string, double>& expected) {
+  EXPECT_EQ(src.to_map(), expected);
+  ASSERT_NE(dst.to_map(), expected);
+  dst.from_map(src.to_map());
+  EXPECT_EQ(dst.to_map(), expected);
+}
+
+TEST(OptimOptions, MapKeysAndRoundTrip) {
+  // The options docs/errors.md lists under state-missing-option.
+  const std::vector<std::string> sgd_keys = {"lr",           "momentum", "dampening",
+                                             "weight_decay", "nesterov", "maximize"};
+  const std::vector<std::string> adam_keys = {"lr",           "beta1",   "beta2",   "eps",
+                                              "weight_decay", "amsgrad", "maximize"};
+  EXPECT_EQ(map_keys(SGDOptions(0.1).to_map()), sorted(sgd_keys));
+  EXPECT_EQ(map_keys(AdamOptions().to_map()), sorted(adam_keys));
+  EXPECT_EQ(map_keys(AdamWOptions().to_map()), sorted(adam_keys));
+  EXPECT_EQ(AdamOptions().to_map().at("weight_decay"), 0.0);
+  EXPECT_EQ(AdamWOptions().to_map().at("weight_decay"), 1e-2);
+
+  // Every field off its default (nesterov needs dampening 0, so dampening has its own case);
+  // bools are saved as 1.
+  expect_round_trip(SGDOptions(0.3).momentum(0.7).weight_decay(0.05).nesterov(true).maximize(true),
+                    SGDOptions(1.0),
+                    {{"lr", 0.3},
+                     {"momentum", 0.7},
+                     {"dampening", 0.0},
+                     {"weight_decay", 0.05},
+                     {"nesterov", 1.0},
+                     {"maximize", 1.0}});
+  SGDOptions dampened(1.0);
+  dampened.from_map(SGDOptions(0.3).momentum(0.7).dampening(0.25).to_map());
+  EXPECT_EQ(dampened.dampening(), 0.25);
+  const std::map<std::string, double> adam = {
+      {"lr", 0.02},          {"beta1", 0.8},   {"beta2", 0.95},  {"eps", 1e-6},
+      {"weight_decay", 0.3}, {"amsgrad", 1.0}, {"maximize", 1.0}};
+  const auto off_defaults = [](auto o) {
+    return o.betas({0.8, 0.95}).eps(1e-6).weight_decay(0.3).amsgrad(true).maximize(true);
+  };
+  expect_round_trip(off_defaults(AdamOptions(0.02)), AdamOptions(), adam);
+  expect_round_trip(off_defaults(AdamWOptions(0.02)), AdamWOptions(), adam);
+
+  // The getters read what from_map wrote.
+  AdamWOptions w;
+  w.from_map(adam);
+  EXPECT_EQ(w.lr(), 0.02);
+  EXPECT_EQ(std::get<0>(w.betas()), 0.8);
+  EXPECT_EQ(std::get<1>(w.betas()), 0.95);
+  EXPECT_TRUE(w.amsgrad());
 }
 
 // ================= schedulers =================
