@@ -112,7 +112,7 @@ void Module::train(bool on) {
 }
 
 void Module::zero_grad(bool set_to_none) {
-  for (auto& p : parameters()) optim::detail::reset_grad(p, set_to_none);
+  for (auto& p : parameters()) optim::internal::reset_grad(p, set_to_none);
 }
 
 void Module::to(Dtype dtype) {

@@ -9,7 +9,7 @@
 #include "../tensor/check.hpp"
 
 namespace xg::optim {
-namespace detail {
+namespace internal {
 
 template <bool D>
 void AdamFamilyOptions<D>::validate() const {
@@ -154,7 +154,7 @@ template class AdamFamilyOptions<true>;
 template class AdamFamily<false>;
 template class AdamFamily<true>;
 
-}  // namespace detail
+}  // namespace internal
 
 Adam::Adam(std::vector<Tensor> params, const AdamOptions& defaults)
     : Adam(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, defaults) {}

@@ -10,11 +10,11 @@
 
 namespace xg::optim {
 
-namespace detail {
+namespace internal {
 
 // The options both share; Decoupled selects AdamW's weight decay (and its default 1e-2).
 template <bool Decoupled>
-class AdamFamilyOptions : public options_detail::MapOptions<AdamFamilyOptions<Decoupled>> {
+class AdamFamilyOptions : public internal::MapOptions<AdamFamilyOptions<Decoupled>> {
   // One row per option: type, name (also its state-dict key), default (see options.hpp).
 #define XG_ADAM_OPTIONS(OPTION, PAIR)                  \
   OPTION(double, lr, 1e-3)                             \
@@ -66,20 +66,20 @@ extern template class AdamFamilyOptions<true>;
 extern template class AdamFamily<false>;
 extern template class AdamFamily<true>;
 
-}  // namespace detail
+}  // namespace internal
 
-using AdamOptions = detail::AdamFamilyOptions<false>;
-using AdamWOptions = detail::AdamFamilyOptions<true>;
+using AdamOptions = internal::AdamFamilyOptions<false>;
+using AdamWOptions = internal::AdamFamilyOptions<true>;
 
 // Adam: weight decay (0 by default) is added to the gradient, as an L2 penalty.
-class Adam : public detail::AdamFamily<false> {
+class Adam : public internal::AdamFamily<false> {
  public:
   Adam(std::vector<Tensor> params, const AdamOptions& defaults = AdamOptions());
   Adam(std::vector<OptimizerParamGroup> groups, const AdamOptions& defaults = AdamOptions());
 };
 
 // AdamW: decoupled weight decay (1e-2 by default) shrinks each parameter before the Adam step.
-class AdamW : public detail::AdamFamily<true> {
+class AdamW : public internal::AdamFamily<true> {
  public:
   AdamW(std::vector<Tensor> params, const AdamWOptions& defaults = AdamWOptions());
   AdamW(std::vector<OptimizerParamGroup> groups, const AdamWOptions& defaults = AdamWOptions());

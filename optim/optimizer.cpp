@@ -35,13 +35,13 @@ const OptimizerOptions& OptimizerParamGroup::options() const {
   return *options_;
 }
 
-namespace detail {
+namespace internal {
 void check_option(bool ok, const char* optimizer, const char* option, double value,
                   const char* requirement) {
   XG_CHECK_ARG(ok, optimizer, ": invalid ", option, " ", xg::detail::general6(value), " (",
                requirement, ")");
 }
-}  // namespace detail
+}  // namespace internal
 
 Optimizer::Optimizer(std::vector<OptimizerParamGroup> groups,
                      std::unique_ptr<OptimizerOptions> defaults, std::string name)
@@ -56,7 +56,7 @@ Optimizer::Optimizer(std::vector<OptimizerParamGroup> groups,
 void Optimizer::add_param_group(const OptimizerParamGroup& group) {
   std::set<const void*> seen;
   for (const auto& existing : param_groups_) {
-    for (const auto& p : existing.params()) seen.insert(detail::state_key(p));
+    for (const auto& p : existing.params()) seen.insert(internal::state_key(p));
   }
   for (std::size_t i = 0; i < group.params().size(); ++i) {
     const Tensor& p = group.params()[i];
@@ -66,7 +66,7 @@ void Optimizer::add_param_group(const OptimizerParamGroup& group) {
                  "; only Float32 and Float64 tensors can be optimized");
     XG_CHECK_ARG(p.is_leaf(), where(), " (", shape_to_string(p.shape()),
                  ") was computed by an op; only leaf tensors can be optimized");
-    XG_CHECK_ARG(seen.insert(detail::state_key(p)).second, where(), " (",
+    XG_CHECK_ARG(seen.insert(internal::state_key(p)).second, where(), " (",
                  shape_to_string(p.shape()),
                  ") appears more than once among the optimizer's parameters");
   }
@@ -84,7 +84,7 @@ void Optimizer::add_param_group(const OptimizerParamGroup& group) {
   param_groups_.push_back(std::move(copy));
 }
 
-void detail::reset_grad(const Tensor& p, bool set_to_none) {
+void internal::reset_grad(const Tensor& p, bool set_to_none) {
   Tensor& grad = p.mutable_grad();
   if (!grad.defined()) return;
   if (set_to_none) {
@@ -98,7 +98,7 @@ void detail::reset_grad(const Tensor& p, bool set_to_none) {
 
 void Optimizer::zero_grad(bool set_to_none) {
   for (auto& group : param_groups_) {
-    for (auto& p : group.params()) detail::reset_grad(p, set_to_none);
+    for (auto& p : group.params()) internal::reset_grad(p, set_to_none);
   }
 }
 

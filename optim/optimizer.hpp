@@ -108,7 +108,7 @@ class Optimizer {
   std::string name_;
 };
 
-namespace detail {
+namespace internal {
 // Resets p's gradient: to undefined, or detached from any graph and zeroed (torch's zero_grad).
 void reset_grad(const Tensor& p, bool set_to_none);
 // The key optimizers use for a parameter's state.
@@ -116,6 +116,6 @@ inline const void* state_key(const Tensor& p) { return p.impl().get(); }
 // Throws std::invalid_argument with `option` in the message unless ok.
 void check_option(bool ok, const char* optimizer, const char* option, double value,
                   const char* requirement);
-}  // namespace detail
+}  // namespace internal
 
 }  // namespace xg::optim

@@ -2,7 +2,7 @@
 // fields in a table, one row per field, and each row gives the setter, the getter, the member and
 // the field's state-dict entry. validate() stays written by hand. SGDOptions (sgd.hpp) reads:
 //
-//   class SGDOptions : public options_detail::MapOptions<SGDOptions> {
+//   class SGDOptions : public internal::MapOptions<SGDOptions> {
 //   #define XG_SGD_OPTIONS(OPTION, PAIR) OPTION(double, lr, 0) OPTION(bool, nesterov, false) ...
 //     XG_OPTIONS(SGDOptions, XG_SGD_OPTIONS)
 //   #undef XG_SGD_OPTIONS
@@ -27,7 +27,7 @@
 #include "../tensor/check.hpp"
 #include "optimizer.hpp"
 
-namespace xg::optim::options_detail {
+namespace xg::optim::internal {
 
 using DoublePair = std::tuple<double, double>;
 
@@ -78,7 +78,7 @@ class MapOptions : public OptimizerOptions {
   Derived& derived() { return static_cast<Derived&>(*this); }
 };
 
-}  // namespace xg::optim::options_detail
+}  // namespace xg::optim::internal
 
 // One row of a field table in the class body: setter, getter, member.
 #define XG_OPTION_MEMBERS(T, name, default_value) \
@@ -92,8 +92,8 @@ class MapOptions : public OptimizerOptions {
  private:                                         \
   T name##_ = default_value;
 #define XG_OPTION_PAIR_MEMBERS(name, key1, default1, key2, default2) \
-  XG_OPTION_MEMBERS(::xg::optim::options_detail::DoublePair, name,   \
-                    (::xg::optim::options_detail::DoublePair{default1, default2}))
+  XG_OPTION_MEMBERS(::xg::optim::internal::DoublePair, name,         \
+                    (::xg::optim::internal::DoublePair{default1, default2}))
 
 // The same row in for_each_option: the field's key and value(s).
 #define XG_OPTION_VISIT(T, name, default_value) visit(#name, o.name##_);

@@ -9,11 +9,11 @@
 namespace xg::optim {
 
 void SGDOptions::validate() const {
-  detail::check_option(lr_ >= 0, kName, "lr", lr_, "must be >= 0");
-  detail::check_option(momentum_ >= 0, kName, "momentum", momentum_, "must be >= 0");
-  detail::check_option(weight_decay_ >= 0, kName, "weight_decay", weight_decay_, "must be >= 0");
-  detail::check_option(!nesterov_ || (momentum_ > 0 && dampening_ == 0), kName, "nesterov", 1,
-                       "nesterov needs momentum > 0 and dampening = 0");
+  internal::check_option(lr_ >= 0, kName, "lr", lr_, "must be >= 0");
+  internal::check_option(momentum_ >= 0, kName, "momentum", momentum_, "must be >= 0");
+  internal::check_option(weight_decay_ >= 0, kName, "weight_decay", weight_decay_, "must be >= 0");
+  internal::check_option(!nesterov_ || (momentum_ > 0 && dampening_ == 0), kName, "nesterov", 1,
+                         "nesterov needs momentum > 0 and dampening = 0");
 }
 
 SGD::SGD(std::vector<Tensor> params, const SGDOptions& defaults)
@@ -54,7 +54,7 @@ void SGD::step() {
       Tensor* buf = nullptr;
       bool first = false;
       if (o.momentum() != 0) {
-        auto [it, inserted] = momentum_buffers_.try_emplace(detail::state_key(p));
+        auto [it, inserted] = momentum_buffers_.try_emplace(internal::state_key(p));
         if (inserted) it->second = empty(p.shape(), p.dtype());
         buf = &it->second;
         first = inserted;
@@ -72,7 +72,7 @@ void SGD::step() {
 }
 
 std::map<std::string, Tensor> SGD::param_state(const Tensor& param) const {
-  auto it = momentum_buffers_.find(detail::state_key(param));
+  auto it = momentum_buffers_.find(internal::state_key(param));
   if (it == momentum_buffers_.end()) return {};
   return {{"momentum_buffer", it->second}};
 }
@@ -89,7 +89,8 @@ void SGD::check_param_state(const Tensor& param, const std::map<std::string, Ten
 
 void SGD::set_param_state(const Tensor& param, const std::map<std::string, Tensor>& state) {
   auto it = state.find("momentum_buffer");
-  if (it != state.end()) momentum_buffers_[detail::state_key(param)] = it->second.detach().clone();
+  if (it != state.end())
+    momentum_buffers_[internal::state_key(param)] = it->second.detach().clone();
 }
 
 }  // namespace xg::optim

@@ -10,7 +10,7 @@
 namespace xg::optim {
 
 // SGD's options, as torch::optim::SGDOptions: lr is required; the setters chain.
-class SGDOptions : public options_detail::MapOptions<SGDOptions> {
+class SGDOptions : public internal::MapOptions<SGDOptions> {
   // One row per option: type, name (also its state-dict key), default (see options.hpp).
 #define XG_SGD_OPTIONS(OPTION, PAIR) \
   OPTION(double, lr, 0)              \
