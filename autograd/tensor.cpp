@@ -140,20 +140,6 @@ template xt::xarray<double> Tensor::to_xarray<double>() const;
 template xt::xarray<std::int64_t> Tensor::to_xarray<std::int64_t>() const;
 template xt::xarray<bool> Tensor::to_xarray<bool>() const;
 
-template <class T>
-Tensor from_xarray(xt::xarray<T> a, bool requires_grad) {
-  const Shape sizes(a.shape().begin(), a.shape().end());
-  Array copy = Array::empty_with_sizes(dtype_of<T>(), sizes);  // onto xgrad's allocator
-  std::copy(a.data(), a.data() + a.size(), copy.data<T>());
-  Tensor t = detail::make_tensor(std::move(copy));
-  if (requires_grad) t.requires_grad_(true);
-  return t;
-}
-template Tensor from_xarray<float>(xt::xarray<float>, bool);
-template Tensor from_xarray<double>(xt::xarray<double>, bool);
-template Tensor from_xarray<std::int64_t>(xt::xarray<std::int64_t>, bool);
-template Tensor from_xarray<bool>(xt::xarray<bool>, bool);
-
 bool Tensor::requires_grad() const {
   check_defined(*this, "requires_grad");
   autograd::refresh_if_stale(impl_);  // a view whose base started requiring grad does too
