@@ -1,5 +1,6 @@
-// xg::Tensor's copies: clone and to (a dtype conversion), both recorded.
+// Copies of a tensor: clone, to (a dtype conversion) and contiguous, all recorded.
 #include "../tensor/check.hpp"
+#include "ops.hpp"
 #include "record.hpp"
 
 namespace xg {
@@ -25,6 +26,14 @@ Tensor Tensor::to(Dtype dtype) const {
                           [from = this->dtype()](const Tensor& g, const autograd::BackwardArgs&) {
                             return autograd::GradientList{g.to(from)};
                           });
+}
+
+Tensor contiguous(const Tensor& t) {
+  check_defined(t, "contiguous");
+  if (array_of(t).is_contiguous()) return t;
+  return autograd::record(
+      "contiguous", array_of(t).clone(), {t}, autograd::kSaveNone,
+      [](const Tensor& g, const autograd::BackwardArgs&) { return autograd::GradientList{g}; });
 }
 
 }  // namespace xg
