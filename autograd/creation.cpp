@@ -1,7 +1,9 @@
-// Creating tensors: from values, fills, ranges and random draws.
+// Creating tensors: from values, fills, ranges, random draws and xtensor arrays.
 #include "creation.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <xtensor/xarray.hpp>
 
 #include "../tensor/check.hpp"
 #include "../tensor/kernels.hpp"
@@ -153,5 +155,19 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOp
 Tensor randint(std::int64_t high, const Shape& shape, TensorOptions options) {
   return randint(0, high, shape, options);
 }
+
+template <class T>
+Tensor from_xarray(xt::xarray<T> a, bool requires_grad) {
+  const Shape sizes(a.shape().begin(), a.shape().end());
+  Array copy = Array::empty_with_sizes(dtype_of<T>(), sizes);  // onto xgrad's allocator
+  std::copy(a.data(), a.data() + a.size(), copy.data<T>());
+  Tensor t = detail::make_tensor(std::move(copy));
+  if (requires_grad) t.requires_grad_(true);
+  return t;
+}
+template Tensor from_xarray<float>(xt::xarray<float>, bool);
+template Tensor from_xarray<double>(xt::xarray<double>, bool);
+template Tensor from_xarray<std::int64_t>(xt::xarray<std::int64_t>, bool);
+template Tensor from_xarray<bool>(xt::xarray<bool>, bool);
 
 }  // namespace xg

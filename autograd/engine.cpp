@@ -254,7 +254,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
       if (!next || !grads[i].defined()) continue;
       GraphTask::Slot& next_slot = task.slot(next);
       if (!next_slot.needed) continue;
-      Tensor g = fit_gradient(std::move(grads[i]), node->inputs[i], *node, i);
+      Tensor g = fit_gradient(std::move(grads[i]), node->input_meta[i], *node, i);
       XG_CHECK_STATE(!(anomaly_enabled && has_non_finite(g)), "DetectAnomaly: ", node->name(),
                      " produced a NaN or an infinity in the gradient of its input ", i,
                      "; the forward op was ", node->describe_forward());

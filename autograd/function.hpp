@@ -135,7 +135,7 @@ struct Function {
     Tensor result = out.detach();
     for (const auto& t : inputs) {
       node->next_edges.push_back(gradient_edge(t));
-      node->inputs.push_back(InputMeta(t));
+      node->input_meta.push_back(InputMeta(t));
     }
     node->ctx.saved_ = detail::save_tensors(node->ctx.to_save_, result);
     node->ctx.to_save_.clear();

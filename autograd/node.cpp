@@ -60,9 +60,10 @@ std::string Node::name() const {
 
 std::string Node::describe_forward() const {
   std::string out = std::string(op_) + " on ";
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
+  for (std::size_t i = 0; i < input_meta.size(); ++i) {
     if (i) out += ", ";
-    out += shape_to_string(inputs[i].shape) + " " + std::string(dtype_name(inputs[i].dtype));
+    out +=
+        shape_to_string(input_meta[i].shape) + " " + std::string(dtype_name(input_meta[i].dtype));
   }
   return out;
 }
@@ -217,10 +218,10 @@ CopySlices::CopySlices(const Tensor& base, const Tensor& view, std::shared_ptr<N
       fn_(std::move(fn)),
       self_is_input_(self_is_input) {
   next_edges.push_back(gradient_edge(base));
-  inputs.push_back(InputMeta(base));
+  input_meta.push_back(InputMeta(base));
   for (std::size_t i = self_is_input ? 1 : 0; i < fn_->next_edges.size(); ++i) {
     next_edges.push_back(fn_->next_edges[i]);
-    inputs.push_back(fn_->inputs[i]);
+    input_meta.push_back(fn_->input_meta[i]);
   }
 }
 

@@ -93,7 +93,7 @@ class Node : public std::enable_shared_from_this<Node> {
 
   // One of each per input, inline for up to two inputs.
   detail::SmallVector<Edge, 2> next_edges;
-  detail::SmallVector<InputMeta, 2> inputs;
+  detail::SmallVector<InputMeta, 2> input_meta;
   std::vector<GradHook> pre_hooks;  // hooks on the output's gradient (register_hook on a non-leaf)
   // A backward pass keeps its own state (the engine's GraphTask); a node holds only the graph.
 

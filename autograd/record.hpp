@@ -48,7 +48,9 @@ inline Tensor BackwardArgs::input(std::size_t i) const {
 }
 inline Tensor BackwardArgs::output() const { return node_.saved_output.unpack(node_); }
 inline bool BackwardArgs::needs(std::size_t i) const { return node_.next_edges[i].node != nullptr; }
-inline const InputMeta& BackwardArgs::input_meta(std::size_t i) const { return node_.inputs[i]; }
+inline const InputMeta& BackwardArgs::input_meta(std::size_t i) const {
+  return node_.input_meta[i];
+}
 
 // A node whose backward is the lambda F: (const Tensor& grad, const BackwardArgs&) -> grads.
 // The lambda captures metadata only (shapes, dims, scalars); tensors come through the args.
@@ -89,10 +91,10 @@ template <class Inputs, class F>
 Tensor attach(Tensor result, const char* op, const Inputs& inputs, Saves saves, F&& backward) {
   auto node = detail::make_pooled<OpNode<std::decay_t<F>>>(op, std::forward<F>(backward));
   node->next_edges.reserve(inputs.size());
-  node->inputs.reserve(inputs.size());
+  node->input_meta.reserve(inputs.size());
   for (const Tensor& t : inputs) {
     node->next_edges.push_back(gradient_edge(t));
-    node->inputs.push_back(InputMeta(t));
+    node->input_meta.push_back(InputMeta(t));
     if (saves & kSaveInputs) node->saved_inputs.push_back(SavedTensor::input(t));
   }
   if (saves & kSaveOutput) node->saved_output = SavedTensor::output(result);
