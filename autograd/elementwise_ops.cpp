@@ -7,26 +7,10 @@
 #include <numbers>
 #include <stdexcept>
 
-#include "../tensor/check.hpp"
-#include "../tensor/kernels.hpp"
 #include "creation.hpp"
-#include "ops.hpp"
-#include "record.hpp"
+#include "op_prelude.hpp"
 
 namespace xg {
-
-using autograd::BackwardArgs;
-using autograd::kSaveBoth;
-using autograd::kSaveInputs;
-using autograd::kSaveNone;
-using autograd::kSaveOutput;
-using autograd::record;
-using detail::array_of;
-using detail::check_defined;
-using detail::make_tensor;
-using kernels::BinaryOp;
-using kernels::UnaryOp;
-using Grads = autograd::GradientList;
 
 namespace {
 

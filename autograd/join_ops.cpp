@@ -1,16 +1,7 @@
 // Ops that join tensors, and their derivatives: cat, and stack built on it.
-#include "../tensor/check.hpp"
-#include "../tensor/kernels.hpp"
-#include "ops.hpp"
-#include "record.hpp"
+#include "op_prelude.hpp"
 
 namespace xg {
-
-using autograd::BackwardArgs;
-using detail::array_of;
-using detail::check_defined;
-using detail::describe;
-using Grads = autograd::GradientList;
 
 Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
   XG_CHECK_ARG(!tensors.empty(), "cat: expected a non-empty list of tensors");

@@ -1,19 +1,8 @@
 // Linear algebra and its derivatives: one primitive, gemm (2-D or batched 3-D products with
 // either operand transposed inside the BLAS call), and matmul, mm and t built on it.
-#include "../tensor/check.hpp"
-#include "../tensor/kernels.hpp"
-#include "ops.hpp"
-#include "record.hpp"
+#include "op_prelude.hpp"
 
 namespace xg {
-
-using autograd::BackwardArgs;
-using autograd::kSaveInputs;
-using autograd::record;
-using detail::array_of;
-using detail::check_defined;
-using detail::describe;
-using Grads = autograd::GradientList;
 
 namespace {
 

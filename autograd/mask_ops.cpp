@@ -1,22 +1,8 @@
 // Masks: the logical ops, isnan/isinf/isfinite and any/all (Bool results, not differentiable),
 // and masked_fill, tril and triu with their derivatives.
-#include "../tensor/check.hpp"
-#include "../tensor/kernels.hpp"
-#include "ops.hpp"
-#include "record.hpp"
+#include "op_prelude.hpp"
 
 namespace xg {
-
-using autograd::BackwardArgs;
-using autograd::kSaveInputs;
-using autograd::kSaveNone;
-using autograd::record;
-using detail::array_of;
-using detail::check_defined;
-using detail::describe;
-using detail::make_tensor;
-using kernels::BinaryOp;
-using Grads = autograd::GradientList;
 
 namespace {
 

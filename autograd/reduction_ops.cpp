@@ -1,20 +1,8 @@
 // Reductions and their derivatives: sum (a Bool tensor sums to an Int64 count), mean, max/min,
 // amax/amin (argmax/argmin are not differentiable), and sum_to, the backward of broadcasting.
-#include "../tensor/check.hpp"
-#include "../tensor/kernels.hpp"
-#include "ops.hpp"
-#include "record.hpp"
+#include "op_prelude.hpp"
 
 namespace xg {
-
-using autograd::BackwardArgs;
-using autograd::kSaveBoth;
-using autograd::kSaveNone;
-using autograd::record;
-using detail::array_of;
-using detail::check_defined;
-using detail::make_tensor;
-using Grads = autograd::GradientList;
 
 namespace {
 

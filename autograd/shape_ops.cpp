@@ -2,19 +2,12 @@
 // permute, transpose, expand. Every backward moves the gradient back to the input's layout.
 #include <optional>
 
-#include "../tensor/check.hpp"
-#include "../tensor/kernels.hpp"
-#include "ops.hpp"
+#include "op_prelude.hpp"
 #include "record_view.hpp"
 
 namespace xg {
 
-using autograd::BackwardArgs;
 using autograd::record_view;
-using detail::array_of;
-using detail::check_defined;
-using detail::describe;
-using Grads = autograd::GradientList;
 
 namespace {
 

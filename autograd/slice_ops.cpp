@@ -4,22 +4,12 @@
 #include <algorithm>
 #include <optional>
 
-#include "../tensor/check.hpp"
-#include "../tensor/kernels.hpp"
-#include "ops.hpp"
+#include "op_prelude.hpp"
 #include "record_view.hpp"
 
 namespace xg {
 
-using autograd::BackwardArgs;
-using autograd::kSaveInputs;
-using autograd::kSaveNone;
-using autograd::record;
 using autograd::record_view;
-using detail::array_of;
-using detail::check_defined;
-using detail::describe;
-using Grads = autograd::GradientList;
 
 namespace {
 

@@ -1,17 +1,8 @@
 // The softmax family and its derivatives: softmax, log_softmax and logsumexp, each with a
 // fused backward that reuses the saved output.
-#include "../tensor/kernels.hpp"
-#include "ops.hpp"
-#include "record.hpp"
+#include "op_prelude.hpp"
 
 namespace xg {
-
-using autograd::BackwardArgs;
-using autograd::kSaveBoth;
-using autograd::kSaveOutput;
-using autograd::record;
-using detail::array_of;
-using Grads = autograd::GradientList;
 
 namespace {
 // logsumexp of Int64 input computes in Float32, as PyTorch's does.
