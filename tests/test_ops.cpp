@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include <xgrad/tensor/kernels.hpp>
 #include <xgrad/xgrad.hpp>
 
 #include "unary_cases.hpp"
@@ -386,6 +387,91 @@ Tensor i64(const std::vector<std::int64_t>& v, const Shape& shape) {
 std::vector<std::int64_t> int_values_of(const Tensor& t) {
   const std::int64_t* p = t.data_ptr<std::int64_t>();
   return std::vector<std::int64_t>(p, p + t.numel());
+}
+
+// ---- the unary ops' table, on every sample and dtype ------------------------------------------
+
+// A value moved into an op's domain, as unary_cases.hpp's in_domain does for tensors.
+double into_domain(double v, xg_test::Domain d) {
+  switch (d) {
+    case xg_test::Domain::Positive:
+      return std::abs(v) + 0.5;
+    case xg_test::Domain::GtMinus1:
+      return std::abs(v);
+    case xg_test::Domain::NonZero:
+      return v >= 0 ? v + 0.5 : v - 0.5;
+    default:
+      return v;
+  }
+}
+
+bool same_or_close(double got, double want, double rel) {
+  if (std::isnan(want)) return std::isnan(got);
+  if (std::isinf(want)) return got == want;
+  return std::abs(got - want) <= rel * std::max(1.0, std::abs(want));
+}
+
+// Every registry op, as a function and a method, on a 2x3 tensor, a 0-d one, an empty one, a
+// transposed view and a step-2 slice, in each dtype: the result has the input's shape and the
+// dtype the registry row gives (an Int64 input stays Int64 for KeepInt ops, else Float32; a Bool
+// one is refused, kept or promoted as the row says), its values are the op's values computed in
+// Float64, and a refused input is named in the error and left as it was.
+TEST(OpInfo, EveryUnaryOpOnEverySampleAndDtype) {
+  const std::vector<double> base = {-1.5, 0.0, 2.25, 0.5, -3.0, 1.0, 4.0};
+  for (const auto& u : xg_test::unary_cases()) {
+    const xg::kernels::BoolInput on_bool = xg::kernels::unary_bool_input(u.op);
+    for (const xg::Dtype d : {xg::kFloat32, xg::kFloat64, xg::kInt64, xg::kBool}) {
+      const bool floating = d == xg::kFloat32 || d == xg::kFloat64;
+      std::vector<double> v = base;
+      if (floating) {
+        for (double& x : v) x = into_domain(x, u.domain);
+      }
+      const Tensor flat = xg::tensor(v, {7}, xg::dtype(xg::kFloat64)).to(d);
+      const std::vector<std::pair<std::string, Tensor>> samples = {
+          {"2x3", flat.narrow(0, 0, 6).reshape({2, 3})},
+          {"0d", flat.select(0, 2)},
+          {"empty", flat.narrow(0, 0, 0).reshape({0, 3})},
+          {"transposed", flat.narrow(0, 0, 6).reshape({2, 3}).t()},
+          {"step2", flat.slice(0, 0, 7, 2)},
+      };
+      xg::Dtype want = d;
+      if (!floating) {
+        want = (d == xg::kBool && on_bool == xg::kernels::BoolInput::Keep) ? xg::kBool
+               : u.keeps_int()                                             ? xg::kInt64
+                                                                           : xg::kFloat32;
+      }
+      for (const auto& [name, x] : samples) {
+        SCOPED_TRACE(std::string(u.name) + " " + std::string(xg::dtype_name(d)) + " " + name);
+        if (d == xg::kBool && (on_bool == xg::kernels::BoolInput::Refuse ||
+                               on_bool == xg::kernels::BoolInput::RefuseNegation)) {
+          const std::vector<double> before = values_of(x);
+          try {
+            (void)u.fn(x);
+            ADD_FAILURE() << "no error";
+          } catch (const std::invalid_argument& e) {
+            EXPECT_EQ(std::string(e.what()).rfind(std::string(u.name) + ": ", 0), 0u) << e.what();
+          }
+          EXPECT_THROW((void)(x.*u.method)(), std::invalid_argument);
+          EXPECT_EQ(values_of(x), before);
+          continue;
+        }
+        const Tensor out = u.fn(x);
+        EXPECT_EQ(out.shape(), x.shape());
+        EXPECT_EQ(out.dtype(), want);
+        const Tensor by_method = (x.*u.method)();
+        const Tensor ref = u.fn(x.contiguous().to(xg::kFloat64));
+        const std::vector<double> got = values_of(out), with_method = values_of(by_method),
+                                  expect = values_of(ref);
+        ASSERT_EQ(got.size(), expect.size());
+        const double rel = want == xg::kFloat32 ? 1e-6 : (want == xg::kFloat64 ? 1e-14 : 0.0);
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          EXPECT_TRUE(same_or_close(got[i], expect[i], rel))
+              << i << ": " << got[i] << " vs " << expect[i];
+          EXPECT_TRUE(same_or_close(with_method[i], got[i], 0.0)) << i;
+        }
+      }
+    }
+  }
 }
 
 // ---- broadcasting -----------------------------------------------------------------------------
