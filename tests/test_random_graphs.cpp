@@ -685,7 +685,9 @@ class Builder {
 
   bool add_scalar_arith(std::size_t a) {
     const double s = one_of(std::vector<double>{2.5, -0.75, 0.5, 3.0});
-    const bool integral = s == 3.0;  // an integral Scalar: the dtype must not change
+    // 3 goes in as an integral Scalar (the dtype must not change; for /, the result is the
+    // tensor's floating dtype, not an integer division)
+    const bool integral = s == 3.0;
     const std::string x = ref(a), ss = num(s);
     switch (uniform(8)) {
       case 0:
@@ -699,7 +701,7 @@ class Builder {
                     [a, s, integral](const Pool& p) { return integral ? p[a] * 3 : p[a] * s; });
       case 3:
         return push("scalar_arith", x + " / " + ss, {a},
-                    [a, s](const Pool& p) { return p[a] / s; });
+                    [a, s, integral](const Pool& p) { return integral ? p[a] / 3 : p[a] / s; });
       case 4:
         return push("scalar_arith", ss + " + " + x, {a},
                     [a, s](const Pool& p) { return s + p[a]; });
