@@ -1,22 +1,23 @@
-// Randomized, seeded graphs over every differentiable op (issue 8, requirement 2).
+// Randomized, seeded graphs over every differentiable op, each gradchecked, rerun in Float32 and
+// in mixed dtypes, and used for calls that must fail.
 //
-// Each graph is built from its own seed: a few leaves whose shapes broadcast together (ranks 0
-// to 3, sizes 1 to 3 and now and then 4 or 5, size-1 dims and 0-d tensors included), then 4 to
-// 12 steps, each an op applied to entries picked from the pool of everything built so far (so
-// intermediate results are reused; matmul, linear and the losses may add weight and target
-// leaves), and an output that also reads every entry nothing else read. The builder runs every
-// step on the graph's own values as it goes, so it can keep each op in its domain: positive
-// inputs for log, sqrt, rsqrt and fractional powers, divisors away from 0, relu/abs/sign/clamp/l1
-// inputs away from their kinks, maximum/minimum operands away from ties, amax/amin/max/min/
-// argmax groups and where conditions with a clear margin. Values past 4 are soft-bounded.
-// Shape steps include the view ops (select, slice with a step, split/split_with_sizes/chunk/
-// unbind pieces, as_strided with non-overlapping strides, mT, expand_as, contiguous), so later
-// steps read strided views. In-place steps (issue 14) change a tensor computed from an entry
-// (a clone, a multiple, or a zeros buffer that needs no grad into which part of the entry is
-// copied; never a pool entry itself) one to three times, directly or through a chain of views:
-// add_, sub_, mul_, div_ (by a positive entry or a scalar), copy_, fill_, zero_, with operands
-// that broadcast, 0-d means, scalars, the view itself or another view of the same tensor. The
-// step gives the changed tensor, a view of it, or a view made before the changes.
+// Each graph is built from its own seed: a few leaves whose shapes broadcast together (ranks 0 to
+// 3, sizes 1 to 3 and now and then 4 or 5, size-1 dims and 0-d tensors included), then 4 to 12
+// steps, each an op applied to entries picked from the pool of everything built so far (so
+// intermediate results are reused; matmul, linear and the losses may add weight and target leaves),
+// and an output that also reads every entry nothing else read. The builder runs every step on the
+// graph's own values as it goes, so it can keep each op in its domain: positive inputs for log,
+// sqrt, rsqrt and fractional powers, divisors away from 0, relu/abs/sign/clamp/l1 inputs away from
+// their kinks, maximum/minimum operands away from ties, amax/amin/max/min/argmax groups and where
+// conditions with a clear margin. Values past 4 are soft-bounded. Shape steps include the view ops
+// (select, slice with a step, split/split_with_sizes/chunk/unbind pieces, as_strided with
+// non-overlapping strides, mT, expand_as, contiguous), so later steps read strided views. In-place
+// steps change a tensor computed from an entry (a clone, a multiple, or a zeros buffer that needs
+// no grad into which part of the entry is copied; never a pool entry itself) one to three times,
+// directly or through a chain of views: add_, sub_, mul_, div_ (by a positive entry or a scalar),
+// copy_, fill_, zero_, with operands that broadcast, 0-d means, scalars, the view itself or another
+// view of the same tensor. The step gives the changed tensor, a view of it, or a view made before
+// the changes.
 //
 // Every graph is then
 //   1. gradchecked in Float64 (PyTorch's gradcheck tolerances);

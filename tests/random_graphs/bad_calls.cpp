@@ -511,9 +511,9 @@ Mismatch Builder::random_mismatch() {
   }
 }
 
-// The view ops of issue 14 with arguments that do not fit, and in-place writes through views
-// that must be refused: into an expanded view (elements that share one location) and into a
-// view of a leaf that requires grad.
+// View ops (select, slice, split, split_with_sizes, chunk, as_strided, mT) with arguments that do
+// not fit, and in-place writes through views that must be refused: into an expanded view (elements
+// that share one location) and into a view of a leaf that requires grad.
 Mismatch Builder::view_mismatch(std::size_t a) {
   const std::size_t op = uniform(9);
   const std::string x = ref(a);

@@ -21,8 +21,8 @@ bool Builder::add_shape_op(std::size_t a) {
   const bool method = chance(0.4);
   const std::size_t which = uniform(23);
   if (which >= 15) {
-    // the view ops of issue 14: select, slice with a step, split/split_with_sizes/chunk/
-    // unbind pieces, as_strided, mT (or t), expand_as, contiguous
+    // the view ops: select, slice with a step, split/split_with_sizes/chunk/unbind pieces,
+    // as_strided, mT (or t), expand_as, contiguous
     static const int kKinds[] = {0, 2, 9, 9, 10, 4, 11, 12};
     return add_view_op(a, kKinds[which - 15]);
   }
