@@ -1,8 +1,8 @@
-// Checkpoint files against hostile input and odd targets (issue 13): the loader refuses what
-// the safetensors schema cannot hold (nesting, more dims than xgrad has, duplicate fields) as
-// soon as it sees it, and reads many entries in linear time; save writes through a symlink,
-// refuses anything but a regular file, keeps the file's permission bits, works for a name of
-// NAME_MAX characters and refuses a name that is not UTF-8 before writing anything.
+// Checkpoint files against hostile input and odd targets: the loader refuses what the safetensors
+// schema cannot hold (nesting, more dims than xgrad has, duplicate fields) as soon as it sees it,
+// and reads many entries in linear time; save writes through a symlink, refuses anything but a
+// regular file, keeps the file's permission bits, works for a name of NAME_MAX characters and
+// refuses a name that is not UTF-8 before writing anything.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>

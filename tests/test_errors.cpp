@@ -1,7 +1,9 @@
 // Every error path of the public API: the exception type (std::invalid_argument for shapes,
 // dtypes and values; std::out_of_range for dims and indices; std::runtime_error for autograd
 // misuse), a message that names the op and the shapes, and no change to any tensor after a
-// failed call.
+// failed call. test_error_messages.cpp checks one call per entry of docs/errors.md word for word,
+// so those calls are not repeated here; this file covers the other ops, overloads, shapes and
+// dtypes that reach each error.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -57,7 +59,6 @@ std::vector<double> values_of(const Tensor& t) {
 
 TEST(Errors, BinaryOpsWithShapesThatDoNotBroadcast) {
   const Tensor a = xg::ones({2, 3}), b = xg::ones({4});
-  EXPECT_INVALID(a + b, "add", "[2, 3]", "[4]");
   EXPECT_INVALID(a - b, "sub", "[2, 3]", "[4]");
   EXPECT_INVALID(a * b, "mul", "[2, 3]", "[4]");
   EXPECT_INVALID(a / b, "div", "[2, 3]", "[4]");
@@ -88,15 +89,8 @@ TEST(Errors, MatmulAndMmShapes) {
   EXPECT_INVALID(xg::matmul(xg::ones({3}), xg::ones({2, 3})), "matmul", "[3]", "[2, 3]");
   EXPECT_INVALID(xg::matmul(xg::ones({5, 2, 3}), xg::ones({5, 4, 2})), "matmul", "[5, 2, 3]",
                  "[5, 4, 2]");
-  // batch dims that do not broadcast
-  EXPECT_INVALID(xg::matmul(xg::ones({2, 2, 3}), xg::ones({3, 3, 4})), "matmul", "[2]", "[3]");
-  EXPECT_INVALID(xg::matmul(xg::scalar_tensor(1.0), xg::ones({2})), "matmul", "[]", "[2]");
   EXPECT_INVALID(xg::matmul(xg::ones({2}), xg::scalar_tensor(1.0)), "matmul", "[2]", "[]");
   EXPECT_INVALID(xg::ones({2, 3}).matmul(xg::ones({4, 5})), "matmul", "[2, 3]", "[4, 5]");
-  // different dtypes, as in PyTorch
-  EXPECT_INVALID(xg::matmul(xg::ones({2, 3}), xg::ones({3, 2}, xg::kFloat64)), "matmul", "Float32",
-                 "Float64");
-  EXPECT_INVALID(xg::mm(xg::ones({2, 3}), xg::ones({4, 5})), "mm", "[2, 3]", "[4, 5]");
   EXPECT_INVALID(xg::mm(xg::ones({3}), xg::ones({3, 5})), "mm", "[3]", "[3, 5]");
   EXPECT_INVALID(xg::mm(xg::ones({2, 2, 3}), xg::ones({3, 5})), "mm", "[2, 2, 3]", "[3, 5]");
   EXPECT_INVALID(xg::mm(xg::ones({2, 3}, xg::kInt64), xg::ones({3, 2})), "mm", "Int64", "Float32");
@@ -109,11 +103,8 @@ TEST(Errors, CatAndStackShapes) {
   EXPECT_INVALID(xg::cat({a, xg::ones({2, 4})}, 0), "cat", "[2, 3]", "[2, 4]");
   EXPECT_INVALID(xg::cat({a, xg::ones({3, 2})}, 1), "cat", "[2, 3]", "[3, 2]");
   EXPECT_INVALID(xg::cat({a, xg::ones({2, 3, 1})}, 0), "cat", "[2, 3]", "[2, 3, 1]");
-  EXPECT_INVALID(xg::cat({}, 0), "cat");
-  EXPECT_INVALID(xg::cat({xg::scalar_tensor(1.0), xg::scalar_tensor(2.0)}, 0), "cat");
   EXPECT_INVALID(xg::stack({a, xg::ones({3, 2})}, 0), "stack", "[2, 3]", "[3, 2]");
   EXPECT_INVALID(xg::stack({a, xg::ones({2, 3, 1})}, 0), "stack", "[2, 3]", "[2, 3, 1]");
-  EXPECT_INVALID(xg::stack({}, 0), "stack");
 }
 
 TEST(Errors, ExpandReshapeViewShapes) {
@@ -122,16 +113,13 @@ TEST(Errors, ExpandReshapeViewShapes) {
   EXPECT_INVALID(xg::expand(a, {2}), "expand", "[3, 2]", "[2]");
   EXPECT_INVALID(xg::expand(a, {-1, 3, 2}), "expand", "[-1, 3, 2]");
   EXPECT_INVALID(a.expand({6, 2}), "expand", "[3, 2]", "[6, 2]");
-  EXPECT_INVALID(xg::reshape(a, {4}), "reshape", "[4]", "6");
   EXPECT_INVALID(xg::reshape(a, {4, -1}), "reshape", "[4, -1]", "6");
-  EXPECT_INVALID(xg::reshape(a, {-1, -1}), "reshape", "[-1, -1]");
   EXPECT_INVALID(xg::reshape(a, {-2, -3}), "reshape", "[-2, -3]");
   EXPECT_INVALID(xg::reshape(a, {}), "reshape", "[]");
   EXPECT_INVALID(a.reshape({7}), "reshape", "[7]");
   EXPECT_INVALID(xg::view(a, {4}), "view", "[4]", "6");
   EXPECT_INVALID(a.view({5, -1}), "view", "[5, -1]");
   EXPECT_INVALID(xg::reshape(xg::ones({0, 3}), {-1, 0}), "reshape", "[-1, 0]");  // ambiguous
-  EXPECT_INVALID(xg::flatten(xg::ones({2, 3, 4}), 2, 1), "flatten", "2", "1");
   EXPECT_INVALID(xg::permute(xg::ones({2, 3, 4}), {0, 1}), "permute", "[0, 1]");
   EXPECT_INVALID(xg::permute(xg::ones({2, 3, 4}), {0, 1, 1}), "permute", "[0, 1, 1]");
   EXPECT_INVALID(xg::permute(xg::ones({2, 3, 4}), {0, 1, -3}), "permute", "[0, 1, -3]");
@@ -139,39 +127,25 @@ TEST(Errors, ExpandReshapeViewShapes) {
 
 TEST(Errors, IndexSelectIndex) {
   const Tensor a = xg::ones({2, 3});
-  EXPECT_INVALID(xg::index_select(a, 0, xg::tensor({0, 1})), "index_select", "Float32");
   EXPECT_INVALID(xg::index_select(a, 0, xg::zeros({1, 2}, xg::kInt64)), "index_select", "[1, 2]");
   EXPECT_OUT_OF_RANGE(xg::index_select(a, 0, xg::tensor({0, 2}, xg::kInt64)), "index_select", "2",
                       "[2, 3]");
   EXPECT_OUT_OF_RANGE(xg::index_select(a, 1, xg::tensor({3}, xg::kInt64)), "index_select", "3",
                       "[2, 3]");
   EXPECT_OUT_OF_RANGE(xg::index_select(a, 1, xg::tensor({-1}, xg::kInt64)), "index_select", "-1");
-  EXPECT_OUT_OF_RANGE(a.index_select(0, xg::tensor({5}, xg::kInt64)), "index_select", "5");
 }
 
 TEST(Errors, OtherValueErrors) {
-  EXPECT_INVALID(xg::clamp(xg::ones({2}), std::nullopt, std::nullopt), "clamp");
-  EXPECT_INVALID(xg::mean(xg::arange(4)), "mean", "Int64");
   EXPECT_INVALID(xg::mean(xg::arange(4), {0}), "mean", "Int64");
-  EXPECT_INVALID(xg::arange(4).mean(), "mean", "Int64");
-  EXPECT_INVALID(xg::pow(xg::arange(4), -1), "pow", "Int64");
   EXPECT_INVALID(xg::sum(xg::ones({2, 3}), {1, 1}), "sum", "[1, 1]");
   EXPECT_INVALID(xg::sum(xg::ones({2, 3}), {0, -2}), "sum", "[0, -2]");
   EXPECT_INVALID(xg::amax(xg::ones({2, 3}), {1, -1}), "amax");
   // creation
-  EXPECT_INVALID(xg::tensor({1, 2, 3}, {2, 2}), "tensor", "[2, 2]", "3");
-  EXPECT_INVALID(xg::zeros({2, -1}), "[2, -1]");
   EXPECT_INVALID(xg::ones({-3}), "[-3]");
   EXPECT_INVALID(xg::full({-1}, 2.0), "full", "[-1]");
   EXPECT_INVALID(xg::empty({-1}), "empty", "[-1]");
-  EXPECT_INVALID(xg::arange(0, 5, 0), "arange");
-  EXPECT_INVALID(xg::arange(5, 0, 1), "arange");
   EXPECT_INVALID(xg::arange(0, 5, -1), "arange");
-  EXPECT_INVALID(xg::arange(0.0, std::numeric_limits<double>::infinity()), "arange");
-  EXPECT_INVALID(xg::linspace(0, 1, -1), "linspace");
-  EXPECT_INVALID(xg::randint(3, 3, {2}), "randint");
   EXPECT_INVALID(xg::randint(0, {2}), "randint");
-  EXPECT_INVALID(xg::randn({2}, xg::kInt64), "randn", "Int64");
   EXPECT_INVALID(xg::rand({2}, xg::kInt64), "rand", "Int64");
   EXPECT_INVALID(xg::randn({-2}), "randn", "[-2]");
 }
@@ -180,7 +154,6 @@ TEST(Errors, OtherValueErrors) {
 
 TEST(Errors, DimsOutOfRange) {
   const Tensor a = xg::ones({2, 3});
-  EXPECT_OUT_OF_RANGE(xg::sum(a, {2}), "sum", "2");
   EXPECT_OUT_OF_RANGE(xg::sum(a, {-3}), "sum", "-3");
   EXPECT_OUT_OF_RANGE(a.sum({0, 5}), "sum", "5");
   EXPECT_OUT_OF_RANGE(xg::mean(a, {2}), "mean", "2");
@@ -239,7 +212,6 @@ TEST(Errors, ItemAndDataPtr) {
   EXPECT_INVALID(xg::ones({2, 3}).item<float>(), "item", "[2, 3]");
   EXPECT_INVALID(xg::ones({0}).item(), "item", "[0]");
   EXPECT_INVALID(xg::arange(3).item<std::int64_t>(), "item", "[3]");
-  EXPECT_INVALID(xg::ones({2}).data_ptr<double>(), "data_ptr", "Float32", "Float64");
   EXPECT_INVALID(xg::ones({2}).data_ptr<std::int64_t>(), "data_ptr", "Float32", "Int64");
   EXPECT_INVALID(xg::ones({2}, xg::kFloat64).data_ptr<float>(), "data_ptr", "Float64", "Float32");
   EXPECT_INVALID(xg::arange(2).data_ptr<double>(), "data_ptr", "Int64", "Float64");
@@ -460,9 +432,8 @@ TEST(Errors, InPlaceOnLeafRequiringGrad) {
 }
 
 // zero_(), zeros() and ones() are built on fill_ and full, yet their errors name the op the user
-// called.
+// called (zeros: the negative-size case of test_error_messages.cpp).
 TEST(Errors, WrapperOpsNameThemselves) {
-  EXPECT_INVALID(xg::zeros({2, -1}), "zeros", "[2, -1]");
   EXPECT_INVALID(xg::ones({-3}), "ones", "[-3]");
   Tensor u;
   EXPECT_INVALID(u.zero_(), "zero_", "undefined");
@@ -491,12 +462,6 @@ TEST(Errors, SoftmaxOfInt64) {
   const Tensor i = xg::arange(6).reshape({2, 3});
   EXPECT_INVALID(xg::softmax(i, 1), "softmax", "[2, 3]", "Int64");
   EXPECT_INVALID(xg::log_softmax(i, 1), "log_softmax", "[2, 3]", "Int64");
-}
-
-// A batch mismatch names both operands' full shapes, not just their batch dims.
-TEST(Errors, MatmulBatchMismatchNamesFullShapes) {
-  EXPECT_INVALID(xg::matmul(xg::ones({2, 3, 4}), xg::ones({5, 4, 6})), "matmul", "[2, 3, 4]",
-                 "[5, 4, 6]");
 }
 
 // The check macros throw exactly the named type, with the parts joined in order, and do not

@@ -1,6 +1,6 @@
-// In-place ops on tensors computed by ops, and on views of them (issue 14): as in PyTorch, the
-// change is recorded (an op's result is rebased onto the in-place op; a view's base gets a
-// CopySlices node, and every view of the base is seen through the base's new history).
+// In-place ops on tensors computed by ops, and on views of them: as in PyTorch, the change is
+// recorded (an op's result is rebased onto the in-place op; a view's base gets a CopySlices node,
+// and every view of the base is seen through the base's new history).
 //
 //   1. A gradcheck table: Float64 programs that change a non-leaf in place (add_, sub_, mul_,
 //      div_, copy_, fill_, zero_; same and broadcast shapes; self-operands; chains), and through

@@ -23,7 +23,7 @@ std::vector<double> values_of(const Tensor& t) {
   return std::vector<double>(a.begin(), a.end());
 }
 
-// ---- the sum accuracy of the foundation issue -------------------------------------------------
+// ---- sum accuracy: Float32 sums past 2^24 and of many tenths stay exact or close ----------------
 
 TEST(SumAccuracy, TwoToThe25Float32OnesSumExactly) {
   const Tensor ones = xg::ones({1 << 25});

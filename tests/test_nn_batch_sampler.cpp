@@ -1,0 +1,149 @@
+// The nn layer's BatchSampler: every index once per epoch, drop_last, order without shuffling,
+// seeds, fractional epochs and invalid arguments.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+#include <vector>
+#include <xgrad/xgrad.hpp>
+
+#include "nn_helpers.hpp"
+
+namespace {
+
+using xg::Tensor;
+using xg_test::values;
+
+// ---------------------------------------------------------------------------------------------
+// BatchSampler
+
+std::vector<std::int64_t> ints(const Tensor& t) {
+  std::vector<std::int64_t> out;
+  for (double v : values(t)) out.push_back(static_cast<std::int64_t>(v));
+  return out;
+}
+
+std::vector<std::int64_t> concat(const std::vector<Tensor>& batches) {
+  std::vector<std::int64_t> out;
+  for (const auto& b : batches) {
+    const auto v = ints(b);
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+TEST(BatchSamplerTest, EveryIndexOncePerEpoch) {
+  xg::nn::BatchSampler s(103, 10, true, 7);
+  EXPECT_EQ(s.batches_per_epoch(), 11);
+  std::vector<std::int64_t> previous;
+  for (int epoch = 1; epoch <= 3; ++epoch) {
+    SCOPED_TRACE(epoch);
+    const auto batches = s.take(1.0);
+    ASSERT_EQ(batches.size(), 11u);
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      EXPECT_EQ(batches[i].dtype(), xg::kInt64);
+      EXPECT_EQ(batches[i].dim(), 1);
+      EXPECT_EQ(batches[i].numel(), i + 1 < batches.size() ? 10 : 3) << i;
+    }
+    const auto order = concat(batches);
+    auto sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<std::int64_t> all(103);
+    std::iota(all.begin(), all.end(), 0);
+    EXPECT_EQ(sorted, all);
+    EXPECT_NE(order, all);       // shuffled
+    EXPECT_NE(order, previous);  // reshuffled each epoch
+    previous = order;
+    EXPECT_EQ(s.epoch(), epoch);
+  }
+}
+
+TEST(BatchSamplerTest, DropLast) {
+  xg::nn::BatchSampler s(103, 10, true, 7, /*drop_last=*/true);
+  EXPECT_EQ(s.batches_per_epoch(), 10);
+  for (int epoch = 1; epoch <= 2; ++epoch) {
+    const auto batches = s.take(1.0);
+    ASSERT_EQ(batches.size(), 10u);
+    for (const auto& b : batches) EXPECT_EQ(b.numel(), 10);
+    auto order = concat(batches);
+    std::sort(order.begin(), order.end());
+    EXPECT_EQ(std::adjacent_find(order.begin(), order.end()), order.end());  // no repeats
+    EXPECT_EQ(order.size(), 100u);
+    EXPECT_GE(order.front(), 0);
+    EXPECT_LT(order.back(), 103);
+    EXPECT_EQ(s.epoch(), epoch);
+  }
+  xg::nn::BatchSampler exact(100, 10, false, 0, true);
+  EXPECT_EQ(exact.batches_per_epoch(), 10);
+}
+
+TEST(BatchSamplerTest, NoShuffleIsInOrder) {
+  xg::nn::BatchSampler s(7, 3, /*shuffle=*/false);
+  EXPECT_EQ(s.batches_per_epoch(), 3);
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    EXPECT_EQ(ints(s.next()), (std::vector<std::int64_t>{0, 1, 2}));
+    EXPECT_EQ(ints(s.next()), (std::vector<std::int64_t>{3, 4, 5}));
+    EXPECT_EQ(ints(s.next()), (std::vector<std::int64_t>{6}));
+  }
+  xg::nn::BatchSampler one(5, 8, false);  // a batch larger than the data: one batch of all
+  EXPECT_EQ(one.batches_per_epoch(), 1);
+  EXPECT_EQ(ints(one.next()), (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(BatchSamplerTest, SeededAndReproducible) {
+  xg::nn::BatchSampler a(50, 8, true, 123), b(50, 8, true, 123), c(50, 8, true, 124);
+  const auto ra = concat(a.take(3.0)), rb = concat(b.take(3.0)), rc = concat(c.take(3.0));
+  EXPECT_EQ(ra, rb);
+  EXPECT_NE(ra, rc);
+  EXPECT_EQ(ra.size(), 150u);
+}
+
+TEST(BatchSamplerTest, FractionalEpochs) {
+  xg::nn::BatchSampler s(100, 10, true, 3);
+  const auto batches = s.take(2.5);
+  ASSERT_EQ(batches.size(), 25u);  // round(2.5 * 10)
+  EXPECT_EQ(s.epoch(), 3);
+  const auto order = concat(batches);
+  for (int e = 0; e < 2; ++e) {
+    std::vector<std::int64_t> epoch(order.begin() + e * 100, order.begin() + (e + 1) * 100);
+    std::sort(epoch.begin(), epoch.end());
+    for (std::int64_t i = 0; i < 100; ++i) EXPECT_EQ(epoch[static_cast<std::size_t>(i)], i);
+  }
+  std::vector<std::int64_t> half(order.begin() + 200, order.end());
+  std::sort(half.begin(), half.end());
+  EXPECT_EQ(std::adjacent_find(half.begin(), half.end()), half.end());
+  // The next half epoch finishes the third one.
+  const auto rest = concat(s.take(0.5));
+  ASSERT_EQ(rest.size(), 50u);
+  std::vector<std::int64_t> third(order.begin() + 200, order.end());
+  third.insert(third.end(), rest.begin(), rest.end());
+  std::sort(third.begin(), third.end());
+  for (std::int64_t i = 0; i < 100; ++i) EXPECT_EQ(third[static_cast<std::size_t>(i)], i);
+  EXPECT_EQ(s.epoch(), 3);
+
+  xg::nn::BatchSampler t(40, 10, false);
+  EXPECT_EQ(t.take(0.5).size(), 2u);   // round(0.5 * 4)
+  EXPECT_EQ(t.take(0.74).size(), 3u);  // round(2.96)
+  EXPECT_TRUE(t.take(0.0).empty());
+  xg::nn::BatchSampler u(30, 4, false);  // 8 batches per epoch
+  EXPECT_EQ(u.take(2.5).size(), 20u);
+}
+
+TEST(BatchSamplerTest, InvalidArgumentsThrow) {
+  using xg::nn::BatchSampler;
+  EXPECT_THROW(BatchSampler(0, 4), std::invalid_argument);
+  EXPECT_THROW(BatchSampler(-3, 4), std::invalid_argument);
+  EXPECT_THROW(BatchSampler(10, 0), std::invalid_argument);
+  EXPECT_THROW(BatchSampler(10, -1), std::invalid_argument);
+  EXPECT_THROW(BatchSampler(10, 11, true, 0, /*drop_last=*/true), std::invalid_argument);
+  BatchSampler s(10, 3);
+  EXPECT_THROW(s.take(-0.5), std::invalid_argument);
+  EXPECT_THROW(s.take(std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);
+  EXPECT_THROW(s.take(std::numeric_limits<double>::infinity()), std::invalid_argument);
+}
+
+}  // namespace
