@@ -35,8 +35,8 @@ Tensor operator-(const Tensor& a);
 Tensor pow(const Tensor& t, Scalar exponent);
 Tensor pow(const Tensor& t, const Tensor& exponent);
 Tensor pow(Scalar base, const Tensor& exponent);  // base raised to each element
-// neg, abs, exp, log, sqrt, rsqrt, sin, cos, tanh, sigmoid, relu, gelu, sign, square, erf,
-// log1p: Tensor name(const Tensor& t), one per row of XG_UNARY_OPS (tensor/op_table.hpp).
+// The unary ops (neg, exp, sigmoid, gelu, ...): Tensor name(const Tensor& t), one per row of
+// XG_UNARY_OPS in tensor/op_table.hpp, which lists them all with their dtype rules.
 #define XG_UNARY_DECLARATION(E, name, ...) Tensor name(const Tensor& t);
 XG_UNARY_OPS(XG_UNARY_DECLARATION)
 #undef XG_UNARY_DECLARATION

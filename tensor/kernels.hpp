@@ -62,6 +62,11 @@ enum class BinaryOp {
   Minimum,
   XG_COMPARISON_OPS(XG_KERNEL_ENUM_ROW)
 };
+#undef XG_KERNEL_ENUM_ROW
+#undef XG_KERNEL_NAME_ROW
+#undef XG_KERNEL_INT_ROW
+#undef XG_KERNEL_BOOL_ROW
+#undef XG_KERNEL_CHECK_ROW
 bool is_comparison(BinaryOp op);
 // Result dtype of op on operands of these dtypes: promotion (Bool < Int64 < Float32 < Float64);
 // Div of Int64 or Bool gives Float32; comparisons give Bool. On Bool, Add is or and Mul is and;

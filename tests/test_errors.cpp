@@ -482,16 +482,19 @@ TEST(CheckMacros, ThrowTheNamedTypeWithThePartsJoined) {
   EXPECT_THROW(arg(), std::invalid_argument);
   try {
     XG_CHECK_RANGE(false, "r");
+    ADD_FAILURE() << "nothing thrown";
   } catch (const std::exception& e) {
     EXPECT_EQ(typeid(e), typeid(std::out_of_range));
   }
   try {
     XG_CHECK_STATE(false, "s");
+    ADD_FAILURE() << "nothing thrown";
   } catch (const std::exception& e) {
     EXPECT_EQ(typeid(e), typeid(std::runtime_error));
   }
   try {
     XG_CHECK_LOGIC(false, "l");
+    ADD_FAILURE() << "nothing thrown";
   } catch (const std::exception& e) {
     EXPECT_EQ(typeid(e), typeid(std::logic_error));
   }
