@@ -48,6 +48,9 @@ Array scalar_kernel(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_f
 Array unary_kernel(UnaryOp op, const Tensor& t) {
   const char* name = kernels::unary_name(op);
   check_defined(t, name);
+  if (kernels::unary_int_input(op) == kernels::IntInput::Refuse) {
+    detail::check_floating(t, name);  // as PyTorch, which has no Int64 or Bool gelu
+  }
   if (t.dtype() == kBool) {
     switch (kernels::unary_bool_input(op)) {
       case kernels::BoolInput::RefuseNegation:
@@ -55,7 +58,7 @@ Array unary_kernel(UnaryOp op, const Tensor& t) {
             name, ": negation of a Bool tensor is not supported, got ", detail::describe(t),
             "; use logical_not() to invert a mask");
       case kernels::BoolInput::Refuse:
-        detail::check_not_bool(t, name);  // as PyTorch, which has no Bool abs, relu or gelu
+        detail::check_not_bool(t, name);  // as PyTorch, which has no Bool abs or relu
         break;
       default:
         break;

@@ -26,7 +26,7 @@ inline constexpr const char* kUnaryNames[] = {XG_UNARY_OPS(XG_KERNEL_NAME_ROW)};
 constexpr const char* unary_name(UnaryOp op) { return kUnaryNames[static_cast<int>(op)]; }
 
 // What an Int64 or Bool input of a unary op gives: the table's third and fourth columns.
-enum class IntInput { KeepInt, ToFloat };
+enum class IntInput { KeepInt, ToFloat, Refuse };
 enum class BoolInput { Compute, Keep, Refuse, RefuseNegation };
 #define XG_KERNEL_INT_ROW(E, name, int_input, ...) IntInput::int_input,
 #define XG_KERNEL_BOOL_ROW(E, name, int_input, bool_input) BoolInput::bool_input,
@@ -50,6 +50,15 @@ consteval bool unary_names_unique() {
   return true;
 }
 static_assert(unary_names_unique(), "two rows of XG_UNARY_OPS share a name");
+consteval bool refused_ints_refuse_bools() {
+  for (std::size_t i = 0; i < sizeof(kUnaryIntInput) / sizeof(kUnaryIntInput[0]); ++i) {
+    if (kUnaryIntInput[i] == IntInput::Refuse && kUnaryBoolInput[i] != BoolInput::Refuse) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(refused_ints_refuse_bools(), "a row that refuses Int64 input must refuse Bool too");
 
 // The arithmetic ops, then one value per row of XG_COMPARISON_OPS.
 enum class BinaryOp {

@@ -9,7 +9,8 @@
 
 // ---- unary ops ----
 // X(Enum, name, int_input, bool_input)
-//   int_input, what an Int64 input gives: KeepInt (Int64), ToFloat (computed in Float32).
+//   int_input, what an Int64 input gives: KeepInt (Int64), ToFloat (computed in Float32),
+//     Refuse (an error naming the floating dtypes, as PyTorch; the row must refuse Bool too).
 //   bool_input, what a Bool input gives: Compute (as an Int64 for KeepInt ops, in Float32 for
 //     ToFloat ops), Keep (Bool: sign), Refuse (an error, as PyTorch), RefuseNegation (neg's own
 //     error, which points to logical_not).
@@ -27,7 +28,7 @@
   X(Tanh, tanh, ToFloat, Compute) \
   X(Sigmoid, sigmoid, ToFloat, Compute) \
   X(Relu, relu, KeepInt, Refuse) \
-  X(Gelu, gelu, ToFloat, Refuse) /* exact, erf */ \
+  X(Gelu, gelu, Refuse, Refuse) /* exact, erf */ \
   X(Sign, sign, KeepInt, Keep) /* -1, 0 or 1 */ \
   X(Square, square, KeepInt, Compute) \
   X(Erf, erf, ToFloat, Compute) \

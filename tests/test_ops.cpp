@@ -434,6 +434,10 @@ TEST(OpInfo, EveryUnaryOpOnEverySampleAndDtype) {
           {"transposed", flat.narrow(0, 0, 6).reshape({2, 3}).t()},
           {"step2", flat.slice(0, 0, 7, 2)},
       };
+      const bool refused =
+          (d == xg::kBool && (on_bool == xg::kernels::BoolInput::Refuse ||
+                              on_bool == xg::kernels::BoolInput::RefuseNegation)) ||
+          (d == xg::kInt64 && xg::kernels::unary_int_input(u.op) == xg::kernels::IntInput::Refuse);
       xg::Dtype want = d;
       if (!floating) {
         want = (d == xg::kBool && on_bool == xg::kernels::BoolInput::Keep) ? xg::kBool
@@ -442,8 +446,7 @@ TEST(OpInfo, EveryUnaryOpOnEverySampleAndDtype) {
       }
       for (const auto& [name, x] : samples) {
         SCOPED_TRACE(std::string(u.name) + " " + std::string(xg::dtype_name(d)) + " " + name);
-        if (d == xg::kBool && (on_bool == xg::kernels::BoolInput::Refuse ||
-                               on_bool == xg::kernels::BoolInput::RefuseNegation)) {
+        if (refused) {
           const std::vector<double> before = values_of(x);
           try {
             (void)u.fn(x);
@@ -470,6 +473,42 @@ TEST(OpInfo, EveryUnaryOpOnEverySampleAndDtype) {
           EXPECT_TRUE(same_or_close(with_method[i], got[i], 0.0)) << i;
         }
       }
+    }
+  }
+}
+
+// PyTorch's refusals of Int64 and Bool inputs (tests/reference/op_refusals.inc, generated): xgrad
+// refuses exactly those, with an error naming the op and leaving the input as it was. The values
+// of the pairs PyTorch accepts are the reference table's "_i64" and "_bool" cases.
+struct Refusal {
+  const char* op;
+  xg::Dtype dtype;
+};
+constexpr Refusal kPyTorchRefuses[] = {
+#include "reference/op_refusals.inc"
+};
+
+TEST(OpReference, UnaryOpsRefuseTheDtypesPyTorchRefuses) {
+  for (const auto& r : kPyTorchRefuses) {
+    EXPECT_NE(xg_test::find_unary(r.op), nullptr) << r.op << " is not a registry op";
+  }
+  for (const auto& u : xg_test::unary_cases()) {
+    for (const xg::Dtype d : {xg::kInt64, xg::kBool}) {
+      SCOPED_TRACE(std::string(u.name) + " " + std::string(xg::dtype_name(d)));
+      const bool pytorch_refuses = std::any_of(
+          std::begin(kPyTorchRefuses), std::end(kPyTorchRefuses),
+          [&](const Refusal& r) { return r.op == std::string(u.name) && r.dtype == d; });
+      const Tensor x = xg::tensor({1.0, 0.0, 2.0}, {3}, xg::dtype(xg::kFloat64)).to(d);
+      const std::vector<double> before = values_of(x);
+      bool refused = false;
+      try {
+        (void)u.fn(x);
+      } catch (const std::invalid_argument& e) {
+        refused = true;
+        EXPECT_EQ(std::string(e.what()).rfind(std::string(u.name) + ": ", 0), 0u) << e.what();
+      }
+      EXPECT_EQ(refused, pytorch_refuses);
+      EXPECT_EQ(values_of(x), before);
     }
   }
 }

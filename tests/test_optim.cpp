@@ -1045,12 +1045,32 @@ TEST(OptimStateDict, MissingOptionThrows) {
     ASSERT_EQ(sgd.tensors.erase(std::string("param_groups.0.") + option), 1u);
     expect_load_fails_and_changes_nothing(sgd_factory(), shapes, sgd, xg::kFloat64);
   }
-  for (const char* option : {"lr", "eps", "weight_decay", "amsgrad", "maximize"}) {
+  for (const char* option :
+       {"lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize"}) {
     SCOPED_TRACE(option);
     OptimizerStateDict adam = donor_state(adam_factory(), shapes, xg::kFloat64);
     ASSERT_EQ(adam.tensors.erase(std::string("param_groups.0.") + option), 1u);
     expect_load_fails_and_changes_nothing(adam_factory(), shapes, adam, xg::kFloat64);
   }
+}
+
+// A state with one option missing and one unknown names the missing one (options.hpp: missing
+// options first, in declared order, then unknown ones), and changes nothing.
+TEST(OptimStateDict, MissingBeforeUnknownOption) {
+  const std::vector<Shape> shapes = {{2, 2}, {3}};
+  OptimizerStateDict adamw = donor_state(adamw_factory(), shapes, xg::kFloat64);
+  ASSERT_EQ(adamw.tensors.erase("param_groups.0.beta2"), 1u);
+  adamw.tensors["param_groups.0.beta3"] =
+      xg::scalar_tensor(0.5, xg::TensorOptions().dtype(xg::kFloat64));
+  auto params = make_params(shapes, xg::kFloat64);
+  auto opt = adamw_factory()(params);
+  EXPECT_EQ(invalid_argument_message([&] { opt->load_state_dict(adamw); }),
+            "AdamW: the state has no option 'beta2'");
+  adamw.tensors["param_groups.0.beta2"] =
+      xg::scalar_tensor(0.99, xg::TensorOptions().dtype(xg::kFloat64));
+  EXPECT_EQ(invalid_argument_message([&] { opt->load_state_dict(adamw); }),
+            "AdamW: the state has an unknown option 'beta3'");
+  expect_load_fails_and_changes_nothing(adamw_factory(), shapes, adamw, xg::kFloat64);
 }
 
 TEST(OptimStateDict, InvalidOptionValueThrows) {

@@ -27,6 +27,13 @@ endfunction()
 
 run_step(install
   "${CMAKE_COMMAND}" --install "${XGRAD_BINARY_DIR}" --prefix "${prefix}" --config "${BUILD_CONFIG}")
+# Internal headers stay out of the install (cmake/install.cmake); the consumer below builds
+# with what is installed, so the public headers do not need them.
+foreach(internal tensor/kernels.hpp autograd/op_prelude.hpp autograd/record_view.hpp)
+  if(EXISTS "${prefix}/include/xgrad/${internal}")
+    message(FATAL_ERROR "package test: internal header ${internal} was installed")
+  endif()
+endforeach()
 run_step(configure
   "${CMAKE_COMMAND}" -S "${CONSUMER_SOURCE_DIR}" -B "${consumer_build}" -G "${GENERATOR}"
   "-DCMAKE_BUILD_TYPE=${BUILD_CONFIG}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
