@@ -15,6 +15,7 @@
 #include <xgrad/tensor/check.hpp>
 #include <xgrad/xgrad.hpp>
 
+#include "op_info.hpp"
 #include "unary_cases.hpp"
 
 namespace {
@@ -245,6 +246,16 @@ TEST(Errors, UndefinedTensorPassedToAnOp) {
     SCOPED_TRACE(op.name);
     EXPECT_INVALID(op.fn(u), op.name, "undefined");
     EXPECT_INVALID((u.*op.method)(), op.name, "undefined");
+  }
+  // every op form of the OpInfo table, with each input undefined in turn
+  for (const auto& info : xg_test::op_infos()) {
+    for (std::size_t i = 0; i < info.domains.size(); ++i) {
+      SCOPED_TRACE(info.id + " input " + std::to_string(i));
+      std::vector<Tensor> in(info.domains.size(), xg::ones({2, 3}));
+      in[i] = u;
+      EXPECT_INVALID(info.fn(in), info.op + ":", "undefined");
+      if (info.method) EXPECT_INVALID(info.method(in), info.op + ":", "undefined");
+    }
   }
   EXPECT_INVALID(xg::pow(u, 2), "pow", "undefined");
   EXPECT_INVALID(xg::pow(a, u), "pow", "undefined");

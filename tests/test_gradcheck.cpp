@@ -13,6 +13,7 @@
 #include <vector>
 #include <xgrad/xgrad.hpp>
 
+#include "op_info.hpp"
 #include "unary_cases.hpp"
 
 namespace {
@@ -400,6 +401,28 @@ std::vector<Row> build_rows() {
     const std::string suffix = "_k" + std::string(k < 0 ? "m" : "") + std::to_string(std::abs(k));
     T.add("tril" + suffix, {{3, 4}}, [k](V x) { return xg::tril(x[0], k); });
     T.add("triu" + suffix, {{4, 3}}, [k](V x) { return xg::triu(x[0], k); });
+  }
+  // Every differentiable op form of the OpInfo table (op_info.hpp) on each of its non-empty
+  // samples, as a function and, where it has one, as a method.
+  for (const auto& info : xg_test::op_infos()) {
+    if (!info.differentiable) continue;
+    bool positive_input = false, kinked_input = false;
+    for (const auto d : info.domains) {
+      positive_input |= d == xg_test::Domain::Positive || d == xg_test::Domain::GtMinus1;
+      kinked_input |= d == xg_test::Domain::Kink0 || d == xg_test::Domain::NonZero;
+    }
+    const Domain domain = positive_input ? positive() : kinked_input ? away_from({0}) : any();
+    for (const auto& sample : info.samples) {
+      if (std::any_of(sample.shapes.begin(), sample.shapes.end(),
+                      [](const Shape& s) { return xg::shape_numel(s) == 0; })) {
+        continue;
+      }
+      T.add("opinfo_" + info.id + "_" + sample.name, sample.shapes, info.fn, domain);
+      if (info.method) {
+        T.add("opinfo_" + info.id + "_" + sample.name + "_method", sample.shapes, info.method,
+              domain);
+      }
+    }
   }
   T.add("tril_batched", {{2, 3, 3}}, [](V x) { return x[0].tril(); });
   T.add("triu_batched_method", {{2, 2, 3}}, [](V x) { return x[0].triu(1) * x[0]; });

@@ -17,6 +17,7 @@
 #include <xgrad/tensor/kernels.hpp>
 #include <xgrad/xgrad.hpp>
 
+#include "op_info.hpp"
 #include "unary_cases.hpp"
 
 namespace {
@@ -509,6 +510,128 @@ TEST(OpReference, UnaryOpsRefuseTheDtypesPyTorchRefuses) {
       }
       EXPECT_EQ(refused, pytorch_refuses);
       EXPECT_EQ(values_of(x), before);
+    }
+  }
+}
+
+// ---- the OpInfo table (op_info.hpp): every op form on every sample, dtype and layout ---------
+
+struct OpDtype {
+  const char* id;
+  xg::Dtype input;
+  bool refused;
+  xg::Dtype result;
+};
+constexpr OpDtype kOpDtypes[] = {
+#include "reference/op_dtypes.inc"
+};
+
+const OpDtype* op_dtype(const std::string& id, xg::Dtype d) {
+  for (const auto& r : kOpDtypes) {
+    if (r.id == id && r.input == d) return &r;
+  }
+  return nullptr;
+}
+
+// Each id of the table has PyTorch's dtype rows and each generated row has a table entry.
+TEST(OpInfo, TableAndPyTorchDtypesAgree) {
+  std::set<std::string> ids;
+  for (const auto& info : xg_test::op_infos()) {
+    EXPECT_TRUE(ids.insert(info.id).second) << "duplicate id " << info.id;
+    for (const xg::Dtype d : {xg::kFloat32, xg::kFloat64, xg::kInt64, xg::kBool}) {
+      EXPECT_NE(op_dtype(info.id, d), nullptr) << info.id << " " << xg::dtype_name(d);
+    }
+    EXPECT_EQ(info.domains.size(), info.samples.at(0).shapes.size()) << info.id;
+  }
+  for (const auto& r : kOpDtypes) EXPECT_EQ(ids.count(r.id), 1u) << r.id;
+}
+
+// The same values in layouts that are not contiguous: every input of rank >= 1 as a step-2 view
+// ("step2"), and every input of rank >= 2 transposed twice around a copy ("transposed").
+std::vector<Tensor> relaid(const std::vector<Tensor>& in, bool transposed) {
+  std::vector<Tensor> out;
+  for (const Tensor& x : in) {
+    if (transposed) {
+      out.push_back(x.dim() >= 2 ? x.transpose(-1, -2).contiguous().transpose(-1, -2) : x);
+    } else {
+      out.push_back(x.dim() >= 1 ? xg::stack({x, x}, -1).select(-1, 0) : x);
+    }
+  }
+  return out;
+}
+
+// Values equal within `rel` (exactly for 0), NaN matching NaN; a Bool result is compared with the
+// Float64 reference's truth (true + true is true).
+void expect_values(const Tensor& got, const Tensor& want, double rel, const std::string& what) {
+  ASSERT_EQ(got.shape(), want.shape()) << what;
+  const std::vector<double> g = values_of(got), w = values_of(want);
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    const double expect = got.dtype() == xg::kBool ? static_cast<double>(w[i] != 0) : w[i];
+    EXPECT_TRUE(same_or_close(g[i], expect, rel))
+        << what << " [" << i << "] " << g[i] << " vs " << expect;
+  }
+}
+
+// Each op form (function and method) on each sample in each dtype: a dtype PyTorch refuses is
+// refused here too (the op named, the inputs unchanged); otherwise the result has PyTorch's dtype,
+// the method gives what the function gives, the values are the op's on the same values in
+// Float64, non-contiguous inputs give the same values, and a Float result requires grad exactly
+// when the op is differentiable. Then each error probe is refused with the op named.
+TEST(OpInfo, EveryOpOnEverySampleDtypeAndLayout) {
+  std::uint64_t seed = 500;
+  for (const auto& info : xg_test::op_infos()) {
+    for (const xg::Dtype d : {xg::kFloat32, xg::kFloat64, xg::kInt64, xg::kBool}) {
+      const OpDtype* rule = op_dtype(info.id, d);
+      ASSERT_NE(rule, nullptr) << info.id;
+      for (const auto& sample : info.samples) {
+        const std::string what = info.id + " " + std::string(xg::dtype_name(d)) + " " + sample.name;
+        SCOPED_TRACE(what);
+        const xg_test::Inputs in = xg_test::make_op_inputs(info, sample, d, ++seed);
+        std::vector<std::vector<double>> before;
+        for (const Tensor& x : in) before.push_back(values_of(x));
+        if (rule->refused) {
+          try {
+            (void)info.fn(in);
+            ADD_FAILURE() << "no error";
+          } catch (const std::invalid_argument& e) {
+            EXPECT_EQ(std::string(e.what()).rfind(info.op + ": ", 0), 0u) << e.what();
+          }
+          if (info.method) EXPECT_THROW((void)info.method(in), std::invalid_argument);
+          for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(values_of(in[i]), before[i]);
+          continue;
+        }
+        const Tensor out = info.fn(in);
+        EXPECT_EQ(out.dtype(), rule->result);
+        if (info.method) expect_values(info.method(in), out, 0.0, "method");
+        const double rel = out.dtype() == xg::kFloat32   ? 1e-5
+                           : out.dtype() == xg::kFloat64 ? 1e-12
+                                                         : 0.0;
+        std::vector<Tensor> in64;
+        for (const Tensor& x : in) in64.push_back(x.to(xg::kFloat64));
+        expect_values(out, info.fn(in64), rel, "against Float64");
+        for (const bool transposed : {false, true}) {
+          const Tensor moved = info.fn(relaid(in, transposed));
+          EXPECT_EQ(moved.dtype(), out.dtype());
+          expect_values(moved, out, rel, transposed ? "transposed" : "step2");
+        }
+        for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(values_of(in[i]), before[i]);
+        if (xg::is_floating(d)) {
+          std::vector<Tensor> leaves;
+          for (const Tensor& x : in) leaves.push_back(x.detach().requires_grad_(true));
+          EXPECT_EQ(info.fn(leaves).requires_grad(), info.differentiable);
+        }
+      }
+    }
+    for (const auto& probe : info.probes) {
+      SCOPED_TRACE(info.id + ": " + probe.what);
+      try {
+        probe.call();
+        ADD_FAILURE() << "no error";
+      } catch (const std::invalid_argument& e) {
+        EXPECT_EQ(std::string(e.what()).rfind(info.op + ": ", 0), 0u) << e.what();
+      } catch (const std::out_of_range& e) {
+        EXPECT_EQ(std::string(e.what()).rfind(info.op + ": ", 0), 0u) << e.what();
+      }
     }
   }
 }

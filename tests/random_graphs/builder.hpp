@@ -196,6 +196,7 @@ class Builder {
   bool add_scalar_arith(std::size_t a);
   std::size_t partner(std::size_t a);
   bool add_binary(std::size_t a);
+  bool add_table_binary(std::size_t a, std::size_t b);
   bool add_where(std::size_t a, std::size_t b);
   bool add_reduction(std::size_t a);
   bool add_softmax(std::size_t a);

@@ -12,6 +12,7 @@
 #include <vector>
 #include <xgrad/xgrad.hpp>
 
+#include "../op_info.hpp"
 #include "../unary_cases.hpp"
 #include "builder.hpp"
 
@@ -182,7 +183,7 @@ bool Builder::add_binary(std::size_t a) {
   const std::size_t b = partner(a);
   const std::string x = ref(a), y = ref(b);
   const std::vector<std::size_t> ab = {a, b};
-  switch (uniform(11)) {
+  switch (uniform(12)) {
     case 0:
       switch (uniform(4)) {
         case 0:
@@ -275,9 +276,41 @@ bool Builder::add_binary(std::size_t a) {
                     return is_max ? xg::maximum(p[a], other) : xg::minimum(p[a], other);
                   });
     }
+    case 8:
+      return add_table_binary(a, b);
     default:
       return add_where(a, b);
   }
+}
+
+// A differentiable elementwise op of the OpInfo table (op_info.hpp), as a function or a method,
+// on operands moved into its inputs' domains. Ops whose derivative jumps where the operands tie
+// are left to case 6/7 above, which keeps the operands apart.
+bool Builder::add_table_binary(std::size_t a, std::size_t b) {
+  static const std::vector<const xg_test::OpInfo*> kRows = [] {
+    std::vector<const xg_test::OpInfo*> rows;
+    for (const auto& info : xg_test::op_infos()) {
+      if (info.elementwise && info.differentiable && !info.ties) rows.push_back(&info);
+    }
+    return rows;
+  }();
+  const xg_test::OpInfo& info = *kRows[uniform(kRows.size())];
+  auto dom = [](xg_test::Domain d) {
+    return d == xg_test::Domain::Positive   ? Dom::Positive
+           : d == xg_test::Domain::GtMinus1 ? Dom::GtMinus1
+           : d == xg_test::Domain::Kink0    ? Dom::Kink0
+           : d == xg_test::Domain::NonZero  ? Dom::NonZero
+                                            : Dom::Any;
+  };
+  const Prep pa = prep(a, dom(info.domains[0])), pb = prep(b, dom(info.domains[1]));
+  const bool method = info.method && chance(0.5);
+  const std::string x = pa.text(ref(a)), y = pb.text(ref(b));
+  const std::string text =
+      method ? x + "." + info.id + "(" + y + ")" : info.id + "(" + x + ", " + y + ")";
+  return push(info.op, text, {a, b}, [a, b, pa, pb, method, &info](const Pool& p) {
+    const std::vector<Tensor> in = {pa.apply(p[a]), pb.apply(p[b])};
+    return method ? info.method(in) : info.fn(in);
+  });
 }
 
 bool Builder::add_where(std::size_t a, std::size_t b) {
