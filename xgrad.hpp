@@ -6,6 +6,7 @@
 #include "autograd/autograd.hpp"
 #include "autograd/creation.hpp"
 #include "autograd/function.hpp"
+#include "autograd/generator.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"

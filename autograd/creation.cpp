@@ -131,29 +131,87 @@ Tensor linspace(double start, double end, std::int64_t steps, TensorOptions opti
   return finish(kernels::linspace(start, end, steps, options.dtype()), options);
 }
 
-Tensor randn(const Shape& shape, TensorOptions options) {
+Tensor randn(const Shape& shape, const Generator& generator, TensorOptions options) {
   check_shape(shape, "randn", element_size(options.dtype()));
   XG_CHECK_ARG(is_floating(options.dtype()), "randn: expected a floating dtype, got ",
                dtype_name(options.dtype()));
-  return finish(kernels::randn(options.dtype(), shape), options);
+  return finish(kernels::randn(options.dtype(), shape, generator.engine()), options);
 }
 
-Tensor rand(const Shape& shape, TensorOptions options) {
+Tensor rand(const Shape& shape, const Generator& generator, TensorOptions options) {
   check_shape(shape, "rand", element_size(options.dtype()));
   XG_CHECK_ARG(is_floating(options.dtype()), "rand: expected a floating dtype, got ",
                dtype_name(options.dtype()));
-  return finish(kernels::rand(options.dtype(), shape), options);
+  return finish(kernels::rand(options.dtype(), shape, generator.engine()), options);
 }
 
-Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options) {
+Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, const Generator& generator,
+               TensorOptions options) {
   const Dtype dtype = options.has_dtype() ? options.dtype() : kInt64;
   check_shape(shape, "randint", element_size(dtype));
   XG_CHECK_ARG(low < high, "randint: expected low < high, got low ", low, " and high ", high);
-  return finish(kernels::randint(low, high, dtype, shape), options.dtype(dtype));
+  return finish(kernels::randint(low, high, dtype, shape, generator.engine()),
+                options.dtype(dtype));
+}
+
+Tensor randint(std::int64_t high, const Shape& shape, const Generator& generator,
+               TensorOptions options) {
+  return randint(0, high, shape, generator, options);
+}
+
+Tensor randn(const Shape& shape, TensorOptions options) {
+  return randn(shape, default_generator(), options);
+}
+
+Tensor rand(const Shape& shape, TensorOptions options) {
+  return rand(shape, default_generator(), options);
+}
+
+Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options) {
+  return randint(low, high, shape, default_generator(), options);
 }
 
 Tensor randint(std::int64_t high, const Shape& shape, TensorOptions options) {
-  return randint(0, high, shape, options);
+  return randint(0, high, shape, default_generator(), options);
+}
+
+Tensor multinomial(const Tensor& probs, std::int64_t num_samples, bool replacement,
+                   std::optional<Generator> generator) {
+  constexpr const char* op = "multinomial";
+  detail::check_defined(probs, op);
+  XG_CHECK_ARG(probs.dim() == 1 || probs.dim() == 2, op, ": prob_dist must be 1 or 2 dim, got ",
+               shape_to_string(probs.shape()));
+  XG_CHECK_ARG(is_floating(probs.dtype()), op, ": expected a Float32 or Float64 tensor, got ",
+               shape_to_string(probs.shape()), " ", dtype_name(probs.dtype()));
+  XG_CHECK_ARG(num_samples > 0, op, ": cannot sample n_sample <= 0 samples, got ", num_samples);
+  const std::int64_t categories = probs.size(-1);
+  XG_CHECK_ARG(replacement || num_samples <= categories, op, ": cannot sample n_sample (",
+               num_samples, ") > prob_dist.size(-1) (", categories,
+               ") samples without replacement");
+  // each row: finite, non-negative, a positive sum, and without replacement enough categories
+  const Tensor rows = probs.detach().to(kFloat64).contiguous();
+  const double* p = rows.data_ptr<double>();
+  const std::int64_t n_rows = probs.dim() == 2 ? probs.size(0) : 1;
+  XG_CHECK_ARG(categories > 0 && n_rows > 0, op, ": expected a non-empty prob_dist, got ",
+               shape_to_string(probs.shape()));
+  for (std::int64_t r = 0; r < n_rows; ++r) {
+    double sum = 0;
+    std::int64_t nonzero = 0;
+    for (std::int64_t i = 0; i < categories; ++i) {
+      const double v = p[r * categories + i];
+      XG_CHECK_ARG(std::isfinite(v) && v >= 0, op,
+                   ": probability tensor contains either inf, nan or element < 0");
+      sum += v;
+      nonzero += v > 0;
+    }
+    XG_CHECK_ARG(sum > 0, op, ": invalid multinomial distribution (sum of probabilities <= 0)");
+    XG_CHECK_ARG(replacement || nonzero >= num_samples, op,
+                 ": invalid multinomial distribution (with replacement=False, not enough "
+                 "non-negative category to sample)");
+  }
+  const Generator g = generator ? *generator : default_generator();
+  return make_tensor(
+      kernels::multinomial(detail::array_of(rows), num_samples, replacement, g.engine()));
 }
 
 template <class T>

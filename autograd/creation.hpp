@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "../tensor/random.hpp"
+#include "generator.hpp"
 #include "tensor.hpp"
 
 namespace xg {
@@ -36,6 +37,19 @@ Tensor rand(const Shape& shape, TensorOptions options = {});   // uniform on [0,
 // Uniform integers in [low, high); Int64 unless options give a dtype.
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options = {});
 Tensor randint(std::int64_t high, const Shape& shape, TensorOptions options = {});
+// The same from a generator the caller owns (LibTorch's argument order: size, generator, options).
+Tensor randn(const Shape& shape, const Generator& generator, TensorOptions options = {});
+Tensor rand(const Shape& shape, const Generator& generator, TensorOptions options = {});
+Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, const Generator& generator,
+               TensorOptions options = {});
+Tensor randint(std::int64_t high, const Shape& shape, const Generator& generator,
+               TensorOptions options = {});
+
+// num_samples category indices drawn from each row of probs (1-D or 2-D; non-negative, finite
+// weights, not necessarily summing to 1), as torch.multinomial: an Int64 [num_samples] or
+// [rows, num_samples] tensor; without replacement a row has no category twice.
+Tensor multinomial(const Tensor& probs, std::int64_t num_samples, bool replacement = false,
+                   std::optional<Generator> generator = std::nullopt);
 
 // A tensor with the values of an xtensor array (T is float, double or int64_t), copied onto
 // xgrad's caching allocator.

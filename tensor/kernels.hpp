@@ -11,6 +11,10 @@
 #include "op_table.hpp"
 #include "scalar.hpp"
 
+namespace xg {
+struct RandomEngine;  // tensor/random.hpp
+}  // namespace xg
+
 namespace xg::kernels {
 
 // ---- elementwise ----------------------------------------------------------------------------
@@ -151,10 +155,15 @@ Array logsumexp(const Array& x, const std::vector<std::int64_t>& dims, bool keep
 // n elements start + i * step (the op layer counts them from the end).
 Array arange(double start, double step, std::int64_t n, Dtype dtype);
 Array linspace(double start, double end, std::int64_t steps, Dtype dtype);
-// From the generator that xg::manual_seed seeds (tensor/random.hpp).
-Array randn(Dtype dtype, const Shape& shape);  // standard normal (Box-Muller)
-Array rand(Dtype dtype, const Shape& shape);   // uniform on [0, 1)
-Array randint(std::int64_t low, std::int64_t high, Dtype dtype, const Shape& shape);  // [low, high)
+// Draws from a random engine (tensor/random.hpp).
+Array randn(Dtype dtype, const Shape& shape, RandomEngine& g);  // standard normal (Box-Muller)
+Array rand(Dtype dtype, const Shape& shape, RandomEngine& g);   // uniform on [0, 1)
+Array randint(std::int64_t low, std::int64_t high, Dtype dtype, const Shape& shape,
+              RandomEngine& g);  // [low, high)
+// num_samples category indices per row of probs (1-D [n] or 2-D [rows, n], non-negative weights
+// with a positive finite sum per row, checked by the op layer), as an Int64 [num_samples] or
+// [rows, num_samples] array; without replacement each drawn category leaves the row.
+Array multinomial(const Array& probs, std::int64_t num_samples, bool replacement, RandomEngine& g);
 
 // A serial, low-error sum of n contiguous values: the building block of every reduction.
 template <class T>

@@ -1,35 +1,24 @@
 #include "random.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 #include <numbers>
 #include <random>
+#include <sstream>
+#include <vector>
 
 #include "kernels.hpp"
 
 namespace xg {
 namespace {
 
-// One mt19937_64 for the process, as PyTorch has one default CPU generator. The distributions
-// are written out here (not std::normal_distribution) so a seed gives the same numbers with
-// every standard library.
-struct Generator {
-  std::mutex mutex;
-  std::mt19937_64 engine{0};
-};
-
-Generator& generator() {
-  static Generator g;
-  return g;
-}
-
 double uniform01(std::mt19937_64& e) { return static_cast<double>(e() >> 11) * 0x1.0p-53; }
 
-// A new array filled by fill(std::span<T>, engine) under the generator's lock.
+// A new array filled by fill(std::span<T>, engine) under the engine's lock.
 template <class F>
-Array random_array(Dtype dtype, const Shape& shape, F&& fill) {
+Array random_array(RandomEngine& g, Dtype dtype, const Shape& shape, F&& fill) {
   Array out = Array::empty(dtype, shape);
-  auto& g = generator();
   std::lock_guard lock(g.mutex);
   out.visit([&](auto a) { fill(a, g.engine); });
   return out;
@@ -37,16 +26,58 @@ Array random_array(Dtype dtype, const Shape& shape, F&& fill) {
 
 }  // namespace
 
-void manual_seed(std::uint64_t seed) {
-  auto& g = generator();
-  std::lock_guard lock(g.mutex);
-  g.engine.seed(seed);
+void RandomEngine::manual_seed(std::uint64_t s) {
+  std::lock_guard lock(mutex);
+  engine.seed(s);
+  seed = s;
 }
+
+std::string RandomEngine::state() const {
+  std::ostringstream out;
+  std::lock_guard lock(const_cast<std::mutex&>(mutex));
+  out << engine;
+  return out.str();
+}
+
+bool RandomEngine::set_state(const std::string& text) {
+  // as many numbers as the library writes; where it writes the position in the state after the
+  // state words (libstdc++), a position past them is refused, not read out of bounds later
+  constexpr std::size_t n = std::mt19937_64::state_size;
+  std::istringstream words(text);
+  std::vector<unsigned long long> values;
+  for (unsigned long long v; words >> v;) values.push_back(v);
+  std::ostringstream fresh;
+  fresh << std::mt19937_64{};
+  std::istringstream fresh_words(fresh.str());
+  std::size_t expected = 0;
+  for (unsigned long long v; fresh_words >> v;) ++expected;
+  if (values.size() != expected) return false;
+  if (expected == n + 1 && values.back() > n) return false;
+  std::mt19937_64 parsed;
+  std::istringstream in(text);
+  in >> parsed;
+  if (in.fail()) return false;
+  in >> std::ws;
+  if (!in.eof()) return false;
+  std::ostringstream again;
+  again << parsed;
+  if (again.str() != text) return false;  // not what the library writes for any state
+  std::lock_guard lock(mutex);
+  engine = parsed;
+  return true;
+}
+
+RandomEngine& default_engine() {
+  static RandomEngine g;  // one for the process, as PyTorch's default CPU generator
+  return g;
+}
+
+void manual_seed(std::uint64_t seed) { default_engine().manual_seed(seed); }
 
 namespace kernels {
 
-Array randn(Dtype dtype, const Shape& shape) {
-  return random_array(dtype, shape, [](auto a, std::mt19937_64& engine) {
+Array randn(Dtype dtype, const Shape& shape, RandomEngine& g) {
+  return random_array(g, dtype, shape, [](auto a, std::mt19937_64& engine) {
     using T = typename decltype(a)::value_type;
     T* p = a.data();
     const std::size_t n = a.size();
@@ -60,8 +91,8 @@ Array randn(Dtype dtype, const Shape& shape) {
   });
 }
 
-Array rand(Dtype dtype, const Shape& shape) {
-  return random_array(dtype, shape, [](auto a, std::mt19937_64& engine) {
+Array rand(Dtype dtype, const Shape& shape, RandomEngine& g) {
+  return random_array(g, dtype, shape, [](auto a, std::mt19937_64& engine) {
     using T = typename decltype(a)::value_type;
     for (auto& v : a) {
       T u = static_cast<T>(uniform01(engine));
@@ -71,12 +102,13 @@ Array rand(Dtype dtype, const Shape& shape) {
   });
 }
 
-Array randint(std::int64_t low, std::int64_t high, Dtype dtype, const Shape& shape) {
+Array randint(std::int64_t low, std::int64_t high, Dtype dtype, const Shape& shape,
+              RandomEngine& g) {
   const auto range = static_cast<std::uint64_t>(high - low);
   // Rejection keeps every value equally likely.
   const std::uint64_t limit =
       std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % range;
-  return random_array(dtype, shape, [&](auto a, std::mt19937_64& engine) {
+  return random_array(g, dtype, shape, [&](auto a, std::mt19937_64& engine) {
     using T = typename decltype(a)::value_type;
     for (auto& v : a) {
       std::uint64_t r;
@@ -86,6 +118,35 @@ Array randint(std::int64_t low, std::int64_t high, Dtype dtype, const Shape& sha
       v = static_cast<T>(low + static_cast<std::int64_t>(r % range));
     }
   });
+}
+
+Array multinomial(const Array& probs, std::int64_t num_samples, bool replacement, RandomEngine& g) {
+  const Array w = probs.to(Dtype::Float64).contiguous();
+  const std::int64_t n = w.sizes().back();
+  const std::int64_t rows = w.dim() == 2 ? w.sizes()[0] : 1;
+  Shape out_shape = w.dim() == 2 ? Shape{rows, num_samples} : Shape{num_samples};
+  Array out = Array::empty(Dtype::Int64, out_shape);
+  const double* p = w.data<double>();
+  std::int64_t* o = out.data<std::int64_t>();
+  std::vector<double> weights(static_cast<std::size_t>(n)), cumulative(weights.size());
+  std::lock_guard lock(g.mutex);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::copy(p + r * n, p + (r + 1) * n, weights.begin());
+    for (std::int64_t s = 0; s < num_samples; ++s) {
+      // the first category whose running sum passes u * total; a zero weight adds nothing to
+      // the running sum, so it is never the first to pass
+      double total = 0;
+      for (std::size_t i = 0; i < weights.size(); ++i) cumulative[i] = total += weights[i];
+      const double u = uniform01(g.engine) * total;
+      auto it = std::upper_bound(cumulative.begin(), cumulative.end(), u);
+      while (it != cumulative.begin() && it == cumulative.end()) --it;  // rounding at the top
+      auto pick = static_cast<std::size_t>(it - cumulative.begin());
+      while (weights[pick] == 0 && pick > 0) --pick;
+      o[r * num_samples + s] = static_cast<std::int64_t>(pick);
+      if (!replacement) weights[pick] = 0;
+    }
+  }
+  return out;
 }
 
 }  // namespace kernels

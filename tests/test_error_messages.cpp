@@ -184,6 +184,41 @@ std::vector<Case> all_cases() {
       // ---- tensors: creating, reading, autograd state ----
       {"undefined-tensor", T::InvalidArgument,
        "exp: got an undefined tensor (default-constructed xg::Tensor)", [] { xg::exp(Tensor()); }},
+      {"generator-state-type", T::InvalidArgument,
+       "Generator::set_state: expected a 1-D Int64 state tensor from get_state, got [3] Float32",
+       [] { xg::Generator().set_state(xg::ones({3})); }},
+      {"generator-state-values", T::InvalidArgument,
+       "set_rng_state: the tensor is not a generator state (3 values)",
+       [] { xg::set_rng_state(xg::arange(3)); }},
+      {"multinomial-dims", T::InvalidArgument,
+       "multinomial: prob_dist must be 1 or 2 dim, got [1, 1, 1]",
+       [] {
+         xg::multinomial(xg::ones({1, 1, 1}), 1);
+       }},
+      {"multinomial-count", T::InvalidArgument,
+       "multinomial: cannot sample n_sample <= 0 samples, got 0",
+       [] { xg::multinomial(xg::ones({2}), 0); }},
+      {"multinomial-too-many", T::InvalidArgument,
+       "multinomial: cannot sample n_sample (3) > prob_dist.size(-1) (2) samples without "
+       "replacement",
+       [] { xg::multinomial(xg::ones({2}), 3); }},
+      {"multinomial-empty", T::InvalidArgument,
+       "multinomial: expected a non-empty prob_dist, got [0]",
+       [] { xg::multinomial(xg::ones({0}), 1, true); }},
+      {"multinomial-weights", T::InvalidArgument,
+       "multinomial: probability tensor contains either inf, nan or element < 0",
+       [] {
+         xg::multinomial(xg::tensor({1.0, -2.0}), 1);
+       }},
+      {"multinomial-zero-sum", T::InvalidArgument,
+       "multinomial: invalid multinomial distribution (sum of probabilities <= 0)",
+       [] { xg::multinomial(xg::zeros({2}), 1); }},
+      {"multinomial-not-enough", T::InvalidArgument,
+       "multinomial: invalid multinomial distribution (with replacement=False, not enough "
+       "non-negative category to sample)",
+       [] {
+         xg::multinomial(xg::tensor({1.0, 0.0, 0.0}), 2);
+       }},
       {"not-floating", T::InvalidArgument,
        "mean: expected a Float32 or Float64 tensor, got [3] Int64", [] { xg::arange(3).mean(); }},
       {"negative-size", T::InvalidArgument, "zeros: negative size in shape [2, -1]",
