@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "../tensor/op_table.hpp"
@@ -99,6 +100,12 @@ Tensor argmax(const Tensor& t, std::optional<std::int64_t> dim = std::nullopt,
               bool keepdim = false);
 Tensor argmin(const Tensor& t, std::optional<std::int64_t> dim = std::nullopt,
               bool keepdim = false);
+// The k largest (smallest) values along dim and their Int64 indices, as torch.topk; always in
+// sorted order, equal values in index order, NaN above every number.
+std::tuple<Tensor, Tensor> topk(const Tensor& t, std::int64_t k, std::int64_t dim = -1,
+                                bool largest = true, bool sorted = true);
+// The values along dim in order and the Int64 indices they came from, as torch.sort; stable.
+std::tuple<Tensor, Tensor> sort(const Tensor& t, std::int64_t dim = -1, bool descending = false);
 // log(sum(exp(t))) over dims, shifted by the max so that large values stay finite.
 Tensor logsumexp(const Tensor& t, const Shape& dims, bool keepdim = false);
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "array.hpp"
@@ -150,6 +151,12 @@ Array index_add_zeros(const Shape& shape, std::int64_t dim, const Array& index, 
 Array softmax(const Array& x, std::int64_t dim);
 Array log_softmax(const Array& x, std::int64_t dim);
 Array logsumexp(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim);
+
+// ---- sorting ---------------------------------------------------------------------------------
+// The k largest (or smallest) values along dim (a valid dim; 0 for a 0-d array, with k <= 1) and
+// their indices, in order, NaN above every number, equal values in index order. k = the dim's
+// size sorts the whole dim.
+std::pair<Array, Array> topk(const Array& x, std::int64_t k, std::int64_t dim, bool largest);
 
 // ---- creation --------------------------------------------------------------------------------
 // n elements start + i * step (the op layer counts them from the end).

@@ -205,6 +205,22 @@ inline const std::vector<OpInfo>& op_infos() {
         [](V x) { return x[0].log_softmax(-1); }, true, true,
         dim_probe([](const Tensor& a) { (void)xg::log_softmax(a, -3); }));
 
+    // ---- sorting (the values; the indices are checked against PyTorch in test_ops.cpp) ----
+    reduce(
+        "topk", "topk", [](V x) { return std::get<0>(xg::topk(x[0], 1)); },
+        [](V x) { return std::get<0>(x[0].topk(1)); }, true, true,
+        {{"k out of range",
+          [] {
+            (void)xg::topk(xg::ones({2, 3}), 4);
+          }},
+         {"dim out of range", [] {
+            (void)xg::topk(xg::ones({2, 3}), 1, 2);
+          }}});
+    reduce(
+        "sort", "sort", [](V x) { return std::get<0>(xg::sort(x[0])); },
+        [](V x) { return std::get<0>(x[0].sort()); }, true, true,
+        dim_probe([](const Tensor& a) { (void)xg::sort(a, -3); }));
+
     // ---- linear algebra ----
     {
       OpFn f = [](V x) { return xg::matmul(x[0], x[1]); };

@@ -1,5 +1,6 @@
-// Generators (as torch.Generator) and multinomial: separate streams, states saved and restored,
-// the global generator's state, and multinomial's distribution, shapes and errors.
+// Generators (as torch.Generator), multinomial, and the order and gradient of sort and topk:
+// separate streams, states saved and restored, the global generator's state, and multinomial's
+// distribution, shapes and errors.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 #include <xgrad/xgrad.hpp>
 
@@ -198,6 +200,39 @@ TEST(Multinomial, BadArgumentsAreRefused) {
             "non-negative category to sample)");
   EXPECT_EQ(invalid([] { xg::multinomial(xg::ones({0}), 1, true); }),
             "multinomial: expected a non-empty prob_dist, got [0]");
+}
+
+// ---- sort and topk: ties and the gradient ------------------------------------------------------
+
+TEST(Sort, EqualValuesKeepTheirOrder) {
+  const Tensor x = xg::tensor({2.0, 1.0, 2.0, 1.0});
+  EXPECT_EQ(values(std::get<1>(xg::sort(x))), (std::vector<double>{1, 3, 0, 2}));
+  EXPECT_EQ(values(std::get<1>(xg::sort(x, 0, true))), (std::vector<double>{0, 2, 1, 3}));
+  EXPECT_EQ(values(std::get<1>(xg::topk(x, 3))), (std::vector<double>{0, 2, 1}));
+  EXPECT_EQ(values(std::get<1>(xg::topk(x, 3, 0, false))), (std::vector<double>{1, 3, 0}));
+}
+
+// The gradient of the values goes to the elements they came from: d/dx of sum(w * topk(x, 2))
+// is w at the two largest places, 0 elsewhere.
+TEST(Sort, GradientGoesWhereTheValuesCameFrom) {
+  Tensor x = xg::tensor({0.5, 3.0, -1.0, 2.0}, xg::dtype(xg::kFloat64)).requires_grad_();
+  const auto [v, i] = xg::topk(x, 2);
+  EXPECT_FALSE(i.requires_grad());
+  (v * xg::tensor({10.0, 100.0}, xg::dtype(xg::kFloat64))).sum().backward();
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 10, 0, 100}));
+  EXPECT_EQ(v.grad_fn_name(), "TopkBackward");
+}
+
+TEST(Sort, BadArgumentsAreRefused) {
+  EXPECT_EQ(invalid([] { xg::topk(xg::ones({3}, xg::kBool), 1); }),
+            "topk: expected a Float32, Float64 or Int64 tensor, got [3] Bool");
+  try {
+    (void)xg::topk(xg::ones({2, 3}), 4);
+    ADD_FAILURE() << "no error";
+  } catch (const std::out_of_range& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "topk: selected index k out of range, got k 4 for dim 1 of size 3 of [2, 3] Float32");
+  }
 }
 
 }  // namespace

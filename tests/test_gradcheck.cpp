@@ -424,6 +424,12 @@ std::vector<Row> build_rows() {
       }
     }
   }
+  T.add("topk_k2_dim0", {{3, 2, 4}}, [](V x) { return std::get<0>(xg::topk(x[0], 2, 0)); });
+  T.add("topk_smallest_method", {{2, 5}}, [](V x) { return std::get<0>(x[0].topk(3, 1, false)); });
+  T.add("sort_descending_dim1", {{2, 3, 2}},
+        [](V x) { return std::get<0>(xg::sort(x[0], 1, true)); });
+  T.add("sort_then_weighted", {{6}},
+        [](V x) { return std::get<0>(xg::sort(x[0])) * xg::arange(6, xg::kFloat64); });
   T.add("tril_batched", {{2, 3, 3}}, [](V x) { return x[0].tril(); });
   T.add("triu_batched_method", {{2, 2, 3}}, [](V x) { return x[0].triu(1) * x[0]; });
   T.add("tril_transposed_view", {{3, 4}}, [](V x) { return xg::tril(x[0].t(), -1); });

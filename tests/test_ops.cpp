@@ -221,6 +221,16 @@ Tensor run_reference_op(const RefCase& c, const std::vector<Tensor>& x, bool met
   if (op == "index_select") {
     return method ? x[0].index_select(dim_arg(), x[1]) : xg::index_select(x[0], dim_arg(), x[1]);
   }
+  // sorting: keepdim carries topk's `largest` and sort's `descending`
+  if (op == "topk_values" || op == "topk_indices") {
+    const auto [values, indices] =
+        method ? x[0].topk(i.at(0), i.at(1), k) : xg::topk(x[0], i.at(0), i.at(1), k);
+    return op == "topk_values" ? values : indices;
+  }
+  if (op == "sort_values" || op == "sort_indices") {
+    const auto [values, indices] = method ? x[0].sort(dim_arg(), k) : xg::sort(x[0], dim_arg(), k);
+    return op == "sort_values" ? values : indices;
+  }
   // softmax family
   if (op == "softmax") return method ? x[0].softmax(dim_arg()) : xg::softmax(x[0], dim_arg());
   if (op == "log_softmax") {
@@ -339,18 +349,19 @@ TEST(OpReferenceTable, CoversEveryOp) {
   // Every op of API.md's "Ops" list appears in the table, with Float64 and with Float32 inputs
   // (where's first input is its Bool condition: any input counts); the registry's unary ops and
   // comparisons are all in it.
-  const char* ops[] = {"add",         "sub",         "mul",           "div",        "add_s",
-                       "radd_s",      "sub_s",       "rsub_s",        "mul_s",      "rmul_s",
-                       "div_s",       "rdiv_s",      "pow_s",         "pow",        "clamp",
-                       "maximum",     "minimum",     "where",         "eq_s",       "sum_all",
-                       "sum",         "mean_all",    "mean",          "max_all",    "min_all",
-                       "amax",        "argmax",      "logsumexp",     "matmul",     "mm",
-                       "t",           "reshape",     "view",          "flatten",    "squeeze",
-                       "unsqueeze",   "transpose",   "permute",       "expand",     "cat",
-                       "stack",       "narrow",      "index_select",  "softmax",    "log_softmax",
-                       "where_s",     "rwhere_s",    "logical_and",   "logical_or", "logical_xor",
-                       "logical_not", "isnan",       "isinf",         "isfinite",   "any",
-                       "all",         "masked_fill", "masked_fill_t", "tril",       "triu"};
+  const char* ops[] = {"add",         "sub",          "mul",           "div",         "add_s",
+                       "radd_s",      "sub_s",        "rsub_s",        "mul_s",       "rmul_s",
+                       "div_s",       "rdiv_s",       "pow_s",         "pow",         "clamp",
+                       "maximum",     "minimum",      "where",         "eq_s",        "sum_all",
+                       "sum",         "mean_all",     "mean",          "max_all",     "min_all",
+                       "amax",        "argmax",       "logsumexp",     "matmul",      "mm",
+                       "t",           "reshape",      "view",          "flatten",     "squeeze",
+                       "unsqueeze",   "transpose",    "permute",       "expand",      "cat",
+                       "stack",       "narrow",       "index_select",  "softmax",     "log_softmax",
+                       "where_s",     "rwhere_s",     "logical_and",   "logical_or",  "logical_xor",
+                       "logical_not", "isnan",        "isinf",         "isfinite",    "any",
+                       "all",         "masked_fill",  "masked_fill_t", "tril",        "triu",
+                       "topk_values", "topk_indices", "sort_values",   "sort_indices"};
   std::vector<std::string> names(std::begin(ops), std::end(ops));
   for (const auto& n : xg_test::registry_unary_names()) names.push_back(n);
   for (const auto& n : xg_test::registry_comparison_names()) names.push_back(n);
@@ -596,7 +607,9 @@ TEST(OpInfo, EveryOpOnEverySampleDtypeAndLayout) {
           } catch (const std::invalid_argument& e) {
             EXPECT_EQ(std::string(e.what()).rfind(info.op + ": ", 0), 0u) << e.what();
           }
-          if (info.method) EXPECT_THROW((void)info.method(in), std::invalid_argument);
+          if (info.method) {
+            EXPECT_THROW((void)info.method(in), std::invalid_argument);
+          }
           for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(values_of(in[i]), before[i]);
           continue;
         }

@@ -204,6 +204,12 @@ OPS = {
     "masked_fill_t": lambda x, i, s, k: torch.masked_fill(x[0], x[1], x[2]),
     "tril": lambda x, i, s, k: torch.tril(x[0], *i),
     "triu": lambda x, i, s, k: torch.triu(x[0], *i),
+    # topk: ints (k, dim), keepdim carries `largest`; sort: ints (dim,), keepdim carries
+    # `descending`. Values and indices are separate ops, as the table holds one result.
+    "topk_values": lambda x, i, s, k: torch.topk(x[0], i[0], dim=i[1], largest=k).values,
+    "topk_indices": lambda x, i, s, k: torch.topk(x[0], i[0], dim=i[1], largest=k).indices,
+    "sort_values": lambda x, i, s, k: torch.sort(x[0], dim=i[0], descending=k, stable=True).values,
+    "sort_indices": lambda x, i, s, k: torch.sort(x[0], dim=i[0], descending=k, stable=True).indices,
     "softmax": lambda x, i, s, k: torch.softmax(x[0], i[0]),
     "log_softmax": lambda x, i, s, k: torch.log_softmax(x[0], i[0]),
 }
@@ -568,6 +574,35 @@ for label, spec, d, idx in [("d0", A, 0, IDX), ("d1", A, 1, IDX2), ("dm1", A, -1
     float_case("index_select", label, [spec], ints=[d], extra=[(idx, I64)])
 case("index_select", "i64", [(AI, I64), (IDX2, I64)], ints=[1])
 
+# ---- sorting: distinct values (PyTorch's order of ties is unspecified; xgrad's is stable),
+# NaN (sorted above every number), every dim, both directions ----
+SORTA = ([2, 4], [0.5, -1.25, 3.0, 2.0, -0.75, 4.5, 1.0, -2.5])
+SORTN = ([5], [1.0, NAN, -2.0, INF, 0.5])
+SORTT = ([2, 3, 2], [3.0, -1.0, 0.25, 2.5, -4.0, 1.5, 0.0, 5.0, -2.25, 0.75, 1.25, -0.5])
+SORTI = ([2, 3], [4, -2, 9, 7, 1, -5])
+for largest in (True, False):
+    tag = "largest" if largest else "smallest"
+    for part in ("values", "indices"):
+        op = f"topk_{part}"
+        float_case(op, f"k2_d1_{tag}", [SORTA], ints=[2, 1], keepdim=largest)
+        float_case(op, f"k1_d0_{tag}", [SORTA], ints=[1, 0], keepdim=largest)
+        float_case(op, f"k3_dm1_3d_{tag}", [SORTT], ints=[2, -2], keepdim=largest)
+        float_case(op, f"k0_{tag}", [SORTA], ints=[0, 1], keepdim=largest)
+        float_case(op, f"nan_{tag}", [SORTN], ints=[3, 0], keepdim=largest)
+        float_case(op, f"0d_{tag}", [Z], ints=[1, 0], keepdim=largest)
+        case(op, f"i64_{tag}", [(SORTI, I64)], ints=[2, 1], keepdim=largest)
+for descending in (False, True):
+    tag = "descending" if descending else "ascending"
+    for part in ("values", "indices"):
+        op = f"sort_{part}"
+        float_case(op, f"d1_{tag}", [SORTA], ints=[1], keepdim=descending)
+        float_case(op, f"d0_{tag}", [SORTA], ints=[0], keepdim=descending)
+        float_case(op, f"3d_dm1_{tag}", [SORTT], ints=[-1], keepdim=descending)
+        float_case(op, f"nan_{tag}", [SORTN], ints=[0], keepdim=descending)
+        float_case(op, f"0d_{tag}", [Z], ints=[0], keepdim=descending)
+        case(op, f"i64_{tag}", [(SORTI, I64)], ints=[1], keepdim=descending)
+        case(op, f"bool_{tag}", [(([5], [1, 0, 1, 0, 0]), BOOL)], ints=[0], keepdim=descending)
+
 # ---- softmax family ----
 for op in ("softmax", "log_softmax"):
     for d in (0, 1, -1, -2):
@@ -602,6 +637,8 @@ OPINFO = {
     "logsumexp": (1, lambda a: torch.logsumexp(a, dim=[-1])),
     "softmax": (1, lambda a: torch.softmax(a, -1)),
     "log_softmax": (1, lambda a: torch.log_softmax(a, -1)),
+    "topk": (1, lambda a: torch.topk(a, 1).values),
+    "sort": (1, lambda a: torch.sort(a).values),
     "matmul": (2, torch.matmul), "mm": (2, torch.mm),
     "cat": (2, lambda a, b: torch.cat([a, b], 0)),
     "stack": (2, lambda a, b: torch.stack([a, b], -1)),
