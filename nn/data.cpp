@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "../autograd/creation.hpp"
+#include "../autograd/ops.hpp"
 #include "../tensor/check.hpp"
 
 namespace xg::nn {
@@ -63,6 +64,30 @@ std::vector<Tensor> BatchSampler::take(double epochs) {
   out.reserve(static_cast<std::size_t>(count));
   for (std::int64_t i = 0; i < count; ++i) out.push_back(next());
   return out;
+}
+
+std::pair<Tensor, Tensor> random_windows(const Tensor& tokens, std::int64_t batch_size,
+                                         std::int64_t block_size,
+                                         std::optional<Generator> generator) {
+  constexpr const char* op = "random_windows";
+  XG_CHECK_ARG(tokens.defined(), op, ": got an undefined tensor (default-constructed xg::Tensor)");
+  XG_CHECK_ARG(tokens.dtype() == kInt64 && tokens.dim() == 1, op,
+               ": expected a 1-D Int64 token tensor, got ", shape_to_string(tokens.shape()), " ",
+               dtype_name(tokens.dtype()));
+  XG_CHECK_ARG(batch_size > 0 && block_size > 0, op,
+               ": batch_size and block_size must be positive, got ", batch_size, " and ",
+               block_size);
+  // nanoGPT draws offsets from [0, len - block_size): a window and its targets fit, and at
+  // least one offset exists
+  XG_CHECK_ARG(tokens.numel() > block_size, op, ": ", tokens.numel(),
+               " tokens hold no window of block_size ", block_size,
+               " with its next-token targets (need more than ", block_size, ")");
+  const Generator g = generator ? *generator : default_generator();
+  const Tensor starts = randint(0, tokens.numel() - block_size, {batch_size}, g);
+  const Tensor at = starts.unsqueeze(1) + arange(block_size).unsqueeze(0);  // [B, T]
+  const Tensor x = tokens.index_select(0, at.flatten()).reshape({batch_size, block_size});
+  const Tensor y = tokens.index_select(0, (at + 1).flatten()).reshape({batch_size, block_size});
+  return {x, y};
 }
 
 }  // namespace xg::nn

@@ -1,11 +1,14 @@
-// Mini-batches over an index range: shuffled per epoch from their own seed, for any number of
-// epochs, whole or fractional.
+// Mini-batches: over an index range, shuffled per epoch from their own seed, for any number of
+// epochs, whole or fractional; and random windows of a token stream, as nanoGPT draws them.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
+#include <utility>
 #include <vector>
 
+#include "../autograd/generator.hpp"
 #include "../autograd/tensor.hpp"
 
 namespace xg::nn {
@@ -35,5 +38,14 @@ class BatchSampler {
   std::int64_t position_ = 0;
   std::int64_t epoch_ = 0;
 };
+
+// A language model's batch as nanoGPT's get_batch draws it: batch_size windows of block_size
+// tokens starting at random offsets in [0, numel - block_size) of a 1-D Int64 token tensor, and
+// the same windows one token later as targets: (x, y), both Int64 [batch_size, block_size]. The
+// offsets come from `generator` (the default one without it), so a run that owns its generator
+// draws the same batches whatever else draws random numbers.
+std::pair<Tensor, Tensor> random_windows(const Tensor& tokens, std::int64_t batch_size,
+                                         std::int64_t block_size,
+                                         std::optional<Generator> generator = std::nullopt);
 
 }  // namespace xg::nn

@@ -140,12 +140,14 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   return xg::linear(input, weight, bias);
 }
 
-Tensor dropout(const Tensor& input, double p, bool training) {
+Tensor dropout(const Tensor& input, double p, bool training, std::optional<Generator> generator) {
   // NaN fails too
   XG_CHECK_ARG(p >= 0 && p <= 1, "dropout: p must be in [0, 1], got ", detail::fixed6(p));
   if (!training || p == 0) return input;
   if (p == 1) return input * 0.0;
-  const Tensor keep = ge(rand(input.shape(), input.dtype()), p).to(input.dtype());
+  const Tensor keep =
+      ge(rand(input.shape(), generator ? *generator : default_generator(), input.dtype()), p)
+          .to(input.dtype());
   return input * keep * (1.0 / (1.0 - p));
 }
 

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
+#include "../autograd/generator.hpp"
 #include "../autograd/tensor.hpp"
 
 namespace xg::nn {
@@ -15,7 +17,10 @@ namespace functional {
 // input W^T + b (xg::linear).
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {});
 // Zeroes elements with probability p and scales the rest by 1 / (1 - p) when training.
-Tensor dropout(const Tensor& input, double p = 0.5, bool training = true);
+// The mask is drawn from `generator` when given (PyTorch has no such argument: an addition, so a
+// training run can own the stream its dropout draws from), else from the default generator.
+Tensor dropout(const Tensor& input, double p = 0.5, bool training = true,
+               std::optional<Generator> generator = std::nullopt);
 
 // (input - target)^2 and |input - target|; input and target have the same shape.
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);

@@ -78,13 +78,14 @@ Tensor LayerNorm::forward(const Tensor& input) {
   return out;
 }
 
-Dropout::Dropout(double p) : Module("Dropout"), p_(p) {
+Dropout::Dropout(double p, std::optional<Generator> generator)
+    : Module("Dropout"), p_(p), generator_(std::move(generator)) {
   // NaN fails too
   XG_CHECK_ARG(p >= 0 && p <= 1, "Dropout: p must be in [0, 1], got ", detail::fixed6(p));
 }
 
 Tensor Dropout::forward(const Tensor& input) {
-  return functional::dropout(input, p_, is_training());
+  return functional::dropout(input, p_, is_training(), generator_);
 }
 
 Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules)

@@ -4,8 +4,10 @@
 
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "../autograd/generator.hpp"
 #include "module.hpp"
 
 namespace xg::nn {
@@ -52,11 +54,13 @@ class LayerNorm : public Module {
 // in eval, the identity.
 class Dropout : public Module {
  public:
-  explicit Dropout(double p = 0.5);
+  // with a generator, the masks are drawn from it (an addition, as functional::dropout's)
+  explicit Dropout(double p = 0.5, std::optional<Generator> generator = std::nullopt);
   Tensor forward(const Tensor& input) override;
 
  private:
   double p_;
+  std::optional<Generator> generator_;
 };
 
 // Runs its modules in order, each on the previous one's output.

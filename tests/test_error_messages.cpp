@@ -297,6 +297,16 @@ std::vector<Case> all_cases() {
          auto a = std::make_shared<xg::nn::Module>("A");
          a->register_module("self", a);
        }},
+      {"random-windows-tokens", T::InvalidArgument,
+       "random_windows: expected a 1-D Int64 token tensor, got [10] Float32",
+       [] { xg::nn::random_windows(xg::ones({10}), 2, 4); }},
+      {"random-windows-sizes", T::InvalidArgument,
+       "random_windows: batch_size and block_size must be positive, got 0 and 4",
+       [] { xg::nn::random_windows(xg::arange(10), 0, 4); }},
+      {"random-windows-too-short", T::InvalidArgument,
+       "random_windows: 8 tokens hold no window of block_size 8 with its next-token targets "
+       "(need more than 8)",
+       [] { xg::nn::random_windows(xg::arange(8), 2, 8); }},
       {"batch-sampler-take-too-many", T::InvalidArgument,
        "BatchSampler::take: 1000000000000000000.000000 epochs are 5000000000000000000.000000 "
        "batches, more than one vector can hold; take fewer at a time",

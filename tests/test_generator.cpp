@@ -156,7 +156,9 @@ TEST(Multinomial, WithoutReplacement) {
   for (int r = 0; r < 2; ++r) {
     std::set<double> row(v.begin() + r * 4, v.begin() + r * 4 + 4);
     EXPECT_EQ(row.size(), 4u);
-    if (r == 0) EXPECT_EQ(row.count(4), 0u);  // the zero weight: 4 draws take the 4 others
+    if (r == 0) {
+      EXPECT_EQ(row.count(4), 0u);  // the zero weight: 4 draws take the 4 others
+    }
   }
   const std::int64_t n = 10000;
   const Tensor first = xg::multinomial(xg::tensor({1.0, 3.0}).expand({n, 2}), 1, false, g);

@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <numeric>
+#include <set>
 #include <stdexcept>
+#include <string>
 #include <vector>
 #include <xgrad/xgrad.hpp>
 
@@ -147,3 +150,98 @@ TEST(BatchSamplerTest, InvalidArgumentsThrow) {
 }
 
 }  // namespace
+
+// ---- random_windows: nanoGPT's get_batch -------------------------------------------------------
+
+namespace {
+
+std::vector<std::int64_t> ints_of(const xg::Tensor& t) {
+  const xg::Tensor c = t.contiguous();
+  const std::int64_t* p = c.data_ptr<std::int64_t>();
+  return std::vector<std::int64_t>(p, p + c.numel());
+}
+
+}  // namespace
+
+// Each row of x is tokens[s : s + T] for an offset s drawn as nanoGPT draws it,
+// randint(0, len - T), and y is the same window one token later.
+TEST(RandomWindows, WindowsAndTargetsAtNanoGptsOffsets) {
+  const xg::Tensor tokens = xg::arange(50) * 3;  // values are not positions
+  const std::int64_t B = 6, T = 8;
+  xg::Generator g(5), same(5);
+  const auto [x, y] = xg::nn::random_windows(tokens, B, T, g);
+  EXPECT_EQ(x.shape(), (xg::Shape{B, T}));
+  EXPECT_EQ(y.shape(), (xg::Shape{B, T}));
+  EXPECT_EQ(x.dtype(), xg::kInt64);
+  const std::vector<std::int64_t> starts = ints_of(xg::randint(0, 50 - T, {B}, same));
+  const std::vector<std::int64_t> xv = ints_of(x), yv = ints_of(y);
+  for (std::int64_t b = 0; b < B; ++b) {
+    for (std::int64_t t = 0; t < T; ++t) {
+      EXPECT_EQ(xv[b * T + t], 3 * (starts[b] + t));
+      EXPECT_EQ(yv[b * T + t], 3 * (starts[b] + t + 1));
+    }
+  }
+}
+
+// Offsets are drawn from [0, len - T): with len = T + 2, offsets 0 and 1 and never 2.
+TEST(RandomWindows, OffsetsStopOneWindowShortAsNanoGpts) {
+  xg::Generator g(9);
+  const auto [x, y] = xg::nn::random_windows(xg::arange(10), 200, 8, g);
+  std::set<std::int64_t> first;
+  const std::vector<std::int64_t> xv = ints_of(x);
+  for (std::size_t b = 0; b < 200; ++b) first.insert(xv[b * 8]);
+  EXPECT_EQ(first, (std::set<std::int64_t>{0, 1}));
+}
+
+TEST(RandomWindows, OwnGeneratorIsNotShiftedByOtherDraws) {
+  const xg::Tensor tokens = xg::arange(1000);
+  xg::Generator a(3), b(3);
+  const auto first = xg::nn::random_windows(tokens, 4, 16, a);
+  (void)xg::randn({100});  // the default generator
+  const auto second = xg::nn::random_windows(tokens, 4, 16, a);
+  const auto b1 = xg::nn::random_windows(tokens, 4, 16, b);
+  const auto b2 = xg::nn::random_windows(tokens, 4, 16, b);
+  EXPECT_EQ(ints_of(first.first), ints_of(b1.first));
+  EXPECT_EQ(ints_of(second.first), ints_of(b2.first));
+  xg::manual_seed(4);
+  const auto d1 = xg::nn::random_windows(tokens, 4, 16);
+  xg::manual_seed(4);
+  EXPECT_EQ(ints_of(d1.second), ints_of(xg::nn::random_windows(tokens, 4, 16).second));
+}
+
+TEST(RandomWindows, BadArgumentsAreRefused) {
+  auto message = [](const std::function<void()>& f) -> std::string {
+    try {
+      f();
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "no std::invalid_argument";
+  };
+  EXPECT_EQ(message([] { xg::nn::random_windows(xg::ones({10}), 2, 4); }),
+            "random_windows: expected a 1-D Int64 token tensor, got [10] Float32");
+  EXPECT_EQ(message([] { xg::nn::random_windows(xg::arange(10), 0, 4); }),
+            "random_windows: batch_size and block_size must be positive, got 0 and 4");
+  EXPECT_EQ(message([] { xg::nn::random_windows(xg::arange(8), 2, 8); }),
+            "random_windows: 8 tokens hold no window of block_size 8 with its next-token targets "
+            "(need more than 8)");
+}
+
+// Dropout with its own generator: the same masks from the same seed, and the default generator's
+// stream untouched.
+TEST(DropoutGenerator, MasksComeFromTheGivenGenerator) {
+  const xg::Tensor x = xg::ones({200});
+  xg::Generator a(1), b(1);
+  xg::manual_seed(2);
+  const std::vector<double> expected_default = values(xg::rand({5}));
+  xg::manual_seed(2);
+  const xg::Tensor ya = xg::nn::functional::dropout(x, 0.5, true, a);
+  xg::nn::Dropout layer(0.5, b);
+  const xg::Tensor yb = layer.forward(x);
+  EXPECT_EQ(values(ya), values(yb));
+  EXPECT_EQ(values(xg::rand({5})), expected_default);
+  // the mask is rand(shape, g) >= p, scaled by 1 / (1 - p)
+  xg::Generator c(1);
+  const xg::Tensor keep = xg::rand({200}, c).ge(0.5).to(xg::kFloat32) * 2.0;
+  EXPECT_EQ(values(ya), values(keep));
+}
