@@ -1,5 +1,5 @@
 // Masks: the logical ops, isnan/isinf/isfinite and any/all (Bool results, not differentiable),
-// and masked_fill, tril and triu with their derivatives.
+// and masked_fill, masked_select, tril and triu with their derivatives.
 #include "op_prelude.hpp"
 
 namespace xg {
@@ -134,6 +134,27 @@ Tensor masked_fill(const Tensor& t, const Tensor& mask, const Tensor& value) {
                   }
                   return grads;
                 });
+}
+
+Tensor masked_select(const Tensor& t, const Tensor& mask) {
+  check_defined(t, "masked_select");
+  detail::check_mask(mask, "masked_select");
+  const auto sizes = broadcast_shapes(array_of(t).sizes(), array_of(mask).sizes(), "masked_select");
+  const Shape shape(sizes.begin(), sizes.end());
+  const Tensor m = mask.detach();
+  const Array mask_b = kernels::expand(array_of(m), shape);
+  return record(
+      "masked_select", kernels::masked_select(kernels::expand(array_of(t), shape), mask_b), {t},
+      kSaveNone, [m, shape, in = t.shape()](const Tensor& g, const BackwardArgs&) {
+        return Grads{detail::sum_to(detail::masked_scatter_zeros(expand(m, shape), g), in)};
+      });
+}
+
+Tensor detail::masked_scatter_zeros(const Tensor& mask, const Tensor& src) {
+  const Tensor m = mask.detach();
+  return record("masked_scatter", kernels::masked_scatter_zeros(array_of(m), array_of(src)), {src},
+                kSaveNone,
+                [m](const Tensor& g, const BackwardArgs&) { return Grads{masked_select(g, m)}; });
 }
 
 Tensor tril(const Tensor& t, std::int64_t k) { return triangle(t, k, false); }

@@ -95,6 +95,11 @@ Tensor max(const Tensor& t);  // of all elements; NaN if any is NaN
 Tensor min(const Tensor& t);
 Tensor amax(const Tensor& t, const Shape& dims = {}, bool keepdim = false);
 Tensor amin(const Tensor& t, const Shape& dims = {}, bool keepdim = false);
+// The maximum (minimum) along dim and its Int64 index, as LibTorch's std::tuple: the first one
+// where several are equal, a NaN where there is one (PyTorch's CPU kernel). Differentiable in
+// the values: the gradient goes to that one element. Bool input gives Bool values.
+std::tuple<Tensor, Tensor> max(const Tensor& t, std::int64_t dim, bool keepdim = false);
+std::tuple<Tensor, Tensor> min(const Tensor& t, std::int64_t dim, bool keepdim = false);
 // Int64 index of the first maximum along dim, or in the flattened tensor without a dim.
 Tensor argmax(const Tensor& t, std::optional<std::int64_t> dim = std::nullopt,
               bool keepdim = false);
@@ -108,6 +113,9 @@ std::tuple<Tensor, Tensor> topk(const Tensor& t, std::int64_t k, std::int64_t di
 std::tuple<Tensor, Tensor> sort(const Tensor& t, std::int64_t dim = -1, bool descending = false);
 // log(sum(exp(t))) over dims, shifted by the max so that large values stay finite.
 Tensor logsumexp(const Tensor& t, const Shape& dims, bool keepdim = false);
+// Running sums along dim; Int64 and Bool input give Int64, as PyTorch. Float32 sums are
+// accumulated in double, as PyTorch's CPU kernel.
+Tensor cumsum(const Tensor& t, std::int64_t dim);
 
 // ---- linear algebra ----
 // torch.matmul: 1-D (dot), 2-D (mm), and batched with broadcast batch dims.
@@ -118,13 +126,16 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {}
 
 // ---- shape ----
 // Views share their input's data (a write through one is seen through the other), as PyTorch:
-// reshape, view, flatten, squeeze, unsqueeze, transpose, t, permute, expand, narrow, select,
-// slice, split, split_with_sizes, chunk, unbind, as_strided. reshape and flatten copy when the
-// strides allow no view; view throws then. cat, stack and index_select copy.
+// reshape, view, flatten, unflatten, squeeze, unsqueeze, transpose, t, permute, expand, narrow,
+// select, slice, split, split_with_sizes, chunk, unbind, diagonal, as_strided. reshape and
+// flatten copy when the strides allow no view; view throws then. cat, stack, index_select,
+// gather and masked_select copy.
 Tensor reshape(const Tensor& t, const Shape& shape);  // one -1 may stand for the rest
 Tensor view(const Tensor& t, const Shape& shape);     // as reshape, but never a copy
 // Merges dims start_dim..end_dim (inclusive) into one.
 Tensor flatten(const Tensor& t, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
+// Splits dim into `sizes` (one may be -1: what the others leave), as torch.unflatten.
+Tensor unflatten(const Tensor& t, std::int64_t dim, const Shape& sizes);
 Tensor squeeze(const Tensor& t);                      // drops every dim of size 1
 Tensor squeeze(const Tensor& t, std::int64_t dim);    // drops dim if its size is 1
 Tensor unsqueeze(const Tensor& t, std::int64_t dim);  // inserts a dim of size 1 at dim
@@ -158,6 +169,15 @@ Tensor as_strided(const Tensor& t, const Shape& size, const Shape& stride,
 // t itself when contiguous, else a contiguous copy (differentiable).
 Tensor contiguous(const Tensor& t);
 Tensor index_select(const Tensor& t, std::int64_t dim, const Tensor& index);  // Int64 index
+// out[i][j][k] = t[i][index[i][j][k]][k] for dim 1 (likewise for any dim): the Int64 index
+// has t's number of dims, and no dim but `dim` larger than t's. The result has the index's shape.
+Tensor gather(const Tensor& t, std::int64_t dim, const Tensor& index);
+// The elements of t where the Bool mask (broadcasting with t) is true, as a 1-D tensor.
+Tensor masked_select(const Tensor& t, const Tensor& mask);
+// The diagonal `offset` above (below, when negative) the main one of the matrices in dims dim1
+// and dim2, as a view: those dims are removed and the diagonal becomes the last dim.
+Tensor diagonal(const Tensor& t, std::int64_t offset = 0, std::int64_t dim1 = 0,
+                std::int64_t dim2 = 1);
 
 // ---- softmax family: along dim, shifted by the max ----
 Tensor softmax(const Tensor& t, std::int64_t dim);

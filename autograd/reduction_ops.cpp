@@ -1,5 +1,6 @@
-// Reductions and their derivatives: sum (a Bool tensor sums to an Int64 count), mean, max/min,
-// amax/amin (argmax/argmin are not differentiable), and sum_to, the backward of broadcasting.
+// Reductions and their derivatives: sum (a Bool tensor sums to an Int64 count), mean, max/min
+// (of everything, or along a dim with their indices), amax/amin (argmax/argmin are not
+// differentiable), cumsum, and sum_to, the backward of broadcasting.
 #include "op_prelude.hpp"
 
 namespace xg {
@@ -128,6 +129,63 @@ Tensor argmax(const Tensor& t, std::optional<std::int64_t> dim, bool keepdim) {
 }
 Tensor argmin(const Tensor& t, std::optional<std::int64_t> dim, bool keepdim) {
   return arg_extreme<false>(t, dim, keepdim, "argmin");
+}
+
+namespace {
+// max/min along dim: the values and the Int64 index of the first extreme (NaN counting as the
+// extreme), as PyTorch's CPU kernel. The gradient goes to that one element.
+template <bool IsMax>
+std::tuple<Tensor, Tensor> extreme_dim(const Tensor& t, std::int64_t dim, bool keepdim,
+                                       const char* op) {
+  check_defined(t, op);
+  const std::int64_t d = normalize_dim(dim, t.dim(), op);
+  if (t.dim() > 0) check_nonempty(t, {d}, op);
+  const Shape in = t.shape();
+  // A 0-d tensor: its one element, index 0, whatever keepdim says.
+  const std::int64_t kernel_dim = t.dim() == 0 ? -1 : d;
+  const Array idx = IsMax ? kernels::argmax(array_of(t), kernel_dim, true)
+                          : kernels::argmin(array_of(t), kernel_dim, true);
+  Array values = kernels::gather(array_of(t), d, idx);
+  const Shape kept = idx.shape();
+  Shape out_shape = kept;
+  if (!keepdim && t.dim() > 0) out_shape.erase(out_shape.begin() + d);
+  // The backward's own copy of the indices: an in-place change of the returned ones cannot
+  // reach it.
+  const Tensor saved = autograd::should_record({t}) ? make_tensor(idx.clone()) : Tensor();
+  Tensor result =
+      record(op, kernels::reshape(values, out_shape), {t}, kSaveNone,
+             [d, in, kept, saved](const Tensor& g, const BackwardArgs&) {
+               return Grads{detail::scatter_add_zeros(in, d, saved, keep_dims(g, kept))};
+             });
+  return {result, make_tensor(kernels::reshape(idx, out_shape))};
+}
+}  // namespace
+
+std::tuple<Tensor, Tensor> max(const Tensor& t, std::int64_t dim, bool keepdim) {
+  return extreme_dim<true>(t, dim, keepdim, "max");
+}
+std::tuple<Tensor, Tensor> min(const Tensor& t, std::int64_t dim, bool keepdim) {
+  return extreme_dim<false>(t, dim, keepdim, "min");
+}
+
+namespace {
+// Running sums along dim, from the start (cumsum) or from the end (its backward); each is the
+// other's derivative.
+Tensor running_sum(const Tensor& t, std::int64_t dim, bool reverse, const char* op) {
+  check_defined(t, op);
+  const std::int64_t d = normalize_dim(dim, t.dim(), op);
+  const std::int64_t kernel_dim = t.dim() == 0 ? 0 : d;
+  return record(op, kernels::cumsum(array_of(t), kernel_dim, reverse), {t}, kSaveNone,
+                [dim, reverse](const Tensor& g, const BackwardArgs&) {
+                  return Grads{reverse ? cumsum(g, dim) : detail::reversed_cumsum(g, dim)};
+                });
+}
+}  // namespace
+
+Tensor cumsum(const Tensor& t, std::int64_t dim) { return running_sum(t, dim, false, "cumsum"); }
+
+Tensor detail::reversed_cumsum(const Tensor& t, std::int64_t dim) {
+  return running_sum(t, dim, true, "reversed_cumsum");
 }
 
 }  // namespace xg

@@ -1,5 +1,6 @@
-// Views with a new shape and their derivatives: reshape, view, flatten, squeeze, unsqueeze,
-// permute, transpose, expand. Every backward moves the gradient back to the input's layout.
+// Views with a new shape and their derivatives: reshape, view, flatten, unflatten, squeeze,
+// unsqueeze, permute, transpose, expand. Every backward moves the gradient back to the input's
+// layout.
 #include <optional>
 
 #include "op_prelude.hpp"
@@ -135,6 +136,37 @@ Tensor flatten(const Tensor& t, std::int64_t start_dim, std::int64_t end_dim) {
   out.push_back(merged);
   out.insert(out.end(), in.begin() + e + 1, in.end());
   return reshape(t, out);
+}
+
+Tensor unflatten(const Tensor& t, std::int64_t dim, const Shape& sizes) {
+  check_defined(t, "unflatten");
+  XG_CHECK_ARG(t.dim() != 0, "unflatten: cannot unflatten a 0-d tensor");
+  const std::int64_t d = normalize_dim(dim, t.dim(), "unflatten");
+  XG_CHECK_ARG(!sizes.empty(), "unflatten: sizes must be non-empty");
+  std::int64_t infer = -1, known = 1;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] == -1) {
+      XG_CHECK_ARG(infer < 0, "unflatten: only one size can be -1, got ", shape_to_string(sizes));
+      infer = static_cast<std::int64_t>(i);
+    } else {
+      XG_CHECK_ARG(sizes[i] >= 0, "unflatten: invalid size in ", shape_to_string(sizes));
+      XG_CHECK_ARG(!__builtin_mul_overflow(known, sizes[i], &known), "unflatten: sizes ",
+                   shape_to_string(sizes), " don't multiply up to the size of dim ", d, " (",
+                   t.size(d), ") of ", describe(t));
+    }
+  }
+  const std::int64_t size = t.size(d);
+  Shape split = sizes;
+  // A -1 takes what the others leave; with a 0 among them it could be anything (PyTorch refuses).
+  const bool fits = infer >= 0 ? known != 0 && size % known == 0 : known == size;
+  XG_CHECK_ARG(fits, "unflatten: sizes ", shape_to_string(sizes),
+               " don't multiply up to the size of dim ", d, " (", size, ") of ", describe(t));
+  if (infer >= 0) split[static_cast<std::size_t>(infer)] = size / known;
+  Shape shape = t.shape();
+  shape.erase(shape.begin() + d);
+  shape.insert(shape.begin() + d, split.begin(), split.end());
+  // Splitting one dim always has strides: a view, recorded as PyTorch's (ViewBackward).
+  return view(t, shape);
 }
 
 namespace {

@@ -1,5 +1,6 @@
 // Ops that pick part of a tensor, and their derivatives: the views narrow, select, slice (and
-// split, split_with_sizes, chunk, unbind built on them), as_strided, and the copy index_select.
+// split, split_with_sizes, chunk, unbind built on them), diagonal, as_strided, and the copies
+// index_select and gather.
 // Every backward puts the gradient where the part sits in the input.
 #include <algorithm>
 #include <optional>
@@ -297,6 +298,80 @@ Tensor index_select(const Tensor& t, std::int64_t dim, const Tensor& index) {
                 [kd, in = t.shape()](const Tensor& g, const BackwardArgs& s) {
                   return Grads{detail::index_add_zeros(in, kd, s.input(1), g), Tensor()};
                 });
+}
+
+Tensor gather(const Tensor& t, std::int64_t dim, const Tensor& index) {
+  check_defined(t, "gather");
+  check_defined(index, "gather");
+  const std::int64_t d = normalize_dim(dim, t.dim(), "gather");
+  const Tensor idx = index.detach();
+  // An empty index gives an empty result whatever its dtype and sizes, as in PyTorch.
+  if (index.numel() != 0) {
+    XG_CHECK_ARG(index.dtype() == kInt64, "gather: expected an Int64 index, got ", describe(index));
+    // A 0-d tensor or index counts as one of one element.
+    const std::int64_t dims = std::max<std::int64_t>(t.dim(), 1);
+    XG_CHECK_ARG(std::max<std::int64_t>(index.dim(), 1) == dims, "gather: the index ",
+                 describe(index), " must have as many dims as the tensor ", describe(t));
+    for (std::int64_t k = 0; k < t.dim(); ++k) {
+      XG_CHECK_ARG(k == d || index.size(k) <= t.size(k), "gather: the index ", describe(index),
+                   " is larger than the tensor ", describe(t), " at dim ", k, " (only dim ", d,
+                   ", the one gathered along, may be larger)");
+    }
+    const std::int64_t size = t.dim() == 0 ? 1 : t.size(d);
+    const Tensor dense = index.contiguous();
+    const std::int64_t* p = dense.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < index.numel(); ++i) {
+      XG_CHECK_RANGE(p[i] >= 0 && p[i] < size, "gather: index ", p[i], " is out of range for dim ",
+                     d, " of size ", size, " of ", describe(t));
+    }
+  }
+  if (index.numel() == 0) {
+    return record("gather", Array::empty_with_sizes(t.dtype(), array_of(index).sizes()), {t},
+                  kSaveNone, [in = t.shape()](const Tensor& g, const BackwardArgs&) {
+                    return Grads{make_tensor(Array::full(g.dtype(), in, 0.0))};
+                  });
+  }
+  return record("gather", kernels::gather(array_of(t), d, array_of(idx)), {t, idx}, kSaveInputs,
+                [d, in = t.shape()](const Tensor& g, const BackwardArgs& s) {
+                  return Grads{detail::scatter_add_zeros(in, d, s.input(1), g), Tensor()};
+                });
+}
+
+Tensor detail::scatter_add_zeros(const Shape& shape, std::int64_t dim, const Tensor& index,
+                                 const Tensor& src) {
+  return record("scatter_add",
+                kernels::scatter_add_zeros(shape, dim, array_of(index), array_of(src)),
+                {src, index}, kSaveInputs, [dim](const Tensor& g, const BackwardArgs& s) {
+                  return Grads{gather(g, dim, s.input(1)), Tensor()};
+                });
+}
+
+Tensor diagonal(const Tensor& t, std::int64_t offset, std::int64_t dim1, std::int64_t dim2) {
+  check_defined(t, "diagonal");
+  const std::int64_t a = normalize_dim(dim1, t.dim(), "diagonal");
+  const std::int64_t b = normalize_dim(dim2, t.dim(), "diagonal");
+  XG_CHECK_ARG(a != b, "diagonal: dim1 and dim2 must be different dims, got ", dim1, " and ", dim2,
+               " for ", describe(t));
+  return record_subview("diagonal", t, [a, b, offset](Geometry g) {
+    const auto i = static_cast<std::size_t>(a), j = static_cast<std::size_t>(b);
+    const auto s1 = static_cast<std::int64_t>(g.sizes[i]);
+    const auto s2 = static_cast<std::int64_t>(g.sizes[j]);
+    // The length of the diagonal `offset` above (below, when negative) the main one.
+    const std::int64_t length = offset >= 0 ? std::max<std::int64_t>(std::min(s1, s2 - offset), 0)
+                                            : std::max<std::int64_t>(std::min(s1 + offset, s2), 0);
+    if (length > 0)
+      advance_offset(g, offset >= 0 ? offset : -offset, g.strides[offset >= 0 ? j : i]);
+    Geometry out;
+    out.offset = g.offset;
+    for (std::size_t k = 0; k < g.sizes.size(); ++k) {
+      if (k == i || k == j) continue;
+      out.sizes.push_back(g.sizes[k]);
+      out.strides.push_back(g.strides[k]);
+    }
+    out.sizes.push_back(static_cast<std::size_t>(length));
+    out.strides.push_back(g.strides[i] + g.strides[j]);
+    return out;
+  });
 }
 
 Tensor detail::index_add_zeros(const Shape& shape, std::int64_t dim, const Tensor& index,

@@ -79,6 +79,16 @@ Tensor sum_to(const Tensor& grad, const Shape& shape);
 Tensor index_add_zeros(const Shape& shape, std::int64_t dim, const Tensor& index,
                        const Tensor& src);
 
+// zeros(shape) with src[p] added at p with p[dim] replaced by index[p] (differentiable in src):
+// the backward of gather and of max/min along a dim.
+Tensor scatter_add_zeros(const Shape& shape, std::int64_t dim, const Tensor& index,
+                         const Tensor& src);
+// zeros(mask's shape) with src's elements, in order, where the Bool mask is true
+// (differentiable in src): the backward of masked_select.
+Tensor masked_scatter_zeros(const Tensor& mask, const Tensor& src);
+// cumsum along dim from the end (differentiable): the backward of cumsum.
+Tensor reversed_cumsum(const Tensor& t, std::int64_t dim);
+
 // zeros(shape) with grad added at the view (sizes, strides, offset) of it: the backward of the
 // view ops that pick a part of their input (differentiable in grad).
 Tensor view_scatter(const Tensor& grad, const Shape& shape, const Array::Sizes& sizes,

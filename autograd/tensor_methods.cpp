@@ -94,6 +94,23 @@ Tensor Tensor::narrow(std::int64_t dim, std::int64_t start, std::int64_t length)
 Tensor Tensor::index_select(std::int64_t dim, const Tensor& index) const {
   return xg::index_select(*this, dim, index);
 }
+Tensor Tensor::gather(std::int64_t dim, const Tensor& index) const {
+  return xg::gather(*this, dim, index);
+}
+Tensor Tensor::masked_select(const Tensor& mask) const { return xg::masked_select(*this, mask); }
+Tensor Tensor::diagonal(std::int64_t offset, std::int64_t dim1, std::int64_t dim2) const {
+  return xg::diagonal(*this, offset, dim1, dim2);
+}
+Tensor Tensor::unflatten(std::int64_t dim, const Shape& sizes) const {
+  return xg::unflatten(*this, dim, sizes);
+}
+std::tuple<Tensor, Tensor> Tensor::max(std::int64_t dim, bool keepdim) const {
+  return xg::max(*this, dim, keepdim);
+}
+std::tuple<Tensor, Tensor> Tensor::min(std::int64_t dim, bool keepdim) const {
+  return xg::min(*this, dim, keepdim);
+}
+Tensor Tensor::cumsum(std::int64_t dim) const { return xg::cumsum(*this, dim); }
 
 Tensor Tensor::softmax(std::int64_t dim) const { return xg::softmax(*this, dim); }
 Tensor Tensor::log_softmax(std::int64_t dim) const { return xg::log_softmax(*this, dim); }

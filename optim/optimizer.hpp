@@ -45,10 +45,21 @@ class OptimizerParamGroup {
   OptimizerOptions& options();
   const OptimizerOptions& options() const;
   void set_options(std::unique_ptr<OptimizerOptions> options) { options_ = std::move(options); }
+  // The group's lr before any scheduler changed it (PyTorch's group["initial_lr"]): set by the
+  // first scheduler made on the optimizer, and the base lr of every scheduler made after it.
+  // Not part of state_dict.
+  bool has_initial_lr() const { return has_initial_lr_; }
+  double initial_lr() const { return initial_lr_; }  // 0 when has_initial_lr() is false
+  void set_initial_lr(double lr) {
+    initial_lr_ = lr;
+    has_initial_lr_ = true;
+  }
 
  private:
   std::vector<Tensor> params_;
   std::unique_ptr<OptimizerOptions> options_;
+  double initial_lr_ = 0.0;
+  bool has_initial_lr_ = false;
 };
 
 // Everything an optimizer needs to continue exactly where it stopped: its kind, each group's

@@ -10,29 +10,62 @@
 
 namespace xg::optim {
 
-LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
-  for (const auto& group : optimizer_.param_groups()) base_lrs_.push_back(group.options().get_lr());
+LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {}
+
+std::vector<double> LRScheduler::initial_lrs() const {
+  std::vector<double> lrs;
+  for (const auto& group : optimizer_.param_groups()) {
+    lrs.push_back(group.has_initial_lr() ? group.initial_lr() : group.options().get_lr());
+  }
+  return lrs;
 }
 
-void LRScheduler::start() { apply(last_epoch_); }
+std::vector<double> LRScheduler::current_lrs() const {
+  std::vector<double> lrs;
+  for (const auto& group : optimizer_.param_groups()) lrs.push_back(group.options().get_lr());
+  return lrs;
+}
+
+void LRScheduler::start() {
+  const std::vector<double> initial = initial_lrs();
+  const std::vector<double> base = starts_from_current_lr() ? current_lrs() : initial;
+  base_lrs_ = base;
+  const std::vector<double> lrs = lrs_at(base, last_epoch_);  // a lambda may throw: no change
+  auto& groups = optimizer_.param_groups();
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (!groups[g].has_initial_lr()) groups[g].set_initial_lr(initial[g]);
+  }
+  set_lrs(lrs);
+}
+
+double LRScheduler::group_lr_at(std::size_t /*group*/, double base_lr, std::int64_t epoch) const {
+  return lr_at(base_lr, epoch);
+}
 
 void LRScheduler::step() {
   apply(last_epoch_ + 1);
   ++last_epoch_;  // only once the lrs are set: a step that throws changes nothing
 }
 
-void LRScheduler::apply(std::int64_t epoch) {
-  auto& groups = optimizer_.param_groups();
+std::vector<double> LRScheduler::lrs_at(const std::vector<double>& base_lrs,
+                                        std::int64_t epoch) const {
+  const auto& groups = optimizer_.param_groups();
   XG_CHECK_STATE(groups.size() == base_lrs_.size(), "LRScheduler: the optimizer had ",
                  base_lrs_.size(), " parameter groups when the scheduler was made and has ",
                  groups.size(), " now");
-  last_lr_.clear();
-  for (std::size_t g = 0; g < groups.size(); ++g) {
-    const double lr = lr_at(base_lrs_[g], epoch);
-    groups[g].options().set_lr(lr);
-    last_lr_.push_back(lr);
-  }
+  std::vector<double> lrs;
+  for (std::size_t g = 0; g < base_lrs.size(); ++g)
+    lrs.push_back(group_lr_at(g, base_lrs[g], epoch));
+  return lrs;
 }
+
+void LRScheduler::set_lrs(const std::vector<double>& lrs) {
+  auto& groups = optimizer_.param_groups();
+  for (std::size_t g = 0; g < groups.size(); ++g) groups[g].options().set_lr(lrs[g]);
+  last_lr_ = lrs;
+}
+
+void LRScheduler::apply(std::int64_t epoch) { set_lrs(lrs_at(base_lrs_, epoch)); }
 
 StepLR::StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma)
     : LRScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
@@ -95,5 +128,106 @@ double LinearLR::lr_at(double base_lr, std::int64_t epoch) const {
       static_cast<double>(std::min(epoch, total_iters_)) / static_cast<double>(total_iters_);
   return base_lr * (start_factor_ + (end_factor_ - start_factor_) * progress);
 }
+
+LambdaLR::LambdaLR(Optimizer& optimizer, LrLambda lr_lambda)
+    : LambdaLR(optimizer,
+               std::vector<LrLambda>(optimizer.param_groups().size(), std::move(lr_lambda))) {}
+
+LambdaLR::LambdaLR(Optimizer& optimizer, std::vector<LrLambda> lr_lambdas)
+    : LRScheduler(optimizer), lr_lambdas_(std::move(lr_lambdas)) {
+  const std::size_t groups = optimizer.param_groups().size();
+  XG_CHECK_ARG(lr_lambdas_.size() == groups, "LambdaLR: expected ", groups,
+               " lr_lambdas (one per parameter group), got ", lr_lambdas_.size());
+  for (std::size_t g = 0; g < groups; ++g) {
+    XG_CHECK_ARG(static_cast<bool>(lr_lambdas_[g]), "LambdaLR: lr_lambda ", g,
+                 " is an empty std::function");
+  }
+  start();
+}
+
+double LambdaLR::lr_at(double base_lr, std::int64_t epoch) const {
+  return group_lr_at(0, base_lr, epoch);
+}
+
+double LambdaLR::group_lr_at(std::size_t group, double base_lr, std::int64_t epoch) const {
+  return base_lr * lr_lambdas_[group](epoch);
+}
+
+namespace {
+// Python's bisect.bisect_right, which SequentialLR runs on its milestones as given (PyTorch
+// neither sorts nor checks them): the same binary search, so unsorted milestones pick the same
+// scheduler as in PyTorch.
+std::size_t bisect_right(const std::vector<std::int64_t>& a, std::int64_t x) {
+  std::size_t lo = 0, hi = a.size();
+  while (lo < hi) {
+    const std::size_t mid = (lo + hi) / 2;
+    if (x < a[mid]) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
+}
+}  // namespace
+
+SequentialLR::SequentialLR(Optimizer& optimizer,
+                           std::vector<std::shared_ptr<LRScheduler>> schedulers,
+                           std::vector<std::int64_t> milestones)
+    : LRScheduler(optimizer),
+      schedulers_(std::move(schedulers)),
+      milestones_(std::move(milestones)) {
+  for (std::size_t i = 0; i < schedulers_.size(); ++i) {
+    XG_CHECK_ARG(schedulers_[i] != nullptr, "SequentialLR: scheduler ", i, " is null");
+    XG_CHECK_ARG(dynamic_cast<const SequentialLR*>(schedulers_[i].get()) == nullptr,
+                 "SequentialLR: scheduler ", i, " is a SequentialLR; they cannot be nested");
+    XG_CHECK_ARG(&schedulers_[i]->optimizer_ == &optimizer,
+                 "SequentialLR: expects all schedulers to belong to the same optimizer, but "
+                 "scheduler ",
+                 i, " belongs to another optimizer than the one passed in");
+  }
+  XG_CHECK_ARG(milestones_.size() + 1 == schedulers_.size(),
+               "SequentialLR: expects one scheduler more than milestones, but got ",
+               schedulers_.size(), " schedulers and ", milestones_.size(), " milestones");
+  // PyTorch resets every lr to its initial lr, moves every scheduler back one epoch (one listed
+  // twice moves back twice) and steps the first one again, which so runs from the initial lrs.
+  LRScheduler& first = *schedulers_.front();
+  std::int64_t first_epoch = first.last_epoch_;
+  for (const auto& s : schedulers_) {
+    if (s.get() == &first) --first_epoch;
+  }
+  ++first_epoch;
+  std::vector<double> base_lrs = first.initial_lrs();
+  const std::vector<double> lrs = first.lrs_at(base_lrs, first_epoch);  // may throw
+  for (const auto& s : schedulers_) --s->last_epoch_;
+  first.base_lrs_ = std::move(base_lrs);
+  first.last_epoch_ = first_epoch;
+  first.set_lrs(lrs);
+  last_lr_ = lrs;
+}
+
+void SequentialLR::step() {
+  const std::int64_t epoch = last_epoch_ + 1;
+  const std::size_t idx = bisect_right(milestones_, epoch);
+  LRScheduler& s = *schedulers_[idx];
+  const bool restart = idx > 0 && milestones_[idx - 1] == epoch;  // PyTorch's step(0)
+  const std::int64_t child_epoch = restart ? 0 : s.last_epoch_ + 1;
+  std::vector<double> base_lrs = s.base_lrs_;
+  if (restart) {
+    base_lrs = s.initial_lrs();  // PyTorch's closed form, from the initial lrs
+  } else if (s.last_epoch_ == -1 && s.starts_from_current_lr()) {
+    // A scheduler that starts without its milestone (one <= 0) takes its first step in
+    // PyTorch's chainable form, from the lr the previous scheduler set: it runs from there.
+    base_lrs = s.current_lrs();
+  }
+  const std::vector<double> lrs = s.lrs_at(base_lrs, child_epoch);  // may throw: nothing changed
+  s.base_lrs_ = std::move(base_lrs);
+  s.last_epoch_ = child_epoch;
+  s.set_lrs(lrs);
+  last_lr_ = lrs;
+  last_epoch_ = epoch;
+}
+
+double SequentialLR::lr_at(double base_lr, std::int64_t /*epoch*/) const { return base_lr; }
 
 }  // namespace xg::optim

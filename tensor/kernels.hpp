@@ -130,6 +130,9 @@ Array amin(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim);
 // Index of the first maximum (or minimum) along dim (Int64); dim < 0: over the flattened tensor.
 Array argmax(const Array& x, std::int64_t dim, bool keepdim);
 Array argmin(const Array& x, std::int64_t dim, bool keepdim);
+// Running sums along dim (from the end when reverse): Int64 for Int64 and Bool input, as
+// PyTorch; Float32 accumulates in double, as PyTorch's CPU kernel, and rounds each sum.
+Array cumsum(const Array& x, std::int64_t dim, bool reverse);
 
 // ---- linear algebra --------------------------------------------------------------------------
 // Matrix products over the last two dims on BLAS, batched over any leading dims (the same
@@ -146,6 +149,19 @@ Array narrow(const Array& x, std::int64_t dim, std::int64_t start, std::int64_t 
 Array index_select(const Array& x, std::int64_t dim, const Array& index);
 // zeros(shape) with src's slices added at `index` along dim: the backward of index_select.
 Array index_add_zeros(const Shape& shape, std::int64_t dim, const Array& index, const Array& src);
+// out[p] = x[p with p[dim] replaced by index[p]] for every position p of the Int64 index
+// (torch.gather); out has the index's shape. A 0-d x or index counts as one element of 1 dim.
+// The caller checks the shapes and the indices.
+Array gather(const Array& x, std::int64_t dim, const Array& index);
+// zeros(shape) with src[p] added at (p with p[dim] replaced by index[p]), src of the index's
+// shape: the backward of gather (torch.scatter_add on zeros).
+Array scatter_add_zeros(const Shape& shape, std::int64_t dim, const Array& index, const Array& src);
+// The elements of x where the Bool mask is true, in row-major order, as a 1-D array; x and mask
+// have one shape (the caller broadcasts them).
+Array masked_select(const Array& x, const Array& mask);
+// zeros(shape) (mask's shape) with src's elements, in order, where the Bool mask is true: the
+// backward of masked_select (torch.masked_scatter on zeros).
+Array masked_scatter_zeros(const Array& mask, const Array& src);
 
 // ---- softmax family --------------------------------------------------------------------------
 Array softmax(const Array& x, std::int64_t dim);

@@ -1,8 +1,10 @@
-// Reductions: blocked summation, max/min, arg-reductions and sum_to (un-broadcasting).
+// Reductions: blocked summation, max/min, arg-reductions, cumulative sums and sum_to
+// (un-broadcasting).
 #include <algorithm>
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "check.hpp"
@@ -316,6 +318,41 @@ Array argmax(const Array& x, std::int64_t dim, bool keepdim) {
 }
 Array argmin(const Array& x, std::int64_t dim, bool keepdim) {
   return arg_extreme<false>(x, dim, keepdim);
+}
+
+Array cumsum(const Array& strided, std::int64_t dim, bool reverse) {
+  // Bool counts as Int64; to() makes a contiguous copy, contiguous() one only when needed
+  const Array x = strided.dtype() == Dtype::Bool ? strided.to(Dtype::Int64) : strided.contiguous();
+  Array out = Array::empty(x.dtype(), x.shape());
+  if (out.numel() == 0) return out;  // the loops could count up to a huge outer size
+  std::int64_t outer = 1, size = 1, inner = 1;
+  const auto& sizes = x.sizes();
+  for (std::int64_t d = 0; d < static_cast<std::int64_t>(sizes.size()); ++d) {
+    const auto s = static_cast<std::int64_t>(sizes[static_cast<std::size_t>(d)]);
+    if (d < dim) outer *= s;
+    if (d == dim) size = s;
+    if (d > dim) inner *= s;
+  }
+  x.visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
+    if constexpr (!std::is_same_v<T, bool>) {
+      // PyTorch's CPU accumulate type: double for both floating dtypes, int64 for Int64
+      using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
+      const T* in = a.data();
+      T* o = out.data<T>();
+      for (std::int64_t i = 0; i < outer; ++i) {
+        for (std::int64_t j = 0; j < inner; ++j) {
+          Acc acc = 0;
+          for (std::int64_t r = 0; r < size; ++r) {
+            const std::int64_t k = (i * size + (reverse ? size - 1 - r : r)) * inner + j;
+            acc = wrap_add(acc, static_cast<Acc>(in[k]));
+            o[k] = static_cast<T>(acc);
+          }
+        }
+      }
+    }
+  });
+  return out;
 }
 
 }  // namespace xg::kernels

@@ -1,7 +1,10 @@
 // Shape kernels: views (reshape of a contiguous array, permute, expand, narrow) share their
-// input's buffer; cat, index_select and index_add_zeros write new arrays.
+// input's buffer; cat, index_select, index_add_zeros, gather, scatter_add_zeros, masked_select
+// and masked_scatter_zeros write new arrays.
 #include <algorithm>
 #include <cstring>
+#include <span>
+#include <vector>
 
 #include "kernels.hpp"
 #include "strided_loop.hpp"
@@ -106,6 +109,122 @@ Array index_add_zeros(const Shape& shape, std::int64_t dim, const Array& index_i
         const T* row = from + (i * count + j) * inner;
         for (std::int64_t k = 0; k < inner; ++k) to[k] = detail::wrap_add(to[k], row[k]);
       }
+    }
+  });
+  return out;
+}
+
+namespace {
+
+// The sizes and contiguous strides of a gather/scatter operand of `dims` dims (a 0-d one as one
+// element of one dim).
+struct Dims {
+  std::vector<std::int64_t> sizes, strides;
+};
+Dims dims_of(std::span<const std::int64_t> sizes_in) {
+  Dims d;
+  d.sizes.assign(sizes_in.begin(), sizes_in.end());
+  if (d.sizes.empty()) d.sizes.push_back(1);
+  d.strides.assign(d.sizes.size(), 1);
+  for (std::size_t k = d.sizes.size() - 1; k > 0; --k) {
+    d.strides[k - 1] = d.strides[k] * d.sizes[k];
+  }
+  return d;
+}
+
+// Calls f(i, j) for every position i (row-major) of an index of sizes `index_sizes`, with j the
+// position in a contiguous array of `target` dims that it addresses: the same coordinates,
+// with idx[i] at dim.
+template <class F>
+void for_each_gathered(const Dims& index_dims, const Dims& target, std::int64_t dim,
+                       const std::int64_t* idx, std::int64_t count, F&& f) {
+  const std::size_t n = index_dims.sizes.size();
+  const auto k = static_cast<std::size_t>(dim);
+  std::vector<std::int64_t> coord(n, 0);
+  std::int64_t base = 0;  // sum of coord[d] * target.strides[d] over d != dim
+  for (std::int64_t i = 0; i < count; ++i) {
+    f(i, base + idx[i] * target.strides[k]);
+    for (std::size_t d = n; d-- > 0;) {
+      if (++coord[d] < index_dims.sizes[d]) {
+        if (d != k) base += target.strides[d];
+        break;
+      }
+      if (d != k) base -= (coord[d] - 1) * target.strides[d];
+      coord[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+Array gather(const Array& strided, std::int64_t dim, const Array& index_in) {
+  const Array x = strided.contiguous();
+  const Array index = index_in.contiguous();
+  Array out = Array::empty_with_sizes(x.dtype(), index.sizes());
+  if (out.numel() == 0) return out;
+  const Dims xd = dims_of(x.sizes()), id = dims_of(index.sizes());
+  const std::int64_t* idx = index.data<std::int64_t>();
+  x.visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
+    const T* src = a.data();
+    T* dst = out.data<T>();
+    for_each_gathered(id, xd, dim, idx, index.numel(),
+                      [&](std::int64_t i, std::int64_t j) { dst[i] = src[j]; });
+  });
+  return out;
+}
+
+Array scatter_add_zeros(const Shape& shape, std::int64_t dim, const Array& index_in,
+                        const Array& src_in) {
+  const Array index = index_in.contiguous();
+  const Array src = src_in.contiguous();
+  Array out = Array::full(src.dtype(), shape, 0.0);
+  if (index.numel() == 0) return out;
+  const Dims od = dims_of(out.sizes()), id = dims_of(index.sizes());
+  const std::int64_t* idx = index.data<std::int64_t>();
+  out.visit([&](auto o) {
+    using T = typename decltype(o)::value_type;
+    const T* from = src.data<T>();
+    T* dst = o.data();
+    // serially, in the index's order: repeated indices add up in a fixed order
+    for_each_gathered(id, od, dim, idx, index.numel(), [&](std::int64_t i, std::int64_t j) {
+      dst[j] = detail::wrap_add(dst[j], from[i]);
+    });
+  });
+  return out;
+}
+
+Array masked_select(const Array& strided, const Array& mask_in) {
+  const Array x = strided.contiguous();
+  const Array mask = mask_in.contiguous();
+  const bool* m = mask.data<bool>();
+  std::int64_t count = 0;
+  for (std::int64_t i = 0; i < mask.numel(); ++i) count += m[i] ? 1 : 0;
+  Array out = Array::empty(x.dtype(), {count});
+  if (count == 0) return out;
+  x.visit([&](auto a) {
+    using T = typename decltype(a)::value_type;
+    const T* src = a.data();
+    T* dst = out.data<T>();
+    for (std::int64_t i = 0; i < x.numel(); ++i) {
+      if (m[i]) *dst++ = src[i];
+    }
+  });
+  return out;
+}
+
+Array masked_scatter_zeros(const Array& mask_in, const Array& src_in) {
+  const Array mask = mask_in.contiguous();
+  const Array src = src_in.contiguous();
+  Array out = Array::full(src.dtype(), mask.shape(), 0.0);
+  if (out.numel() == 0) return out;
+  const bool* m = mask.data<bool>();
+  out.visit([&](auto o) {
+    using T = typename decltype(o)::value_type;
+    const T* from = src.data<T>();
+    T* dst = o.data();
+    for (std::int64_t i = 0; i < mask.numel(); ++i) {
+      if (m[i]) dst[i] = *from++;
     }
   });
   return out;

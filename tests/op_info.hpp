@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <tuple>
 #include <vector>
 #include <xgrad/xgrad.hpp>
 
@@ -297,6 +298,76 @@ inline const std::vector<OpInfo>& op_infos() {
                    {{"shapes differ", [f] {
                        (void)f({xg::ones({2, 3}), xg::ones({3, 2})});
                      }}}});
+    }
+
+    // ---- cumsum, max/min along a dim, diagonal, unflatten, masked_select ----
+    reduce(
+        "cumsum", "cumsum", [](V x) { return xg::cumsum(x[0], -1); },
+        [](V x) { return x[0].cumsum(-1); }, true, true,
+        dim_probe([](const Tensor& a) { (void)xg::cumsum(a, 2); }));
+    const std::vector<OpProbe> max_probes = {{"dim out of range", [m] { (void)xg::max(m, -3); }},
+                                             {"an empty dim", [] {
+                                                (void)xg::max(xg::ones({0, 3}), 0);
+                                              }}};
+    reduce(
+        "max_dim", "max", [](V x) { return std::get<0>(xg::max(x[0], -1)); },
+        [](V x) { return std::get<0>(x[0].max(-1)); }, true, true, max_probes);
+    reduce(
+        "max_dim_indices", "max", [](V x) { return std::get<1>(xg::max(x[0], 0, true)); },
+        [](V x) { return std::get<1>(x[0].max(0, true)); }, false, false, max_probes);
+    reduce(
+        "min_dim", "min", [](V x) { return std::get<0>(xg::min(x[0], -1, true)); },
+        [](V x) { return std::get<0>(x[0].min(-1, true)); }, true, true,
+        {{"dim out of range", [m] { (void)xg::min(m, 2); }},
+         {"an empty dim", [] {
+            (void)xg::min(xg::ones({2, 0}), 1, true);
+          }}});
+    {
+      OpFn f = [](V x) { return xg::diagonal(x[0], 1); };
+      t.push_back({"diagonal",
+                   "diagonal",
+                   f,
+                   [](V x) { return x[0].diagonal(1); },
+                   {Domain::Any},
+                   {{"2x3", {{2, 3}}}, {"3d", {{2, 3, 4}}}, {"empty", {{0, 3}}}},
+                   true,
+                   false,
+                   {{"a 1-d tensor", [] { (void)xg::diagonal(xg::ones({3})); }},
+                    {"the same dim twice", [m] { (void)xg::diagonal(m, 0, 1, -1); }}}});
+    }
+    {
+      OpFn f = [](V x) { return xg::unflatten(x[0], -1, {3, -1}); };
+      t.push_back({"unflatten",
+                   "unflatten",
+                   f,
+                   [](V x) {
+                     return x[0].unflatten(-1, {3, -1});
+                   },
+                   {Domain::Any},
+                   {{"2x3", {{2, 3}}}, {"1d", {{6}}}, {"3d", {{2, 4, 3}}}, {"empty", {{0, 3}}}},
+                   true,
+                   false,
+                   {{"sizes that do not multiply up",
+                     [m] {
+                       (void)xg::unflatten(m, 1, {2, 2});
+                     }},
+                    {"a 0-d tensor", [] { (void)xg::unflatten(xg::ones({}), 0, {1}); }}}});
+    }
+    {
+      // the mask is where the input is positive (an undefined input is passed on with an
+      // undefined mask, for masked_select to refuse)
+      OpFn f = [](V x) { return xg::masked_select(x[0], x[0].defined() ? x[0].gt(0) : Tensor()); };
+      t.push_back({"masked_select",
+                   "masked_select",
+                   f,
+                   [](V x) { return x[0].masked_select(x[0].defined() ? x[0].gt(0) : Tensor()); },
+                   {Domain::Kink0},
+                   {{"2x3", {{2, 3}}}, {"0d", {{}}}, {"3d", {{2, 3, 4}}}, {"empty", {{0, 3}}}},
+                   true,
+                   false,
+                   {{"a mask that is not Bool", [m] { (void)xg::masked_select(m, m); }},
+                    {"shapes that do not broadcast",
+                     [m] { (void)xg::masked_select(m, xg::ones({4}).gt(0)); }}}});
     }
     return t;
   }();

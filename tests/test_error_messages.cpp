@@ -13,6 +13,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <regex>
 #include <set>
 #include <string>
@@ -664,6 +665,50 @@ std::vector<Case> all_cases() {
        [] {
          xg::scalar_tensor(1.0).index_select(0, xg::tensor({0, 0}, xg::kInt64));
        }},
+      {"gather-index", T::InvalidArgument, "gather: expected an Int64 index, got [2, 1] Float32",
+       [] {
+         xg::gather(xg::ones({2, 3}), 1, xg::zeros({2, 1}));
+       }},
+      {"gather-index-dims", T::InvalidArgument,
+       "gather: the index [2] Int64 must have as many dims as the tensor [2, 3] Float32",
+       [] {
+         xg::gather(xg::ones({2, 3}), 1, xg::tensor({0, 1}, xg::kInt64));
+       }},
+      {"gather-index-size", T::InvalidArgument,
+       "gather: the index [3, 1] Int64 is larger than the tensor [2, 3] Float32 at dim 0 (only "
+       "dim 1, the one gathered along, may be larger)",
+       [] {
+         xg::gather(xg::ones({2, 3}), 1, xg::tensor({0, 1, 0}, {3, 1}, xg::kInt64));
+       }},
+      {"gather-range", T::OutOfRange,
+       "gather: index 3 is out of range for dim 1 of size 3 of [2, 3] Float32",
+       [] {
+         xg::ones({2, 3}).gather(1, xg::tensor({0, 3}, {2, 1}, xg::kInt64));
+       }},
+      {"diagonal-dims", T::InvalidArgument,
+       "diagonal: dim1 and dim2 must be different dims, got 1 and -1 for [2, 3] Float32",
+       [] {
+         xg::diagonal(xg::ones({2, 3}), 0, 1, -1);
+       }},
+      {"unflatten-0d", T::InvalidArgument, "unflatten: cannot unflatten a 0-d tensor",
+       [] { xg::unflatten(xg::scalar_tensor(1.0), 0, {1}); }},
+      {"unflatten-empty", T::InvalidArgument, "unflatten: sizes must be non-empty",
+       [] {
+         xg::unflatten(xg::ones({2, 3}), 1, {});
+       }},
+      {"unflatten-infer", T::InvalidArgument, "unflatten: only one size can be -1, got [-1, -1]",
+       [] {
+         xg::ones({2, 3}).unflatten(1, {-1, -1});
+       }},
+      {"unflatten-size", T::InvalidArgument, "unflatten: invalid size in [2, -2]",
+       [] {
+         xg::unflatten(xg::ones({2, 4}), 1, {2, -2});
+       }},
+      {"unflatten-product", T::InvalidArgument,
+       "unflatten: sizes [2, 2] don't multiply up to the size of dim 1 (3) of [2, 3] Float32",
+       [] {
+         xg::unflatten(xg::ones({2, 3}), 1, {2, 2});
+       }},
 
       // ---- backward and autograd::grad ----
       {"backward-gradient-count", T::InvalidArgument, "backward: got 1 gradients for 2 tensors",
@@ -913,6 +958,54 @@ std::vector<Case> all_cases() {
        [] {
          xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1));
          xg::optim::LinearLR(opt, 0.5, 1.0, 0);
+       }},
+      {"lambdalr-count", T::InvalidArgument,
+       "LambdaLR: expected 1 lr_lambdas (one per parameter group), got 2",
+       [] {
+         xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1));
+         const xg::optim::LrLambda one = [](std::int64_t) { return 1.0; };
+         xg::optim::LambdaLR(opt, std::vector<xg::optim::LrLambda>{one, one});
+       }},
+      {"lambdalr-empty", T::InvalidArgument, "LambdaLR: lr_lambda 0 is an empty std::function",
+       [] {
+         xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1));
+         xg::optim::LambdaLR(opt, xg::optim::LrLambda());
+       }},
+      {"sequentiallr-null", T::InvalidArgument, "SequentialLR: scheduler 1 is null",
+       [] {
+         xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1));
+         auto first = std::make_shared<xg::optim::LinearLR>(opt);
+         xg::optim::SequentialLR(opt, {first, nullptr}, {3});
+       }},
+      {"sequentiallr-nested", T::InvalidArgument,
+       "SequentialLR: scheduler 0 is a SequentialLR; they cannot be nested",
+       [] {
+         xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1));
+         auto first = std::make_shared<xg::optim::LinearLR>(opt);
+         auto second = std::make_shared<xg::optim::ExponentialLR>(opt, 0.9);
+         auto inner = std::make_shared<xg::optim::SequentialLR>(
+             opt, std::vector<std::shared_ptr<xg::optim::LRScheduler>>{first, second},
+             std::vector<std::int64_t>{3});
+         xg::optim::SequentialLR(opt, {inner, second}, {5});
+       }},
+      {"sequentiallr-optimizer", T::InvalidArgument,
+       "SequentialLR: expects all schedulers to belong to the same optimizer, but scheduler 1 "
+       "belongs to another optimizer than the one passed in",
+       [] {
+         xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1));
+         xg::optim::SGD other({leaf({2})}, xg::optim::SGDOptions(0.1));
+         auto first = std::make_shared<xg::optim::LinearLR>(opt);
+         auto second = std::make_shared<xg::optim::ExponentialLR>(other, 0.9);
+         xg::optim::SequentialLR(opt, {first, second}, {3});
+       }},
+      {"sequentiallr-milestones", T::InvalidArgument,
+       "SequentialLR: expects one scheduler more than milestones, but got 2 schedulers and 2 "
+       "milestones",
+       [] {
+         xg::optim::SGD opt({leaf({2})}, xg::optim::SGDOptions(0.1));
+         auto first = std::make_shared<xg::optim::LinearLR>(opt);
+         auto second = std::make_shared<xg::optim::ExponentialLR>(opt, 0.9);
+         xg::optim::SequentialLR(opt, {first, second}, {3, 5});
        }},
 
       // ---- modules and layers ----

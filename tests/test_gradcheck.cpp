@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 #include <xgrad/xgrad.hpp>
 
@@ -433,6 +434,70 @@ std::vector<Row> build_rows() {
   T.add("tril_batched", {{2, 3, 3}}, [](V x) { return x[0].tril(); });
   T.add("triu_batched_method", {{2, 2, 3}}, [](V x) { return x[0].triu(1) * x[0]; });
   T.add("tril_transposed_view", {{3, 4}}, [](V x) { return xg::tril(x[0].t(), -1); });
+
+  // ---- cumsum, gather, max/min along a dim, diagonal, unflatten, masked_select ----
+  T.add("cumsum_dim0", {{3, 4}}, [](V x) { return xg::cumsum(x[0], 0); });
+  T.add("cumsum_3d_neg_dim", {{2, 3, 4}}, [](V x) { return xg::cumsum(x[0], -2); });
+  T.add("cumsum_0d", {{}}, [](V x) { return xg::cumsum(x[0], 0) * x[0]; });
+  T.add("cumsum_transposed_view", {{3, 4}}, [](V x) { return x[0].t().cumsum(1); });
+  T.add("gather_dim1", {{2, 3}}, [](V x) {
+    return xg::gather(x[0], 1, xg::tensor({0, 2, 1, 1}, {2, 2}, xg::kInt64));
+  });
+  T.add("gather_repeated_longer", {{2, 3}}, [](V x) {
+    return x[0].gather(-1, xg::tensor({0, 0, 2, 0, 1, 1, 1, 1}, {2, 4}, xg::kInt64));
+  });
+  T.add("gather_dim0_narrower", {{3, 2}}, [](V x) {
+    return xg::gather(x[0], 0, xg::tensor({2, 0}, {1, 2}, xg::kInt64));
+  });
+  T.add("gather_3d", {{2, 3, 4}}, [](V x) {
+    return xg::gather(x[0], 1, xg::tensor({2, 0, 1, 1, 0, 0, 2, 1}, {2, 1, 4}, xg::kInt64));
+  });
+  T.add("gather_0d_index_1d", {{}}, [](V x) {
+    return xg::gather(x[0], 0, xg::tensor({0, 0, 0}, {3}, xg::kInt64));
+  });
+  // the gradient of a gather is a scatter-add, itself differentiable: gradcheck that too
+  T.add("gather_backward", {{2, 4}}, [](V x) {
+    // the scatter-add comes from a backward pass, which records only in grad mode (gradcheck
+    // evaluates its finite differences without it)
+    const bool was_enabled = xg::GradMode::is_enabled();
+    xg::GradMode::set_enabled(true);
+    const Tensor base = xg::ones({2, 3}, xg::kFloat64).requires_grad_(true);
+    const Tensor index = xg::tensor({0, 0, 2, 1, 1, 1, 0, 2}, {2, 4}, xg::kInt64);
+    const Tensor y = xg::gather(base, 1, index);
+    const Tensor g = xg::autograd::grad({y}, {base}, {x[0]}, std::nullopt, true)[0];
+    xg::GradMode::set_enabled(was_enabled);
+    return g;
+  });
+  for (const bool keep : {false, true}) {
+    const std::string k = keep ? "_keepdim" : "";
+    T.add("max_dim1" + k, {{3, 4}}, [keep](V x) { return std::get<0>(xg::max(x[0], 1, keep)); });
+    T.add("min_dim0" + k, {{3, 4}}, [keep](V x) { return std::get<0>(x[0].min(0, keep)); });
+    T.add("max_3d_neg_dim" + k, {{2, 3, 4}},
+          [keep](V x) { return std::get<0>(x[0].max(-2, keep)); });
+  }
+  T.add("max_dim_0d", {{}}, [](V x) { return std::get<0>(xg::max(x[0], 0)) * x[0]; });
+  T.add("min_dim_transposed_view", {{3, 4}}, [](V x) { return std::get<0>(xg::min(x[0].t(), 1)); });
+  for (const std::int64_t offset : {0, 1, -1, 2}) {
+    T.add("diagonal_offset" + std::string(offset < 0 ? "m" : "") + std::to_string(std::abs(offset)),
+          {{3, 4}}, [offset](V x) { return xg::diagonal(x[0], offset); });
+  }
+  T.add("diagonal_3d_dims", {{2, 3, 4}}, [](V x) { return x[0].diagonal(-1, 2, 0); });
+  T.add("diagonal_then_in_place", {{3, 3}}, [](V x) {
+    Tensor y = x[0] * 1.0;
+    y.diagonal().mul_(2.0);  // an in-place op on the view rewrites y's history
+    return y;
+  });
+  T.add("unflatten", {{2, 6}}, [](V x) { return xg::unflatten(x[0], 1, {2, -1, 1}); });
+  T.add("unflatten_transposed_view", {{3, 4}}, [](V x) { return x[0].t().unflatten(0, {2, 2}); });
+  T.add("masked_select", {{2, 3}}, [](V x) {
+    return xg::masked_select(x[0], xg::tensor({1, 0, 1, 1, 0, 0}, {2, 3}, xg::kBool));
+  });
+  T.add("masked_select_t_broadcasts", {{3}}, [](V x) {
+    return x[0].masked_select(xg::tensor({1, 0, 1, 0, 1, 1}, {2, 3}, xg::kBool));
+  });
+  T.add("masked_select_mask_broadcasts", {{2, 3}}, [](V x) {
+    return xg::masked_select(x[0], xg::tensor({0, 1}, {2, 1}, xg::kBool));
+  });
   return T.take();
 }
 

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 #include <xgrad/tensor/kernels.hpp>
 #include <xgrad/xgrad.hpp>
@@ -236,6 +237,35 @@ Tensor run_reference_op(const RefCase& c, const std::vector<Tensor>& x, bool met
   if (op == "log_softmax") {
     return method ? x[0].log_softmax(dim_arg()) : xg::log_softmax(x[0], dim_arg());
   }
+  // cumsum, gather, max/min along a dim, diagonal, unflatten, masked_select
+  if (op == "cumsum") return method ? x[0].cumsum(dim_arg()) : xg::cumsum(x[0], dim_arg());
+  if (op == "gather") {
+    return method ? x[0].gather(dim_arg(), x[1]) : xg::gather(x[0], dim_arg(), x[1]);
+  }
+  if (op == "max_dim" || op == "max_dim_indices" || op == "min_dim" || op == "min_dim_indices") {
+    const bool is_max = op.rfind("max", 0) == 0;
+    std::tuple<Tensor, Tensor> r;
+    if (method) {
+      r = is_max ? x[0].max(dim_arg(), k) : x[0].min(dim_arg(), k);
+    } else if (!k && std::string(c.name).find("_k0") != std::string::npos) {
+      r = is_max ? xg::max(x[0], dim_arg()) : xg::min(x[0], dim_arg());  // the default keepdim
+    } else {
+      r = is_max ? xg::max(x[0], dim_arg(), k) : xg::min(x[0], dim_arg(), k);
+    }
+    return op.ends_with("_indices") ? std::get<1>(r) : std::get<0>(r);
+  }
+  if (op == "diagonal") {
+    if (i.empty()) return method ? x[0].diagonal() : xg::diagonal(x[0]);
+    if (i.size() == 1) return method ? x[0].diagonal(i[0]) : xg::diagonal(x[0], i[0]);
+    return method ? x[0].diagonal(i[0], i[1], i[2]) : xg::diagonal(x[0], i[0], i[1], i[2]);
+  }
+  if (op == "unflatten") {
+    const Shape sizes(i.begin() + 1, i.end());
+    return method ? x[0].unflatten(i[0], sizes) : xg::unflatten(x[0], i[0], sizes);
+  }
+  if (op == "masked_select") {
+    return method ? x[0].masked_select(x[1]) : xg::masked_select(x[0], x[1]);
+  }
   ADD_FAILURE() << "the reference table names an op this test does not know: " << op;
   return {};
 }
@@ -308,7 +338,7 @@ TEST_P(OpReference, ResultDoesNotAliasInputs) {
   ASSERT_TRUE(out.defined());
   static const std::set<std::string> views = {"t",       "reshape",   "view",      "flatten",
                                               "squeeze", "unsqueeze", "transpose", "permute",
-                                              "expand",  "narrow"};
+                                              "expand",  "narrow",    "diagonal",  "unflatten"};
   bool aliases = false;
   for (const auto& in : x) aliases = aliases || out.is_alias_of(in);
   if (aliases) {
@@ -1349,3 +1379,83 @@ TEST(LargeKernels, SplitLoopsMatchElementByElement) {
   exponent.data_ptr<std::int64_t>()[n - 2] = -1;
   EXPECT_THROW(xg::pow(base, exponent), std::invalid_argument);
 }
+
+// ---- gradients of the index-picking ops, against PyTorch's (python3-torch 1.13) ----
+namespace {
+
+std::vector<double> grad_values(const xg::Tensor& t) {
+  const xt::xarray<double> a = t.grad().to(xg::kFloat64).to_xarray<double>();
+  return std::vector<double>(a.begin(), a.end());
+}
+
+// torch.max(x, 0) on [2, 7, 7, 1, 7]: index 1, and the gradient goes there only.
+TEST(IndexOpGrads, MaxAlongDimGradientGoesToTheFirstTie) {
+  xg::Tensor x = xg::tensor({2, 7, 7, 1, 7}, xg::requires_grad(true));
+  auto [values, indices] = xg::max(x, 0);
+  EXPECT_EQ(indices.item<std::int64_t>(), 1);
+  values.backward();
+  EXPECT_EQ(grad_values(x), (std::vector<double>{0, 1, 0, 0, 0}));
+  // min along dim 1 with keepdim, ties and a NaN: PyTorch picks index 2 (the NaN) and 0
+  xg::Tensor y = xg::tensor({3, 1, std::nan(""), -2, -2, 5}, {2, 3}, xg::requires_grad(true));
+  auto [v2, i2] = y.min(1, true);
+  EXPECT_EQ(i2.shape(), (Shape{2, 1}));
+  EXPECT_EQ(i2.data_ptr<std::int64_t>()[0], 2);
+  EXPECT_EQ(i2.data_ptr<std::int64_t>()[1], 0);
+  (v2 * xg::tensor({10, 20}, {2, 1})).sum().backward();
+  EXPECT_EQ(grad_values(y), (std::vector<double>{0, 0, 10, 20, 0, 0}));
+}
+
+// The indices returned are the caller's: changing them does not change the gradient.
+TEST(IndexOpGrads, ChangingTheReturnedIndicesLeavesTheGradient) {
+  xg::Tensor x = xg::tensor({1, 5, 2, 8, 0, 3}, {2, 3}, xg::requires_grad(true));
+  auto [values, indices] = xg::max(x, 1);
+  indices.fill_(0);
+  values.sum().backward();
+  EXPECT_EQ(grad_values(x), (std::vector<double>{0, 1, 0, 1, 0, 0}));
+}
+
+// Repeated indices add up: torch.gather(x, 1, [[0, 0, 2], [1, 1, 1]]).sum().backward()
+TEST(IndexOpGrads, GatherGradientAddsUpRepeatedIndices) {
+  xg::Tensor x = xg::ones({2, 3}, xg::requires_grad(true));
+  xg::gather(x, 1, xg::tensor({0, 0, 2, 1, 1, 1}, {2, 3}, xg::kInt64)).sum().backward();
+  EXPECT_EQ(grad_values(x), (std::vector<double>{2, 0, 1, 0, 3, 0}));
+}
+
+// torch.cumsum(x, 0).backward(w) gives the reversed running sum of w; and twice differentiable.
+TEST(IndexOpGrads, CumsumGradientIsTheReversedRunningSum) {
+  xg::Tensor x =
+      xg::tensor({1, 2, 3, 4}, xg::TensorOptions().dtype(xg::kFloat64).requires_grad(true));
+  const xg::Tensor w = xg::tensor({1, 10, 100, 1000}, xg::kFloat64);
+  const xg::Tensor y = (xg::cumsum(x, 0) * xg::cumsum(x, 0) * w).sum();
+  const auto g = xg::autograd::grad({y}, {x}, {}, std::nullopt, true);
+  // d/dx_k sum_j w_j c_j^2 = sum_{j>=k} 2 w_j c_j, c = [1, 3, 6, 10]
+  EXPECT_EQ(values_of(g[0]), (std::vector<double>{21262, 21260, 21200, 20000}));
+  const auto gg = xg::autograd::grad({g[0].sum()}, {x});
+  // d/dx_m sum_k sum_{j>=k} 2 w_j c_j = sum_j 2 w_j (j + 1) [j >= m]
+  EXPECT_EQ(values_of(gg[0]), (std::vector<double>{8642, 8640, 8600, 8000}));
+}
+
+// diagonal is a view: writing through it changes the matrix, and its gradient lands on the
+// diagonal.
+TEST(IndexOpGrads, DiagonalIsAWritableView) {
+  xg::Tensor m = xg::zeros({3, 4});
+  m.diagonal(1).fill_(5);
+  EXPECT_EQ(values_of(m), (std::vector<double>{0, 5, 0, 0, 0, 0, 5, 0, 0, 0, 0, 5}));
+  EXPECT_TRUE(m.diagonal().is_alias_of(m));
+  xg::Tensor x = xg::zeros({2, 3}, xg::requires_grad(true));
+  (xg::diagonal(x, -1) * 3).sum().backward();
+  EXPECT_EQ(grad_values(x), (std::vector<double>{0, 0, 0, 3, 0, 0}));
+  EXPECT_TRUE(x.unflatten(1, {3, 1}).is_alias_of(x));
+}
+
+// masked_select of a tensor the mask broadcasts over: the gradient sums over the broadcast.
+TEST(IndexOpGrads, MaskedSelectGradientSumsOverTheBroadcast) {
+  xg::Tensor x = xg::tensor({1, 2, 3}, xg::requires_grad(true));
+  const xg::Tensor mask = xg::tensor({1, 0, 1, 1, 1, 0}, {2, 3}, xg::kBool);
+  const xg::Tensor y = x.masked_select(mask);
+  EXPECT_EQ(values_of(y), (std::vector<double>{1, 3, 1, 2}));
+  (y * xg::tensor({1, 10, 100, 1000})).sum().backward();
+  EXPECT_EQ(grad_values(x), (std::vector<double>{101, 1000, 10}));
+}
+
+}  // namespace

@@ -13,6 +13,7 @@
 #include <iomanip>
 #include <map>
 #include <memory>
+#include <numbers>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
@@ -1171,31 +1172,64 @@ TEST(OptimOptions, MapKeysAndRoundTrip) {
 
 // ================= schedulers =================
 
-std::unique_ptr<xg::optim::LRScheduler> make_scheduler(const optim_ref::SchedulerCase& c,
-                                                       Optimizer& opt) {
-  const std::string kind = c.scheduler;
-  const auto& a = c.args;
+// make_optim_reference.py's LR_LAMBDAS, with the same operations in the same order.
+double cosine_factor(std::int64_t epoch, std::int64_t t, double floor) {
+  const double ratio = static_cast<double>(std::min(epoch, t)) / static_cast<double>(t);
+  const double coeff = 0.5 * (1.0 + std::cos(std::numbers::pi * ratio));
+  return floor + coeff * (1.0 - floor);
+}
+
+const std::vector<xg::optim::LrLambda> kLrLambdas = {
+    [](std::int64_t e) { return std::pow(0.95, static_cast<double>(e)); },
+    [](std::int64_t e) { return 1.0 / static_cast<double>(1 + e); },
+    [](std::int64_t e) { return static_cast<double>(e / 3); },
+    [](std::int64_t e) { return cosine_factor(e, 8, 0.1); },
+    [](std::int64_t e) { return cosine_factor(e, 1900, 0.1); },
+};
+
+std::shared_ptr<xg::optim::LRScheduler> make_one(const std::string& kind,
+                                                 const std::vector<double>& a, Optimizer& opt,
+                                                 bool defaults = false) {
   if (kind == "StepLR") {
-    return std::make_unique<xg::optim::StepLR>(opt, static_cast<std::int64_t>(a[0]), a[1]);
+    return std::make_shared<xg::optim::StepLR>(opt, static_cast<std::int64_t>(a[0]), a[1]);
   }
   if (kind == "MultiStepLR") {
     std::vector<std::int64_t> milestones;
     for (std::size_t i = 0; i + 1 < a.size(); ++i)
       milestones.push_back(static_cast<std::int64_t>(a[i]));
-    return std::make_unique<xg::optim::MultiStepLR>(opt, milestones, a.back());
+    return std::make_shared<xg::optim::MultiStepLR>(opt, milestones, a.back());
   }
-  if (kind == "ExponentialLR") return std::make_unique<xg::optim::ExponentialLR>(opt, a[0]);
+  if (kind == "ExponentialLR") return std::make_shared<xg::optim::ExponentialLR>(opt, a[0]);
   if (kind == "CosineAnnealingLR") {
-    return std::make_unique<xg::optim::CosineAnnealingLR>(opt, static_cast<std::int64_t>(a[0]),
+    return std::make_shared<xg::optim::CosineAnnealingLR>(opt, static_cast<std::int64_t>(a[0]),
                                                           a[1]);
   }
   if (kind == "LinearLR") {
-    if (std::string(c.name) == "linear_lr_default") {
-      return std::make_unique<xg::optim::LinearLR>(opt);  // checks the defaults too
+    if (defaults) return std::make_shared<xg::optim::LinearLR>(opt);  // checks the defaults too
+    return std::make_shared<xg::optim::LinearLR>(opt, a[0], a[1], static_cast<std::int64_t>(a[2]));
+  }
+  if (kind == "LambdaLR") {
+    if (a.size() == 1) {  // the one-lambda form
+      return std::make_shared<xg::optim::LambdaLR>(opt,
+                                                   kLrLambdas.at(static_cast<std::size_t>(a[0])));
     }
-    return std::make_unique<xg::optim::LinearLR>(opt, a[0], a[1], static_cast<std::int64_t>(a[2]));
+    std::vector<xg::optim::LrLambda> fns;
+    for (double i : a) fns.push_back(kLrLambdas.at(static_cast<std::size_t>(i)));
+    return std::make_shared<xg::optim::LambdaLR>(opt, fns);
   }
   throw std::logic_error("unknown scheduler " + kind);
+}
+
+std::shared_ptr<xg::optim::LRScheduler> make_scheduler(const optim_ref::SchedulerCase& c,
+                                                       Optimizer& opt) {
+  std::vector<std::shared_ptr<xg::optim::LRScheduler>> before;
+  for (const auto& b : c.before) before.push_back(make_one(b.scheduler, b.args, opt));
+  if (std::string(c.scheduler) == "SequentialLR") {
+    std::vector<std::int64_t> milestones;
+    for (double m : c.args) milestones.push_back(static_cast<std::int64_t>(m));
+    return std::make_shared<xg::optim::SequentialLR>(opt, before, milestones);
+  }
+  return make_one(c.scheduler, c.args, opt, std::string(c.name) == "linear_lr_default");
 }
 
 class SchedReference : public ::testing::TestWithParam<optim_ref::SchedulerCase> {};
@@ -1215,16 +1249,21 @@ TEST_P(SchedReference, LastLrMatchesPyTorch) {
            OptimizerParamGroup({b}, std::make_unique<SGDOptions>(optim_ref::kSchedulerLrs[1]))},
           SGDOptions(optim_ref::kSchedulerLrs[0]));
   auto sched = make_scheduler(c, opt);
-  ASSERT_EQ(static_cast<int>(c.last_lr.size()), optim_ref::kSchedulerSteps + 1);
-  for (int e = 0; e <= optim_ref::kSchedulerSteps; ++e) {
+  ASSERT_EQ(c.last_lr.size(), c.epochs.size());
+  ASSERT_EQ(c.epochs.back(), c.steps);
+  std::size_t next = 0;  // the next recorded epoch
+  for (int e = 0; e <= c.steps; ++e) {
     if (e > 0) sched->step();
+    EXPECT_EQ(sched->last_epoch(), e);
+    if (c.epochs[next] != e) continue;
     const std::string what = std::string(c.name) + ", epoch " + std::to_string(e);
-    expect_lrs(sched->get_last_lr(), c.last_lr[e], what);
+    expect_lrs(sched->get_last_lr(), c.last_lr[next], what);
     // the scheduler sets every group's lr
     expect_lrs({opt.param_groups()[0].options().get_lr(), opt.param_groups()[1].options().get_lr()},
-               c.last_lr[e], what + " (group options)");
-    EXPECT_EQ(sched->last_epoch(), e);
+               c.last_lr[next], what + " (group options)");
+    ++next;
   }
+  EXPECT_EQ(next, c.epochs.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(SchedRef, SchedReference, ::testing::ValuesIn(optim_ref::kSchedulerCases),
@@ -1233,7 +1272,7 @@ INSTANTIATE_TEST_SUITE_P(SchedRef, SchedReference, ::testing::ValuesIn(optim_ref
                          });
 
 TEST(Sched, LastLrAfterConstructionIsTheInitialLrs) {
-  for (int kind = 0; kind < 4; ++kind) {
+  for (int kind = 0; kind < 6; ++kind) {
     SCOPED_TRACE(kind);
     Tensor a = leaf({0.0}, {1}, xg::kFloat64), b = leaf({0.0}, {1}, xg::kFloat64);
     Adam opt({OptimizerParamGroup({a}, std::make_unique<AdamOptions>(0.3)),
@@ -1244,6 +1283,11 @@ TEST(Sched, LastLrAfterConstructionIsTheInitialLrs) {
       s = std::make_unique<xg::optim::MultiStepLR>(opt, std::vector<std::int64_t>{1, 4});
     if (kind == 2) s = std::make_unique<xg::optim::ExponentialLR>(opt, 0.5);
     if (kind == 3) s = std::make_unique<xg::optim::CosineAnnealingLR>(opt, 7);
+    if (kind == 4) s = std::make_unique<xg::optim::LinearLR>(opt, 1.0, 0.5, 3);
+    if (kind == 5) {
+      s = std::make_unique<xg::optim::LambdaLR>(opt,
+                                                [](std::int64_t e) { return 1.0 / (1.0 + e); });
+    }
     EXPECT_EQ(s->get_last_lr(), (std::vector<double>{0.3, 0.007}));
     EXPECT_EQ(opt.param_groups()[0].options().get_lr(), 0.3);
     EXPECT_EQ(opt.param_groups()[1].options().get_lr(), 0.007);
@@ -1302,8 +1346,160 @@ TEST(Sched, InvalidArgumentsThrow) {
   invalid_argument_message([&] { xg::optim::LinearLR(opt, 0.0); });
   invalid_argument_message([&] { xg::optim::LinearLR(opt, 1.5); });
   invalid_argument_message([&] { xg::optim::LinearLR(opt, 0.5, 1.0, 0); });
-  // a scheduler that failed to construct left the lr alone
+  // a scheduler that failed to construct left the lr alone, and recorded no initial lr
   EXPECT_EQ(opt.param_groups()[0].options().get_lr(), 0.5);
+  EXPECT_FALSE(opt.param_groups()[0].has_initial_lr());
+}
+
+// The first scheduler records each group's initial lr; later ones leave it.
+TEST(Sched, FirstSchedulerRecordsTheInitialLr) {
+  Tensor a = leaf({0.0}, {1}, xg::kFloat64);
+  SGD opt({a}, SGDOptions(0.5));
+  EXPECT_FALSE(opt.param_groups()[0].has_initial_lr());
+  xg::optim::LinearLR warmup(opt, 0.5, 1.0, 4);
+  EXPECT_TRUE(opt.param_groups()[0].has_initial_lr());
+  EXPECT_EQ(opt.param_groups()[0].initial_lr(), 0.5);
+  EXPECT_EQ(opt.param_groups()[0].options().get_lr(), 0.25);
+  xg::optim::ExponentialLR decay(opt, 0.5);
+  EXPECT_EQ(opt.param_groups()[0].initial_lr(), 0.5);
+  // a copy of the group keeps it
+  const OptimizerParamGroup copy = opt.param_groups()[0];
+  EXPECT_EQ(copy.initial_lr(), 0.5);
+}
+
+// LambdaLR: one lambda for every group, or one per group; the lambda sees the epoch.
+TEST(Sched, LambdaLRGetsTheEpochAndPerGroupLambdas) {
+  Tensor a = leaf({0.0}, {1}, xg::kFloat64), b = leaf({0.0}, {1}, xg::kFloat64);
+  SGD opt({OptimizerParamGroup({a}, std::make_unique<SGDOptions>(1.0)),
+           OptimizerParamGroup({b}, std::make_unique<SGDOptions>(2.0))},
+          SGDOptions(1.0));
+  std::vector<std::int64_t> seen;
+  xg::optim::LambdaLR one(opt, [&](std::int64_t e) {
+    seen.push_back(e);
+    return 0.5 * static_cast<double>(e + 1);
+  });
+  EXPECT_EQ(one.get_last_lr(), (std::vector<double>{0.5, 1.0}));
+  one.step();
+  EXPECT_EQ(one.get_last_lr(), (std::vector<double>{1.0, 2.0}));
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{0, 0, 1, 1}));  // once per group
+  xg::optim::LambdaLR two(opt, {[](std::int64_t e) { return static_cast<double>(e); },
+                                [](std::int64_t) { return 3.0; }});
+  EXPECT_EQ(two.get_last_lr(), (std::vector<double>{0.0, 6.0}));  // from the initial lrs
+  two.step();
+  two.step();
+  EXPECT_EQ(two.get_last_lr(), (std::vector<double>{2.0, 6.0}));
+  EXPECT_EQ(two.last_epoch(), 2);
+}
+
+// A lambda that throws changes nothing: not the epoch, not an lr.
+TEST(Sched, LambdaThatThrowsChangesNothing) {
+  Tensor a = leaf({0.0}, {1}, xg::kFloat64), b = leaf({0.0}, {1}, xg::kFloat64);
+  SGD opt({OptimizerParamGroup({a}, std::make_unique<SGDOptions>(1.0)),
+           OptimizerParamGroup({b}, std::make_unique<SGDOptions>(2.0))},
+          SGDOptions(1.0));
+  xg::optim::LambdaLR s(opt, {[](std::int64_t e) { return 1.0 / static_cast<double>(e + 1); },
+                              [](std::int64_t e) {
+                                if (e == 2) throw std::domain_error("epoch 2");
+                                return 1.0;
+                              }});
+  s.step();
+  EXPECT_THROW(s.step(), std::domain_error);
+  EXPECT_EQ(s.last_epoch(), 1);
+  EXPECT_EQ(s.get_last_lr(), (std::vector<double>{0.5, 2.0}));
+  EXPECT_EQ(opt.param_groups()[0].options().get_lr(), 0.5);
+  // at construction too: no lr set, no initial lr recorded
+  SGD fresh({leaf({0.0}, {1}, xg::kFloat64)}, SGDOptions(0.3));
+  EXPECT_THROW(
+      xg::optim::LambdaLR(fresh, [](std::int64_t) -> double { throw std::domain_error("no"); }),
+      std::domain_error);
+  EXPECT_EQ(fresh.param_groups()[0].options().get_lr(), 0.3);
+  EXPECT_FALSE(fresh.param_groups()[0].has_initial_lr());
+}
+
+// SequentialLR keeps the schedulers it was given: the caller's handles see their epochs (PyTorch's
+// bookkeeping: -1 until a scheduler starts, 0 at its milestone).
+TEST(Sched, SequentialLRSchedulersKeepTheirOwnEpochs) {
+  Tensor a = leaf({0.0}, {1}, xg::kFloat64);
+  SGD opt({a}, SGDOptions(1.0));
+  auto warmup = std::make_shared<xg::optim::LinearLR>(opt, 0.5, 1.0, 2);
+  auto decay = std::make_shared<xg::optim::ExponentialLR>(opt, 0.5);
+  xg::optim::SequentialLR s(opt, {warmup, decay}, {2});
+  EXPECT_EQ(warmup->last_epoch(), 0);
+  EXPECT_EQ(decay->last_epoch(), -1);
+  EXPECT_EQ(s.last_epoch(), 0);
+  EXPECT_EQ(s.get_last_lr(), (std::vector<double>{0.5}));
+  std::vector<double> lrs;
+  for (int e = 1; e <= 4; ++e) {
+    s.step();
+    lrs.push_back(s.get_last_lr()[0]);
+  }
+  EXPECT_EQ(lrs, (std::vector<double>{0.75, 1.0, 0.5, 0.25}));
+  EXPECT_EQ(warmup->last_epoch(), 1);
+  EXPECT_EQ(decay->last_epoch(), 2);
+  EXPECT_EQ(s.last_epoch(), 4);
+  // through the base class too
+  xg::optim::LRScheduler& base = s;
+  base.step();
+  EXPECT_EQ(base.get_last_lr(), (std::vector<double>{0.125}));
+}
+
+// The nanoGPT schedule from the library's parts, checked against its own formula: linear
+// warm-up to the peak over 100 iterations, then a cosine down to min_lr at 2000.
+TEST(Sched, SequentialLRBuildsNanoGptSchedule) {
+  const double peak = 6e-4, min_lr = 1e-4;
+  const std::int64_t warmup = 100, decay_end = 2000;
+  Tensor a = leaf({0.0}, {1}, xg::kFloat32);
+  AdamW opt({a}, AdamWOptions(peak));
+  xg::optim::SequentialLR s(
+      opt,
+      {std::make_shared<xg::optim::LinearLR>(opt, 0.01, 1.0, warmup),
+       std::make_shared<xg::optim::CosineAnnealingLR>(opt, decay_end - warmup, min_lr)},
+      {warmup});
+  for (std::int64_t it = 0; it <= decay_end; ++it) {
+    if (it > 0) s.step();
+    double want;
+    if (it < warmup) {
+      want = peak * (0.01 + 0.99 * static_cast<double>(it) / static_cast<double>(warmup));
+    } else {
+      const double ratio =
+          static_cast<double>(it - warmup) / static_cast<double>(decay_end - warmup);
+      want = min_lr + 0.5 * (1.0 + std::cos(std::numbers::pi * ratio)) * (peak - min_lr);
+    }
+    ASSERT_NEAR(opt.param_groups()[0].options().get_lr(), want, 1e-15) << "iteration " << it;
+  }
+  EXPECT_NEAR(s.get_last_lr()[0], min_lr, 1e-18);
+}
+
+TEST(Sched, SequentialLRInvalidArgumentsThrow) {
+  Tensor a = leaf({0.0}, {1}, xg::kFloat64), b = leaf({0.0}, {1}, xg::kFloat64);
+  SGD opt({a}, SGDOptions(0.5));
+  SGD other({b}, SGDOptions(0.5));
+  auto s1 = std::make_shared<xg::optim::LinearLR>(opt, 0.5, 1.0, 4);
+  auto s2 = std::make_shared<xg::optim::ExponentialLR>(opt, 0.5);
+  auto elsewhere = std::make_shared<xg::optim::ExponentialLR>(other, 0.5);
+  const double lr = opt.param_groups()[0].options().get_lr();
+  using xg::optim::SequentialLR;
+  invalid_argument_message([&] { SequentialLR(opt, {s1, s2}, {}); });
+  invalid_argument_message([&] { SequentialLR(opt, {s1, s2}, {2, 3}); });
+  invalid_argument_message([&] { SequentialLR(opt, {}, {}); });
+  invalid_argument_message([&] { SequentialLR(opt, {s1, elsewhere}, {2}); });
+  invalid_argument_message([&] { SequentialLR(other, {s1, s2}, {2}); });
+  invalid_argument_message([&] { SequentialLR(opt, {s1, nullptr}, {2}); });
+  auto nested = std::make_shared<SequentialLR>(
+      opt, std::vector<std::shared_ptr<xg::optim::LRScheduler>>{s1, s2},
+      std::vector<std::int64_t>{2});
+  const double nested_lr = opt.param_groups()[0].options().get_lr();
+  invalid_argument_message([&] { SequentialLR(opt, {nested, s2}, {2}); });
+  // a refused SequentialLR changed no epoch and no lr
+  EXPECT_EQ(opt.param_groups()[0].options().get_lr(), nested_lr);
+  EXPECT_EQ(s2->last_epoch(), -1);
+  EXPECT_NE(lr, 0.0);
+  // LambdaLR: one lambda per group, none empty
+  invalid_argument_message([&] {
+    xg::optim::LambdaLR(opt, std::vector<xg::optim::LrLambda>{[](std::int64_t) { return 1.0; },
+                                                              [](std::int64_t) { return 1.0; }});
+  });
+  invalid_argument_message([&] { xg::optim::LambdaLR(opt, xg::optim::LrLambda()); });
 }
 
 }  // namespace

@@ -283,6 +283,12 @@ Tensor apply_step(const Tensor& x, const Step& step, bool method) {
     return method ? x.as_strided(size, stride, opt(a.back()))
                   : xg::as_strided(x, size, stride, opt(a.back()));
   }
+  if (op == "diagonal") {
+    return method ? x.diagonal(a.at(0), a.at(1), a.at(2))
+                  : xg::diagonal(x, a.at(0), a.at(1), a.at(2));
+  }
+  if (op == "unflatten")
+    return method ? x.unflatten(a.at(0), from(1)) : xg::unflatten(x, a.at(0), from(1));
   if (op == "contiguous") return method ? x.contiguous() : xg::contiguous(x);
   if (op == "detach") return x.detach();
   throw std::logic_error("apply_step: unknown op " + op);
@@ -428,10 +434,12 @@ INSTANTIATE_TEST_SUITE_P(Table, ViewReference,
                          ::testing::Range<std::size_t>(0, view_cases().size()), view_case_name);
 
 TEST(ViewReferenceTable, CoversEveryViewOp) {
-  const char* ops[] = {
-      "view",   "reshape",          "flatten", "transpose", "t",          "mT",         "permute",
-      "narrow", "select",           "slice",   "expand",    "expand_as",  "squeeze",    "unsqueeze",
-      "split",  "split_with_sizes", "chunk",   "unbind",    "as_strided", "contiguous", "detach"};
+  const char* ops[] = {"view",    "reshape",   "flatten",    "transpose",
+                       "t",       "mT",        "permute",    "narrow",
+                       "select",  "slice",     "expand",     "expand_as",
+                       "squeeze", "unsqueeze", "split",      "split_with_sizes",
+                       "chunk",   "unbind",    "as_strided", "contiguous",
+                       "detach",  "diagonal",  "unflatten"};
   for (const char* op : ops) {
     bool found = false;
     for (const ViewCase& c : view_cases()) {

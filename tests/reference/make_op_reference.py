@@ -212,6 +212,16 @@ OPS = {
     "sort_indices": lambda x, i, s, k: torch.sort(x[0], dim=i[0], descending=k, stable=True).indices,
     "softmax": lambda x, i, s, k: torch.softmax(x[0], i[0]),
     "log_softmax": lambda x, i, s, k: torch.log_softmax(x[0], i[0]),
+    "cumsum": lambda x, i, s, k: torch.cumsum(x[0], i[0]),
+    "gather": lambda x, i, s, k: torch.gather(x[0], i[0], x[1]),
+    # max/min along a dim: the values and the indices, one case each
+    "max_dim": lambda x, i, s, k: torch.max(x[0], i[0], keepdim=k).values,
+    "max_dim_indices": lambda x, i, s, k: torch.max(x[0], i[0], keepdim=k).indices,
+    "min_dim": lambda x, i, s, k: torch.min(x[0], i[0], keepdim=k).values,
+    "min_dim_indices": lambda x, i, s, k: torch.min(x[0], i[0], keepdim=k).indices,
+    "diagonal": lambda x, i, s, k: torch.diagonal(x[0], *i),
+    "unflatten": lambda x, i, s, k: torch.unflatten(x[0], i[0], tuple(i[1:])),
+    "masked_select": lambda x, i, s, k: torch.masked_select(x[0], x[1]),
 }
 
 FLOATS = (F64, F32)
@@ -615,6 +625,85 @@ for op in ("softmax", "log_softmax"):
     float_case(op, "0d", [Z], ints=[0])
 
 
+# ---- cumsum, gather, max/min along a dim, diagonal, unflatten, masked_select ----
+for d in (0, 1, -1):
+    float_case("cumsum", f"2x3_d{d}".replace("-", "m"), [A], ints=[d])
+for d in (0, 1, 2, -2):
+    float_case("cumsum", f"3d_d{d}".replace("-", "m"), [T], ints=[d])
+float_case("cumsum", "0d", [Z], ints=[0])
+float_case("cumsum", "0d_dm1", [Z], ints=[-1])
+float_case("cumsum", "special", [S], ints=[0])
+float_case("cumsum", "empty", [([0, 3], [])], ints=[0])
+# Float32 sums accumulate in double: 1e8 + 1 + 1 + 1 - 1e8 is 3, not 0
+float_case("cumsum", "accumulates_in_double", [([6], [1e8, 1.0, 1.0, 1.0, -1e8, 1.0])], ints=[0])
+case("cumsum", "i64_d1", [(AI, I64)], ints=[1])
+case("cumsum", "i64_3d_d0", [(TI, I64)], ints=[0])
+case("cumsum", "bool_d1", [(BA, BOOL)], ints=[1])
+case("cumsum", "bool_3d_dm1", [(BT, BOOL)], ints=[-1])
+
+GATHER = [("d1", A, 1, ([2, 2], [0, 2, 1, 1])),
+          ("d0", A, 0, ([1, 3], [1, 0, 1])),
+          ("dm1_longer", A, -1, ([2, 5], [0, 1, 2, 2, 1, 2, 2, 0, 0, 1])),
+          ("d0_narrower", A, 0, ([3, 2], [1, 1, 0, 0, 1, 0])),
+          ("3d_d2", T, 2, ([2, 2, 3], [3, 0, 1, 2, 2, 2, 0, 0, 3, 1, 3, 2])),
+          ("3d_d1", T, 1, ([2, 1, 4], [2, 0, 1, 1, 0, 2, 2, 1])),
+          ("0d", Z, 0, ([], [0])),
+          ("0d_index_1d", Z, 0, ([3], [0, 0, 0])),
+          ("1d_index_0d", V, 0, ([], [2])),
+          ("empty_index", A, 1, ([0, 2], []))]
+for label, spec, d, idx in GATHER:
+    float_case("gather", label, [spec], ints=[d], extra=[(idx, I64)])
+case("gather", "i64", [(AI, I64), (([2, 2], [2, 2, 0, 1]), I64)], ints=[1])
+case("gather", "bool", [(BA, BOOL), (([1, 3], [1, 0, 0]), I64)], ints=[0])
+
+for op in ("max_dim", "min_dim"):
+    for part in ("", "_indices"):
+        name = op + part
+        for d in (0, 1, -1):
+            for keep in (False, True):
+                float_case(name, f"ties_d{d}_k{int(keep)}".replace("-", "m"), [TIES], ints=[d],
+                           keepdim=keep)
+        float_case(name, "nan_d1", [NANROW], ints=[1])
+        float_case(name, "nan_d0", [NANROW], ints=[0])
+        float_case(name, "special", [S], ints=[0])
+        float_case(name, "3d_d1_k1", [T], ints=[1], keepdim=True)
+        float_case(name, "3d_d2", [T], ints=[2])
+        float_case(name, "0d", [Z], ints=[0])
+        float_case(name, "0d_k1", [Z], ints=[-1], keepdim=True)
+        float_case(name, "empty_other_dim", [([0, 3], [])], ints=[1])
+        case(name, "i64_d1", [(TIESI, I64)], ints=[1])
+        case(name, "i64_d0_k1", [(TIESI, I64)], ints=[0], keepdim=True)
+        case(name, "bool_d1", [(BA, BOOL)], ints=[1])
+        case(name, "bool_d0", [(BA, BOOL)], ints=[0])
+
+for label, spec, args in [("2x3", A, []), ("2x3_o1", A, [1]), ("2x3_om1", A, [-1]),
+                          ("2x3_o2", A, [2]), ("2x3_o3", A, [3]), ("2x3_om5", A, [-5]),
+                          ("3d_o1_d1_d2", T, [1, 1, 2]), ("3d_om1_d2_d0", T, [-1, 2, 0]),
+                          ("3d_o0_dm1_d0", T, [0, -1, 0]), ("3x4_o0_d1_d0", M34, [0, 1, 0]),
+                          ("empty", ([0, 3], []), [0])]:
+    float_case("diagonal", label, [spec], ints=args)
+case("diagonal", "i64", [(AI, I64)], ints=[1])
+case("diagonal", "bool_3d", [(BT, BOOL)], ints=[-1, 0, 2])
+
+for label, spec, args in [("3x4_d1_2_2", M34, [1, 2, 2]), ("3x4_d1_2_m1", M34, [1, 2, -1]),
+                          ("3x4_dm1_m1_2", M34, [-1, -1, 2]), ("3x4_d0_3_1", M34, [0, 3, 1]),
+                          ("3x4_d1_4", M34, [1, 4]), ("3x4_d0_1_3_1", M34, [0, 1, 3, 1]),
+                          ("3d_d2_2_2", T, [2, 2, 2]), ("3d_d0_1_2", T, [0, 1, 2]),
+                          ("empty_d1_m1_2", ([3, 0], []), [1, -1, 2]),
+                          ("1d_d0_2_m1", L, [0, 2, -1])]:
+    float_case("unflatten", label, [spec], ints=args)
+case("unflatten", "i64", [(AI, I64)], ints=[1, 3, 1])
+case("unflatten", "bool", [(BT, BOOL)], ints=[-1, 2, 2])
+
+for label, spec, mask in [("2x3", A, COND), ("row_mask", A, MASK_R), ("column_mask", A, MASK_C),
+                          ("0d_mask", A, MASK_Z), ("both_broadcast", R, MASK_C),
+                          ("0d_t", Z, ([1, 2], [1, 0])), ("special", S, ([6], [1, 1, 0, 1, 1, 1])),
+                          ("none", A, ([2, 3], [0] * 6))]:
+    float_case("masked_select", label, [spec], extra=[(mask, BOOL)])
+case("masked_select", "i64", [(AI, I64), (COND, BOOL)])
+case("masked_select", "bool", [(BA, BOOL), (MASK_R, BOOL)])
+
+
 # ---- the dtypes of the OpInfo table's ops (tests/op_info.hpp, same ids) ----
 # For each op form and input dtype (every input of that dtype): PyTorch's result dtype, or a
 # refusal. Int64 inputs are positive so that pow's integer exponents are allowed.
@@ -642,6 +731,13 @@ OPINFO = {
     "matmul": (2, torch.matmul), "mm": (2, torch.mm),
     "cat": (2, lambda a, b: torch.cat([a, b], 0)),
     "stack": (2, lambda a, b: torch.stack([a, b], -1)),
+    "cumsum": (1, lambda a: torch.cumsum(a, -1)),
+    "max_dim": (1, lambda a: torch.max(a, -1).values),
+    "max_dim_indices": (1, lambda a: torch.max(a, 0, keepdim=True).indices),
+    "min_dim": (1, lambda a: torch.min(a, -1, keepdim=True).values),
+    "diagonal": (1, lambda a: torch.diagonal(a, 1)),
+    "unflatten": (1, lambda a: torch.unflatten(a, -1, (3, -1))),
+    "masked_select": (1, lambda a: torch.masked_select(a, a > 0)),
 }
 OPINFO_SHAPES = {"matmul": ([2, 3], [3, 4]), "mm": ([2, 3], [3, 4]), "cat": ([2, 3], [4, 3])}
 

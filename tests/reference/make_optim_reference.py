@@ -10,7 +10,14 @@ single-tensor code path) on all three parameters in one optimizer, assigning the
 p.grad before each step, and records every parameter after every step.
 
 Schedulers. An SGD optimizer with two parameter groups of lrs 0.1 and 0.02; each scheduler in
-SCHEDULERS records get_last_lr() after construction and after each of SCHED_STEPS step() calls.
+SCHEDULERS records get_last_lr() after construction and after each of its step() calls
+(SCHED_STEPS unless the case says otherwise; the long nanoGPT-style cases record only some
+epochs). LambdaLR's functions are the ones in LR_LAMBDAS, named by index (tests/test_optim.cpp
+has the same list, computed with the same operations in the same order, so the factors agree
+to the bit). A SequentialLR case lists its schedulers as (kind, args) pairs, made in order on
+the same optimizer before the SequentialLR itself; its args are the milestones. Another case may
+list schedulers too: they are made first and never stepped (a scheduler made after another runs
+from the lr the other left, LambdaLR from the initial lr).
 
 Every number is written as repr() of a Python float (float64), which round-trips exactly; float32
 results are converted to float64 exactly first. The C++ test (tests/test_optim.cpp) replays the
@@ -26,6 +33,7 @@ combination without that option, so that every case in the table can catch a mis
 import math
 import os
 import sys
+import warnings
 
 import torch
 
@@ -97,6 +105,60 @@ MIN_EFFECT_EXCEPTIONS = {("adam_amsgrad", "amsgrad"): 5e-5, ("adamw_amsgrad", "a
 
 SCHED_LRS = [0.1, 0.02]
 S = torch.optim.lr_scheduler
+
+
+def cosine_factor(epoch, t, floor):
+    """nanoGPT's decay as a factor of the peak lr: a half cosine from 1 to floor over t epochs,
+    then floor."""
+    ratio = min(epoch, t) / t
+    coeff = 0.5 * (1.0 + math.cos(math.pi * ratio))
+    return floor + coeff * (1.0 - floor)
+
+
+# LambdaLR's functions, by index; the C++ test's kLrLambdas must compute the same.
+LR_LAMBDAS = [
+    lambda e: 0.95 ** e,
+    lambda e: 1.0 / (1 + e),
+    lambda e: e // 3,  # an int, as in PyTorch's docs example; 0 for the first epochs
+    lambda e: cosine_factor(e, 8, 0.1),
+    lambda e: cosine_factor(e, 1900, 0.1),
+]
+
+
+def make_one(o, kind, args):
+    """The scheduler `kind` with the arguments of a case, as the C++ test makes it."""
+    if kind == "StepLR":
+        return S.StepLR(o, step_size=int(args[0]), gamma=args[1])
+    if kind == "MultiStepLR":
+        return S.MultiStepLR(o, milestones=[int(a) for a in args[:-1]], gamma=args[-1])
+    if kind == "ExponentialLR":
+        return S.ExponentialLR(o, gamma=args[0])
+    if kind == "CosineAnnealingLR":
+        return S.CosineAnnealingLR(o, T_max=int(args[0]), eta_min=args[1])
+    if kind == "LinearLR":
+        return S.LinearLR(o, start_factor=args[0], end_factor=args[1], total_iters=int(args[2]))
+    if kind == "LambdaLR":
+        fns = [LR_LAMBDAS[int(a)] for a in args]
+        return S.LambdaLR(o, fns[0] if len(fns) == 1 else fns)
+    raise ValueError(kind)
+
+
+def sequential(milestones, children):
+    def make(o):
+        made = [make_one(o, kind, args) for kind, args in children]
+        return S.SequentialLR(o, made, milestones=milestones)
+    return make
+
+
+NANOGPT_STEPS = 2100
+# The epochs a long case records: the warm-up and its end, a sample of the decay, its end and
+# what follows it.
+NANOGPT_EPOCHS = sorted(set(list(range(0, 111)) + list(range(150, 1951, 50)) +
+                            list(range(1990, 2011)) + [2050, 2100]))
+
+# (name, kind, args, make[, before[, steps, recorded epochs]]). `before` lists (kind, args)
+# pairs made first on the same optimizer: a SequentialLR's schedulers, or, for another kind,
+# schedulers that are never stepped.
 SCHEDULERS = [
     ("step_lr", "StepLR", [3, 0.5], lambda o: S.StepLR(o, step_size=3, gamma=0.5)),
     ("multi_step_lr", "MultiStepLR", [2, 5, 9, 0.3],
@@ -113,6 +175,46 @@ SCHEDULERS = [
      lambda o: S.LinearLR(o, start_factor=0.25, end_factor=1.0, total_iters=4)),
     ("linear_lr_decay", "LinearLR", [1.0, 0.1, 6],
      lambda o: S.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=6)),
+    ("lambda_lr_exponential", "LambdaLR", [0], lambda o: S.LambdaLR(o, LR_LAMBDAS[0])),
+    ("lambda_lr_cosine", "LambdaLR", [3], lambda o: S.LambdaLR(o, LR_LAMBDAS[3])),
+    ("lambda_lr_per_group", "LambdaLR", [2, 1],
+     lambda o: S.LambdaLR(o, [LR_LAMBDAS[2], LR_LAMBDAS[1]])),
+    # Made after a LinearLR that set the lrs to half the initial ones (T_max past the last
+    # epoch: after it, PyTorch's chainable cosine mixes in the initial lr).
+    ("exponential_lr_after_linear", "ExponentialLR", [0.5], None, [("LinearLR", [0.5, 1.0, 4])]),
+    ("step_lr_after_linear", "StepLR", [2, 0.5], None, [("LinearLR", [0.5, 1.0, 4])]),
+    ("cosine_annealing_lr_after_linear", "CosineAnnealingLR", [20, 0.001], None,
+     [("LinearLR", [0.5, 1.0, 4])]),
+    ("linear_lr_after_linear", "LinearLR", [0.25, 1.0, 4], None, [("LinearLR", [0.5, 1.0, 4])]),
+    ("lambda_lr_after_linear", "LambdaLR", [0], None, [("LinearLR", [0.5, 1.0, 4])]),
+    # The nanoGPT shape, short: warm-up over 4 epochs, then a cosine over 6 (and past it).
+    ("sequential_linear_cosine", "SequentialLR", [4], None,
+     [("LinearLR", [0.25, 1.0, 4]), ("CosineAnnealingLR", [6, 0.001])]),
+    # The warm-up ends before the linear factor reaches 1: the cosine restarts at the milestone.
+    ("sequential_linear_lambda", "SequentialLR", [3], None,
+     [("LinearLR", [0.5, 1.0, 5]), ("LambdaLR", [3])]),
+    ("sequential_three", "SequentialLR", [3, 7], None,
+     [("ExponentialLR", [0.8]), ("StepLR", [2, 0.5]), ("LinearLR", [1.0, 0.1, 4])]),
+    # A milestone of 0: the second scheduler never restarts; PyTorch's chainable form runs it
+    # from the lr the first one set at construction (LambdaLR from the initial lr).
+    ("sequential_milestone_zero", "SequentialLR", [0], None,
+     [("LinearLR", [0.25, 1.0, 4]), ("ExponentialLR", [0.9])]),
+    ("sequential_milestone_zero_cosine", "SequentialLR", [0], None,
+     [("LinearLR", [0.25, 1.0, 4]), ("CosineAnnealingLR", [20, 0.001])]),
+    ("sequential_milestone_zero_lambda", "SequentialLR", [0], None,
+     [("LinearLR", [0.25, 1.0, 4]), ("LambdaLR", [0])]),
+    # Milestones as given, unsorted: PyTorch bisects them anyway; the middle one never runs.
+    ("sequential_unsorted_milestones", "SequentialLR", [5, 3], None,
+     [("ExponentialLR", [0.8]), ("StepLR", [2, 0.5]), ("LinearLR", [0.5, 1.0, 4])]),
+    # nanoGPT's schedule: linear warm-up over 100 iterations, then a cosine to 1e-4 at 2000
+    # (CosineAnnealingLR's eta_min is absolute and rises again after T_max; the LambdaLR's
+    # floor is a tenth of each group's lr and stays there).
+    ("nanogpt_linear_cosine", "SequentialLR", [100], None,
+     [("LinearLR", [0.01, 1.0, 100]), ("CosineAnnealingLR", [1900, 1e-4])],
+     NANOGPT_STEPS, NANOGPT_EPOCHS),
+    ("nanogpt_linear_lambda", "SequentialLR", [100], None,
+     [("LinearLR", [0.01, 1.0, 100]), ("LambdaLR", [4])],
+     NANOGPT_STEPS, NANOGPT_EPOCHS),
 ]
 
 
@@ -194,13 +296,24 @@ def main():
         "  std::vector<std::vector<std::vector<double>>> expected;  // [step][param][element]",
         "};",
         "",
+        "// A scheduler made before a case's own: its kind and arguments.",
+        "struct SchedulerSpec {",
+        "  const char* scheduler;",
+        "  std::vector<double> args;",
+        "};",
+        "",
         "// One scheduler on an SGD optimizer whose groups have kSchedulerLrs: its arguments, and",
-        "// get_last_lr() after construction and after each step().",
+        "// get_last_lr() after construction (epoch 0) and after step() number `epochs[i]`.",
         "struct SchedulerCase {",
         "  const char* name;",
         "  const char* scheduler;",
-        "  std::vector<double> args;  // as listed in make_optim_reference.py, in argument order",
-        "  std::vector<std::vector<double>> last_lr;  // [epoch 0..kSchedulerSteps][group]",
+        "  std::vector<double> args;  // as listed in make_optim_reference.py, in argument order;",
+        "                             // LambdaLR: indices into kLrLambdas; SequentialLR: milestones",
+        "  std::vector<SchedulerSpec> before;  // made first, in order: SequentialLR's schedulers,",
+        "                                      // or schedulers made before this one, never stepped",
+        "  int steps;                          // step() calls",
+        "  std::vector<int> epochs;            // the epochs recorded, ascending",
+        "  std::vector<std::vector<double>> last_lr;  // [i][group]: at epochs[i]",
         "};",
         "",
         f"constexpr int kSchedulerSteps = {SCHED_STEPS};",
@@ -250,19 +363,35 @@ def main():
                       file=sys.stderr)
 
     lines.append("inline const std::vector<SchedulerCase> kSchedulerCases = {")
-    for name, kind, args, make in SCHEDULERS:
+    for case in SCHEDULERS:
+        name, kind, args, make = case[:4]
+        children = case[4] if len(case) > 4 else []
+        steps = case[5] if len(case) > 5 else SCHED_STEPS
+        epochs = case[6] if len(case) > 6 else list(range(steps + 1))
+        if kind == "SequentialLR":
+            make = sequential([int(a) for a in args], children)
+        elif children:
+            make = (lambda before, kind, args: lambda o: (
+                [make_one(o, k, a) for k, a in before], make_one(o, kind, args))[1])(
+                    children, kind, args)
         params = [torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)]
         opt = torch.optim.SGD([{"params": [params[0]], "lr": SCHED_LRS[0]},
                                {"params": [params[1]], "lr": SCHED_LRS[1]}], lr=SCHED_LRS[0])
-        sched = make(opt)
-        last = [list(sched.get_last_lr())]
-        for _ in range(SCHED_STEPS):
-            opt.step()  # no gradients: changes nothing, keeps PyTorch from warning
-            sched.step()
-            last.append(list(sched.get_last_lr()))
-            assert last[-1] == [g["lr"] for g in opt.param_groups]
-        lines.append(f'  {{"{name}", "{kind}", {fmt_list(args)},')
-        lines.append("   {" + ",\n    ".join(fmt_list(lr) for lr in last) + "}},")
+        with warnings.catch_warnings():
+            # SequentialLR's step(0) is deprecated in PyTorch's own code
+            warnings.simplefilter("ignore", UserWarning)
+            sched = make(opt)
+            last = {0: list(sched.get_last_lr())}
+            for e in range(1, steps + 1):
+                opt.step()  # no gradients: changes nothing, keeps PyTorch from warning
+                sched.step()
+                last[e] = list(sched.get_last_lr())
+                assert last[e] == [g["lr"] for g in opt.param_groups]
+        assert epochs[0] == 0 and epochs[-1] == steps and epochs == sorted(set(epochs))
+        spec = ", ".join(f'{{"{k}", {fmt_list(a)}}}' for k, a in children)
+        lines.append(f'  {{"{name}", "{kind}", {fmt_list(args)}, {{{spec}}}, {steps},')
+        lines.append("   {" + ", ".join(str(e) for e in epochs) + "},")
+        lines.append("   {" + ",\n    ".join(fmt_list(last[e]) for e in epochs) + "}},")
     lines.append("};")
     lines.append("")
     lines.append("}  // namespace optim_ref")

@@ -25,6 +25,7 @@ Arguments per op (None, for slice and as_strided, is printed as kNone):
     split: [split_size, dim, piece]; split_with_sizes: [dim, piece, sizes...]
     chunk: [chunks, dim, piece]; unbind: [dim, piece]
     as_strided: [sizes..., strides..., storage_offset]  (as many sizes as strides)
+    diagonal: [offset, dim1, dim2]; unflatten: [dim, sizes...]
 """
 
 import math
@@ -153,6 +154,21 @@ case("flatten_permuted_noop", R24, [V234, ("permute", [2, 0, 1]), ("flatten", [1
 case("flatten_permuted_view", R24, [V234, ("permute", [1, 2, 0]), ("flatten", [0, 1])])
 case("flatten_0d", Z, [("flatten", [0, -1])])
 
+# ---- diagonal and unflatten ----
+case("diagonal_3x4", R12, [("view", [3, 4]), ("diagonal", [0, 0, 1])])
+case("diagonal_o1_d1_d2", R24, [V234, ("diagonal", [1, 1, 2])])
+case("diagonal_om1_d2_d0", R24, [V234, ("diagonal", [-1, 2, 0])])
+case("diagonal_o2_dm1_dm2", R24, [V234, ("diagonal", [2, -1, -2])])
+case("diagonal_empty", R12, [("view", [3, 4]), ("diagonal", [5, 0, 1])])
+case("diagonal_of_transpose", R24, [V234, ("transpose", [0, 2]), ("diagonal", [0, 0, 1])])
+case("diagonal_of_narrow", R24, [V234, ("narrow", [2, 1, 3]), ("diagonal", [-1, 1, 2])])
+case("diagonal_of_expand", C3, [("expand", [3, 3]), ("diagonal", [0, 0, 1])])
+case("unflatten_d1", R24, [("view", [4, 6]), ("unflatten", [1, 2, 3])])
+case("unflatten_m1", R24, [V234, ("unflatten", [-1, 2, -1])])
+case("unflatten_of_transpose", R24, [V234, ("transpose", [0, 2]), ("unflatten", [0, 2, 2])])
+case("unflatten_of_narrow", R24, [V234, ("narrow", [2, 0, 2]), ("unflatten", [2, 2, 1])])
+case("unflatten_d0_keep", V5, [("unflatten", [0, 5])])
+
 # ---- longer chains ----
 case("chain_permute_narrow_select_expand", R24,
      [V234, ("permute", [2, 0, 1]), ("narrow", [0, 1, 2]), ("select", [2, 1]),
@@ -243,6 +259,10 @@ def apply_step(x, op, a):
         n = (len(a) - 1) // 2
         assert len(a) == 2 * n + 1
         return x.as_strided(a[:n], a[n:2 * n], a[2 * n])
+    if op == "diagonal":
+        return torch.diagonal(x, a[0], a[1], a[2])
+    if op == "unflatten":
+        return torch.unflatten(x, a[0], tuple(a[1:]))
     if op == "contiguous":
         return x.contiguous()
     if op == "detach":
