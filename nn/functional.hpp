@@ -22,6 +22,20 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {}
 Tensor dropout(const Tensor& input, double p = 0.5, bool training = true,
                std::optional<Generator> generator = std::nullopt);
 
+// softmax(query key^T scale + mask) value, as torch.nn.functional.scaled_dot_product_attention:
+// query [..., L, E], key [..., S, E], value [..., S, Ev] -> [..., L, Ev], the leading dims
+// broadcast; scale defaults to 1 / sqrt(E). attn_mask broadcasts to [..., L, S]: Bool (true
+// takes part) or of the query's dtype (added to the scores); it gets no gradient. is_causal masks
+// with the top-left lower triangle of an L x S matrix (not together with attn_mask). A fully
+// masked row gives NaN, as PyTorch's math. Without dropout it is one fused node that keeps the
+// row log-sum-exp, not the weights; dropout_p > 0 drops attention weights (drawn from
+// `generator` when given, else the default generator) through the composed formula.
+Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                                    const Tensor& attn_mask = {}, double dropout_p = 0.0,
+                                    bool is_causal = false,
+                                    std::optional<double> scale = std::nullopt,
+                                    std::optional<Generator> generator = std::nullopt);
+
 // (input - target)^2 and |input - target|; input and target have the same shape.
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);

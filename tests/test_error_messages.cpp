@@ -1045,6 +1045,56 @@ std::vector<Case> all_cases() {
        }},
       {"dropout-p", T::InvalidArgument, "Dropout: p must be in [0, 1], got 1.500000",
        [] { xg::nn::Dropout(1.5); }},
+      {"sdpa-dtype", T::InvalidArgument,
+       "scaled_dot_product_attention: query, key and value must be Float32 or Float64 tensors of "
+       "one dtype, got query [2, 4] Float32, key [2, 4] Float64, value [2, 4] Float32",
+       [] {
+         xg::nn::functional::scaled_dot_product_attention(
+             xg::ones({2, 4}), xg::ones({2, 4}, xg::kFloat64), xg::ones({2, 4}));
+       }},
+      {"sdpa-dims", T::InvalidArgument,
+       "scaled_dot_product_attention: query, key and value need at least 2 dims ([..., L, E], "
+       "[..., S, E], [..., S, Ev]), got query [4] Float32, key [2, 4] Float32, value [2, 4] "
+       "Float32",
+       [] {
+         xg::nn::functional::scaled_dot_product_attention(xg::ones({4}), xg::ones({2, 4}),
+                                                          xg::ones({2, 4}));
+       }},
+      {"sdpa-shapes", T::InvalidArgument,
+       "scaled_dot_product_attention: expected query [..., L, E], key [..., S, E] and value "
+       "[..., S, Ev], got query [2, 4] Float32, key [3, 4] Float32, value [2, 5] Float32",
+       [] {
+         xg::nn::functional::scaled_dot_product_attention(xg::ones({2, 4}), xg::ones({3, 4}),
+                                                          xg::ones({2, 5}));
+       }},
+      {"sdpa-mask-and-causal", T::InvalidArgument,
+       "scaled_dot_product_attention: pass attn_mask or is_causal=true, not both (got a mask "
+       "[2, 2] Bool)",
+       [] {
+         xg::nn::functional::scaled_dot_product_attention(xg::ones({2, 4}), xg::ones({2, 4}),
+                                                          xg::ones({2, 4}),
+                                                          xg::ones({2, 2}, xg::kBool), 0.0, true);
+       }},
+      {"sdpa-dropout-p", T::InvalidArgument,
+       "scaled_dot_product_attention: dropout_p must be in [0, 1], got 1.500000",
+       [] {
+         xg::nn::functional::scaled_dot_product_attention(xg::ones({2, 4}), xg::ones({2, 4}),
+                                                          xg::ones({2, 4}), {}, 1.5);
+       }},
+      {"sdpa-mask-dtype", T::InvalidArgument,
+       "scaled_dot_product_attention: attn_mask must be Bool or of the query's dtype Float32, "
+       "got [2, 2] Int64",
+       [] {
+         xg::nn::functional::scaled_dot_product_attention(
+             xg::ones({2, 4}), xg::ones({2, 4}), xg::ones({2, 4}), xg::ones({2, 2}, xg::kInt64));
+       }},
+      {"sdpa-mask-shape", T::InvalidArgument,
+       "scaled_dot_product_attention: attn_mask [3, 2] Bool does not broadcast to the attention "
+       "weights' shape [2, 2] (query [2, 4] Float32, key [2, 4] Float32, value [2, 4] Float32)",
+       [] {
+         xg::nn::functional::scaled_dot_product_attention(
+             xg::ones({2, 4}), xg::ones({2, 4}), xg::ones({2, 4}), xg::ones({3, 2}, xg::kBool));
+       }},
       {"init-fans", T::InvalidArgument,
        "xavier_uniform_: fan in and fan out need at least 2 dims, got [3]",
        [] { xg::nn::init::xavier_uniform_(xg::ones({3})); }},

@@ -1,0 +1,206 @@
+// The fused scaled dot-product attention kernels: per batch and block of query rows, the scores
+// q_blk k^T on BLAS, the mask applied in place (no L x S mask is built for is_causal), a row
+// softmax, then times v. The forward keeps the row log-sum-exp (L values per batch, not the
+// L x S weights); the backward recomputes the block's weights from it.
+#include "attention.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+#include <xtensor-blas/xblas.hpp>
+
+#include "kernels.hpp"
+
+namespace xg::kernels {
+namespace {
+
+constexpr std::int64_t kBlockRows = 64;
+
+using I = xt::blas_index_t;
+
+// c = alpha op(a) op(b) + beta c for row-major matrices with leading dims lda, ldb, ldc.
+template <class T>
+void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
+          std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (std::int64_t i = 0; i < m; ++i) {
+      for (std::int64_t j = 0; j < n; ++j)
+        c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+    }
+    return;
+  }
+  cxxblas::gemm<I>(cxxblas::RowMajor, ta ? cxxblas::Trans : cxxblas::NoTrans,
+                   tb ? cxxblas::Trans : cxxblas::NoTrans, static_cast<I>(m), static_cast<I>(n),
+                   static_cast<I>(k), alpha, a, static_cast<I>(lda), b, static_cast<I>(ldb), beta,
+                   c, static_cast<I>(ldc));
+}
+
+// Where the mask of batch b starts: the mask is [batch..., L, S] with any strides (a
+// broadcast view has stride 0).
+std::int64_t mask_batch_offset(const Array& mask, std::int64_t b) {
+  const auto& sizes = mask.sizes();
+  const auto& strides = mask.strides();
+  std::int64_t offset = 0;
+  for (std::size_t d = sizes.size() - 2; d-- > 0;) {
+    const std::int64_t n = sizes[d];
+    offset += (b % n) * strides[d];
+    b /= n;
+  }
+  return offset;
+}
+
+struct Geometry {
+  std::int64_t batch, L, S, E, Ev;
+};
+
+Geometry geometry_of(const Array& q, const Array& k, const Array& v) {
+  const std::size_t r = q.dim() - 2;
+  Geometry g{1, q.sizes()[r], k.sizes()[r], q.sizes()[r + 1], v.sizes()[r + 1]};
+  for (std::size_t d = 0; d < r; ++d) g.batch *= q.sizes()[d];
+  return g;
+}
+
+// The scores of rows [i0, i0 + rows) of batch b, scaled and masked, in s (rows x S, ld S).
+// Returns how many leading columns can be nonzero (is_causal: up to the block's last row).
+template <class T>
+std::int64_t block_scores(const Geometry& g, const T* q, const T* k, const SdpaMask& m,
+                          std::int64_t b, std::int64_t i0, std::int64_t rows, T scale, T* s) {
+  const std::int64_t cols = m.causal ? std::min(g.S, i0 + rows) : g.S;
+  gemm<T>(false, true, rows, cols, g.E, scale, q + i0 * g.E, g.E, k, g.E, T(0), s, g.S);
+  constexpr T ninf = -std::numeric_limits<T>::infinity();
+  if (m.causal) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      for (std::int64_t j = i0 + r + 1; j < cols; ++j) s[r * g.S + j] = ninf;
+    }
+  }
+  if (m.mask) {
+    const Array& mask = *m.mask;
+    const std::size_t nd = mask.dim();
+    const std::int64_t rs = mask.strides()[nd - 2], cs = mask.strides()[nd - 1];
+    const std::int64_t base = mask_batch_offset(mask, b);
+    if (mask.dtype() == Dtype::Bool) {
+      const bool* p = mask.data<bool>() + base;
+      for (std::int64_t r = 0; r < rows; ++r) {
+        for (std::int64_t j = 0; j < cols; ++j) {
+          if (!p[(i0 + r) * rs + j * cs]) s[r * g.S + j] = ninf;
+        }
+      }
+    } else {
+      const T* p = mask.data<T>() + base;
+      for (std::int64_t r = 0; r < rows; ++r) {
+        for (std::int64_t j = 0; j < cols; ++j) s[r * g.S + j] += p[(i0 + r) * rs + j * cs];
+      }
+    }
+  }
+  return cols;
+}
+
+}  // namespace
+
+std::pair<Array, Array> sdpa_forward(const Array& q_in, const Array& k_in, const Array& v_in,
+                                     const SdpaMask& mask, double scale) {
+  const Array q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
+  const Geometry g = geometry_of(q, k, v);
+  Shape out_shape = q.shape();
+  out_shape.back() = g.Ev;
+  Shape lse_shape = q.shape();
+  lse_shape.pop_back();
+  Array out = Array::empty(q.dtype(), out_shape);
+  Array lse = Array::empty(q.dtype(), lse_shape);
+  if (out.numel() == 0 && lse.numel() == 0) return {out, lse};
+  detail::dispatch_floating(q.dtype(), [&](auto t) {
+    using T = decltype(t);
+    std::vector<T> s(static_cast<std::size_t>(std::min(g.L, kBlockRows) * g.S));
+    for (std::int64_t b = 0; b < g.batch; ++b) {
+      const T* qb = q.data<T>() + b * g.L * g.E;
+      const T* kb = k.data<T>() + b * g.S * g.E;
+      const T* vb = v.data<T>() + b * g.S * g.Ev;
+      T* ob = out.data<T>() + b * g.L * g.Ev;
+      T* lb = lse.data<T>() + b * g.L;
+      for (std::int64_t i0 = 0; i0 < g.L; i0 += kBlockRows) {
+        const std::int64_t rows = std::min(kBlockRows, g.L - i0);
+        const std::int64_t cols =
+            block_scores<T>(g, qb, kb, mask, b, i0, rows, static_cast<T>(scale), s.data());
+        for (std::int64_t r = 0; r < rows; ++r) {
+          T* row = s.data() + r * g.S;
+          // An empty or fully masked row: max -inf, and exp(-inf - -inf) is NaN, as the
+          // composed softmax gives.
+          T mx = -std::numeric_limits<T>::infinity();
+          for (std::int64_t j = 0; j < cols; ++j) mx = std::max(mx, row[j]);
+          T sum = 0;
+          for (std::int64_t j = 0; j < cols; ++j) sum += (row[j] = std::exp(row[j] - mx));
+          const T inv = T(1) / sum;
+          for (std::int64_t j = 0; j < cols; ++j) row[j] *= inv;
+          lb[i0 + r] = mx + std::log(sum);
+        }
+        gemm<T>(false, false, rows, g.Ev, cols, T(1), s.data(), g.S, vb, g.Ev, T(0), ob + i0 * g.Ev,
+                g.Ev);
+      }
+    }
+  });
+  return {out, lse};
+}
+
+std::array<Array, 3> sdpa_backward(const Array& q_in, const Array& k_in, const Array& v_in,
+                                   const SdpaMask& mask, double scale, const Array& out_in,
+                                   const Array& lse_in, const Array& grad_in) {
+  const Array q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
+  const Array o = out_in.contiguous(), lse = lse_in.contiguous(), dout = grad_in.contiguous();
+  const Geometry g = geometry_of(q, k, v);
+  Array dq = Array::empty(q.dtype(), q.shape());
+  Array dk = Array::full(q.dtype(), k.shape(), 0.0);
+  Array dv = Array::full(q.dtype(), v.shape(), 0.0);
+  detail::dispatch_floating(q.dtype(), [&](auto t) {
+    using T = decltype(t);
+    const T sc = static_cast<T>(scale);
+    const std::int64_t block = std::min(g.L, kBlockRows);
+    std::vector<T> p(static_cast<std::size_t>(block * g.S));
+    std::vector<T> ds(static_cast<std::size_t>(block * g.S));
+    std::vector<T> rowdot(static_cast<std::size_t>(block));
+    for (std::int64_t b = 0; b < g.batch; ++b) {
+      const T* qb = q.data<T>() + b * g.L * g.E;
+      const T* kb = k.data<T>() + b * g.S * g.E;
+      const T* vb = v.data<T>() + b * g.S * g.Ev;
+      const T* ob = o.data<T>() + b * g.L * g.Ev;
+      const T* gb = dout.data<T>() + b * g.L * g.Ev;
+      const T* lb = lse.data<T>() + b * g.L;
+      T* dqb = dq.data<T>() + b * g.L * g.E;
+      T* dkb = dk.data<T>() + b * g.S * g.E;
+      T* dvb = dv.data<T>() + b * g.S * g.Ev;
+      for (std::int64_t i0 = 0; i0 < g.L; i0 += kBlockRows) {
+        const std::int64_t rows = std::min(kBlockRows, g.L - i0);
+        // P = exp(scores - lse), recomputed from the saved row log-sum-exp
+        const std::int64_t cols = block_scores<T>(g, qb, kb, mask, b, i0, rows, sc, p.data());
+        for (std::int64_t r = 0; r < rows; ++r) {
+          T* row = p.data() + r * g.S;
+          for (std::int64_t j = 0; j < cols; ++j) row[j] = std::exp(row[j] - lb[i0 + r]);
+          T acc = 0;  // rowsum(dO * O)
+          for (std::int64_t e = 0; e < g.Ev; ++e) {
+            acc += gb[(i0 + r) * g.Ev + e] * ob[(i0 + r) * g.Ev + e];
+          }
+          rowdot[static_cast<std::size_t>(r)] = acc;
+        }
+        // dP = dO V^T, then dS = P * (dP - rowsum(dO * O))
+        gemm<T>(false, true, rows, cols, g.Ev, T(1), gb + i0 * g.Ev, g.Ev, vb, g.Ev, T(0),
+                ds.data(), g.S);
+        for (std::int64_t r = 0; r < rows; ++r) {
+          for (std::int64_t j = 0; j < cols; ++j) {
+            ds[r * g.S + j] = p[r * g.S + j] * (ds[r * g.S + j] - rowdot[r]);
+          }
+        }
+        // dq = dS K scale; dk += dS^T Q scale; dv += P^T dO
+        gemm<T>(false, false, rows, g.E, cols, sc, ds.data(), g.S, kb, g.E, T(0), dqb + i0 * g.E,
+                g.E);
+        gemm<T>(true, false, cols, g.E, rows, sc, ds.data(), g.S, qb + i0 * g.E, g.E, T(1), dkb,
+                g.E);
+        gemm<T>(true, false, cols, g.Ev, rows, T(1), p.data(), g.S, gb + i0 * g.Ev, g.Ev, T(1), dvb,
+                g.Ev);
+      }
+    }
+  });
+  return {dq, dk, dv};
+}
+
+}  // namespace xg::kernels
