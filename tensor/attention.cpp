@@ -15,7 +15,7 @@
 namespace xg::kernels {
 namespace {
 
-constexpr std::int64_t kBlockRows = 64;
+constexpr std::int64_t kBlockRows = 32;
 
 using I = xt::blas_index_t;
 
@@ -63,18 +63,14 @@ Geometry geometry_of(const Array& q, const Array& k, const Array& v) {
 }
 
 // The scores of rows [i0, i0 + rows) of batch b, scaled and masked, in s (rows x S, ld S).
-// Returns how many leading columns can be nonzero (is_causal: up to the block's last row).
+// Returns how many leading columns can be nonzero (is_causal: up to the block's last row); with
+// is_causal the scores right of each row's diagonal are left as they are (see row_end).
 template <class T>
 std::int64_t block_scores(const Geometry& g, const T* q, const T* k, const SdpaMask& m,
                           std::int64_t b, std::int64_t i0, std::int64_t rows, T scale, T* s) {
   const std::int64_t cols = m.causal ? std::min(g.S, i0 + rows) : g.S;
   gemm<T>(false, true, rows, cols, g.E, scale, q + i0 * g.E, g.E, k, g.E, T(0), s, g.S);
   constexpr T ninf = -std::numeric_limits<T>::infinity();
-  if (m.causal) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-      for (std::int64_t j = i0 + r + 1; j < cols; ++j) s[r * g.S + j] = ninf;
-    }
-  }
   if (m.mask) {
     const Array& mask = *m.mask;
     const std::size_t nd = mask.dim();
@@ -95,6 +91,11 @@ std::int64_t block_scores(const Geometry& g, const T* q, const T* k, const SdpaM
     }
   }
   return cols;
+}
+
+// The end of row r's nonzero weights: with is_causal, the top-left diagonal.
+inline std::int64_t row_end(bool causal, std::int64_t cols, std::int64_t row) {
+  return causal ? std::min(cols, row + 1) : cols;
 }
 
 }  // namespace
@@ -128,11 +129,13 @@ std::pair<Array, Array> sdpa_forward(const Array& q_in, const Array& k_in, const
           // An empty or fully masked row: max -inf, and exp(-inf - -inf) is NaN, as the
           // composed softmax gives.
           T mx = -std::numeric_limits<T>::infinity();
-          for (std::int64_t j = 0; j < cols; ++j) mx = std::max(mx, row[j]);
+          const std::int64_t n = row_end(mask.causal, cols, i0 + r);
+          for (std::int64_t j = 0; j < n; ++j) mx = std::max(mx, row[j]);
           T sum = 0;
-          for (std::int64_t j = 0; j < cols; ++j) sum += (row[j] = std::exp(row[j] - mx));
+          for (std::int64_t j = 0; j < n; ++j) sum += (row[j] = std::exp(row[j] - mx));
           const T inv = T(1) / sum;
-          for (std::int64_t j = 0; j < cols; ++j) row[j] *= inv;
+          for (std::int64_t j = 0; j < n; ++j) row[j] *= inv;
+          std::fill(row + n, row + cols, T(0));
           lb[i0 + r] = mx + std::log(sum);
         }
         gemm<T>(false, false, rows, g.Ev, cols, T(1), s.data(), g.S, vb, g.Ev, T(0), ob + i0 * g.Ev,
@@ -175,7 +178,9 @@ std::array<Array, 3> sdpa_backward(const Array& q_in, const Array& k_in, const A
         const std::int64_t cols = block_scores<T>(g, qb, kb, mask, b, i0, rows, sc, p.data());
         for (std::int64_t r = 0; r < rows; ++r) {
           T* row = p.data() + r * g.S;
-          for (std::int64_t j = 0; j < cols; ++j) row[j] = std::exp(row[j] - lb[i0 + r]);
+          const std::int64_t n = row_end(mask.causal, cols, i0 + r);
+          for (std::int64_t j = 0; j < n; ++j) row[j] = std::exp(row[j] - lb[i0 + r]);
+          std::fill(row + n, row + cols, T(0));
           T acc = 0;  // rowsum(dO * O)
           for (std::int64_t e = 0; e < g.Ev; ++e) {
             acc += gb[(i0 + r) * g.Ev + e] * ob[(i0 + r) * g.Ev + e];

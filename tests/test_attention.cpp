@@ -1,7 +1,7 @@
 // scaled_dot_product_attention: the fused node against PyTorch's values for the documented
 // formula (tests/reference/nn_reference.inc, made by tests/reference/make_nn_reference.py),
 // against the formula composed of xgrad ops (softmax(q k^T scale + mask) v), gradcheck and
-// gradgradcheck in Float64, fully masked rows, dropout and the errors.
+// gradgradcheck in Float64, fully masked rows and dropout (the errors: test_error_messages.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -67,7 +67,7 @@ struct ComposedCase {
   int kind;  // 0 none, 1 Bool mask, 2 float mask, 3 causal
 };
 
-// Shapes past one block of query rows (64), so the blocked loops are exercised too.
+// Shapes past one block of query rows (32), so the blocked loops are exercised too.
 TEST(Sdpa, MatchesComposedOps) {
   const ComposedCase cases[] = {
       {{3, 70, 8}, {3, 90, 8}, {3, 90, 5}, {}, 0},
