@@ -14,6 +14,11 @@ namespace functional {
 
 // input W^T + b (xg::linear).
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {});
+// Normalizes over the trailing dims given by normalized_shape (biased variance), then multiplies
+// by weight and adds bias when they are defined (each of shape normalized_shape), as
+// F.layer_norm.
+Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tensor& weight = {},
+                  const Tensor& bias = {}, double eps = 1e-5);
 // Zeroes elements with probability p and scales the rest by 1 / (1 - p) when training.
 Tensor dropout(const Tensor& input, double p = 0.5, bool training = true);
 

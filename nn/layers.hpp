@@ -4,6 +4,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "module.hpp"
@@ -18,6 +19,9 @@ class Linear : public Module {
   void reset_parameters();  // draws weight and bias again, as the constructor does
   Tensor weight, bias;      // bias is undefined without one
 
+ protected:
+  void on_parameter_replaced(const std::string& name, const Tensor& t) override;
+
  private:
   std::int64_t in_features_;
 };
@@ -30,18 +34,27 @@ class Embedding : public Module {
   // indices: Int64 of any shape; the result has shape indices.shape + [embedding_dim].
   Tensor forward(const Tensor& indices) override;
   Tensor weight;
+
+ protected:
+  void on_parameter_replaced(const std::string& name, const Tensor& t) override;
 };
 
 // Normalizes over the trailing dims given by normalized_shape, then scales and shifts
-// (weight starts at ones, bias at zeros).
+// (weight starts at ones, bias at zeros), as PyTorch 2.1's nn.LayerNorm: with
+// elementwise_affine = false there are no parameters; with bias = false only weight is
+// registered (a checkpoint has no "bias" entry).
 class LayerNorm : public Module {
  public:
-  explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true);
+  explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true,
+                     bool bias = true);
   explicit LayerNorm(std::int64_t normalized_size, double eps = 1e-5,
-                     bool elementwise_affine = true)
-      : LayerNorm(Shape{normalized_size}, eps, elementwise_affine) {}
+                     bool elementwise_affine = true, bool bias = true)
+      : LayerNorm(Shape{normalized_size}, eps, elementwise_affine, bias) {}
   Tensor forward(const Tensor& input) override;
-  Tensor weight, bias;
+  Tensor weight, bias;  // undefined when not registered
+
+ protected:
+  void on_parameter_replaced(const std::string& name, const Tensor& t) override;
 
  private:
   Shape normalized_shape_;
