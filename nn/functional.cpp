@@ -138,6 +138,10 @@ struct BinaryCrossEntropyWithLogits : autograd::Function<BinaryCrossEntropyWithL
 
 }  // namespace
 
+Tensor gelu(const Tensor& input, std::string_view approximate) {
+  return xg::gelu(input, approximate);
+}
+
 Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps) {
   const std::size_t k = normalized_shape.size();

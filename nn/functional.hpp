@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "../autograd/tensor.hpp"
 
@@ -19,6 +20,8 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {}
 // F.layer_norm.
 Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tensor& weight = {},
                   const Tensor& bias = {}, double eps = 1e-5);
+// gelu(input, approximate) with approximate "none" (exact) or "tanh", as F.gelu.
+Tensor gelu(const Tensor& input, std::string_view approximate = "none");
 // Zeroes elements with probability p and scales the rest by 1 / (1 - p) when training.
 Tensor dropout(const Tensor& input, double p = 0.5, bool training = true);
 

@@ -111,7 +111,12 @@ Tensor Sequential::forward(const Tensor& input) {
 Tensor ReLU::forward(const Tensor& input) { return relu(input); }
 Tensor Tanh::forward(const Tensor& input) { return tanh(input); }
 Tensor Sigmoid::forward(const Tensor& input) { return sigmoid(input); }
-Tensor GELU::forward(const Tensor& input) { return gelu(input); }
+GELU::GELU(std::string approximate) : Module("GELU"), approximate_(std::move(approximate)) {
+  XG_CHECK_ARG(approximate_ == "none" || approximate_ == "tanh",
+               "GELU: approximate must be 'none' or 'tanh', got '", approximate_, "'");
+}
+
+Tensor GELU::forward(const Tensor& input) { return gelu(input, approximate_); }
 Tensor Flatten::forward(const Tensor& input) { return flatten(input, start_dim_, end_dim_); }
 
 }  // namespace xg::nn

@@ -105,10 +105,14 @@ class Sigmoid : public Module {
   Tensor forward(const Tensor& input) override;
 };
 
+// approximate: "none" (the exact erf form) or "tanh", as nn.GELU; another string throws here.
 class GELU : public Module {
  public:
-  GELU() : Module("GELU") {}
+  explicit GELU(std::string approximate = "none");
   Tensor forward(const Tensor& input) override;
+
+ private:
+  std::string approximate_;
 };
 
 // Merges dims start_dim..end_dim into one; by default every dim but the first (the batch).

@@ -934,6 +934,9 @@ std::vector<Case> all_cases() {
        [] {
          xg::nn::functional::layer_norm(xg::ones({2, 3}), {3}, xg::ones({4}));
        }},
+      {"gelu-approximate", T::InvalidArgument,
+       "gelu: approximate must be 'none' or 'tanh', got 'Tanh'",
+       [] { xg::gelu(xg::ones({2}), "Tanh"); }},
       {"dropout-p", T::InvalidArgument, "Dropout: p must be in [0, 1], got 1.500000",
        [] { xg::nn::Dropout(1.5); }},
       {"init-fans", T::InvalidArgument,

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <numbers>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -423,8 +424,15 @@ TEST(LayerActivation, MatchPyTorch) {
     if (name == "tanh") m = std::make_shared<xg::nn::Tanh>();
     if (name == "sigmoid") m = std::make_shared<xg::nn::Sigmoid>();
     if (name == "gelu") m = std::make_shared<xg::nn::GELU>();
-    ASSERT_TRUE(m);
+    if (name == "gelu_tanh") m = std::make_shared<xg::nn::GELU>("tanh");
     const Shape shape = {static_cast<std::int64_t>(nn_ref::kActivationInput.size())};
+    if (name == "gelu_tanh_grad") {  // PyTorch's derivative of the tanh form
+      const Tensor x = make(nn_ref::kActivationInput, shape, c.dtype, true);
+      xg::gelu(x, "tanh").sum().backward();
+      expect_close(values(x.grad()), c.output, c.dtype, name);
+      continue;
+    }
+    ASSERT_TRUE(m);
     const Tensor y = m->forward(make(nn_ref::kActivationInput, shape, c.dtype));
     EXPECT_EQ(y.dtype(), c.dtype);
     expect_close(values(y), c.output, c.dtype, name);
@@ -435,6 +443,30 @@ TEST(LayerActivation, MatchPyTorch) {
   EXPECT_EQ(all(xg::zeros({2, 3, 4})).shape(), (Shape{24}));
   xg::nn::Module base;
   EXPECT_ANY_THROW(base.forward(xg::zeros({1})));
+}
+
+// gelu's tanh form: F.gelu and xg::gelu agree with the module (checked against PyTorch above),
+// the exact form stays the default, the derivative passes gradcheck, and a wrong string is
+// refused as PyTorch does.
+TEST(GeluTest, TanhApproximation) {
+  const Tensor x = make({-3, -1, -0.25, 0, 0.5, 2}, {6}, xg::kFloat64);
+  EXPECT_EQ(values(F::gelu(x, "tanh")), values(xg::nn::GELU("tanh")(x)));
+  EXPECT_EQ(values(F::gelu(x)), values(xg::gelu(x)));
+  EXPECT_EQ(values(xg::gelu(x, "none")), values(xg::gelu(x)));
+  // At 0 both forms are 0; at 2, tanh form: 0.5 * 2 * (1 + tanh(sqrt(2/pi) (2 + 0.044715 * 8))).
+  const double t2 = 1.0 + std::tanh(std::sqrt(2.0 / std::numbers::pi) * (2.0 + 0.044715 * 8.0));
+  EXPECT_NEAR(values(F::gelu(x, "tanh"))[5], t2, 1e-12);
+  EXPECT_EQ(values(F::gelu(x, "tanh"))[3], 0.0);
+  xg::manual_seed(21);
+  const Tensor r = (xg::randn({7}, xg::kFloat64) * 2.0).requires_grad_();
+  const auto first = xg::autograd::gradcheck(
+      [](const std::vector<Tensor>& in) { return xg::gelu(in[0], "tanh"); }, {r});
+  EXPECT_TRUE(first.ok) << first.message;
+  EXPECT_THROW(xg::gelu(x, "Tanh"), std::invalid_argument);
+  EXPECT_THROW(F::gelu(x, ""), std::invalid_argument);
+  EXPECT_THROW(xg::nn::GELU("erf"), std::invalid_argument);
+  EXPECT_THROW(xg::gelu(xg::arange(3), "tanh"), std::invalid_argument);  // no Int64 gelu
+  EXPECT_THROW(xg::gelu(Tensor(), "tanh"), std::invalid_argument);
 }
 
 }  // namespace

@@ -12,7 +12,8 @@ LayerNorm and Linear. torch.nn.LayerNorm / torch.nn.Linear with fixed weights (n
 ones, so that the affine part matters) on fixed inputs: the output and the gradients of
 sum(out * grad_output) with respect to the input and every parameter.
 
-Activations. torch.relu, tanh, sigmoid and gelu (exact erf form) on a fixed vector.
+Activations. torch.relu, tanh, sigmoid and gelu (exact erf form, and approximate='tanh') on a
+fixed vector; for the tanh gelu also its derivative (the gradient of the sum), as "gelu_tanh_grad".
 
 Every number is written as repr() of a Python float (float64), which round-trips exactly;
 float32 results are converted to float64 exactly first. The test suite never needs PyTorch;
@@ -267,7 +268,15 @@ def run_activations(dtype):
         "tanh": torch.tanh(x).tolist(),
         "sigmoid": torch.sigmoid(x).tolist(),
         "gelu": F.gelu(x).tolist(),
+        "gelu_tanh": F.gelu(x, approximate="tanh").tolist(),
+        "gelu_tanh_grad": gelu_tanh_grad(dtype),
     }
+
+
+def gelu_tanh_grad(dtype):
+    x = torch.tensor(ACT_INPUT, dtype=dtype).requires_grad_(True)
+    F.gelu(x, approximate="tanh").sum().backward()
+    return x.grad.tolist()
 
 
 def fmt(v):
@@ -354,7 +363,7 @@ def main():
         "};",
         "",
         "struct ActivationCase {",
-        "  const char* name;  // relu, tanh, sigmoid, gelu",
+        "  const char* name;  // relu, tanh, sigmoid, gelu, gelu_tanh, gelu_tanh_grad",
         "  xg::Dtype dtype;",
         "  std::vector<double> output;",
         "};",
