@@ -12,6 +12,7 @@
 #include "autograd/ops.hpp"
 #include "autograd/tensor.hpp"
 #include "nn/clip_grad.hpp"
+#include "nn/containers.hpp"
 #include "nn/data.hpp"
 #include "nn/functional.hpp"
 #include "nn/init.hpp"

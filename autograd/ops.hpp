@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -41,6 +42,10 @@ Tensor pow(Scalar base, const Tensor& exponent);  // base raised to each element
 #define XG_UNARY_DECLARATION(E, name, ...) Tensor name(const Tensor& t);
 XG_UNARY_OPS(XG_UNARY_DECLARATION)
 #undef XG_UNARY_DECLARATION
+// approximate "none" is gelu(t), the exact erf form; "tanh" is
+// 0.5 t (1 + tanh(sqrt(2 / pi) (t + 0.044715 t^3))), one node with its own backward, as
+// torch.nn.functional.gelu(t, approximate='tanh'). Another string throws.
+Tensor gelu(const Tensor& t, std::string_view approximate);
 // Either bound may be left out; at least one is required, as in PyTorch.
 Tensor clamp(const Tensor& t, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
 Tensor clamp_min(const Tensor& t, Scalar min);

@@ -1,6 +1,8 @@
 #include "functional.hpp"
 
+#include <algorithm>
 #include <string>
+#include <utility>
 
 #include "../autograd/creation.hpp"
 #include "../autograd/function.hpp"
@@ -135,6 +137,37 @@ struct BinaryCrossEntropyWithLogits : autograd::Function<BinaryCrossEntropyWithL
 };
 
 }  // namespace
+
+Tensor gelu(const Tensor& input, std::string_view approximate) {
+  return xg::gelu(input, approximate);
+}
+
+Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tensor& weight,
+                  const Tensor& bias, double eps) {
+  const std::size_t k = normalized_shape.size();
+  XG_CHECK_ARG(k > 0, "layer_norm: normalized_shape must have at least one dim, got []");
+  XG_CHECK_ARG(input.defined() && input.is_floating_point(),
+               "layer_norm: expected a floating input, got ", describe(input));
+  const Shape shape = input.shape();
+  XG_CHECK_ARG(shape.size() >= k && std::equal(normalized_shape.begin(), normalized_shape.end(),
+                                               shape.end() - static_cast<std::ptrdiff_t>(k)),
+               "layer_norm: expected input with trailing shape ", shape_to_string(normalized_shape),
+               ", got ", shape_to_string(shape));
+  for (const auto& [t, what] : {std::pair{&weight, "weight"}, std::pair{&bias, "bias"}}) {
+    XG_CHECK_ARG(!t->defined() || (t->shape() == normalized_shape && t->dtype() == input.dtype()),
+                 "layer_norm: ", what, " must have shape ", shape_to_string(normalized_shape),
+                 " and the input's dtype ", dtype_name(input.dtype()), ", got ", describe(*t));
+  }
+  Shape dims;
+  for (std::size_t i = 0; i < k; ++i) dims.push_back(-1 - static_cast<std::int64_t>(i));
+  const Tensor mean = input.mean(dims, true);
+  const Tensor centered = input - mean;
+  const Tensor var = (centered * centered).mean(dims, true);  // biased, as PyTorch
+  Tensor out = centered * rsqrt(var + eps);
+  if (weight.defined()) out = out * weight;
+  if (bias.defined()) out = out + bias;
+  return out;
+}
 
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   return xg::linear(input, weight, bias);

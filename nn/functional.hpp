@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "../autograd/generator.hpp"
 #include "../autograd/tensor.hpp"
@@ -16,6 +17,13 @@ namespace functional {
 
 // input W^T + b (xg::linear).
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {});
+// Normalizes over the trailing dims given by normalized_shape (biased variance), then multiplies
+// by weight and adds bias when they are defined (each of shape normalized_shape), as
+// F.layer_norm.
+Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tensor& weight = {},
+                  const Tensor& bias = {}, double eps = 1e-5);
+// gelu(input, approximate) with approximate "none" (exact) or "tanh", as F.gelu.
+Tensor gelu(const Tensor& input, std::string_view approximate = "none");
 // Zeroes elements with probability p and scales the rest by 1 / (1 - p) when training.
 // The mask is drawn from `generator` when given (PyTorch has no such argument: an addition, so a
 // training run can own the stream its dropout draws from), else from the default generator.

@@ -30,6 +30,10 @@ void Linear::reset_parameters() {
   }
 }
 
+void Linear::on_parameter_replaced(const std::string& name, const Tensor& t) {
+  (name == "weight" ? weight : bias) = t;
+}
+
 Tensor Linear::forward(const Tensor& input) { return functional::linear(input, weight, bias); }
 
 Embedding::Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim)
@@ -39,6 +43,10 @@ Embedding::Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim)
                " and ", embedding_dim);
   check_shape(Shape{num_embeddings, embedding_dim}, "Embedding", element_size(kFloat32));
   weight = register_parameter("weight", randn({num_embeddings, embedding_dim}));
+}
+
+void Embedding::on_parameter_replaced(const std::string& name, const Tensor& t) {
+  if (name == "weight") weight = t;
 }
 
 Tensor Embedding::forward(const Tensor& indices) {
@@ -52,13 +60,17 @@ Tensor Embedding::forward(const Tensor& indices) {
   return index_select(weight, 0, indices.reshape({-1})).reshape(shape);
 }
 
-LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine)
+LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine, bool with_bias)
     : Module("LayerNorm"), normalized_shape_(std::move(normalized_shape)), eps_(eps) {
   check_shape(normalized_shape_, "LayerNorm", element_size(kFloat32));
   if (elementwise_affine) {
     weight = register_parameter("weight", ones(normalized_shape_));
-    bias = register_parameter("bias", zeros(normalized_shape_));
+    if (with_bias) bias = register_parameter("bias", zeros(normalized_shape_));
   }
+}
+
+void LayerNorm::on_parameter_replaced(const std::string& name, const Tensor& t) {
+  (name == "weight" ? weight : bias) = t;
 }
 
 Tensor LayerNorm::forward(const Tensor& input) {
@@ -68,14 +80,7 @@ Tensor LayerNorm::forward(const Tensor& input) {
                                                shape.end() - static_cast<std::ptrdiff_t>(k)),
                "LayerNorm: expected input with trailing shape ", shape_to_string(normalized_shape_),
                ", got ", shape_to_string(shape));
-  Shape dims;
-  for (std::size_t i = 0; i < k; ++i) dims.push_back(-1 - static_cast<std::int64_t>(i));
-  const Tensor mean = input.mean(dims, true);
-  const Tensor centered = input - mean;
-  const Tensor var = (centered * centered).mean(dims, true);  // biased, as PyTorch
-  Tensor out = centered * rsqrt(var + eps_);
-  if (weight.defined()) out = out * weight + bias;
-  return out;
+  return functional::layer_norm(input, normalized_shape_, weight, bias, eps_);
 }
 
 Dropout::Dropout(double p, std::optional<Generator> generator)
@@ -107,7 +112,12 @@ Tensor Sequential::forward(const Tensor& input) {
 Tensor ReLU::forward(const Tensor& input) { return relu(input); }
 Tensor Tanh::forward(const Tensor& input) { return tanh(input); }
 Tensor Sigmoid::forward(const Tensor& input) { return sigmoid(input); }
-Tensor GELU::forward(const Tensor& input) { return gelu(input); }
+GELU::GELU(std::string approximate) : Module("GELU"), approximate_(std::move(approximate)) {
+  XG_CHECK_ARG(approximate_ == "none" || approximate_ == "tanh",
+               "GELU: approximate must be 'none' or 'tanh', got '", approximate_, "'");
+}
+
+Tensor GELU::forward(const Tensor& input) { return gelu(input, approximate_); }
 Tensor Flatten::forward(const Tensor& input) { return flatten(input, start_dim_, end_dim_); }
 
 }  // namespace xg::nn

@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "../autograd/generator.hpp"
@@ -20,6 +21,9 @@ class Linear : public Module {
   void reset_parameters();  // draws weight and bias again, as the constructor does
   Tensor weight, bias;      // bias is undefined without one
 
+ protected:
+  void on_parameter_replaced(const std::string& name, const Tensor& t) override;
+
  private:
   std::int64_t in_features_;
 };
@@ -32,18 +36,27 @@ class Embedding : public Module {
   // indices: Int64 of any shape; the result has shape indices.shape + [embedding_dim].
   Tensor forward(const Tensor& indices) override;
   Tensor weight;
+
+ protected:
+  void on_parameter_replaced(const std::string& name, const Tensor& t) override;
 };
 
 // Normalizes over the trailing dims given by normalized_shape, then scales and shifts
-// (weight starts at ones, bias at zeros).
+// (weight starts at ones, bias at zeros), as PyTorch 2.1's nn.LayerNorm: with
+// elementwise_affine = false there are no parameters; with bias = false only weight is
+// registered (a checkpoint has no "bias" entry).
 class LayerNorm : public Module {
  public:
-  explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true);
+  explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true,
+                     bool bias = true);
   explicit LayerNorm(std::int64_t normalized_size, double eps = 1e-5,
-                     bool elementwise_affine = true)
-      : LayerNorm(Shape{normalized_size}, eps, elementwise_affine) {}
+                     bool elementwise_affine = true, bool bias = true)
+      : LayerNorm(Shape{normalized_size}, eps, elementwise_affine, bias) {}
   Tensor forward(const Tensor& input) override;
-  Tensor weight, bias;
+  Tensor weight, bias;  // undefined when not registered
+
+ protected:
+  void on_parameter_replaced(const std::string& name, const Tensor& t) override;
 
  private:
   Shape normalized_shape_;
@@ -96,10 +109,14 @@ class Sigmoid : public Module {
   Tensor forward(const Tensor& input) override;
 };
 
+// approximate: "none" (the exact erf form) or "tanh", as nn.GELU; another string throws here.
 class GELU : public Module {
  public:
-  GELU() : Module("GELU") {}
+  explicit GELU(std::string approximate = "none");
   Tensor forward(const Tensor& input) override;
+
+ private:
+  std::string approximate_;
 };
 
 // Merges dims start_dim..end_dim into one; by default every dim but the first (the batch).

@@ -197,12 +197,21 @@ TensorMap load(std::istream& in, Metadata* metadata) {
   return read_safetensors(in, "<stream>", metadata);
 }
 
+namespace {
+// Every name of the module's state in registration order, tied tensors under each of their
+// names, as PyTorch's state_dict.
+std::vector<nn::NamedTensor> ordered_state(const nn::Module& module) {
+  std::vector<nn::NamedTensor> out = module.named_parameters(true, false);
+  for (auto& b : module.named_buffers(true, false)) {
+    if (b.tensor.defined()) out.push_back(std::move(b));
+  }
+  return out;
+}
+}  // namespace
+
 TensorMap state_dict(const nn::Module& module) {
   TensorMap out;
-  for (const auto& p : module.named_parameters()) out[p.name] = p.tensor;
-  for (const auto& b : module.named_buffers()) {
-    if (b.tensor.defined()) out[b.name] = b.tensor;
-  }
+  for (auto& item : ordered_state(module)) out[item.name] = std::move(item.tensor);
   return out;
 }
 
@@ -231,9 +240,11 @@ TensorMap check_module_state(const nn::Module& module, const TensorMap& tensors)
   return own;
 }
 
-void copy_into(TensorMap& own, const TensorMap& tensors) {
+// In registration order, as PyTorch's load_state_dict: a tensor tied under two names takes the
+// value of the entry registered last.
+void copy_into(const nn::Module& module, const TensorMap& tensors) {
   NoGradGuard no_grad;
-  for (auto& [name, t] : own) t.copy_(tensors.at(name));
+  for (auto& item : ordered_state(module)) item.tensor.copy_(tensors.at(item.name));
 }
 
 // The entries under `prefix`, with the prefix removed.
@@ -254,8 +265,8 @@ TensorMap with_prefix(const TensorMap& tensors, const std::string& prefix) {
 }  // namespace
 
 void load_state_dict(nn::Module& module, const TensorMap& tensors) {
-  TensorMap own = check_module_state(module, tensors);
-  copy_into(own, tensors);
+  check_module_state(module, tensors);
+  copy_into(module, tensors);
 }
 
 void save(const nn::Module& module, const std::string& path, const Metadata& metadata) {
@@ -300,12 +311,12 @@ void load(nn::Module& module, optim::Optimizer& optimizer, const std::string& pa
                  "load: checkpoint entry '", name, "' is neither model. nor optimizer.");
   }
   const TensorMap model = with_prefix_removed(all, "model.");
-  TensorMap own = check_module_state(module, model);
+  check_module_state(module, model);
   optim::OptimizerStateDict state;
   state.optimizer = meta.count("optimizer") ? meta.at("optimizer") : "";
   state.tensors = with_prefix_removed(all, "optimizer.");
   optimizer.load_state_dict(state);  // checks everything before changing anything
-  copy_into(own, model);             // cannot fail: checked above
+  copy_into(module, model);          // cannot fail: checked above
   if (metadata) *metadata = std::move(meta);
 }
 

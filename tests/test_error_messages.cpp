@@ -1029,6 +1029,22 @@ std::vector<Case> all_cases() {
       {"module-to-int", T::InvalidArgument,
        "Linear.to: modules convert to Float32 or Float64 only, got Int64",
        [] { xg::nn::Linear(2, 3).to(xg::kInt64); }},
+      {"module-get-submodule", T::InvalidArgument,
+       "Net.get_parameter: no parameter 'fc1.wieght': Linear has no parameter 'wieght'",
+       [] {
+         xg::nn::Module net("Net");
+         net.register_module("fc1", std::make_shared<xg::nn::Linear>(2, 3));
+         net.get_parameter("fc1.wieght");
+       }},
+      {"module-list-index", T::OutOfRange,
+       "ModuleList: index 3 is out of range for a list of 2 modules",
+       [] {
+         xg::nn::ModuleList list{std::make_shared<xg::nn::ReLU>(),
+                                 std::make_shared<xg::nn::Tanh>()};
+         (void)list[3];
+       }},
+      {"module-dict-key", T::OutOfRange, "ModuleDict: no module under the key 'mlp'",
+       [] { (void)xg::nn::ModuleDict()["mlp"]; }},
       {"linear-features", T::InvalidArgument,
        "Linear: in_features and out_features must be positive, got 0 and 3",
        [] { xg::nn::Linear(0, 3); }},
@@ -1043,6 +1059,22 @@ std::vector<Case> all_cases() {
        [] {
          xg::nn::LayerNorm(4).forward(xg::ones({2, 3}));
        }},
+      {"layer-norm-no-dims", T::InvalidArgument,
+       "layer_norm: normalized_shape must have at least one dim, got []",
+       [] {
+         xg::nn::functional::layer_norm(xg::ones({2, 3}), {});
+       }},
+      {"layer-norm-input", T::InvalidArgument,
+       "layer_norm: expected a floating input, got [3] Int64",
+       [] { xg::nn::functional::layer_norm(xg::arange(3), {3}); }},
+      {"layer-norm-affine", T::InvalidArgument,
+       "layer_norm: weight must have shape [3] and the input's dtype Float32, got [4] Float32",
+       [] {
+         xg::nn::functional::layer_norm(xg::ones({2, 3}), {3}, xg::ones({4}));
+       }},
+      {"gelu-approximate", T::InvalidArgument,
+       "gelu: approximate must be 'none' or 'tanh', got 'Tanh'",
+       [] { xg::gelu(xg::ones({2}), "Tanh"); }},
       {"dropout-p", T::InvalidArgument, "Dropout: p must be in [0, 1], got 1.500000",
        [] { xg::nn::Dropout(1.5); }},
       {"sdpa-dtype", T::InvalidArgument,

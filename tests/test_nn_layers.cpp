@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <numbers>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -251,7 +252,7 @@ TEST(LayerNormTest, DefaultsAndErrors) {
   EXPECT_EQ(values(ln.weight), (std::vector<double>{1, 1, 1}));
   EXPECT_EQ(values(ln.bias), (std::vector<double>{0, 0, 0}));
   // x = [1, 2, 3]: mean 2, biased variance 2/3.
-  const Tensor y = ln(make({1, 2, 3}, {1, 3}, xg::kFloat64));
+  const Tensor y = ln(make({1, 2, 3}, {1, 3}));
   const double s = 1 / std::sqrt(2.0 / 3 + 1e-5);
   expect_close(values(y), {-s, 0, s}, xg::kFloat32, "normalized");
   xg::nn::LayerNorm plain(Shape{2, 2}, 1e-5, /*elementwise_affine=*/false);
@@ -259,6 +260,89 @@ TEST(LayerNormTest, DefaultsAndErrors) {
   EXPECT_EQ(plain(make({0, 2, 4, 6}, {1, 2, 2})).shape(), (Shape{1, 2, 2}));
   EXPECT_THROW(ln(make({1, 2, 3, 4}, {1, 4})), std::invalid_argument);
   EXPECT_THROW(plain(make({1, 2, 3, 4}, {4})), std::invalid_argument);
+  // Float32 parameters and a Float64 input: PyTorch refuses ("expected scalar type Float").
+  EXPECT_THROW(ln(make({1, 2, 3}, {1, 3}, xg::kFloat64)), std::invalid_argument);
+}
+
+// |got - expected| <= tol (1 + |expected|), the LayerNorm tests' tolerance: Float32 loses a few
+// bits in the row with the +100 offset, in PyTorch's float32 as well.
+void expect_ln_close(const std::vector<double>& got, const std::vector<double>& expected,
+                     xg::Dtype dtype, const std::string& what) {
+  const double tol = dtype == xg::kFloat64 ? 1e-10 : 2e-4;
+  ASSERT_EQ(got.size(), expected.size()) << what;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_NEAR(got[i], expected[i], tol * (1 + std::abs(expected[i]))) << what << " " << i;
+  }
+}
+
+// F.layer_norm with the weight, the bias, both or neither given (PyTorch's reference), and the
+// module forms that compute the same: LayerNorm(bias = false) is layer_norm with the weight
+// only, LayerNorm(elementwise_affine = false) with neither.
+TEST(LayerNormTest, FunctionalWithOptionalAffineMatchesPyTorch) {
+  for (const auto& c : nn_ref::kLayerNormFunctionalCases) {
+    SCOPED_TRACE(std::string(c.name) + " " + std::string(xg::dtype_name(c.dtype)));
+    const bool has_w = !c.weight.empty(), has_b = !c.bias.empty();
+    const Tensor w = has_w ? make(c.weight, c.normalized_shape, c.dtype, true) : Tensor();
+    const Tensor b = has_b ? make(c.bias, c.normalized_shape, c.dtype, true) : Tensor();
+    const Tensor x = make(c.input, c.input_shape, c.dtype, true);
+    const Tensor y = F::layer_norm(x, c.normalized_shape, w, b, c.eps);
+    ASSERT_EQ(y.shape(), c.input_shape);
+    expect_ln_close(values(y), c.output, c.dtype, "output");
+    (y * make(c.grad_output, c.input_shape, c.dtype)).sum().backward();
+    expect_ln_close(values(x.grad()), c.grad_input, c.dtype, "grad input");
+    if (has_w) expect_ln_close(values(w.grad()), c.grad_weight, c.dtype, "grad weight");
+    if (has_b) expect_ln_close(values(b.grad()), c.grad_bias, c.dtype, "grad bias");
+    if (has_b && !has_w) continue;  // no module form: a bias needs the weight
+
+    xg::nn::LayerNorm ln(c.normalized_shape, c.eps, /*elementwise_affine=*/has_w,
+                         /*bias=*/has_b);
+    ln.to(c.dtype);
+    std::vector<std::string> names;
+    if (has_w) names.push_back("weight");
+    if (has_b) names.push_back("bias");
+    EXPECT_EQ(names_of(ln.named_parameters()), names);
+    EXPECT_EQ(ln.bias.defined(), has_b);
+    if (has_w) {
+      xg::NoGradGuard no_grad;
+      ln.weight.copy_(w);
+      if (has_b) ln.bias.copy_(b);
+    }
+    const Tensor x2 = make(c.input, c.input_shape, c.dtype, true);
+    const Tensor y2 = ln(x2);
+    expect_ln_close(values(y2), c.output, c.dtype, "module output");
+    (y2 * make(c.grad_output, c.input_shape, c.dtype)).sum().backward();
+    expect_ln_close(values(x2.grad()), c.grad_input, c.dtype, "module grad input");
+    if (has_w) expect_ln_close(values(ln.weight.grad()), c.grad_weight, c.dtype, "module grad w");
+  }
+}
+
+// Without a bias, LayerNorm's checkpoint has no "bias" entry, and a file with one is refused.
+TEST(LayerNormTest, WithoutBiasHasNoBiasEntry) {
+  xg::nn::LayerNorm ln(4, 1e-5, true, /*bias=*/false);
+  const xg::TensorMap state = xg::state_dict(ln);
+  ASSERT_EQ(state.size(), 1u);
+  EXPECT_EQ(state.begin()->first, "weight");
+  EXPECT_THROW(xg::load_state_dict(ln, {{"weight", xg::ones({4})}, {"bias", xg::zeros({4})}}),
+               std::invalid_argument);
+  xg::nn::LayerNorm with_bias(4);
+  EXPECT_EQ(xg::state_dict(with_bias).size(), 2u);
+  // elementwise_affine = false: no parameters whatever bias says, as PyTorch.
+  EXPECT_TRUE(xg::nn::LayerNorm(4, 1e-5, false, true).parameters().empty());
+}
+
+TEST(LayerNormTest, FunctionalErrors) {
+  const Tensor x = xg::ones({2, 3});
+  EXPECT_THROW(F::layer_norm(x, {4}), std::invalid_argument);
+  EXPECT_THROW(F::layer_norm(x, {2, 3, 1}), std::invalid_argument);
+  EXPECT_THROW(F::layer_norm(x, {}), std::invalid_argument);
+  EXPECT_THROW(F::layer_norm(x, {3}, xg::ones({4})), std::invalid_argument);
+  EXPECT_THROW(F::layer_norm(x, {3}, Tensor(), xg::ones({2})), std::invalid_argument);
+  EXPECT_THROW(F::layer_norm(x, {3}, xg::ones({3}, xg::kFloat64)), std::invalid_argument);
+  EXPECT_THROW(F::layer_norm(xg::arange(3), {3}), std::invalid_argument);
+  EXPECT_THROW(F::layer_norm(Tensor(), {3}), std::invalid_argument);
+  // The whole input normalized: [2, 3] over [2, 3] has mean 0 and biased variance 1.
+  const Tensor y = F::layer_norm(make({-1, 1, -1, 1, -1, 1}, {2, 3}), {2, 3}, {}, {}, 0.0);
+  expect_close(values(y), {-1, 1, -1, 1, -1, 1}, xg::kFloat32, "whole input");
 }
 
 TEST(LayerDropout, EvalIsIdentityTrainingDropsAboutP) {
@@ -340,8 +424,15 @@ TEST(LayerActivation, MatchPyTorch) {
     if (name == "tanh") m = std::make_shared<xg::nn::Tanh>();
     if (name == "sigmoid") m = std::make_shared<xg::nn::Sigmoid>();
     if (name == "gelu") m = std::make_shared<xg::nn::GELU>();
-    ASSERT_TRUE(m);
+    if (name == "gelu_tanh") m = std::make_shared<xg::nn::GELU>("tanh");
     const Shape shape = {static_cast<std::int64_t>(nn_ref::kActivationInput.size())};
+    if (name == "gelu_tanh_grad") {  // PyTorch's derivative of the tanh form
+      const Tensor x = make(nn_ref::kActivationInput, shape, c.dtype, true);
+      xg::gelu(x, "tanh").sum().backward();
+      expect_close(values(x.grad()), c.output, c.dtype, name);
+      continue;
+    }
+    ASSERT_TRUE(m);
     const Tensor y = m->forward(make(nn_ref::kActivationInput, shape, c.dtype));
     EXPECT_EQ(y.dtype(), c.dtype);
     expect_close(values(y), c.output, c.dtype, name);
@@ -352,6 +443,30 @@ TEST(LayerActivation, MatchPyTorch) {
   EXPECT_EQ(all(xg::zeros({2, 3, 4})).shape(), (Shape{24}));
   xg::nn::Module base;
   EXPECT_ANY_THROW(base.forward(xg::zeros({1})));
+}
+
+// gelu's tanh form: F.gelu and xg::gelu agree with the module (checked against PyTorch above),
+// the exact form stays the default, the derivative passes gradcheck, and a wrong string is
+// refused as PyTorch does.
+TEST(GeluTest, TanhApproximation) {
+  const Tensor x = make({-3, -1, -0.25, 0, 0.5, 2}, {6}, xg::kFloat64);
+  EXPECT_EQ(values(F::gelu(x, "tanh")), values(xg::nn::GELU("tanh")(x)));
+  EXPECT_EQ(values(F::gelu(x)), values(xg::gelu(x)));
+  EXPECT_EQ(values(xg::gelu(x, "none")), values(xg::gelu(x)));
+  // At 0 both forms are 0; at 2, tanh form: 0.5 * 2 * (1 + tanh(sqrt(2/pi) (2 + 0.044715 * 8))).
+  const double t2 = 1.0 + std::tanh(std::sqrt(2.0 / std::numbers::pi) * (2.0 + 0.044715 * 8.0));
+  EXPECT_NEAR(values(F::gelu(x, "tanh"))[5], t2, 1e-12);
+  EXPECT_EQ(values(F::gelu(x, "tanh"))[3], 0.0);
+  xg::manual_seed(21);
+  const Tensor r = (xg::randn({7}, xg::kFloat64) * 2.0).requires_grad_();
+  const auto first = xg::autograd::gradcheck(
+      [](const std::vector<Tensor>& in) { return xg::gelu(in[0], "tanh"); }, {r});
+  EXPECT_TRUE(first.ok) << first.message;
+  EXPECT_THROW(xg::gelu(x, "Tanh"), std::invalid_argument);
+  EXPECT_THROW(F::gelu(x, ""), std::invalid_argument);
+  EXPECT_THROW(xg::nn::GELU("erf"), std::invalid_argument);
+  EXPECT_THROW(xg::gelu(xg::arange(3), "tanh"), std::invalid_argument);  // no Int64 gelu
+  EXPECT_THROW(xg::gelu(Tensor(), "tanh"), std::invalid_argument);
 }
 
 }  // namespace

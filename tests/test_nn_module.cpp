@@ -187,14 +187,20 @@ TEST(ModuleTest, DuplicateAndInvalidNamesThrow) {
   m.register_parameter("p", xg::zeros({1}));
   m.register_buffer("b", xg::zeros({1}));
   m.register_module("c", std::make_shared<xg::nn::ReLU>());
-  EXPECT_THROW(m.register_parameter("p", xg::zeros({1})), std::invalid_argument);
   EXPECT_THROW(m.register_buffer("b", xg::zeros({1})), std::invalid_argument);
+  EXPECT_THROW(m.register_parameter("b", xg::zeros({1})), std::invalid_argument);
+  EXPECT_THROW(m.register_parameter("c", xg::zeros({1})), std::invalid_argument);
   EXPECT_THROW(m.register_module("c", std::make_shared<xg::nn::ReLU>()), std::invalid_argument);
   EXPECT_THROW(m.register_parameter("a.b", xg::zeros({1})), std::invalid_argument);
   EXPECT_THROW(m.register_parameter("", xg::zeros({1})), std::invalid_argument);
   EXPECT_THROW(m.register_module("x.y", std::make_shared<xg::nn::ReLU>()), std::invalid_argument);
   EXPECT_EQ(m.parameters().size(), 1u);
   EXPECT_EQ(m.buffers().size(), 1u);
+  // A parameter's name again replaces its tensor in place, as PyTorch's register_parameter.
+  const Tensor q = xg::ones({2});
+  m.register_parameter("p", q);
+  ASSERT_EQ(m.parameters().size(), 1u);
+  EXPECT_TRUE(same_tensor(m.parameters()[0], q));
   EXPECT_EQ(m.named_children().size(), 1u);
 }
 
