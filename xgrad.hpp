@@ -9,6 +9,7 @@
 #include "autograd/generator.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/gradcheck.hpp"
+#include "autograd/indexing.hpp"
 #include "autograd/ops.hpp"
 #include "autograd/tensor.hpp"
 #include "nn/clip_grad.hpp"

@@ -3,11 +3,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
+#include <vector>
 #include <xtensor/xtensor_forward.hpp>
 
 #include "../tensor/dtype.hpp"
@@ -16,6 +18,10 @@
 #include "../tensor/shape.hpp"
 
 namespace xg {
+
+namespace indexing {
+class TensorIndex;  // autograd/indexing.hpp
+}  // namespace indexing
 
 namespace detail {
 struct TensorImpl;
@@ -216,6 +222,9 @@ class Tensor {
   Tensor mT() const;  // the last two dims swapped
   Tensor expand_as(const Tensor& other) const;
   Tensor index_select(std::int64_t dim, const Tensor& index) const;
+  // x.index({Slice(), -1}) is Python's x[:, -1] (autograd/indexing.hpp: LibTorch's indexing).
+  Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
+  Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
   Tensor gather(std::int64_t dim, const Tensor& index) const;
   Tensor masked_select(const Tensor& mask) const;
   Tensor diagonal(std::int64_t offset = 0, std::int64_t dim1 = 0, std::int64_t dim2 = 1) const;
