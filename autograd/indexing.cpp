@@ -79,7 +79,7 @@ Tensor Tensor::index(const std::vector<indexing::TensorIndex>& indices) const {
         XG_CHECK_ARG(d == 0 && indices.size() == 1 && t.shape() == shape(), "index: a Bool mask ",
                      detail::describe(t), " must be the only index and have the tensor's shape ",
                      detail::describe(*this), " (other mask indexing is not supported)");
-        return masked_select(out, t);
+        return xg::masked_select(out, t);
       }
       XG_CHECK_ARG(t.dtype() == kInt64 && t.dim() <= 1,
                    "index: a tensor index must be a 0-d "

@@ -41,4 +41,17 @@ inline CLI::Option* add_positive_number(CLI::App& app, const std::string& name, 
   return app.add_option(name, value, description)->check(positive_number);
 }
 
+// An option for a finite number in [min, max], or [min, max) with max_open.
+inline CLI::Option* add_number_in(CLI::App& app, const std::string& name, double& value,
+                                  const std::string& description, double min, double max,
+                                  bool max_open = false) {
+  CLI::Validator number_in(
+      [min, max, max_open](std::string& text) {
+        return parse_number_in(text, min, max, max_open) ? std::string()
+                                                         : not_a_number_in(text, min, max, max_open);
+      },
+      "in range");
+  return app.add_option(name, value, description)->check(number_in);
+}
+
 }  // namespace examples

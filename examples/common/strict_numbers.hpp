@@ -8,6 +8,7 @@
 #include <concepts>
 #include <cstdint>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,6 +48,27 @@ inline std::optional<double> parse_positive_number(std::string_view text) {
 
 inline std::string not_a_positive_number(std::string_view text) {
   return std::string(text) + " is not a finite number > 0";
+}
+
+// `text` as a finite number in [min, max] (max_open: [min, max)), written as parse_positive_number
+// reads it.
+inline std::optional<double> parse_number_in(std::string_view text, double min, double max,
+                                             bool max_open) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  const auto [last, error] = std::from_chars(text.data(), end, value);
+  if (error != std::errc{} || last != end || !std::isfinite(value) || value < min ||
+      value > max || (max_open && value == max)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+inline std::string not_a_number_in(std::string_view text, double min, double max, bool max_open) {
+  std::ostringstream range;
+  range << std::string(text) << " is not a finite number in [" << min << ", " << max
+        << (max_open ? ")" : "]");
+  return range.str();
 }
 
 }  // namespace examples

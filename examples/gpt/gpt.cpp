@@ -1,0 +1,591 @@
+// A small GPT in the manner of karpathy/nanoGPT: model.py's architecture and train.py's loop,
+// with the shakespeare_char recipe for a CPU as the defaults (docs/guide.md, "Train a small GPT").
+#include "gpt.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <limits>
+#include <numbers>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "checkpoint_checks.hpp"
+
+namespace gpt {
+
+using xg::Tensor;
+using xg::indexing::None;
+using xg::indexing::Slice;
+
+namespace {
+
+constexpr double kTrainFraction = 0.9;  // the first 90% of the text trains, the rest validates
+constexpr double kInitStd = 0.02;
+constexpr std::int64_t kEvalWindows = 32;  // windows per forward in full_split_loss
+
+// Seeds of the random streams, from --seed: the initial weights come from the default generator
+// (seeded with seed itself); the others are generators the run owns, so that evaluation and
+// sampling do not move the training batches.
+enum StreamOffset : std::uint64_t { kTrainBatches = 1, kEvalBatches = 2, kDropout = 3, kSample = 4 };
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read the text '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A generator's state as text for the checkpoint's metadata, and back.
+std::string state_text(const xg::Generator& g) {
+  const Tensor state = g.get_state();
+  const std::int64_t* p = state.data_ptr<std::int64_t>();
+  std::string text;
+  for (std::int64_t i = 0; i < state.numel(); ++i) {
+    if (i) text += ',';
+    text += std::to_string(p[i]);
+  }
+  return text;
+}
+
+void set_state_from_text(xg::Generator& g, const std::string& text, const std::string& path) {
+  std::vector<std::int64_t> values;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::size_t used = 0;
+    long long value = 0;
+    try {
+      value = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size()) {
+      throw std::invalid_argument("--resume: " + path + ": a random state holds '" + item +
+                                  "', not a whole number");
+    }
+    values.push_back(value);
+  }
+  Tensor state = xg::empty({static_cast<std::int64_t>(values.size())}, xg::kInt64);
+  std::copy(values.begin(), values.end(), state.data_ptr<std::int64_t>());
+  g.set_state(state);  // checks it is a state
+}
+
+std::int64_t metadata_number(const xg::Metadata& metadata, const std::string& key,
+                             const std::string& path, std::int64_t min) {
+  const std::string& text = examples::required_metadata(metadata, key, path);
+  const std::int64_t value = examples::checkpoint_step<std::int64_t>(text, key, path);
+  if (value < min) {
+    throw std::invalid_argument("--resume: " + path + ": " + key + " " + text +
+                                " is below its least value, " + std::to_string(min));
+  }
+  return value;
+}
+
+// The architecture and vocabulary a checkpoint was written with.
+Config config_from(const xg::Metadata& metadata, const std::string& path) {
+  Config c;
+  c.block_size = metadata_number(metadata, "gpt.block_size", path, 1);
+  c.n_layer = metadata_number(metadata, "gpt.n_layer", path, 1);
+  c.n_head = metadata_number(metadata, "gpt.n_head", path, 1);
+  c.n_embd = metadata_number(metadata, "gpt.n_embd", path, 1);
+  c.bias = metadata_number(metadata, "gpt.bias", path, 0) != 0;
+  if (c.n_embd % c.n_head != 0) {
+    throw std::invalid_argument("--resume: " + path + ": n_embd is not a multiple of n_head");
+  }
+  return c;
+}
+
+void check_config(const Config& c) {
+  if (c.block_size < 1 || c.n_layer < 1 || c.n_head < 1 || c.n_embd < 1 || c.vocab_size < 1) {
+    throw std::invalid_argument("block size, layers, heads, width and vocabulary must be >= 1");
+  }
+  if (c.n_embd % c.n_head != 0) {
+    throw std::invalid_argument("--n-embd " + std::to_string(c.n_embd) +
+                                " is not a multiple of --n-head " + std::to_string(c.n_head));
+  }
+  if (!(c.dropout >= 0 && c.dropout < 1)) {
+    throw std::invalid_argument("--dropout must be in [0, 1)");
+  }
+}
+
+// The optimizer's two groups, as nanoGPT's configure_optimizers: weight decay on the parameters
+// of two or more dims (the matrices and embeddings), none on the rest (LayerNorm weights, biases).
+xg::optim::AdamW make_optimizer(GPT& model, const Options& opts) {
+  std::vector<Tensor> decay, no_decay;
+  for (const Tensor& p : model.parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  const auto defaults = xg::optim::AdamWOptions(opts.learning_rate)
+                            .betas({opts.beta1, opts.beta2})
+                            .eps(1e-8)
+                            .weight_decay(opts.weight_decay);
+  std::vector<xg::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<xg::optim::AdamWOptions>(defaults));
+  groups.emplace_back(no_decay,
+                      std::make_unique<xg::optim::AdamWOptions>(
+                          xg::optim::AdamWOptions(defaults).weight_decay(0.0)));
+  return xg::optim::AdamW(std::move(groups), defaults);
+}
+
+// nanoGPT's get_lr from the library's schedulers: LinearLR from lr / (warmup + 1) to lr over the
+// warmup (lr (it + 1) / (warmup + 1) at iteration it), then a cosine from lr at the end of the
+// warmup to min_lr at lr_decay_iters, min_lr after it.
+std::shared_ptr<xg::optim::LRScheduler> make_schedule(xg::optim::Optimizer& optimizer,
+                                                      const Options& opts) {
+  const double lr = opts.learning_rate, min_lr = opts.min_lr;
+  const std::int64_t warmup = opts.warmup_iters, decay_iters = opts.lr_decay_iters;
+  auto cosine = std::make_shared<xg::optim::LambdaLR>(optimizer, [=](std::int64_t epoch) {
+    const std::int64_t it = epoch + warmup;
+    if (it > decay_iters) return min_lr / lr;
+    const double ratio =
+        static_cast<double>(it - warmup) / static_cast<double>(decay_iters - warmup);
+    const double coeff = 0.5 * (1.0 + std::cos(std::numbers::pi * ratio));
+    return (min_lr + coeff * (lr - min_lr)) / lr;
+  });
+  if (warmup == 0) return cosine;
+  auto warmup_schedule = std::make_shared<xg::optim::LinearLR>(
+      optimizer, 1.0 / static_cast<double>(warmup + 1), 1.0, warmup);
+  return std::make_shared<xg::optim::SequentialLR>(
+      optimizer, std::vector<std::shared_ptr<xg::optim::LRScheduler>>{warmup_schedule, cosine},
+      std::vector<std::int64_t>{warmup});
+}
+
+// nanoGPT's estimate_loss: the mean loss of eval_iters random batches of each split.
+std::pair<double, double> estimate_loss(GPT& model, const Tensor& train, const Tensor& val,
+                                        const Options& opts, xg::Generator& generator) {
+  xg::NoGradGuard no_grad;
+  model.eval();
+  double means[2] = {0, 0};
+  const Tensor* splits[2] = {&train, &val};
+  for (int s = 0; s < 2; ++s) {
+    double total = 0;
+    for (std::int64_t i = 0; i < opts.eval_iters; ++i) {
+      const auto [x, y] =
+          xg::nn::random_windows(*splits[s], opts.batch_size, model.config().block_size, generator);
+      total += lm_loss(model.forward(x), y).item();
+    }
+    means[s] = total / static_cast<double>(opts.eval_iters);
+  }
+  model.train();
+  return {means[0], means[1]};
+}
+
+}  // namespace
+
+// ---- Vocabulary
+
+Vocabulary::Vocabulary(const std::string& chars) {
+  std::set<unsigned char> distinct(chars.begin(), chars.end());
+  chars_.assign(distinct.begin(), distinct.end());
+  std::fill(std::begin(ids_), std::end(ids_), -1);
+  for (std::size_t i = 0; i < chars_.size(); ++i) {
+    ids_[static_cast<unsigned char>(chars_[i])] = static_cast<std::int64_t>(i);
+  }
+}
+
+Vocabulary Vocabulary::of_text(const std::string& text) { return Vocabulary(text); }
+
+Tensor Vocabulary::encode(const std::string& text, const std::string& what) const {
+  Tensor ids = xg::empty({static_cast<std::int64_t>(text.size())}, xg::kInt64);
+  std::int64_t* p = ids.data_ptr<std::int64_t>();
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const std::int64_t id = ids_[static_cast<unsigned char>(text[i])];
+    if (id < 0) {
+      std::ostringstream message;
+      message << what << ": character " << static_cast<int>(static_cast<unsigned char>(text[i]))
+              << " at position " << i << " is not in the model's vocabulary of " << size()
+              << " characters";
+      throw std::invalid_argument(message.str());
+    }
+    p[i] = id;
+  }
+  return ids;
+}
+
+std::string Vocabulary::decode(const Tensor& ids) const {
+  const Tensor flat = ids.contiguous();
+  const std::int64_t* p = flat.data_ptr<std::int64_t>();
+  std::string text;
+  for (std::int64_t i = 0; i < flat.numel(); ++i) text += chars_.at(static_cast<std::size_t>(p[i]));
+  return text;
+}
+
+// ---- The model
+
+CausalSelfAttention::CausalSelfAttention(const Config& config,
+                                         std::optional<xg::Generator> dropout_generator)
+    : Module("CausalSelfAttention"),
+      n_head_(config.n_head),
+      n_embd_(config.n_embd),
+      dropout_(config.dropout),
+      generator_(std::move(dropout_generator)) {
+  c_attn = register_module(
+      "c_attn", std::make_shared<xg::nn::Linear>(n_embd_, 3 * n_embd_, config.bias));
+  c_proj =
+      register_module("c_proj", std::make_shared<xg::nn::Linear>(n_embd_, n_embd_, config.bias));
+  resid_dropout =
+      register_module("resid_dropout", std::make_shared<xg::nn::Dropout>(dropout_, generator_));
+}
+
+Tensor CausalSelfAttention::forward(const Tensor& x) {
+  const std::int64_t B = x.size(0), T = x.size(1), C = x.size(2), hs = C / n_head_;
+  // q, k, v for all heads at once, then each [B, n_head, T, head_size].
+  const std::vector<Tensor> qkv = xg::split(c_attn->forward(x), n_embd_, 2);
+  auto heads = [&](const Tensor& t) { return t.view({B, T, n_head_, hs}).transpose(1, 2); };
+  const double p = is_training() ? dropout_ : 0.0;
+  const Tensor y = xg::nn::functional::scaled_dot_product_attention(
+      heads(qkv[0]), heads(qkv[1]), heads(qkv[2]), {}, p, /*is_causal=*/true, std::nullopt,
+      generator_);
+  // The heads side by side again: [B, T, C].
+  const Tensor out = c_proj->forward(y.transpose(1, 2).contiguous().view({B, T, C}));
+  return dropout_ > 0 ? resid_dropout->forward(out) : out;
+}
+
+MLP::MLP(const Config& config, std::optional<xg::Generator> dropout_generator)
+    : Module("MLP"), dropout_p_(config.dropout) {
+  c_fc = register_module(
+      "c_fc", std::make_shared<xg::nn::Linear>(config.n_embd, 4 * config.n_embd, config.bias));
+  c_proj = register_module(
+      "c_proj", std::make_shared<xg::nn::Linear>(4 * config.n_embd, config.n_embd, config.bias));
+  dropout = register_module(
+      "dropout", std::make_shared<xg::nn::Dropout>(config.dropout, std::move(dropout_generator)));
+}
+
+Tensor MLP::forward(const Tensor& x) {
+  const Tensor out = c_proj->forward(xg::gelu(c_fc->forward(x)));  // exact GELU, as nn.GELU()
+  return dropout_p_ > 0 ? dropout->forward(out) : out;
+}
+
+Block::Block(const Config& config, std::optional<xg::Generator> dropout_generator)
+    : Module("Block") {
+  ln_1 = register_module("ln_1", std::make_shared<xg::nn::LayerNorm>(config.n_embd, 1e-5, true,
+                                                                    config.bias));
+  attn = register_module("attn", std::make_shared<CausalSelfAttention>(config, dropout_generator));
+  ln_2 = register_module("ln_2", std::make_shared<xg::nn::LayerNorm>(config.n_embd, 1e-5, true,
+                                                                    config.bias));
+  mlp = register_module("mlp", std::make_shared<MLP>(config, dropout_generator));
+}
+
+Tensor Block::forward(const Tensor& x) {
+  const Tensor h = x + attn->forward(ln_1->forward(x));
+  return h + mlp->forward(ln_2->forward(h));
+}
+
+Transformer::Transformer(const Config& config, std::optional<xg::Generator> dropout_generator)
+    : Module("Transformer") {
+  wte = register_module("wte",
+                        std::make_shared<xg::nn::Embedding>(config.vocab_size, config.n_embd));
+  wpe = register_module("wpe",
+                        std::make_shared<xg::nn::Embedding>(config.block_size, config.n_embd));
+  drop = register_module("drop", std::make_shared<xg::nn::Dropout>(config.dropout,
+                                                                  dropout_generator));
+  h = register_module("h", std::make_shared<xg::nn::ModuleList>());
+  for (std::int64_t i = 0; i < config.n_layer; ++i) {
+    h->push_back(std::make_shared<Block>(config, dropout_generator));
+  }
+  ln_f = register_module("ln_f", std::make_shared<xg::nn::LayerNorm>(config.n_embd, 1e-5, true,
+                                                                    config.bias));
+}
+
+GPT::GPT(const Config& config, std::optional<xg::Generator> dropout_generator)
+    : Module("GPT"), config_(config) {
+  check_config(config);
+  transformer = register_module("transformer",
+                                std::make_shared<Transformer>(config, dropout_generator));
+  lm_head = register_module(
+      "lm_head", std::make_shared<xg::nn::Linear>(config.n_embd, config.vocab_size, false));
+  // Weight tying (Press & Wolf 2017), as nanoGPT's `wte.weight = lm_head.weight`: lm_head now
+  // holds the embedding's tensor, listed once by parameters() under transformer.wte.weight.
+  lm_head->register_parameter("weight", transformer->wte->weight);
+
+  apply([](xg::nn::Module& m) {
+    if (auto* linear = dynamic_cast<xg::nn::Linear*>(&m)) {
+      xg::nn::init::normal_(linear->weight, 0.0, kInitStd);
+      if (linear->bias.defined()) xg::nn::init::zeros_(linear->bias);
+    } else if (auto* embedding = dynamic_cast<xg::nn::Embedding*>(&m)) {
+      xg::nn::init::normal_(embedding->weight, 0.0, kInitStd);
+    }
+  });
+  // The projections back into the residual stream start smaller, as in GPT-2.
+  const double proj_std = kInitStd / std::sqrt(2.0 * static_cast<double>(config.n_layer));
+  for (const auto& [name, p] : named_parameters()) {
+    if (name.ends_with("c_proj.weight")) xg::nn::init::normal_(p, 0.0, proj_std);
+  }
+}
+
+Tensor GPT::forward(const Tensor& idx) {
+  const std::int64_t t = idx.size(1);
+  if (t > config_.block_size) {
+    throw std::invalid_argument("GPT: a sequence of " + std::to_string(t) +
+                                " tokens is longer than the block size " +
+                                std::to_string(config_.block_size));
+  }
+  const Tensor pos = xg::arange(t, xg::kInt64);
+  Tensor x = transformer->wte->forward(idx) + transformer->wpe->forward(pos);
+  if (config_.dropout > 0) x = transformer->drop->forward(x);
+  for (const auto& block : *transformer->h) x = block->forward(x);
+  return lm_head->forward(transformer->ln_f->forward(x));
+}
+
+std::int64_t GPT::num_parameters(bool include_position_embedding) const {
+  std::int64_t n = 0;
+  for (const Tensor& p : parameters()) n += p.numel();
+  return include_position_embedding ? n : n - transformer->wpe->weight.numel();
+}
+
+Tensor lm_loss(const Tensor& logits, const Tensor& targets) {
+  return xg::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}),
+                                           targets.reshape({-1}));
+}
+
+double full_split_loss(GPT& model, const Tensor& tokens) {
+  xg::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  const std::int64_t T = model.config().block_size;
+  const std::int64_t windows = (tokens.numel() - 1) / T;
+  double total = 0;
+  for (std::int64_t w = 0; w < windows; w += kEvalWindows) {
+    const std::int64_t n = std::min(kEvalWindows, windows - w);
+    const Tensor x = tokens.narrow(0, w * T, n * T).view({n, T});
+    const Tensor y = tokens.narrow(0, w * T + 1, n * T).view({n, T});
+    const Tensor logits = model.forward(x);
+    total += xg::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}),
+                                               y.reshape({-1}), xg::nn::Reduction::Sum)
+                 .item();
+  }
+  model.train(was_training);
+  return windows == 0 ? std::numeric_limits<double>::quiet_NaN()
+                      : total / static_cast<double>(windows * T);
+}
+
+std::string generate(GPT& model, const Vocabulary& vocab, const std::string& prompt,
+                     std::int64_t count, double temperature, std::int64_t top_k,
+                     xg::Generator generator) {
+  if (!(temperature > 0)) throw std::invalid_argument("--temperature must be > 0");
+  xg::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  const std::int64_t T = model.config().block_size;
+  Tensor idx = vocab.encode(prompt, "--prompt").view({1, -1});
+  const std::int64_t prompt_length = idx.size(1);
+  for (std::int64_t i = 0; i < count; ++i) {
+    const Tensor context = idx.size(1) <= T ? idx : idx.narrow(1, idx.size(1) - T, T);
+    // The last position's logits, sharpened or flattened by the temperature.
+    Tensor logits = model.forward(context).index({Slice(), -1, Slice()}) / temperature;
+    if (top_k > 0) {
+      const auto [top, unused] = xg::topk(logits, std::min(top_k, logits.size(-1)));
+      logits = xg::masked_fill(logits, xg::lt(logits, top.index({Slice(), Slice(-1, None)})),
+                               -std::numeric_limits<double>::infinity());
+    }
+    const Tensor next = xg::multinomial(xg::softmax(logits, -1), 1, false, generator);
+    idx = xg::cat({idx, next}, 1);
+  }
+  model.train(was_training);
+  return vocab.decode(idx.narrow(1, prompt_length, count));
+}
+
+// ---- The program
+
+namespace {
+
+struct Data {
+  Vocabulary vocab;
+  Tensor train, val;
+};
+
+Data load_data(const std::string& path, std::ostream& out) {
+  const std::string text = read_text(path);
+  if (text.empty()) throw std::invalid_argument("'" + path + "' is empty");
+  Vocabulary vocab = Vocabulary::of_text(text);
+  const Tensor tokens = vocab.encode(text, path);
+  const auto n = static_cast<std::int64_t>(text.size());
+  const auto n_train = static_cast<std::int64_t>(static_cast<double>(n) * kTrainFraction);
+  out << path << ": " << n << " characters, vocabulary of " << vocab.size() << ", " << n_train
+      << " for training, " << n - n_train << " for validation\n";
+  return {std::move(vocab), tokens.narrow(0, 0, n_train), tokens.narrow(0, n_train, n - n_train)};
+}
+
+xg::Metadata checkpoint_metadata(const GPT& model, const Vocabulary& vocab, std::int64_t iter,
+                                 const std::vector<std::pair<std::string, xg::Generator*>>& rngs) {
+  const Config& c = model.config();
+  xg::Metadata metadata = {
+      {"gpt.iter", std::to_string(iter)},
+      {"gpt.vocab", vocab.chars()},
+      {"gpt.block_size", std::to_string(c.block_size)},
+      {"gpt.n_layer", std::to_string(c.n_layer)},
+      {"gpt.n_head", std::to_string(c.n_head)},
+      {"gpt.n_embd", std::to_string(c.n_embd)},
+      {"gpt.bias", c.bias ? "1" : "0"},
+  };
+  for (const auto& [name, g] : rngs) metadata["gpt.rng." + name] = state_text(*g);
+  return metadata;
+}
+
+// The model's tensors of a checkpoint ("model." names) without the optimizer's.
+xg::TensorMap model_tensors(const xg::TensorMap& checkpoint) {
+  xg::TensorMap model;
+  for (const auto& [name, t] : checkpoint) {
+    if (name.starts_with("model.")) model.emplace(name.substr(6), t);
+  }
+  return model;
+}
+
+void print_sample(GPT& model, const Vocabulary& vocab, const Options& opts, std::ostream& out) {
+  if (opts.sample <= 0) return;
+  const std::string text = generate(model, vocab, opts.prompt, opts.sample, opts.temperature,
+                                    opts.top_k, xg::Generator(opts.seed + kSample));
+  out << "sample (" << opts.sample << " characters after the prompt):\n"
+      << opts.prompt << text << '\n';
+}
+
+void sample_only(const Options& opts, std::ostream& out) {
+  if (opts.resume.empty()) {  // a fresh model: the vocabulary of the data
+    const Data data = load_data(opts.data, out);
+    Config config = opts.model;
+    config.vocab_size = data.vocab.size();
+    xg::manual_seed(opts.seed);
+    GPT model(config);
+    print_sample(model, data.vocab, opts, out);
+    return;
+  }
+  xg::Metadata metadata;
+  const xg::TensorMap checkpoint = xg::load(opts.resume, &metadata);
+  const Vocabulary vocab(examples::required_metadata(metadata, "gpt.vocab", opts.resume));
+  Config config = config_from(metadata, opts.resume);
+  config.vocab_size = vocab.size();
+  GPT model(config);
+  xg::load_state_dict(model, model_tensors(checkpoint));
+  out << "model from " << opts.resume << " (iteration "
+      << examples::required_metadata(metadata, "gpt.iter", opts.resume) << ")\n";
+  print_sample(model, vocab, opts, out);
+}
+
+}  // namespace
+
+void run(const Options& opts, std::ostream& out) {
+  if (opts.sample_only) return sample_only(opts, out);
+  if (opts.batch_size < 1 || opts.eval_interval < 1 || opts.eval_iters < 1) {
+    throw std::invalid_argument("--batch-size, --eval-interval and --eval-iters must be >= 1");
+  }
+  if (opts.decay_lr && opts.lr_decay_iters <= opts.warmup_iters) {
+    throw std::invalid_argument("--lr-decay-iters " + std::to_string(opts.lr_decay_iters) +
+                                " must be greater than --warmup-iters " +
+                                std::to_string(opts.warmup_iters));
+  }
+  const Data data = load_data(opts.data, out);
+
+  Config config = opts.model;
+  xg::Metadata metadata;
+  if (!opts.resume.empty()) {  // the architecture and vocabulary come from the checkpoint
+    xg::load(opts.resume, &metadata);
+    const std::string chars = examples::required_metadata(metadata, "gpt.vocab", opts.resume);
+    if (chars != data.vocab.chars()) {
+      throw std::invalid_argument("--resume: " + opts.resume +
+                                  " was trained on another vocabulary than this data's");
+    }
+    const double dropout = config.dropout;
+    config = config_from(metadata, opts.resume);
+    config.dropout = dropout;
+  }
+  config.vocab_size = data.vocab.size();
+  if (data.train.numel() <= config.block_size || data.val.numel() <= config.block_size) {
+    throw std::invalid_argument("each split needs more than block_size (" +
+                                std::to_string(config.block_size) + ") characters");
+  }
+
+  xg::manual_seed(opts.seed);
+  xg::Generator train_rng(opts.seed + kTrainBatches), eval_rng(opts.seed + kEvalBatches),
+      dropout_rng(opts.seed + kDropout);
+  GPT model(config, dropout_rng);
+  xg::optim::AdamW optimizer = make_optimizer(model, opts);
+  std::shared_ptr<xg::optim::LRScheduler> schedule;
+  if (opts.decay_lr) schedule = make_schedule(optimizer, opts);
+  const std::vector<std::pair<std::string, xg::Generator*>> rngs = {
+      {"train", &train_rng}, {"eval", &eval_rng}, {"dropout", &dropout_rng}};
+  out << "model: " << config.n_layer << " layers, " << config.n_head << " heads, width "
+      << config.n_embd << ", block " << config.block_size << (config.bias ? ", biases" : "")
+      << ": " << model.num_parameters() << " parameters (" << model.num_parameters(false)
+      << " without the position embedding)\n";
+
+  std::int64_t iter = 0;
+  if (!opts.resume.empty()) {
+    examples::check_checkpoint(opts.resume, model);
+    xg::load(model, optimizer, opts.resume);
+    iter = metadata_number(metadata, "gpt.iter", opts.resume, 0);
+    for (const auto& [name, g] : rngs) {
+      set_state_from_text(*g, examples::required_metadata(metadata, "gpt.rng." + name, opts.resume),
+                          opts.resume);
+    }
+    if (schedule) {
+      for (std::int64_t i = 0; i < iter; ++i) schedule->step();
+    }
+    out << "resumed from " << opts.resume << " at iteration " << iter << '\n';
+  }
+  auto checkpoint = [&](std::int64_t at) {
+    if (!opts.save.empty()) {
+      xg::save(model, optimizer, opts.save, checkpoint_metadata(model, data.vocab, at, rngs));
+    }
+  };
+
+  const std::vector<Tensor> parameters = model.parameters();
+  out << std::fixed << std::setprecision(4);
+  using Clock = std::chrono::steady_clock;
+  const auto run_start = Clock::now();
+  Clock::duration training{};
+  const std::int64_t first_iter = iter;
+  for (; iter <= opts.max_iters; ++iter) {
+    if (iter % opts.eval_interval == 0) {
+      checkpoint(iter);  // before the evaluation, so a resumed run evaluates as this one does
+      const auto [train_loss, val_loss] =
+          estimate_loss(model, data.train, data.val, opts, eval_rng);
+      out << "step " << iter << ": train " << train_loss << ", val " << val_loss << std::endl;
+    }
+    const auto start = Clock::now();
+    const auto [x, y] =
+        xg::nn::random_windows(data.train, opts.batch_size, config.block_size, train_rng);
+    const Tensor loss = lm_loss(model.forward(x), y);
+    optimizer.zero_grad();
+    loss.backward();
+    if (opts.grad_clip > 0) xg::nn::utils::clip_grad_norm_(parameters, opts.grad_clip);
+    optimizer.step();
+    if (schedule) schedule->step();
+    training += Clock::now() - start;
+    if (opts.log_interval > 0 && iter % opts.log_interval == 0) {
+      out << "iter " << iter << ": loss " << loss.item() << std::endl;
+    }
+  }
+  checkpoint(iter);
+  const double seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
+  const std::int64_t iters = iter - first_iter;
+  out << std::setprecision(1) << "time per iteration: "
+      << (iters > 0 ? 1e3 * std::chrono::duration<double>(training).count() /
+                          static_cast<double>(iters)
+                    : 0.0)
+      << " ms (" << iters << " iterations, evaluation excluded); wall time " << seconds << " s\n"
+      << std::setprecision(4);
+  if (opts.full_eval) {
+    out << "final val (full split): " << full_split_loss(model, data.val) << std::endl;
+  }
+  if (!opts.export_check.empty()) {
+    // The first windows of the validation split, the model's logits and loss on them: what
+    // check_pytorch.py compares with nanoGPT's architecture in PyTorch.
+    const std::int64_t T = config.block_size, n = std::min<std::int64_t>(4, (data.val.numel() - 1) / T);
+    xg::NoGradGuard no_grad;
+    model.eval();
+    const Tensor x = data.val.narrow(0, 0, n * T).view({n, T});
+    const Tensor y = data.val.narrow(0, 1, n * T).view({n, T});
+    const Tensor logits = model.forward(x);
+    xg::save({{"x", x.contiguous()}, {"y", y.contiguous()}, {"logits", logits},
+              {"loss", lm_loss(logits, y)}},
+             opts.export_check);
+    model.train();
+  }
+  print_sample(model, data.vocab, opts, out);
+}
+
+}  // namespace gpt
