@@ -87,7 +87,8 @@ def main():
         print("\n| floor (bench/floors.cpp) | time | before | / LibTorch's workload |")
         print("|---|---|---|---|")
     for name in floors:
-        workload = name.replace("floor_", "", 1).replace("sgemm", "matmul_fwd")
+        workload = (name.replace("floor_", "", 1).replace("sgemm", "matmul_fwd")
+                    .replace("gpt_gemms", "gpt_train_step"))
         lt = torch.get(workload, (None, None))[0]
         b = base.get(name, (None, None))[0]
         print(f"| {name} | {fmt_time(now[name][0])} | {fmt_time(b)} | {ratio(now[name][0], lt)} |")

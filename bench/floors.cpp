@@ -8,6 +8,8 @@
 //                               op (checks, dispatch, the result's TensorImpl, Storage, buffer)
 //   BM_floor_op_recorded        the same op recorded for backward (adds the node)
 //   BM_floor_malloc/K           K malloc/free pairs of the sizes an op allocates (64 to 256 B)
+//   BM_floor_gpt_gemms          the matrix products of one BM_gpt_train_step (forward and
+//                               backward) alone, as cblas_sgemm calls on preallocated buffers
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
@@ -82,5 +84,46 @@ void BM_floor_malloc(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_floor_malloc)->Arg(1)->Arg(4);
+
+// The products of one nanoGPT training step (B=12, T=64, C=128, 4 layers, 4 heads, vocab 65):
+// per layer the four Linear layers (forward, input gradient, weight gradient) and the attention
+// products per batch and head (scores and weighted values, and their four backward products),
+// plus lm_head. Full T x T attention products, as PyTorch's composed attention computes them.
+void BM_floor_gpt_gemms(benchmark::State& state) {
+  constexpr int kRows = 12 * 64, kT = 64, kC = 128, kLayers = 4, kHeads = 4, kVocab = 65;
+  constexpr int kHs = kC / kHeads, kBatchHeads = 12 * kHeads;
+  std::vector<float> a(static_cast<std::size_t>(kRows) * 4 * kC, 0.01f);
+  std::vector<float> b(a.size(), 0.02f), c(a.size());
+  // One product [m, k] x [k, n] -> [m, n], row major, from the shared buffers.
+  auto gemm = [&](int m, int n, int k) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a.data(), k, b.data(),
+                n, 0.0f, c.data(), n);
+  };
+  // A Linear layer in -> out on every row: forward, input gradient, weight gradient.
+  auto linear = [&](int in, int out) {
+    gemm(kRows, out, in);
+    gemm(kRows, in, out);
+    gemm(out, in, kRows);
+  };
+  for (auto _ : state) {
+    for (int layer = 0; layer < kLayers; ++layer) {
+      linear(kC, 3 * kC);
+      linear(kC, kC);
+      linear(kC, 4 * kC);
+      linear(4 * kC, kC);
+      for (int bh = 0; bh < kBatchHeads; ++bh) {
+        gemm(kT, kT, kHs);  // scores = q k^T
+        gemm(kT, kHs, kT);  // y = p v
+        gemm(kT, kT, kHs);  // dp = dy v^T
+        gemm(kT, kHs, kT);  // dv = p^T dy
+        gemm(kT, kHs, kT);  // dq = ds k
+        gemm(kT, kHs, kT);  // dk = ds^T q
+      }
+    }
+    linear(kC, kVocab);
+    benchmark::DoNotOptimize(c.data());
+  }
+}
+BENCHMARK(BM_floor_gpt_gemms);
 
 }  // namespace

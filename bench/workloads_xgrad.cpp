@@ -7,6 +7,7 @@
 #include <vector>
 #include <xgrad/xgrad.hpp>
 
+#include "gpt.hpp"  // examples/gpt: the model of BM_gpt_train_step
 #include "peak_memory.hpp"
 
 namespace {
@@ -241,5 +242,37 @@ void BM_attention_block_fwdbwd(benchmark::State& state) {
   report_peak(state, step);
 }
 BENCHMARK(BM_attention_block_fwdbwd)->Args({16, 32, 64})->Args({8, 128, 128});
+
+// One iteration of nanoGPT's CPU Shakespeare recipe with the gpt example's own model
+// (examples/gpt): B=12, T=64, 4 layers, 4 heads, C=128, vocab 65, no bias, no dropout; forward,
+// cross-entropy, zero_grad, backward, clipping at 1.0, AdamW step (the recipe's two groups).
+void BM_gpt_train_step(benchmark::State& state) {
+  constexpr std::int64_t kBatch = 12, kVocab = 65;
+  xg::manual_seed(0);
+  gpt::Config config;  // nanoGPT's recipe: block 64, 4 layers, 4 heads, width 128, no bias
+  config.vocab_size = kVocab;
+  gpt::GPT model(config);
+  std::vector<xg::Tensor> decay, no_decay;
+  for (const xg::Tensor& p : model.parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  const auto options = xg::optim::AdamWOptions(1e-3).betas({0.9, 0.99}).weight_decay(0.1);
+  std::vector<xg::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<xg::optim::AdamWOptions>(options));
+  groups.emplace_back(no_decay, std::make_unique<xg::optim::AdamWOptions>(
+                                    xg::optim::AdamWOptions(options).weight_decay(0.0)));
+  xg::optim::AdamW optimizer(std::move(groups), options);
+  const std::vector<xg::Tensor> parameters = model.parameters();
+  const xg::Tensor x = xg::randint(0, kVocab, {kBatch, config.block_size});
+  const xg::Tensor y = xg::randint(0, kVocab, {kBatch, config.block_size});
+  auto step = [&] {
+    const xg::Tensor loss = gpt::lm_loss(model.forward(x), y);
+    optimizer.zero_grad();
+    loss.backward();
+    xg::nn::utils::clip_grad_norm_(parameters, 1.0);
+    optimizer.step();
+  };
+  for (auto _ : state) step();
+  report_peak(state, step);
+}
+BENCHMARK(BM_gpt_train_step);
 
 }  // namespace

@@ -198,4 +198,99 @@ void BM_libtorch_attention_block_fwdbwd(benchmark::State& state) {
 }
 BENCHMARK(BM_libtorch_attention_block_fwdbwd)->Args({16, 32, 64})->Args({8, 128, 128});
 
+// nanoGPT's model (model.py) in LibTorch's C++ frontend, as the gpt example builds it in xgrad:
+// no biases (LibTorch 1.13's LayerNorm always has one, so layer_norm is called with the weight
+// alone), exact GELU, lm_head tied to the token embedding, init N(0, 0.02) and the c_proj weights
+// N(0, 0.02 / sqrt(2 n_layer)). LibTorch 1.13 has no scaled_dot_product_attention: attention is
+// nanoGPT's own fallback for it (masked_fill of the upper triangle with -inf, softmax, matmul).
+struct GptBlockImpl : torch::nn::Module {
+  GptBlockImpl(int64_t c, int64_t heads) : n_head(heads) {
+    ln_1 = register_parameter("ln_1", torch::ones({c}));
+    ln_2 = register_parameter("ln_2", torch::ones({c}));
+    c_attn = register_module("c_attn", torch::nn::Linear(torch::nn::LinearOptions(c, 3 * c).bias(false)));
+    attn_proj = register_module("attn_proj", torch::nn::Linear(torch::nn::LinearOptions(c, c).bias(false)));
+    c_fc = register_module("c_fc", torch::nn::Linear(torch::nn::LinearOptions(c, 4 * c).bias(false)));
+    mlp_proj = register_module("mlp_proj", torch::nn::Linear(torch::nn::LinearOptions(4 * c, c).bias(false)));
+  }
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& causal) {
+    const int64_t b = x.size(0), t = x.size(1), c = x.size(2), d = c / n_head;
+    auto qkv = c_attn(torch::layer_norm(x, {c}, ln_1, {}, 1e-5)).split(c, 2);
+    auto heads = [&](const torch::Tensor& u) { return u.view({b, t, n_head, d}).transpose(1, 2); };
+    const torch::Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
+    const torch::Tensor att =
+        torch::softmax((torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(d))))
+                           .masked_fill(causal.narrow(0, 0, t).narrow(1, 0, t).logical_not(),
+                                        -INFINITY),
+                       -1);
+    const torch::Tensor y = torch::matmul(att, v).transpose(1, 2).contiguous().view({b, t, c});
+    const torch::Tensor x1 = x + attn_proj(y);
+    return x1 + mlp_proj(torch::gelu(c_fc(torch::layer_norm(x1, {c}, ln_2, {}, 1e-5))));
+  }
+  int64_t n_head;
+  torch::Tensor ln_1, ln_2;
+  torch::nn::Linear c_attn{nullptr}, attn_proj{nullptr}, c_fc{nullptr}, mlp_proj{nullptr};
+};
+TORCH_MODULE(GptBlock);
+
+struct GptImpl : torch::nn::Module {
+  GptImpl(int64_t vocab, int64_t block, int64_t layers, int64_t heads, int64_t c) {
+    wte = register_module("wte", torch::nn::Embedding(vocab, c));
+    wpe = register_module("wpe", torch::nn::Embedding(block, c));
+    for (int64_t i = 0; i < layers; ++i) {
+      h.push_back(register_module("h" + std::to_string(i), GptBlock(c, heads)));
+    }
+    ln_f = register_parameter("ln_f", torch::ones({c}));
+    causal = register_buffer("causal", torch::ones({block, block}, torch::kBool).tril());
+    torch::NoGradGuard no_grad;
+    for (auto& p : named_parameters()) {
+      if (p.value().dim() < 2) continue;
+      const bool proj = p.key().find("_proj.weight") != std::string::npos;
+      p.value().normal_(0.0, proj ? 0.02 / std::sqrt(2.0 * double(layers)) : 0.02);
+    }
+  }
+  torch::Tensor forward(const torch::Tensor& idx) {
+    const int64_t t = idx.size(1);
+    torch::Tensor x = wte(idx) + wpe(torch::arange(t, torch::kLong));
+    for (auto& block : h) x = block->forward(x, causal);
+    x = torch::layer_norm(x, {x.size(-1)}, ln_f, {}, 1e-5);
+    return torch::nn::functional::linear(x, wte->weight);  // lm_head tied to wte
+  }
+  torch::nn::Embedding wte{nullptr}, wpe{nullptr};
+  std::vector<GptBlock> h;
+  torch::Tensor ln_f, causal;
+};
+TORCH_MODULE(Gpt);
+
+void BM_libtorch_gpt_train_step(benchmark::State& state) {
+  constexpr int64_t kBatch = 12, kBlock = 64, kVocab = 65;
+  torch::manual_seed(0);
+  Gpt model(kVocab, kBlock, 4, 4, 128);
+  std::vector<torch::Tensor> decay, no_decay;
+  for (const auto& p : model->parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  torch::optim::AdamWOptions options(1e-3);
+  options.betas({0.9, 0.99}).weight_decay(0.1);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(options));
+  auto no_decay_options = std::make_unique<torch::optim::AdamWOptions>(options);
+  no_decay_options->weight_decay(0.0);
+  groups.emplace_back(no_decay, std::move(no_decay_options));
+  torch::optim::AdamW optimizer(groups, options);
+  const torch::Tensor x = torch::randint(0, kVocab, {kBatch, kBlock});
+  const torch::Tensor y = torch::randint(0, kVocab, {kBatch, kBlock});
+  PeakCounter peak;
+  for (auto _ : state) {
+    peak.start();
+    const torch::Tensor logits = model->forward(x);
+    const torch::Tensor loss =
+        torch::nn::functional::cross_entropy(logits.view({-1, kVocab}), y.view({-1}));
+    for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();  // set_to_none
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0);
+    optimizer.step();
+    peak.stop();
+  }
+  peak.report(state);
+}
+BENCHMARK(BM_libtorch_gpt_train_step);
+
 }  // namespace

@@ -1,8 +1,8 @@
 # The gpt example's tests, run with cmake -P and: GPT (the program), DATA (the text),
 # WORK_DIR (for checkpoints), MODE and, for MODE pytorch, PYTHON and SCRIPT.
 #   data:    the committed Tiny Shakespeare copy has the size and sha256 of its source.
-#   smoke:   a tiny model trains for 60 iterations: every evaluation line, finite losses, the
-#            validation loss falls, the time and full-split lines, and a sample of 40 characters.
+#   smoke:   a tiny model trains for 200 iterations: every evaluation line, finite losses, the
+#            validation loss falls below a unigram model's (about 3.3), the time and full-split lines, and a sample of 40 characters.
 #   resume:  a run of 20 iterations saved and resumed up to 40 prints exactly what an
 #            uninterrupted run of 40 prints from iteration 21 on (bit-identical training).
 #   sample:  sampling from the checkpoint alone (--sample-only, no data) gives the characters a
@@ -13,8 +13,8 @@ cmake_minimum_required(VERSION 3.21)
 
 set(number "[0-9]+\\.[0-9]+")
 # A small model on the full text: 1 layer, 2 heads, width 32, block 16.
-set(tiny --data "${DATA}" --n-layer 1 --n-head 2 --n-embd 32 --block-size 16 --batch-size 8
-         --eval-iters 4 --warmup-iters 5 --learning-rate 3e-3)
+set(tiny --data "${DATA}" --n-layer 1 --n-head 2 --n-embd 32 --block-size 16 --batch-size 16
+         --eval-iters 8 --warmup-iters 5 --learning-rate 3e-3)
 
 function(run_gpt out)
   execute_process(COMMAND "${GPT}" ${ARGN}
@@ -47,26 +47,28 @@ if(MODE STREQUAL "data")
     message(FATAL_ERROR "${DATA}: ${size} bytes, sha256 ${sha}; not Tiny Shakespeare")
   endif()
 elseif(MODE STREQUAL "smoke")
-  run_gpt(out ${tiny} --max-iters 60 --eval-interval 30 --lr-decay-iters 60 --sample 40)
+  run_gpt(out ${tiny} --max-iters 200 --eval-interval 100 --lr-decay-iters 200 --sample 40)
   if(NOT out MATCHES ": 1115394 characters, vocabulary of 65, 1003854 for training, 111540 for validation\n")
     message(FATAL_ERROR "gpt did not split Tiny Shakespeare as nanoGPT does")
   endif()
-  foreach(step 0 30 60)
+  foreach(step 0 100 200)
     if(NOT out MATCHES "\nstep ${step}: train (${number}), val (${number})\n")
       message(FATAL_ERROR "no finite 'step ${step}: train X, val Y' line")
     endif()
     set(val_${step} ${CMAKE_MATCH_2})
   endforeach()
-  # A uniform guess over 65 characters is ln 65 = 4.17; 60 steps take a tiny model well below.
-  if(NOT val_0 GREATER 4.0 OR NOT val_60 LESS 3.3)
-    message(FATAL_ERROR "the validation loss went from ${val_0} to ${val_60}, not from above "
-                        "4.0 to below 3.3")
+  # A uniform guess over 65 characters is ln 65 = 4.17; the characters' frequencies alone
+  # (a unigram model) give about 3.3: below 3.0 the model uses its context.
+  if(NOT val_0 GREATER 4.0 OR NOT val_200 LESS 3.0)
+    message(FATAL_ERROR "the validation loss went from ${val_0} to ${val_200}, not from above "
+                        "4.0 to below 3.0")
   endif()
-  if(NOT out MATCHES "\ntime per iteration: ${number} ms \\(61 iterations")
+  if(NOT out MATCHES "\ntime per iteration: ${number} ms \\(201 iterations")
     message(FATAL_ERROR "no 'time per iteration' line for 61 iterations")
   endif()
-  if(NOT out MATCHES "\nfinal val \\(full split\\): (${number})\n")
-    message(FATAL_ERROR "no finite 'final val (full split): X' line")
+  if(NOT out MATCHES "\nfinal val \\(full split\\): (${number})\n" OR
+     NOT CMAKE_MATCH_1 LESS 3.0)
+    message(FATAL_ERROR "no 'final val (full split): X' line with X below 3.0")
   endif()
   if(NOT out MATCHES "\nsample \\(40 characters after the prompt\\):\n\n(.*)\n$")
     message(FATAL_ERROR "no sample")
