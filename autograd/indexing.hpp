@@ -1,7 +1,11 @@
 // Tensor indexing as LibTorch's torch::indexing: x.index({Slice(), -1}) is Python's x[:, -1].
-// Integers, slices, None, Ellipsis and true/false give views (through select, slice and
-// unsqueeze, so gradients and in-place writes reach the base); one Int64 tensor index gives a
-// copy (index_select), and a Bool mask of the tensor's whole shape gives masked_select's copy.
+// Integers (and 0-d Int64 tensors), slices, None and Ellipsis give views (through select, slice
+// and unsqueeze, so gradients and in-place writes reach the base). As in PyTorch, the advanced
+// indices give copies: one 1-D Int64 tensor (index_select; negative entries count from the end),
+// true/false (and 0-d Bool tensors: a new dim of size 1 or 0), and a Bool mask of the tensor's
+// whole shape as the only index (masked_select). At most one advanced index per call; PyTorch's
+// broadcasting of several, multi-dim index tensors and partial masks are not supported.
+// index_put_ (assignment through an index) is not implemented.
 #pragma once
 
 #include <cstdint>

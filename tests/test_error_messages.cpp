@@ -685,6 +685,55 @@ std::vector<Case> all_cases() {
        [] {
          xg::ones({2, 3}).gather(1, xg::tensor({0, 3}, {2, 1}, xg::kInt64));
        }},
+      {"index-string", T::InvalidArgument,
+       "index: the only string index is \"...\" (Ellipsis), got \"..\"",
+       [] {
+         xg::ones({2, 3}).index({"..", 0});
+       }},
+      {"index-ellipses", T::InvalidArgument,
+       "index: an index can only have a single ellipsis ('...'), got 2 for [2, 3, 4] Float32",
+       [] {
+         xg::ones({2, 3, 4}).index({"...", 0, xg::indexing::Ellipsis});
+       }},
+      {"index-too-many", T::OutOfRange,
+       "index: too many indices for tensor of dimension 2 ([2, 3] Float32): the index uses 3 "
+       "dims",
+       [] {
+         xg::ones({2, 3}).index({0, 1, 2});
+       }},
+      {"index-several-tensors", T::InvalidArgument,
+       "index: one tensor index at most, counting true/false and Bool masks (advanced indexing "
+       "with several is not supported), got 2 for [3, 4] Float32",
+       [] {
+         xg::ones({3, 4}).index({xg::tensor({0, 1}, xg::kInt64), xg::tensor({1, 2}, xg::kInt64)});
+       }},
+      {"index-tensor-dtype", T::InvalidArgument,
+       "index: a tensor index must be Int64 or Bool, got [2] Float32 for [3] Float32",
+       [] {
+         xg::ones({3}).index({xg::tensor({0, 1})});
+       }},
+      {"index-tensor-dims", T::InvalidArgument,
+       "index: an Int64 tensor index must be 0-d or 1-D (multi-dim index tensors are not "
+       "supported), got [2, 2] Int64 for [3, 4] Float32",
+       [] {
+         xg::ones({3, 4}).index({xg::tensor({0, 2, 1, 1}, {2, 2}, xg::kInt64)});
+       }},
+      {"index-mask", T::InvalidArgument,
+       "index: a Bool mask [3] Bool must be the only index and have the tensor's shape [3, 4] "
+       "Float32 (other mask indexing is not supported)",
+       [] {
+         xg::ones({3, 4}).index({xg::tensor({1, 0, 1}, xg::kBool)});
+       }},
+      {"index-range", T::OutOfRange,
+       "index: index 3 is out of range for dim 1 of size 3 of [2, 3] Float32",
+       [] {
+         xg::ones({2, 3}).index({xg::indexing::Slice(), 3});
+       }},
+      {"index-slice-step", T::InvalidArgument,
+       "index: slice step must be positive, got 0 for dim 0 of [5] Float32",
+       [] {
+         xg::ones({5}).index({xg::indexing::Slice(xg::indexing::None, xg::indexing::None, 0)});
+       }},
       {"diagonal-dims", T::InvalidArgument,
        "diagonal: dim1 and dim2 must be different dims, got 1 and -1 for [2, 3] Float32",
        [] {
