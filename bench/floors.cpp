@@ -28,8 +28,8 @@ void BM_floor_sgemm(benchmark::State& state) {
     b[i] = std::cos(static_cast<float>(i));
   }
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(),
-                n, 0.0f, c.data(), n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n,
+                0.0f, c.data(), n);
     float acc[8] = {};  // eight accumulators, as xgrad's sum: one would be a serial chain
     for (std::size_t i = 0; i < c.size(); i += 8) {
       for (int j = 0; j < 8; ++j) acc[j] += c[i + j];
@@ -96,8 +96,8 @@ void BM_floor_gpt_gemms(benchmark::State& state) {
   std::vector<float> b(a.size(), 0.02f), c(a.size());
   // One product [m, k] x [k, n] -> [m, n], row major, from the shared buffers.
   auto gemm = [&](int m, int n, int k) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a.data(), k, b.data(),
-                n, 0.0f, c.data(), n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a.data(), k, b.data(), n,
+                0.0f, c.data(), n);
   };
   // A Linear layer in -> out on every row: forward, input gradient, weight gradient.
   auto linear = [&](int in, int out) {

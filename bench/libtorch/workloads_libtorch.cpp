@@ -207,21 +207,24 @@ struct GptBlockImpl : torch::nn::Module {
   GptBlockImpl(int64_t c, int64_t heads) : n_head(heads) {
     ln_1 = register_parameter("ln_1", torch::ones({c}));
     ln_2 = register_parameter("ln_2", torch::ones({c}));
-    c_attn = register_module("c_attn", torch::nn::Linear(torch::nn::LinearOptions(c, 3 * c).bias(false)));
-    attn_proj = register_module("attn_proj", torch::nn::Linear(torch::nn::LinearOptions(c, c).bias(false)));
-    c_fc = register_module("c_fc", torch::nn::Linear(torch::nn::LinearOptions(c, 4 * c).bias(false)));
-    mlp_proj = register_module("mlp_proj", torch::nn::Linear(torch::nn::LinearOptions(4 * c, c).bias(false)));
+    c_attn = register_module("c_attn",
+                             torch::nn::Linear(torch::nn::LinearOptions(c, 3 * c).bias(false)));
+    attn_proj =
+        register_module("attn_proj", torch::nn::Linear(torch::nn::LinearOptions(c, c).bias(false)));
+    c_fc =
+        register_module("c_fc", torch::nn::Linear(torch::nn::LinearOptions(c, 4 * c).bias(false)));
+    mlp_proj = register_module("mlp_proj",
+                               torch::nn::Linear(torch::nn::LinearOptions(4 * c, c).bias(false)));
   }
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& causal) {
     const int64_t b = x.size(0), t = x.size(1), c = x.size(2), d = c / n_head;
     auto qkv = c_attn(torch::layer_norm(x, {c}, ln_1, {}, 1e-5)).split(c, 2);
     auto heads = [&](const torch::Tensor& u) { return u.view({b, t, n_head, d}).transpose(1, 2); };
     const torch::Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
-    const torch::Tensor att =
-        torch::softmax((torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(d))))
-                           .masked_fill(causal.narrow(0, 0, t).narrow(1, 0, t).logical_not(),
-                                        -INFINITY),
-                       -1);
+    const torch::Tensor att = torch::softmax(
+        (torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(d))))
+            .masked_fill(causal.narrow(0, 0, t).narrow(1, 0, t).logical_not(), -INFINITY),
+        -1);
     const torch::Tensor y = torch::matmul(att, v).transpose(1, 2).contiguous().view({b, t, c});
     const torch::Tensor x1 = x + attn_proj(y);
     return x1 + mlp_proj(torch::gelu(c_fc(torch::layer_norm(x1, {c}, ln_2, {}, 1e-5))));

@@ -47,8 +47,9 @@ inline CLI::Option* add_number_in(CLI::App& app, const std::string& name, double
                                   bool max_open = false) {
   CLI::Validator number_in(
       [min, max, max_open](std::string& text) {
-        return parse_number_in(text, min, max, max_open) ? std::string()
-                                                         : not_a_number_in(text, min, max, max_open);
+        return parse_number_in(text, min, max, max_open)
+                   ? std::string()
+                   : not_a_number_in(text, min, max, max_open);
       },
       "in range");
   return app.add_option(name, value, description)->check(number_in);

@@ -57,8 +57,8 @@ inline std::optional<double> parse_number_in(std::string_view text, double min, 
   double value = 0;
   const char* end = text.data() + text.size();
   const auto [last, error] = std::from_chars(text.data(), end, value);
-  if (error != std::errc{} || last != end || !std::isfinite(value) || value < min ||
-      value > max || (max_open && value == max)) {
+  if (error != std::errc{} || last != end || !std::isfinite(value) || value < min || value > max ||
+      (max_open && value == max)) {
     return std::nullopt;
   }
   return value;

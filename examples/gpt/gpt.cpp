@@ -31,7 +31,12 @@ constexpr std::int64_t kEvalWindows = 32;  // windows per forward in full_split_
 // Seeds of the random streams, from --seed: the initial weights come from the default generator
 // (seeded with seed itself); the others are generators the run owns, so that evaluation and
 // sampling do not move the training batches.
-enum StreamOffset : std::uint64_t { kTrainBatches = 1, kEvalBatches = 2, kDropout = 3, kSample = 4 };
+enum StreamOffset : std::uint64_t {
+  kTrainBatches = 1,
+  kEvalBatches = 2,
+  kDropout = 3,
+  kSample = 4
+};
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -125,9 +130,8 @@ xg::optim::AdamW make_optimizer(GPT& model, const Options& opts) {
                             .weight_decay(opts.weight_decay);
   std::vector<xg::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decay, std::make_unique<xg::optim::AdamWOptions>(defaults));
-  groups.emplace_back(no_decay,
-                      std::make_unique<xg::optim::AdamWOptions>(
-                          xg::optim::AdamWOptions(defaults).weight_decay(0.0)));
+  groups.emplace_back(no_decay, std::make_unique<xg::optim::AdamWOptions>(
+                                    xg::optim::AdamWOptions(defaults).weight_decay(0.0)));
   return xg::optim::AdamW(std::move(groups), defaults);
 }
 
@@ -223,8 +227,8 @@ CausalSelfAttention::CausalSelfAttention(const Config& config,
       n_embd_(config.n_embd),
       dropout_(config.dropout),
       generator_(std::move(dropout_generator)) {
-  c_attn = register_module(
-      "c_attn", std::make_shared<xg::nn::Linear>(n_embd_, 3 * n_embd_, config.bias));
+  c_attn = register_module("c_attn",
+                           std::make_shared<xg::nn::Linear>(n_embd_, 3 * n_embd_, config.bias));
   c_proj =
       register_module("c_proj", std::make_shared<xg::nn::Linear>(n_embd_, n_embd_, config.bias));
   resid_dropout =
@@ -262,11 +266,11 @@ Tensor MLP::forward(const Tensor& x) {
 
 Block::Block(const Config& config, std::optional<xg::Generator> dropout_generator)
     : Module("Block") {
-  ln_1 = register_module("ln_1", std::make_shared<xg::nn::LayerNorm>(config.n_embd, 1e-5, true,
-                                                                    config.bias));
+  ln_1 = register_module(
+      "ln_1", std::make_shared<xg::nn::LayerNorm>(config.n_embd, 1e-5, true, config.bias));
   attn = register_module("attn", std::make_shared<CausalSelfAttention>(config, dropout_generator));
-  ln_2 = register_module("ln_2", std::make_shared<xg::nn::LayerNorm>(config.n_embd, 1e-5, true,
-                                                                    config.bias));
+  ln_2 = register_module(
+      "ln_2", std::make_shared<xg::nn::LayerNorm>(config.n_embd, 1e-5, true, config.bias));
   mlp = register_module("mlp", std::make_shared<MLP>(config, dropout_generator));
 }
 
@@ -277,25 +281,25 @@ Tensor Block::forward(const Tensor& x) {
 
 Transformer::Transformer(const Config& config, std::optional<xg::Generator> dropout_generator)
     : Module("Transformer") {
-  wte = register_module("wte",
-                        std::make_shared<xg::nn::Embedding>(config.vocab_size, config.n_embd));
-  wpe = register_module("wpe",
-                        std::make_shared<xg::nn::Embedding>(config.block_size, config.n_embd));
-  drop = register_module("drop", std::make_shared<xg::nn::Dropout>(config.dropout,
-                                                                  dropout_generator));
+  wte =
+      register_module("wte", std::make_shared<xg::nn::Embedding>(config.vocab_size, config.n_embd));
+  wpe =
+      register_module("wpe", std::make_shared<xg::nn::Embedding>(config.block_size, config.n_embd));
+  drop =
+      register_module("drop", std::make_shared<xg::nn::Dropout>(config.dropout, dropout_generator));
   h = register_module("h", std::make_shared<xg::nn::ModuleList>());
   for (std::int64_t i = 0; i < config.n_layer; ++i) {
     h->push_back(std::make_shared<Block>(config, dropout_generator));
   }
-  ln_f = register_module("ln_f", std::make_shared<xg::nn::LayerNorm>(config.n_embd, 1e-5, true,
-                                                                    config.bias));
+  ln_f = register_module(
+      "ln_f", std::make_shared<xg::nn::LayerNorm>(config.n_embd, 1e-5, true, config.bias));
 }
 
 GPT::GPT(const Config& config, std::optional<xg::Generator> dropout_generator)
     : Module("GPT"), config_(config) {
   check_config(config);
-  transformer = register_module("transformer",
-                                std::make_shared<Transformer>(config, dropout_generator));
+  transformer =
+      register_module("transformer", std::make_shared<Transformer>(config, dropout_generator));
   lm_head = register_module(
       "lm_head", std::make_shared<xg::nn::Linear>(config.n_embd, config.vocab_size, false));
   // Weight tying (Press & Wolf 2017), as nanoGPT's `wte.weight = lm_head.weight`: lm_head now
@@ -508,8 +512,8 @@ void run(const Options& opts, std::ostream& out) {
   const std::vector<std::pair<std::string, xg::Generator*>> rngs = {
       {"train", &train_rng}, {"eval", &eval_rng}, {"dropout", &dropout_rng}};
   out << "model: " << config.n_layer << " layers, " << config.n_head << " heads, width "
-      << config.n_embd << ", block " << config.block_size << (config.bias ? ", biases" : "")
-      << ": " << model.num_parameters() << " parameters (" << model.num_parameters(false)
+      << config.n_embd << ", block " << config.block_size << (config.bias ? ", biases" : "") << ": "
+      << model.num_parameters() << " parameters (" << model.num_parameters(false)
       << " without the position embedding)\n";
 
   std::int64_t iter = 0;
@@ -563,9 +567,9 @@ void run(const Options& opts, std::ostream& out) {
   const double seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
   const std::int64_t iters = iter - first_iter;
   out << std::setprecision(1) << "time per iteration: "
-      << (iters > 0 ? 1e3 * std::chrono::duration<double>(training).count() /
-                          static_cast<double>(iters)
-                    : 0.0)
+      << (iters > 0
+              ? 1e3 * std::chrono::duration<double>(training).count() / static_cast<double>(iters)
+              : 0.0)
       << " ms (" << iters << " iterations, evaluation excluded); wall time " << seconds << " s\n"
       << std::setprecision(4);
   if (opts.full_eval) {
@@ -574,13 +578,16 @@ void run(const Options& opts, std::ostream& out) {
   if (!opts.export_check.empty()) {
     // The first windows of the validation split, the model's logits and loss on them: what
     // check_pytorch.py compares with nanoGPT's architecture in PyTorch.
-    const std::int64_t T = config.block_size, n = std::min<std::int64_t>(4, (data.val.numel() - 1) / T);
+    const std::int64_t T = config.block_size,
+                       n = std::min<std::int64_t>(4, (data.val.numel() - 1) / T);
     xg::NoGradGuard no_grad;
     model.eval();
     const Tensor x = data.val.narrow(0, 0, n * T).view({n, T});
     const Tensor y = data.val.narrow(0, 1, n * T).view({n, T});
     const Tensor logits = model.forward(x);
-    xg::save({{"x", x.contiguous()}, {"y", y.contiguous()}, {"logits", logits},
+    xg::save({{"x", x.contiguous()},
+              {"y", y.contiguous()},
+              {"logits", logits},
               {"loss", lm_loss(logits, y)}},
              opts.export_check);
     model.train();

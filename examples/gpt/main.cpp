@@ -53,8 +53,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   examples::add_positive_number(app, "--learning-rate", opts.learning_rate, "peak learning rate")
       ->capture_default_str();
-  examples::add_number_in(app, "--min-lr", opts.min_lr, "learning rate at the end of the cosine",
-                          0, 1e300)
+  examples::add_number_in(app, "--min-lr", opts.min_lr, "learning rate at the end of the cosine", 0,
+                          1e300)
       ->capture_default_str();
   examples::add_whole_number(app, "--warmup-iters", opts.warmup_iters,
                              "linear warmup: lr (it + 1) / (warmup + 1) before it", 0)
