@@ -326,6 +326,11 @@ struct Derivative<UnaryOp::Gelu> {
   static constexpr auto saves = kSaveInputs;
   static Tensor grad(const Tensor& g, const BackwardArgs& s) {
     const Tensor x = s.input(0);
+    if (!GradMode::is_enabled() && g.dtype() == x.dtype() && g.shape() == x.shape()) {
+      // One fused pass, as PyTorch's GeluBackward; under create_graph the formula below is
+      // recorded instead, so that it can be differentiated again.
+      return detail::make_tensor(kernels::gelu_backward(detail::array_of(g), detail::array_of(x)));
+    }
     const Tensor cdf = (erf(x * std::numbers::sqrt2 / 2.0) + 1.0) * 0.5;
     const Tensor pdf = exp(x * x * -0.5) * (1.0 / std::sqrt(2.0 * std::numbers::pi));
     return g * (cdf + x * pdf);

@@ -1,11 +1,13 @@
 #include "functional.hpp"
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <utility>
 
 #include "../autograd/creation.hpp"
 #include "../autograd/function.hpp"
+#include "../autograd/grad_mode.hpp"
 #include "../autograd/ops.hpp"
 #include "../tensor/check.hpp"
 
@@ -142,6 +144,68 @@ Tensor gelu(const Tensor& input, std::string_view approximate) {
   return xg::gelu(input, approximate);
 }
 
+namespace {
+
+// LayerNorm as one node, as PyTorch's native_layer_norm: forward keeps the input and each row's
+// mean and 1 / std (not the centred and normalised copies a composed graph keeps), and backward
+// is the closed form
+//   xhat = (x - mean) rstd,  gh = g * weight,
+//   dx = rstd (gh - mean(gh) - xhat mean(gh xhat)),  dweight = sum(g xhat),  dbias = sum(g),
+// the means over the normalised dims, the sums over the others. Under create_graph the mean and
+// rstd are recomputed from x with recorded ops, so that the formula differentiates again.
+template <bool kWeight, bool kBias>
+struct LayerNormFn : autograd::Function<LayerNormFn<kWeight, kBias>> {
+  template <class... Params>
+  static Tensor forward(autograd::AutogradContext* ctx, const Tensor& x, const Shape& dims,
+                        double eps, const Params&... params) {
+    const std::array<Tensor, sizeof...(Params)> p{params...};
+    const Tensor mean = x.mean(dims, true);
+    const Tensor centered = x - mean;
+    const Tensor rstd = rsqrt((centered * centered).mean(dims, true) + eps);  // biased variance
+    Tensor out = centered * rstd;
+    if constexpr (kWeight) out = out * p[0];
+    if constexpr (kBias) out = out + p[kWeight ? 1 : 0];
+    std::vector<Tensor> saved{x, mean, rstd};
+    if constexpr (kWeight) saved.push_back(p[0]);
+    ctx->save_for_backward(std::move(saved));
+    ctx->saved_data["dims"] = dims;
+    ctx->saved_data["eps"] = eps;
+    return out;
+  }
+
+  static std::vector<Tensor> backward(autograd::AutogradContext* ctx, std::vector<Tensor> grads) {
+    const std::vector<Tensor> saved = ctx->get_saved_variables();
+    const Shape dims = ctx->saved_data["dims"].toIntVector();
+    const Tensor& x = saved[0];
+    const Tensor& g = grads[0];
+    Tensor mean = saved[1], rstd = saved[2];
+    if (GradMode::is_enabled()) {  // create_graph: mean and rstd as functions of x
+      mean = x.mean(dims, true);
+      const Tensor centered = x - mean;
+      rstd = rsqrt((centered * centered).mean(dims, true) + ctx->saved_data["eps"].toDouble());
+    }
+    const Tensor xhat = (x - mean) * rstd;
+    std::vector<Tensor> out;
+    if (ctx->needs_input_grad(0)) {
+      const Tensor gh = kWeight ? g * saved[3] : g;
+      out.push_back((gh - gh.mean(dims, true) - xhat * (gh * xhat).mean(dims, true)) * rstd);
+    } else {
+      out.emplace_back();
+    }
+    // The dims outside the normalised shape, summed for the weight's and the bias's gradients.
+    Shape lead;
+    for (std::int64_t d = 0; d < x.dim() - static_cast<std::int64_t>(dims.size()); ++d) {
+      lead.push_back(d);
+    }
+    auto reduce = [&](const Tensor& t) { return lead.empty() ? t : t.sum(lead); };
+    if constexpr (kWeight) out.push_back(ctx->needs_input_grad(1) ? reduce(g * xhat) : Tensor());
+    if constexpr (kBias) out.push_back(ctx->needs_input_grad(out.size()) ? reduce(g) : Tensor());
+    return out;
+  }
+};
+
+}  // namespace
+
 Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps) {
   const std::size_t k = normalized_shape.size();
@@ -160,13 +224,11 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
   }
   Shape dims;
   for (std::size_t i = 0; i < k; ++i) dims.push_back(-1 - static_cast<std::int64_t>(i));
-  const Tensor mean = input.mean(dims, true);
-  const Tensor centered = input - mean;
-  const Tensor var = (centered * centered).mean(dims, true);  // biased, as PyTorch
-  Tensor out = centered * rsqrt(var + eps);
-  if (weight.defined()) out = out * weight;
-  if (bias.defined()) out = out + bias;
-  return out;
+  const bool w = weight.defined(), b = bias.defined();
+  if (w && b) return LayerNormFn<true, true>::apply(input, dims, eps, weight, bias);
+  if (w) return LayerNormFn<true, false>::apply(input, dims, eps, weight);
+  if (b) return LayerNormFn<false, true>::apply(input, dims, eps, bias);
+  return LayerNormFn<false, false>::apply(input, dims, eps);
 }
 
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {

@@ -238,6 +238,35 @@ Array unary(UnaryOp op, const Array& x) {
   return out;
 }
 
+Array gelu_backward(const Array& grad, const Array& x) {
+  if (grad.sizes() != x.sizes() || grad.dtype() != x.dtype() || !is_floating(x.dtype())) {
+    detail::fail<std::logic_error>("gelu_backward: grad and input differ in sizes or dtype");
+  }
+  bool in_place = false;
+  const Array g = dense_input(grad, grad.dtype(), in_place);  // a copy is overwritten below
+  const Array in = x.is_contiguous() ? x : x.clone();
+  const Array out = in_place ? g : Array::empty_with_sizes(x.dtype(), x.sizes());
+  detail::dispatch(x.dtype(), [&](auto t) {
+    using T = decltype(t);
+    if constexpr (std::is_floating_point_v<T>) {
+      const T* pg = g.data<T>();
+      const T* px = in.data<T>();
+      T* po = out.data<T>();
+      detail::parallel_for(x.numel(), [&](std::int64_t b, std::int64_t e) {
+        const std::array<std::size_t, 1> shape{static_cast<std::size_t>(e - b)};
+        const auto n = static_cast<std::size_t>(e - b);
+        const auto vg = xt::adapt(pg + b, n, xt::no_ownership(), shape);
+        const auto vx = xt::adapt(px + b, n, xt::no_ownership(), shape);
+        auto vo = xt::adapt(po + b, n, xt::no_ownership(), shape);
+        const T inv_sqrt_2pi = T(0.5 * M_2_SQRTPI * M_SQRT1_2);  // 1 / sqrt(2 pi)
+        xt::noalias(vo) = vg * (T(0.5) * (T(1) + xt::erf(vx * T(M_SQRT1_2))) +
+                                vx * xt::exp(T(-0.5) * vx * vx) * inv_sqrt_2pi);
+      });
+    }
+  });
+  return out;
+}
+
 bool is_comparison(BinaryOp op) {
   switch (op) {
 #define XG_COMPARISON_CASE(E, ...) case BinaryOp::E:

@@ -30,6 +30,10 @@ Array unary(UnaryOp op, const Array& x);
 inline constexpr const char* kUnaryNames[] = {XG_UNARY_OPS(XG_KERNEL_NAME_ROW)};
 constexpr const char* unary_name(UnaryOp op) { return kUnaryNames[static_cast<int>(op)]; }
 
+// grad * gelu'(x) for the exact GELU, gelu'(x) = Phi(x) + x phi(x), in one pass (PyTorch's
+// GeluBackward kernel): grad and x of the same sizes and floating dtype; the result contiguous.
+Array gelu_backward(const Array& grad, const Array& x);
+
 // What an Int64 or Bool input of a unary op gives: the table's third and fourth columns.
 enum class IntInput { KeepInt, ToFloat, Refuse };
 enum class BoolInput { Compute, Keep, Refuse, RefuseNegation };

@@ -316,6 +316,47 @@ TEST(LayerNormTest, FunctionalWithOptionalAffineMatchesPyTorch) {
   }
 }
 
+// layer_norm is one node with a closed-form backward (nn/functional.cpp): gradcheck for the
+// four affine variants over one and two normalised dims, on a transposed (non-contiguous) input,
+// and gradgradcheck of a function of its gradients (create_graph recomputes mean and rstd).
+TEST(LayerNormTest, FusedNodeGradcheckAndDoubleBackward) {
+  xg::manual_seed(3);
+  const auto opts = xg::TensorOptions().dtype(xg::kFloat64).requires_grad(true);
+  for (const Shape normalized : {Shape{4}, Shape{3, 4}}) {
+    for (int variant = 0; variant < 4; ++variant) {
+      const bool has_w = variant & 1, has_b = variant & 2;
+      SCOPED_TRACE(testing::Message()
+                   << normalized.size() << " dims, weight " << has_w << ", bias " << has_b);
+      std::vector<Tensor> in{xg::randn({2, 4, 3}, opts)};  // transposed below: [2, 3, 4]
+      if (has_w) in.push_back(xg::randn(normalized, opts));
+      if (has_b) in.push_back(xg::randn(normalized, opts));
+      auto fn = [&](const std::vector<Tensor>& x) {
+        const Tensor w = has_w ? x[1] : Tensor();
+        const Tensor b = has_b ? x[has_w ? 2 : 1] : Tensor();
+        return F::layer_norm(x[0].transpose(1, 2), normalized, w, b, 1e-5);
+      };
+      const auto report = xg::autograd::gradcheck(fn, in);
+      EXPECT_TRUE(report.ok) << report.message;
+      auto grad_fn = [&](const std::vector<Tensor>& x) {
+        const bool was_enabled = xg::GradMode::is_enabled();
+        xg::GradMode::set_enabled(true);
+        std::vector<Tensor> xs;
+        for (const auto& t : x) xs.push_back(t.requires_grad() ? t : t.detach().requires_grad_());
+        const Tensor out = fn(xs);
+        const Tensor go = xg::sin(
+            xg::arange(static_cast<double>(out.numel())).to(xg::kFloat64).reshape(out.shape()));
+        const auto g = xg::autograd::grad({out}, xs, {go}, true, true);
+        Tensor r = (g[0] * g[0]).sum();
+        for (std::size_t i = 1; i < g.size(); ++i) r = r + (g[i] * xs[i]).sum();
+        xg::GradMode::set_enabled(was_enabled);
+        return r;
+      };
+      const auto report2 = xg::autograd::gradcheck(grad_fn, in);
+      EXPECT_TRUE(report2.ok) << report2.message;
+    }
+  }
+}
+
 // Without a bias, LayerNorm's checkpoint has no "bias" entry, and a file with one is refused.
 TEST(LayerNormTest, WithoutBiasHasNoBiasEntry) {
   xg::nn::LayerNorm ln(4, 1e-5, true, /*bias=*/false);
