@@ -68,6 +68,28 @@ Tensor tensor(const std::vector<double>& values, TensorOptions options) {
   return tensor(values, {static_cast<std::int64_t>(values.size())}, options);
 }
 
+Tensor detail::tensor_from_int64(std::span<const std::int64_t> values, const Shape* shape_or_null,
+                                 TensorOptions options) {
+  if (!options.has_dtype()) options = options.dtype(Dtype::Int64);
+  const Shape shape =
+      shape_or_null ? *shape_or_null : Shape{static_cast<std::int64_t>(values.size())};
+  const std::int64_t numel = check_shape(shape, "tensor", element_size(options.dtype()));
+  XG_CHECK_ARG(numel == static_cast<std::int64_t>(values.size()), "tensor: ", values.size(),
+               " values do not fill the shape ", shape_to_string(shape), " (", numel, " elements)");
+  Array a = Array::empty(options.dtype(), shape);
+  a.visit([&](auto x) {
+    using T = typename std::decay_t<decltype(x)>::value_type;
+    std::transform(values.begin(), values.end(), x.data(), [](std::int64_t v) {
+      if constexpr (std::is_same_v<T, bool>) {
+        return v != 0;
+      } else {
+        return static_cast<T>(v);  // to a float: the nearest value, as PyTorch's conversion
+      }
+    });
+  });
+  return finish(std::move(a), options);
+}
+
 Tensor scalar_tensor(Scalar value, TensorOptions options) { return full({}, value, options); }
 
 Tensor full(const Shape& shape, Scalar value, TensorOptions options) {

@@ -1,7 +1,10 @@
 // Functions that create tensors: from values, constant fills, ranges, random draws, xtensor.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
+#include <ranges>
+#include <span>
 #include <vector>
 
 #include "../tensor/random.hpp"
@@ -14,6 +17,27 @@ namespace xg {
 Tensor tensor(const std::vector<double>& values, TensorOptions options = {});
 // The values in row-major order, shaped; their count must equal the shape's numel.
 Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options = {});
+namespace detail {
+Tensor tensor_from_int64(std::span<const std::int64_t> values, const Shape* shape,
+                         TensorOptions options);
+}  // namespace detail
+
+// Integer data: Int64 unless options give a dtype (torch.tensor of Python ints), every 64-bit
+// value exact. Takes a contiguous range of std::int64_t: a std::vector, a std::array, a span.
+// A braced list, xg::tensor({1, 2}) or xg::tensor({}), still takes the std::vector<double> form
+// above and gives Float32: a braced list deduces no range type, so the forms never compete.
+template <class R>
+requires std::ranges::contiguous_range<const R&> &&
+    std::same_as<std::ranges::range_value_t<R>, std::int64_t>
+        Tensor tensor(const R& values, TensorOptions options = {}) {
+  return detail::tensor_from_int64(values, nullptr, options);
+}
+template <class R>
+requires std::ranges::contiguous_range<const R&> &&
+    std::same_as<std::ranges::range_value_t<R>, std::int64_t>
+        Tensor tensor(const R& values, const Shape& shape, TensorOptions options = {}) {
+  return detail::tensor_from_int64(values, &shape, options);
+}
 Tensor scalar_tensor(Scalar value, TensorOptions options = {});  // 0-d
 
 Tensor zeros(const Shape& shape, TensorOptions options = {});

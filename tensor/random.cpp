@@ -132,18 +132,26 @@ Array multinomial(const Array& probs, std::int64_t num_samples, bool replacement
   std::lock_guard lock(g.mutex);
   for (std::int64_t r = 0; r < rows; ++r) {
     std::copy(p + r * n, p + (r + 1) * n, weights.begin());
+    double total = 0;
+    bool stale = true;  // the running sums are rebuilt only when a weight changed
     for (std::int64_t s = 0; s < num_samples; ++s) {
       // the first category whose running sum passes u * total; a zero weight adds nothing to
       // the running sum, so it is never the first to pass
-      double total = 0;
-      for (std::size_t i = 0; i < weights.size(); ++i) cumulative[i] = total += weights[i];
+      if (stale) {
+        total = 0;
+        for (std::size_t i = 0; i < weights.size(); ++i) cumulative[i] = total += weights[i];
+        stale = false;
+      }
       const double u = uniform01(g.engine) * total;
       auto it = std::upper_bound(cumulative.begin(), cumulative.end(), u);
       while (it != cumulative.begin() && it == cumulative.end()) --it;  // rounding at the top
       auto pick = static_cast<std::size_t>(it - cumulative.begin());
       while (weights[pick] == 0 && pick > 0) --pick;
       o[r * num_samples + s] = static_cast<std::int64_t>(pick);
-      if (!replacement) weights[pick] = 0;
+      if (!replacement) {
+        weights[pick] = 0;
+        stale = true;
+      }
     }
   }
   return out;

@@ -322,7 +322,7 @@ TEST(LayerNormTest, FunctionalWithOptionalAffineMatchesPyTorch) {
 TEST(LayerNormTest, FusedNodeGradcheckAndDoubleBackward) {
   xg::manual_seed(3);
   const auto opts = xg::TensorOptions().dtype(xg::kFloat64).requires_grad(true);
-  for (const Shape normalized : {Shape{4}, Shape{3, 4}}) {
+  for (const Shape& normalized : {Shape{4}, Shape{3, 4}}) {
     for (int variant = 0; variant < 4; ++variant) {
       const bool has_w = variant & 1, has_b = variant & 2;
       SCOPED_TRACE(testing::Message()

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -1082,6 +1083,33 @@ TEST(Creation, TensorAndScalarTensor) {
   EXPECT_EQ(si.dtype(), xg::kInt64);
   EXPECT_EQ(si.item<std::int64_t>(), std::int64_t{1} << 60);
   EXPECT_EQ(xg::scalar_tensor(1.0, xg::kFloat64).dtype(), xg::kFloat64);
+}
+
+// Integer data gives Int64, as torch.tensor([1, 2]) does, with every 64-bit value exact (a
+// double holds integers exactly only up to 2^53); a braced list of literals still gives Float32.
+TEST(Creation, TensorFromIntegerData) {
+  const std::vector<std::int64_t> big{std::int64_t{1} << 62, -(std::int64_t{1} << 53) - 1, 0, 7};
+  const Tensor t = xg::tensor(big);
+  EXPECT_EQ(t.dtype(), xg::kInt64);
+  EXPECT_EQ(t.shape(), (Shape{4}));
+  for (std::int64_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(t.data_ptr<std::int64_t>()[i], big[static_cast<std::size_t>(i)]);
+  }
+  const std::array<std::int64_t, 6> six{1, 2, 3, 4, 5, 6};
+  const Tensor shaped = xg::tensor(six, {2, 3});
+  EXPECT_EQ(shaped.shape(), (Shape{2, 3}));
+  EXPECT_EQ(shaped.select(0, 1).select(0, 2).item<std::int64_t>(), 6);
+  // A dtype in the options converts: to Float64 exactly, to Bool by nonzero.
+  const Tensor f = xg::tensor(std::vector<std::int64_t>{3, -1}, xg::kFloat64);
+  EXPECT_EQ(f.dtype(), xg::kFloat64);
+  EXPECT_EQ(f.data_ptr<double>()[1], -1.0);
+  const Tensor b = xg::tensor(std::vector<std::int64_t>{0, 5}, xg::kBool);
+  EXPECT_FALSE(b.data_ptr<bool>()[0]);
+  EXPECT_TRUE(b.data_ptr<bool>()[1]);
+  EXPECT_EQ(xg::tensor({1, 2}).dtype(), xg::kFloat32);  // the std::vector<double> form
+  EXPECT_EQ(xg::tensor({}).dtype(), xg::kFloat32);
+  EXPECT_THROW(xg::tensor(six, {4}), std::invalid_argument);
+  EXPECT_EQ(xg::tensor(std::vector<std::int64_t>{}).numel(), 0);
 }
 
 TEST(Creation, Fills) {
