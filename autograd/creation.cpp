@@ -44,24 +44,37 @@ void check_numeric(Dtype dtype, const char* op) {
 
 }  // namespace
 
-Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
+namespace {
+
+// A tensor of `shape` filled from `values` (row-major), each converted by `convert` to the
+// dtype's element type; the two forms of xg::tensor.
+template <class V, class Convert>
+Tensor tensor_from(std::span<const V> values, const Shape& shape, TensorOptions options,
+                   Convert convert) {
   const std::int64_t numel = check_shape(shape, "tensor", element_size(options.dtype()));
   XG_CHECK_ARG(numel == static_cast<std::int64_t>(values.size()), "tensor: ", values.size(),
                " values do not fill the shape ", shape_to_string(shape), " (", numel, " elements)");
   Array a = Array::empty(options.dtype(), shape);
   a.visit([&](auto x) {
     using T = typename std::decay_t<decltype(x)>::value_type;
-    std::transform(values.begin(), values.end(), x.data(), [](double v) {
-      if constexpr (std::is_same_v<T, bool>) {
-        return v != 0;  // NaN included, as PyTorch's conversion
-      } else if constexpr (std::is_integral_v<T>) {
-        return checked_int64(v, "tensor");
-      } else {
-        return static_cast<T>(v);
-      }
-    });
+    std::transform(values.begin(), values.end(), x.data(),
+                   [&](V v) { return convert(v, static_cast<T*>(nullptr)); });
   });
   return finish(std::move(a), options);
+}
+
+}  // namespace
+
+Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
+  return tensor_from<double>(values, shape, options, []<class T>(double v, T*) -> T {
+    if constexpr (std::is_same_v<T, bool>) {
+      return v != 0;  // NaN included, as PyTorch's conversion
+    } else if constexpr (std::is_integral_v<T>) {
+      return checked_int64(v, "tensor");
+    } else {
+      return static_cast<T>(v);
+    }
+  });
 }
 
 Tensor tensor(const std::vector<double>& values, TensorOptions options) {
@@ -73,21 +86,13 @@ Tensor detail::tensor_from_int64(std::span<const std::int64_t> values, const Sha
   if (!options.has_dtype()) options = options.dtype(Dtype::Int64);
   const Shape shape =
       shape_or_null ? *shape_or_null : Shape{static_cast<std::int64_t>(values.size())};
-  const std::int64_t numel = check_shape(shape, "tensor", element_size(options.dtype()));
-  XG_CHECK_ARG(numel == static_cast<std::int64_t>(values.size()), "tensor: ", values.size(),
-               " values do not fill the shape ", shape_to_string(shape), " (", numel, " elements)");
-  Array a = Array::empty(options.dtype(), shape);
-  a.visit([&](auto x) {
-    using T = typename std::decay_t<decltype(x)>::value_type;
-    std::transform(values.begin(), values.end(), x.data(), [](std::int64_t v) {
-      if constexpr (std::is_same_v<T, bool>) {
-        return v != 0;
-      } else {
-        return static_cast<T>(v);  // to a float: the nearest value, as PyTorch's conversion
-      }
-    });
+  return tensor_from<std::int64_t>(values, shape, options, []<class T>(std::int64_t v, T*) -> T {
+    if constexpr (std::is_same_v<T, bool>) {
+      return v != 0;
+    } else {
+      return static_cast<T>(v);  // to a float: the nearest value, as PyTorch's conversion
+    }
   });
-  return finish(std::move(a), options);
 }
 
 Tensor scalar_tensor(Scalar value, TensorOptions options) { return full({}, value, options); }

@@ -1,12 +1,14 @@
 // Helpers shared by the tests of the nn layer (test_nn_*.cpp): a tensor's values, a tensor made
 // from values, an elementwise comparison with tolerances by dtype, the names of named tensors,
-// tensor identity, and a small module with an own parameter and two Linear children.
+// tensor identity, a function of gradients for gradgradcheck, and a small module with an own
+// parameter and two Linear children.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +19,30 @@ namespace xg_test {
 inline std::vector<double> values(const xg::Tensor& t) {
   const xt::xarray<double> a = t.detach().to_xarray<double>();
   return std::vector<double>(a.begin(), a.end());
+}
+
+// A function of fn's input gradients, for gradcheck to differentiate once more (a
+// gradgradcheck): fn runs in grad mode on inputs that require grad, the gradients of
+// <fn(x), go> (go = sin(0), sin(1), ... in fn's output shape) are taken with create_graph, and
+// combine(gradients, inputs) reduces them to one tensor. gradcheck evaluates its finite
+// differences without grad mode, on inputs that do not require grad: both are restored here.
+using TensorFn = std::function<xg::Tensor(const std::vector<xg::Tensor>&)>;
+inline TensorFn gradients_of(
+    TensorFn fn,
+    std::function<xg::Tensor(const std::vector<xg::Tensor>&, const std::vector<xg::Tensor>&)>
+        combine) {
+  return [fn = std::move(fn), combine = std::move(combine)](const std::vector<xg::Tensor>& x) {
+    const bool was_enabled = xg::GradMode::is_enabled();
+    xg::GradMode::set_enabled(true);
+    std::vector<xg::Tensor> xs;
+    for (const auto& t : x) xs.push_back(t.requires_grad() ? t : t.detach().requires_grad_());
+    const xg::Tensor out = fn(xs);
+    const xg::Tensor go =
+        xg::sin(xg::arange(static_cast<double>(out.numel())).to(xg::kFloat64).reshape(out.shape()));
+    const xg::Tensor r = combine(xg::autograd::grad({out}, xs, {go}, true, true), xs);
+    xg::GradMode::set_enabled(was_enabled);
+    return r;
+  };
 }
 
 inline xg::Tensor make(const std::vector<double>& v, const xg::Shape& shape,

@@ -124,21 +124,9 @@ TEST(Sdpa, Gradcheck) {
     const auto report = xg::autograd::gradcheck(fn, in);
     EXPECT_TRUE(report.ok) << report.message;
     // double backward (create_graph) goes through differentiable ops
-    auto grad_fn = [&](const std::vector<Tensor>& x) {
-      // the gradients come from a backward pass, which records only in grad mode; gradcheck
-      // evaluates its finite differences without it, on inputs that do not require grad
-      const bool was_enabled = xg::GradMode::is_enabled();
-      xg::GradMode::set_enabled(true);
-      std::vector<Tensor> xs;
-      for (const auto& t : x) xs.push_back(t.requires_grad() ? t : t.detach().requires_grad_());
-      const Tensor out = fn(xs);
-      const Tensor go = xg::sin(
-          xg::arange(static_cast<double>(out.numel())).to(xg::kFloat64).reshape(out.shape()));
-      const auto g = xg::autograd::grad({out}, xs, {go}, true, true);
-      const Tensor r = g[0].sum() + (g[1] * g[1]).sum() + (g[2] * xs[2]).sum();
-      xg::GradMode::set_enabled(was_enabled);
-      return r;
-    };
+    const auto grad_fn = xg_test::gradients_of(fn, [](const auto& g, const auto& xs) {
+      return g[0].sum() + (g[1] * g[1]).sum() + (g[2] * xs[2]).sum();
+    });
     const auto report2 = xg::autograd::gradcheck(grad_fn, in);
     EXPECT_TRUE(report2.ok) << report2.message;
   }

@@ -39,6 +39,10 @@ import sys
 
 import torch
 
+# The output helpers are the view generator's: the same formats for the same kind of table.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_view_reference import floats, ints, same_storage  # noqa: E402
+
 N = None
 
 
@@ -290,25 +294,7 @@ def index(x, entries):
     return x[tuple(to_python(e) for e in entries)]
 
 
-def same_storage(a, b):
-    return a.storage().data_ptr() == b.storage().data_ptr()
-
-
 # ---- output ----
-def fmt(v):
-    v = float(v)
-    assert math.isfinite(v)
-    if v == int(v) and abs(v) < 2**53:
-        return ("-" if math.copysign(1, v) < 0 and v == 0 else "") + f"{int(v)}.0"
-    return repr(v)
-
-
-def ints(values):
-    return "{" + ", ".join("kNone" if v is None else str(v) for v in values) + "}"
-
-
-def floats(values):
-    return "{" + ", ".join(fmt(v) for v in values) + "}"
 
 
 def entry_text(e):
