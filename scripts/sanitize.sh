@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The reliability pass, run by CI (.ci/run) after the README's test command:
 #   1. build-asan: the library, tests and examples with AddressSanitizer, LeakSanitizer and
-#      UndefinedBehaviorSanitizer (g++, -fno-sanitize-recover=all); the unit tests in one
-#      process per core (GoogleTest shards), then the rest of the CTest suite.
+#      UndefinedBehaviorSanitizer (g++, -fno-sanitize-recover=all); the whole CTest suite (the
+#      unit tests in GoogleTest shards, one process each).
 #   2. build-tsan: the threads test (tests/test_threads.cpp) under ThreadSanitizer.
 #   3. build-fuzz: the libFuzzer targets (clang), FUZZ_SECONDS seconds each (default 60): the
 #      safetensors loader from the seed corpus in fuzz/corpus/safetensors, then the op API
@@ -29,27 +29,8 @@ for step in "${steps[@]}"; do
       cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DXGRAD_SANITIZE=address,undefined -DXGRAD_BUILD_BENCHMARKS=OFF
       cmake --build build-asan -j "$jobs"
-      # The GoogleTest suite runs as the binary itself, split into $jobs shards run side by side
-      # (one process per shard, not one per test: thousands of sanitized process starts cost
-      # more than the tests). Each shard's output goes to a log, printed if the shard fails.
-      pids=()
-      for ((shard = 0; shard < jobs; shard++)); do
-        GTEST_TOTAL_SHARDS=$jobs GTEST_SHARD_INDEX=$shard \
-          ./build-asan/tests/xgrad_tests --gtest_brief=1 \
-          >"build-asan/unit-shard-$shard.log" 2>&1 &
-        pids+=($!)
-      done
-      failed=0
-      for ((shard = 0; shard < jobs; shard++)); do
-        if ! wait "${pids[$shard]}"; then
-          failed=1
-          cat "build-asan/unit-shard-$shard.log"
-        fi
-        tail -n 3 "build-asan/unit-shard-$shard.log"
-      done
-      ((failed == 0)) || { echo "sanitize: the unit tests failed under ASan" >&2; exit 1; }
-      # Everything else CTest knows (examples, package, source checks), one process each.
-      ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE unit
+      # The GoogleTest suite is a few CTest tests, shards of one binary (tests/CMakeLists.txt).
+      ctest --test-dir build-asan --output-on-failure -j "$jobs"
       ;;
     tsan)
       # OpenBLAS is not instrumented: one BLAS thread, so TSan sees every thread xgrad starts.
