@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "../tensor/check.hpp"
+#include "../tensor/kernels.hpp"
 #include "autograd.hpp"
 #include "creation.hpp"
 #include "grad_mode.hpp"
@@ -166,6 +167,43 @@ Tensor run_hooks(Node& node, Tensor grad) {
   return grad;
 }
 
+// buffer + g, the sum of two gradients of one node. In place into buffer when nothing else can
+// see it, as PyTorch's InputBuffer does: outside grad mode (create_graph records the sum), with
+// the buffer's handle and storage held by the slot alone, contiguous, and of g's shape and
+// dtype. The same additions either way, so the same bits.
+// Whether the engine may write into a gradient buffer: outside grad mode (create_graph records
+// the sums), with the buffer's handle and storage held by the engine's slot alone.
+bool writable(const Tensor& buffer) {
+  return !GradMode::is_enabled() && buffer.impl().use_count() == 1 &&
+         detail::array_of(buffer).storage().use_count() == 1;
+}
+
+Tensor accumulate(Tensor buffer, const Tensor& g) {
+  if (writable(buffer) && detail::array_of(buffer).is_contiguous() && buffer.dtype() == g.dtype() &&
+      buffer.shape() == g.shape()) {
+    kernels::binary_inplace(kernels::BinaryOp::Add, detail::mutable_array_of(buffer),
+                            detail::array_of(g));
+    return buffer;
+  }
+  return buffer + g;
+}
+
+// A view node's gradient added straight into the part of its input's gradient buffer it covers
+// (Node::add_grad_into), when that buffer exists and only the engine holds it: the pieces of a
+// split then fill one buffer instead of each making a zero-filled tensor of the input's size.
+// Under anomaly mode every gradient goes through apply(), to be checked as it is made.
+bool add_into_input(GraphTask& task, Node& node, const Tensor& grad, bool anomaly_enabled) {
+  if (anomaly_enabled || node.next_edges.size() != 1) return false;
+  Node* next = node.next_edges[0].node.get();
+  if (!next) return false;
+  GraphTask::Slot& slot = task.slot(next);
+  if (!slot.needed || !slot.grad_buffer.defined() || !writable(slot.grad_buffer) ||
+      node.input_meta[0].dtype != grad.dtype()) {
+    return false;
+  }
+  return node.add_grad_into(slot.grad_buffer, grad);
+}
+
 // The shared pass. With `inputs` empty, gradients accumulate into leaves' .grad; otherwise the
 // gradients reaching each input are returned and no .grad changes.
 std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
@@ -243,6 +281,10 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
       if (is_leaf) continue;
     }
     if (capture_mode && is_leaf) continue;  // grad() never touches .grad
+    if (add_into_input(task, *node, grad, anomaly_enabled)) {
+      if (!retain_graph) node->release_saved();
+      continue;
+    }
     GradientList grads = node->apply(std::move(grad));
     if (!retain_graph) node->release_saved();
     if (is_leaf) continue;
@@ -258,8 +300,9 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
       XG_CHECK_STATE(!(anomaly_enabled && has_non_finite(g)), "DetectAnomaly: ", node->name(),
                      " produced a NaN or an infinity in the gradient of its input ", i,
                      "; the forward op was ", node->describe_forward());
-      next_slot.grad_buffer =
-          next_slot.grad_buffer.defined() ? next_slot.grad_buffer + g : std::move(g);
+      next_slot.grad_buffer = next_slot.grad_buffer.defined()
+                                  ? accumulate(std::move(next_slot.grad_buffer), g)
+                                  : std::move(g);
     }
   }
 

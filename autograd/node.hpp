@@ -82,6 +82,11 @@ class Node : public std::enable_shared_from_this<Node> {
   virtual GradientList apply(Tensor grad) = 0;
   // Frees what backward kept; a later apply() then throws, naming retain_graph.
   virtual void release_saved() {}
+  // For a view of part of its input (narrow, select, slice, diagonal): adds grad into the part
+  // of `buffer`, the input's gradient so far, that the view covers, as apply() followed by the
+  // sum would, but without a zero-filled tensor of the input's size; returns false, changing
+  // nothing, where it cannot. The engine calls it outside grad mode on a buffer only it holds.
+  virtual bool add_grad_into(Tensor& /*buffer*/, const Tensor& /*grad*/) { return false; }
 
   // "MulBackward" for op "mul", "LogSoftmaxBackward" for "log_softmax", as PyTorch names them.
   virtual std::string name() const;

@@ -59,6 +59,13 @@ class OpNode final : public OpNodeBase {
  public:
   OpNode(const char* op, F backward) : OpNodeBase(op), backward_(std::move(backward)) {}
   GradientList apply(Tensor grad) override { return backward_(grad, BackwardArgs(*this)); }
+  bool add_grad_into(Tensor& buffer, const Tensor& grad) override {
+    if constexpr (requires(F & f, Tensor & b, const Tensor& g) { f.add_into(b, g); }) {
+      return backward_.add_into(buffer, grad);
+    } else {
+      return false;
+    }
+  }
 
  private:
   F backward_;

@@ -48,6 +48,27 @@ Geometry geometry_of(const Array& a) {
   return g;
 }
 
+// The backward of a sub-view: the gradient scattered into zeros of the input's shape at the
+// view's place (`rel`, the view's geometry in a contiguous tensor of that shape); or, when the
+// engine already holds a gradient for the input, added into it there.
+struct SubviewBackward {
+  Geometry rel;
+  Shape in;
+  Grads operator()(const Tensor& g, const BackwardArgs&) const {
+    return Grads{detail::view_scatter(g, in, rel.sizes, rel.strides, rel.offset)};
+  }
+  bool add_into(Tensor& buffer, const Tensor& g) const {
+    if (buffer.shape() != in || buffer.dtype() != g.dtype() || !buffer.is_contiguous() ||
+        buffer.storage_offset() != 0 || g.shape() != rel.sizes) {
+      return false;
+    }
+    Array target = array_of(buffer).view({rel.sizes.data(), rel.sizes.size()},
+                                         {rel.strides.data(), rel.strides.size()}, rel.offset);
+    kernels::accumulate_into(target, array_of(g));
+    return true;
+  }
+};
+
 // A sub-view of t (narrow, select, slice): `f` maps a geometry to the view's. Applied to t's
 // own geometry it gives the view; applied to a contiguous tensor of t's shape it gives where
 // the view's gradient goes in t's gradient, which the backward scatters into zeros.
@@ -56,13 +77,10 @@ Tensor record_subview(const char* op, const Tensor& t, F&& f) {
   const Array& a = array_of(t);
   const Geometry view = f(geometry_of(a));
   Geometry rel = f(contiguous_geometry(t.shape()));
-  return record_view(
-      op, t,
-      a.view({view.sizes.data(), view.sizes.size()}, {view.strides.data(), view.strides.size()},
-             view.offset),
-      [rel = std::move(rel), in = t.shape()](const Tensor& g, const BackwardArgs&) {
-        return Grads{detail::view_scatter(g, in, rel.sizes, rel.strides, rel.offset)};
-      });
+  return record_view(op, t,
+                     a.view({view.sizes.data(), view.sizes.size()},
+                            {view.strides.data(), view.strides.size()}, view.offset),
+                     SubviewBackward{std::move(rel), t.shape()});
 }
 
 }  // namespace

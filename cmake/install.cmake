@@ -18,8 +18,8 @@ install(TARGETS xgrad
 set(_xgrad_internal_headers
   autograd/op_prelude.hpp autograd/record.hpp autograd/record_view.hpp autograd/tensor_impl.hpp
   nn/replace_file.hpp nn/safetensors_header.hpp
-  tensor/allocator.hpp tensor/attention.hpp tensor/kernels.hpp tensor/nan_minmax.hpp
-  tensor/object_pool.hpp tensor/parallel.hpp tensor/strided_loop.hpp tensor/wrapping.hpp)
+  tensor/allocator.hpp tensor/attention.hpp tensor/kernels.hpp tensor/layer_norm.hpp
+  tensor/nan_minmax.hpp tensor/object_pool.hpp tensor/parallel.hpp tensor/strided_loop.hpp tensor/wrapping.hpp)
 install(FILES "${PROJECT_SOURCE_DIR}/xgrad.hpp" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/xgrad")
 foreach(layer tensor autograd optim nn)
   file(GLOB_RECURSE _xgrad_headers CONFIGURE_DEPENDS RELATIVE "${PROJECT_SOURCE_DIR}"

@@ -9,7 +9,9 @@
 #include "../autograd/function.hpp"
 #include "../autograd/grad_mode.hpp"
 #include "../autograd/ops.hpp"
+#include "../autograd/tensor_impl.hpp"
 #include "../tensor/check.hpp"
+#include "../tensor/layer_norm.hpp"
 
 namespace xg::nn::functional {
 
@@ -179,7 +181,29 @@ struct LayerNormFn : autograd::Function<LayerNormFn<kWeight, kBias>> {
     const Tensor& x = saved[0];
     const Tensor& g = grads[0];
     Tensor mean = saved[1], rstd = saved[2];
-    if (GradMode::is_enabled()) {  // create_graph: mean and rstd as functions of x
+    const bool need_w = kWeight && ctx->needs_input_grad(1);
+    const bool need_b = kBias && ctx->needs_input_grad(kWeight ? 2 : 1);
+    if (!GradMode::is_enabled()) {  // no graph to record: one pass over the rows
+      std::int64_t n = 1;
+      for (const std::int64_t d : dims) n *= x.size(d);
+      auto k = kernels::layer_norm_backward(detail::array_of(g), detail::array_of(x),
+                                            detail::array_of(mean), detail::array_of(rstd),
+                                            kWeight ? &detail::array_of(saved[3]) : nullptr, n,
+                                            ctx->needs_input_grad(0), need_w, need_b);
+      const Shape normalized(x.shape().end() - static_cast<std::ptrdiff_t>(dims.size()),
+                             x.shape().end());
+      std::vector<Tensor> out{ctx->needs_input_grad(0) ? detail::make_tensor(std::move(k.dx))
+                                                       : Tensor()};
+      if constexpr (kWeight) {
+        out.push_back(need_w ? detail::make_tensor(std::move(k.dweight)).view(normalized)
+                             : Tensor());
+      }
+      if constexpr (kBias) {
+        out.push_back(need_b ? detail::make_tensor(std::move(k.dbias)).view(normalized) : Tensor());
+      }
+      return out;
+    }
+    {  // create_graph: mean and rstd as functions of x
       mean = x.mean(dims, true);
       const Tensor centered = x - mean;
       rstd = rsqrt((centered * centered).mean(dims, true) + ctx->saved_data["eps"].toDouble());
