@@ -190,8 +190,9 @@ struct LayerNormFn : autograd::Function<LayerNormFn<kWeight, kBias>> {
                                             detail::array_of(mean), detail::array_of(rstd),
                                             kWeight ? &detail::array_of(saved[3]) : nullptr, n,
                                             ctx->needs_input_grad(0), need_w, need_b);
-      const Shape normalized(x.shape().end() - static_cast<std::ptrdiff_t>(dims.size()),
-                             x.shape().end());
+      const Shape x_shape = x.shape();
+      const Shape normalized(x_shape.end() - static_cast<std::ptrdiff_t>(dims.size()),
+                             x_shape.end());
       std::vector<Tensor> out{ctx->needs_input_grad(0) ? detail::make_tensor(std::move(k.dx))
                                                        : Tensor()};
       if constexpr (kWeight) {
