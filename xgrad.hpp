@@ -29,3 +29,4 @@
 #include "tensor/random.hpp"
 #include "tensor/scalar.hpp"
 #include "tensor/shape.hpp"
+#include "tensor/threads.hpp"

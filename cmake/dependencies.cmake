@@ -34,6 +34,13 @@ xgrad_find_required(xtensor libxtensor-dev CONFIG)
 xgrad_find_required(xtensor-blas libxtensor-blas-dev CONFIG)
 xgrad_find_required(nlohmann_json nlohmann-json3-dev CONFIG)  # safetensors headers
 find_package(Threads REQUIRED)  # part of the C library on Debian 12
+if(XGRAD_THREADS STREQUAL "TBB")
+  xgrad_find_required(TBB libtbb-dev CONFIG)
+elseif(XGRAD_THREADS STREQUAL "OpenMP")
+  xgrad_find_required(OpenMP "libgomp (g++) or libomp-dev (clang)")
+else()
+  message(FATAL_ERROR "XGRAD_THREADS must be TBB or OpenMP, not '${XGRAD_THREADS}'")
+endif()
 
 if(XGRAD_BUILD_TESTS)
   xgrad_find_required(GTest libgtest-dev CONFIG)

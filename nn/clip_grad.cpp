@@ -2,14 +2,37 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "../autograd/grad_mode.hpp"
 #include "../autograd/ops.hpp"
 #include "../tensor/check.hpp"
+#include "../tensor/parallel.hpp"
 
 namespace xg::nn::utils {
 
 namespace {
+
+// The sum of f(|v[i]|) in double, over fixed blocks of kGrainSum values on the thread pool, the
+// blocks' sums added in order: the same bits with any number of threads.
+template <class T, class F>
+double blocked_sum(const T* v, std::int64_t n, F f) {
+  const std::int64_t blocks = (n + detail::kGrainSum - 1) / detail::kGrainSum;
+  std::vector<double> part(static_cast<std::size_t>(blocks));
+  detail::parallel_for(blocks, 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t k = begin; k < end; ++k) {
+      double acc = 0;
+      const std::int64_t last = std::min(n, (k + 1) * detail::kGrainSum);
+      for (std::int64_t i = k * detail::kGrainSum; i < last; ++i) {
+        acc += f(std::abs(static_cast<double>(v[i])));
+      }
+      part[static_cast<std::size_t>(k)] = acc;
+    }
+  });
+  double total = 0;
+  for (const double x : part) total += x;
+  return total;
+}
 
 // The norm_type-norm of every defined gradient taken together, in double.
 double total_norm(const std::vector<Tensor>& parameters, double norm_type) {
@@ -18,15 +41,24 @@ double total_norm(const std::vector<Tensor>& parameters, double norm_type) {
   for (const auto& p : parameters) {
     const Tensor g = p.grad();
     if (!g.defined()) continue;
-    const Tensor d = g.to(kFloat64).contiguous();
-    const double* v = d.data_ptr<double>();
-    for (std::int64_t i = 0; i < d.numel(); ++i) {
-      const double a = std::abs(v[i]);
+    // Float32 and Float64 gradients are read as they are; others as a Float64 copy
+    const Tensor d = g.dtype() == kFloat32 ? g.contiguous() : g.to(kFloat64).contiguous();
+    auto add = [&](const auto* v) {
       if (inf) {
-        acc = std::isnan(a) || std::isnan(acc) ? std::nan("") : std::max(acc, a);
+        for (std::int64_t i = 0; i < d.numel(); ++i) {
+          const double a = std::abs(static_cast<double>(v[i]));
+          acc = std::isnan(a) || std::isnan(acc) ? std::nan("") : std::max(acc, a);
+        }
+      } else if (norm_type == 2.0) {
+        acc += blocked_sum(v, d.numel(), [](double a) { return a * a; });
       } else {
-        acc += norm_type == 2.0 ? a * a : std::pow(a, norm_type);
+        acc += blocked_sum(v, d.numel(), [&](double a) { return std::pow(a, norm_type); });
       }
+    };
+    if (d.dtype() == kFloat32) {
+      add(d.data_ptr<float>());
+    } else {
+      add(d.data_ptr<double>());
     }
   }
   if (inf) return acc;

@@ -7,6 +7,7 @@
 #include "../autograd/creation.hpp"
 #include "../autograd/grad_mode.hpp"
 #include "../tensor/check.hpp"
+#include "../tensor/parallel.hpp"
 
 namespace xg::optim {
 namespace internal {
@@ -41,23 +42,26 @@ void adam_update(T* p, const T* grad, T* m, T* v, T* v_max, std::int64_t step, s
   const T eps = static_cast<T>(o.eps());
   const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
   const T step_size = static_cast<T>(o.lr() / bias_correction1);
-  for (std::int64_t i = 0; i < n; ++i) {
-    T g = o.maximize() ? -grad[i] : grad[i];
-    if constexpr (Decoupled) {
-      p[i] = p[i] * decay;
-    } else {
-      if (o.weight_decay() != 0) g = g + wd * p[i];
+  // each element on its own: the split across threads changes nothing
+  detail::parallel_for(n, detail::kGrainMath, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      T g = o.maximize() ? -grad[i] : grad[i];
+      if constexpr (Decoupled) {
+        p[i] = p[i] * decay;
+      } else {
+        if (o.weight_decay() != 0) g = g + wd * p[i];
+      }
+      m[i] = m[i] * b1 + one_minus_b1 * g;
+      v[i] = v[i] * b2 + one_minus_b2 * g * g;
+      T second = v[i];
+      if (o.amsgrad()) {
+        v_max[i] = std::max(v_max[i], v[i]);
+        second = v_max[i];
+      }
+      const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
+      p[i] = p[i] - step_size * (m[i] / denom);
     }
-    m[i] = m[i] * b1 + one_minus_b1 * g;
-    v[i] = v[i] * b2 + one_minus_b2 * g * g;
-    T second = v[i];
-    if (o.amsgrad()) {
-      v_max[i] = std::max(v_max[i], v[i]);
-      second = v_max[i];
-    }
-    const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
-    p[i] = p[i] - step_size * (m[i] / denom);
-  }
+  });
 }
 
 template <bool D>

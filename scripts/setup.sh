@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ make                  # the toolchain
-  xtl-dev libxtensor-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev  # the library
+  xtl-dev libxtensor-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev libtbb-dev  # the library
   libgtest-dev                    # tests
   libbenchmark-dev                # benchmarks
   nlohmann-json3-dev              # the JSON header of safetensors checkpoints

@@ -8,6 +8,7 @@
 #include "check.hpp"
 #include "memory.hpp"
 #include "object_pool.hpp"
+#include "parallel.hpp"
 #include "scalar.hpp"
 #include "strided_loop.hpp"
 
@@ -94,7 +95,10 @@ Array Array::full(Dtype dtype, const Shape& shape, double value) {
   Array out = empty(dtype, shape);
   out.visit([&](auto a) {
     using T = typename decltype(a)::value_type;
-    std::fill(a.begin(), a.end(), static_cast<T>(value));
+    T* p = a.data();
+    detail::parallel_for(
+        static_cast<std::int64_t>(a.size()), detail::kGrainCopy,
+        [&](std::int64_t b, std::int64_t e) { std::fill(p + b, p + e, static_cast<T>(value)); });
   });
   return out;
 }
@@ -159,8 +163,8 @@ void copy_loop(const Array& src, const Array& dst) {
   R* out = dst.data<R>();
   detail::StridedLoop<2> loop(dst.sizes(), {detail::Operand{dst.sizes(), dst.strides()},
                                             detail::Operand{src.sizes(), src.strides()}});
-  loop.for_each_row([&](const std::array<std::int64_t, 2>& off, std::int64_t n,
-                        const std::array<std::int64_t, 2>& s) {
+  auto row = [&](const std::array<std::int64_t, 2>& off, std::int64_t n,
+                 const std::array<std::int64_t, 2>& s) {
     R* o = out + off[0];
     const T* x = in + off[1];
     auto convert = [](T v) {
@@ -177,7 +181,16 @@ void copy_loop(const Array& src, const Array& dst) {
     } else {
       for (std::int64_t i = 0; i < n; ++i) o[i * s[0]] = convert(x[i * s[1]]);
     }
-  });
+  };
+  // Rows split across the threads, unless two rows of dst share memory (an expanded dst is
+  // written in order, as PyTorch does).
+  if (dst.has_internal_overlap()) {
+    loop.for_each_row(row);
+    return;
+  }
+  detail::parallel_for(loop.row_count(),
+                       detail::kGrainCopy / std::max<std::int64_t>(loop.row_length(), 1),
+                       [&](std::int64_t b, std::int64_t e) { loop.for_each_row_in(b, e, row); });
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <xtensor-blas/xblas.hpp>
 
 #include "kernels.hpp"
+#include "parallel.hpp"
 
 namespace xg::kernels {
 namespace {
@@ -94,6 +95,11 @@ std::int64_t block_scores(const Geometry& g, const T* q, const T* k, const SdpaM
 }
 
 // The end of row r's nonzero weights: with is_causal, the top-left diagonal.
+// Matrices of the batch per thread: about kGrainMacs multiply-adds at least.
+inline std::int64_t batch_grain(const Geometry& g) {
+  return detail::kGrainMacs / std::max<std::int64_t>(g.L * g.S * (g.E + g.Ev), 1);
+}
+
 inline std::int64_t row_end(bool causal, std::int64_t cols, std::int64_t row) {
   return causal ? std::min(cols, row + 1) : cols;
 }
@@ -113,35 +119,38 @@ std::pair<Array, Array> sdpa_forward(const Array& q_in, const Array& k_in, const
   if (out.numel() == 0 && lse.numel() == 0) return {out, lse};
   detail::dispatch_floating(q.dtype(), [&](auto t) {
     using T = decltype(t);
-    std::vector<T> s(static_cast<std::size_t>(std::min(g.L, kBlockRows) * g.S));
-    for (std::int64_t b = 0; b < g.batch; ++b) {
-      const T* qb = q.data<T>() + b * g.L * g.E;
-      const T* kb = k.data<T>() + b * g.S * g.E;
-      const T* vb = v.data<T>() + b * g.S * g.Ev;
-      T* ob = out.data<T>() + b * g.L * g.Ev;
-      T* lb = lse.data<T>() + b * g.L;
-      for (std::int64_t i0 = 0; i0 < g.L; i0 += kBlockRows) {
-        const std::int64_t rows = std::min(kBlockRows, g.L - i0);
-        const std::int64_t cols =
-            block_scores<T>(g, qb, kb, mask, b, i0, rows, static_cast<T>(scale), s.data());
-        for (std::int64_t r = 0; r < rows; ++r) {
-          T* row = s.data() + r * g.S;
-          // An empty or fully masked row: max -inf, and exp(-inf - -inf) is NaN, as the
-          // composed softmax gives.
-          T mx = -std::numeric_limits<T>::infinity();
-          const std::int64_t n = row_end(mask.causal, cols, i0 + r);
-          for (std::int64_t j = 0; j < n; ++j) mx = std::max(mx, row[j]);
-          T sum = 0;
-          for (std::int64_t j = 0; j < n; ++j) sum += (row[j] = std::exp(row[j] - mx));
-          const T inv = T(1) / sum;
-          for (std::int64_t j = 0; j < n; ++j) row[j] *= inv;
-          std::fill(row + n, row + cols, T(0));
-          lb[i0 + r] = mx + std::log(sum);
+    // the batch's matrices are independent: split across the threads
+    detail::parallel_for(g.batch, batch_grain(g), [&](std::int64_t b_begin, std::int64_t b_end) {
+      std::vector<T> s(static_cast<std::size_t>(std::min(g.L, kBlockRows) * g.S));
+      for (std::int64_t b = b_begin; b < b_end; ++b) {
+        const T* qb = q.data<T>() + b * g.L * g.E;
+        const T* kb = k.data<T>() + b * g.S * g.E;
+        const T* vb = v.data<T>() + b * g.S * g.Ev;
+        T* ob = out.data<T>() + b * g.L * g.Ev;
+        T* lb = lse.data<T>() + b * g.L;
+        for (std::int64_t i0 = 0; i0 < g.L; i0 += kBlockRows) {
+          const std::int64_t rows = std::min(kBlockRows, g.L - i0);
+          const std::int64_t cols =
+              block_scores<T>(g, qb, kb, mask, b, i0, rows, static_cast<T>(scale), s.data());
+          for (std::int64_t r = 0; r < rows; ++r) {
+            T* row = s.data() + r * g.S;
+            // An empty or fully masked row: max -inf, and exp(-inf - -inf) is NaN, as the
+            // composed softmax gives.
+            T mx = -std::numeric_limits<T>::infinity();
+            const std::int64_t n = row_end(mask.causal, cols, i0 + r);
+            for (std::int64_t j = 0; j < n; ++j) mx = std::max(mx, row[j]);
+            T sum = 0;
+            for (std::int64_t j = 0; j < n; ++j) sum += (row[j] = std::exp(row[j] - mx));
+            const T inv = T(1) / sum;
+            for (std::int64_t j = 0; j < n; ++j) row[j] *= inv;
+            std::fill(row + n, row + cols, T(0));
+            lb[i0 + r] = mx + std::log(sum);
+          }
+          gemm<T>(false, false, rows, g.Ev, cols, T(1), s.data(), g.S, vb, g.Ev, T(0),
+                  ob + i0 * g.Ev, g.Ev);
         }
-        gemm<T>(false, false, rows, g.Ev, cols, T(1), s.data(), g.S, vb, g.Ev, T(0), ob + i0 * g.Ev,
-                g.Ev);
       }
-    }
+    });
   });
   return {out, lse};
 }
@@ -159,51 +168,53 @@ std::array<Array, 3> sdpa_backward(const Array& q_in, const Array& k_in, const A
     using T = decltype(t);
     const T sc = static_cast<T>(scale);
     const std::int64_t block = std::min(g.L, kBlockRows);
-    std::vector<T> p(static_cast<std::size_t>(block * g.S));
-    std::vector<T> ds(static_cast<std::size_t>(block * g.S));
-    std::vector<T> rowdot(static_cast<std::size_t>(block));
-    for (std::int64_t b = 0; b < g.batch; ++b) {
-      const T* qb = q.data<T>() + b * g.L * g.E;
-      const T* kb = k.data<T>() + b * g.S * g.E;
-      const T* vb = v.data<T>() + b * g.S * g.Ev;
-      const T* ob = o.data<T>() + b * g.L * g.Ev;
-      const T* gb = dout.data<T>() + b * g.L * g.Ev;
-      const T* lb = lse.data<T>() + b * g.L;
-      T* dqb = dq.data<T>() + b * g.L * g.E;
-      T* dkb = dk.data<T>() + b * g.S * g.E;
-      T* dvb = dv.data<T>() + b * g.S * g.Ev;
-      for (std::int64_t i0 = 0; i0 < g.L; i0 += kBlockRows) {
-        const std::int64_t rows = std::min(kBlockRows, g.L - i0);
-        // P = exp(scores - lse), recomputed from the saved row log-sum-exp
-        const std::int64_t cols = block_scores<T>(g, qb, kb, mask, b, i0, rows, sc, p.data());
-        for (std::int64_t r = 0; r < rows; ++r) {
-          T* row = p.data() + r * g.S;
-          const std::int64_t n = row_end(mask.causal, cols, i0 + r);
-          for (std::int64_t j = 0; j < n; ++j) row[j] = std::exp(row[j] - lb[i0 + r]);
-          std::fill(row + n, row + cols, T(0));
-          T acc = 0;  // rowsum(dO * O)
-          for (std::int64_t e = 0; e < g.Ev; ++e) {
-            acc += gb[(i0 + r) * g.Ev + e] * ob[(i0 + r) * g.Ev + e];
+    detail::parallel_for(g.batch, batch_grain(g), [&](std::int64_t b_begin, std::int64_t b_end) {
+      std::vector<T> p(static_cast<std::size_t>(block * g.S));
+      std::vector<T> ds(static_cast<std::size_t>(block * g.S));
+      std::vector<T> rowdot(static_cast<std::size_t>(block));
+      for (std::int64_t b = b_begin; b < b_end; ++b) {
+        const T* qb = q.data<T>() + b * g.L * g.E;
+        const T* kb = k.data<T>() + b * g.S * g.E;
+        const T* vb = v.data<T>() + b * g.S * g.Ev;
+        const T* ob = o.data<T>() + b * g.L * g.Ev;
+        const T* gb = dout.data<T>() + b * g.L * g.Ev;
+        const T* lb = lse.data<T>() + b * g.L;
+        T* dqb = dq.data<T>() + b * g.L * g.E;
+        T* dkb = dk.data<T>() + b * g.S * g.E;
+        T* dvb = dv.data<T>() + b * g.S * g.Ev;
+        for (std::int64_t i0 = 0; i0 < g.L; i0 += kBlockRows) {
+          const std::int64_t rows = std::min(kBlockRows, g.L - i0);
+          // P = exp(scores - lse), recomputed from the saved row log-sum-exp
+          const std::int64_t cols = block_scores<T>(g, qb, kb, mask, b, i0, rows, sc, p.data());
+          for (std::int64_t r = 0; r < rows; ++r) {
+            T* row = p.data() + r * g.S;
+            const std::int64_t n = row_end(mask.causal, cols, i0 + r);
+            for (std::int64_t j = 0; j < n; ++j) row[j] = std::exp(row[j] - lb[i0 + r]);
+            std::fill(row + n, row + cols, T(0));
+            T acc = 0;  // rowsum(dO * O)
+            for (std::int64_t e = 0; e < g.Ev; ++e) {
+              acc += gb[(i0 + r) * g.Ev + e] * ob[(i0 + r) * g.Ev + e];
+            }
+            rowdot[static_cast<std::size_t>(r)] = acc;
           }
-          rowdot[static_cast<std::size_t>(r)] = acc;
-        }
-        // dP = dO V^T, then dS = P * (dP - rowsum(dO * O))
-        gemm<T>(false, true, rows, cols, g.Ev, T(1), gb + i0 * g.Ev, g.Ev, vb, g.Ev, T(0),
-                ds.data(), g.S);
-        for (std::int64_t r = 0; r < rows; ++r) {
-          for (std::int64_t j = 0; j < cols; ++j) {
-            ds[r * g.S + j] = p[r * g.S + j] * (ds[r * g.S + j] - rowdot[r]);
+          // dP = dO V^T, then dS = P * (dP - rowsum(dO * O))
+          gemm<T>(false, true, rows, cols, g.Ev, T(1), gb + i0 * g.Ev, g.Ev, vb, g.Ev, T(0),
+                  ds.data(), g.S);
+          for (std::int64_t r = 0; r < rows; ++r) {
+            for (std::int64_t j = 0; j < cols; ++j) {
+              ds[r * g.S + j] = p[r * g.S + j] * (ds[r * g.S + j] - rowdot[r]);
+            }
           }
+          // dq = dS K scale; dk += dS^T Q scale; dv += P^T dO
+          gemm<T>(false, false, rows, g.E, cols, sc, ds.data(), g.S, kb, g.E, T(0), dqb + i0 * g.E,
+                  g.E);
+          gemm<T>(true, false, cols, g.E, rows, sc, ds.data(), g.S, qb + i0 * g.E, g.E, T(1), dkb,
+                  g.E);
+          gemm<T>(true, false, cols, g.Ev, rows, T(1), p.data(), g.S, gb + i0 * g.Ev, g.Ev, T(1),
+                  dvb, g.Ev);
         }
-        // dq = dS K scale; dk += dS^T Q scale; dv += P^T dO
-        gemm<T>(false, false, rows, g.E, cols, sc, ds.data(), g.S, kb, g.E, T(0), dqb + i0 * g.E,
-                g.E);
-        gemm<T>(true, false, cols, g.E, rows, sc, ds.data(), g.S, qb + i0 * g.E, g.E, T(1), dkb,
-                g.E);
-        gemm<T>(true, false, cols, g.Ev, rows, T(1), p.data(), g.S, gb + i0 * g.Ev, g.Ev, T(1), dvb,
-                g.Ev);
       }
-    }
+    });
   });
   return {dq, dk, dv};
 }

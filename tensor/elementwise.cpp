@@ -81,6 +81,23 @@ decltype(auto) with_binary_functor(BinaryOp op, F&& f) {
 
 using detail::Operand;
 
+// The grain of a kernel (tensor/parallel.hpp): memory-bound ops split late, math early.
+std::int64_t unary_grain(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Neg:
+    case UnaryOp::Abs:
+    case UnaryOp::Relu:
+    case UnaryOp::Sign:
+    case UnaryOp::Square:
+      return detail::kGrainCopy;
+    default:
+      return detail::kGrainMath;
+  }
+}
+std::int64_t binary_grain(BinaryOp op) {
+  return op == BinaryOp::Pow ? detail::kGrainMath : detail::kGrainCopy;
+}
+
 Operand operand(const Array& x) { return {x.sizes(), x.strides()}; }
 
 // out = op(a, b) over out's shape, every operand strided (a and b broadcast); the inner loop is
@@ -110,11 +127,13 @@ void broadcast_loop(const T* a, Operand ao, const T* b, Operand bo, R* out, Oper
   if (loop.ndim == 1) {  // one long row (same shapes, or a scalar): split it across the cores
     const std::array<std::int64_t, 3> inner{loop.strides[0][0], loop.strides[1][0],
                                             loop.strides[2][0]};
-    detail::parallel_for(loop.sizes[0], [&](std::int64_t b, std::int64_t e) {
+    detail::parallel_for(loop.sizes[0], detail::kGrainCopy, [&](std::int64_t b, std::int64_t e) {
       row({b * inner[0], b * inner[1], b * inner[2]}, e - b, inner);
     });
-  } else {
-    loop.for_each_row(row);
+  } else {  // rows across the threads
+    detail::parallel_for(loop.row_count(),
+                         detail::kGrainCopy / std::max<std::int64_t>(loop.row_length(), 1),
+                         [&](std::int64_t b, std::int64_t e) { loop.for_each_row_in(b, e, row); });
   }
 }
 
@@ -231,7 +250,7 @@ Array unary(UnaryOp op, const Array& x) {
     using T = decltype(t);
     const T* pi = in.data<T>();
     T* po = out.data<T>();
-    detail::parallel_for(x.numel(), [&](std::int64_t b, std::int64_t e) {
+    detail::parallel_for(x.numel(), unary_grain(op), [&](std::int64_t b, std::int64_t e) {
       unary_range<T>(op, pi + b, po + b, e - b);
     });
   });
@@ -252,7 +271,7 @@ Array gelu_backward(const Array& grad, const Array& x) {
       const T* pg = g.data<T>();
       const T* px = in.data<T>();
       T* po = out.data<T>();
-      detail::parallel_for(x.numel(), [&](std::int64_t b, std::int64_t e) {
+      detail::parallel_for(x.numel(), detail::kGrainMath, [&](std::int64_t b, std::int64_t e) {
         const std::array<std::size_t, 1> shape{static_cast<std::size_t>(e - b)};
         const auto n = static_cast<std::size_t>(e - b);
         const auto vg = xt::adapt(pg + b, n, xt::no_ownership(), shape);
@@ -311,9 +330,11 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
           const T* pb = cb.data<T>();
           R* o = out.data<R>();
           if (flat) {
-            detail::parallel_for(out.numel(), [&](std::int64_t begin, std::int64_t end) {
-              for (std::int64_t i = begin; i < end; ++i) o[i] = static_cast<R>(f(pa[i], pb[i]));
-            });
+            detail::parallel_for(out.numel(), binary_grain(op),
+                                 [&](std::int64_t begin, std::int64_t end) {
+                                   for (std::int64_t i = begin; i < end; ++i)
+                                     o[i] = static_cast<R>(f(pa[i], pb[i]));
+                                 });
           } else {
             broadcast_loop(pa, operand(ca), pb, operand(cb), o, operand(out), f);
           }
@@ -342,7 +363,7 @@ Array binary_scalar(BinaryOp op, const Array& a, const Scalar& s, bool scalar_fi
         using R = decltype(r);
         if constexpr (std::is_same_v<R, T> || std::is_same_v<R, bool>) {
           R* o = out.data<R>();
-          detail::parallel_for(n, [&](std::int64_t b, std::int64_t e) {
+          detail::parallel_for(n, binary_grain(op), [&](std::int64_t b, std::int64_t e) {
             if (scalar_first) {
               for (std::int64_t i = b; i < e; ++i) o[i] = static_cast<R>(f(sv, x[i]));
             } else {

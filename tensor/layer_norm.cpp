@@ -1,11 +1,16 @@
 #include "layer_norm.hpp"
 
+#include <algorithm>
 #include <type_traits>
 #include <vector>
+
+#include "parallel.hpp"
 
 namespace xg::kernels {
 
 namespace {
+
+constexpr std::int64_t kRowBlock = 32;  // rows per block of the backward pass
 
 template <class T>
 void rows_backward(const T* g, const T* x, const T* mean, const T* rstd, const T* w,
@@ -51,10 +56,31 @@ LayerNormGrads layer_norm_backward(const Array& grad, const Array& x, const Arra
     using T = decltype(t);
     if constexpr (std::is_floating_point_v<T>) {
       if (need_dx) out.dx = Array::empty_with_sizes(x.dtype(), x.sizes());
-      rows_backward<T>(g.data<T>(), xc.data<T>(), mc.data<T>(), rc.data<T>(),
-                       weight ? wc.data<T>() : nullptr, rows, n,
-                       need_dx ? out.dx.data<T>() : nullptr, need_dweight ? dw.data() : nullptr,
-                       need_dbias ? db.data() : nullptr);
+      // Rows in fixed blocks across the threads; each block sums its own share of the weight
+      // and bias gradients, added up in block order after (the same bits on any thread count).
+      const std::int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
+      std::vector<double> part_dw(need_dweight ? static_cast<std::size_t>(blocks * n) : 0),
+          part_db(need_dbias ? static_cast<std::size_t>(blocks * n) : 0);
+      const T* pw = weight ? wc.data<T>() : nullptr;
+      detail::parallel_for(blocks, detail::kGrainMath / (kRowBlock * n) + 1,
+                           [&](std::int64_t begin, std::int64_t end) {
+                             for (std::int64_t k = begin; k < end; ++k) {
+                               const std::int64_t r0 = k * kRowBlock, at = r0 * n;
+                               rows_backward<T>(g.data<T>() + at, xc.data<T>() + at,
+                                                mc.data<T>() + r0, rc.data<T>() + r0, pw,
+                                                std::min(kRowBlock, rows - r0), n,
+                                                need_dx ? out.dx.data<T>() + at : nullptr,
+                                                need_dweight ? part_dw.data() + k * n : nullptr,
+                                                need_dbias ? part_db.data() + k * n : nullptr);
+                             }
+                           });
+      for (std::int64_t k = 0; k < blocks; ++k) {
+        for (std::int64_t i = 0; i < n; ++i) {
+          const auto at = static_cast<std::size_t>(k * n + i);
+          if (need_dweight) dw[static_cast<std::size_t>(i)] += part_dw[at];
+          if (need_dbias) db[static_cast<std::size_t>(i)] += part_db[at];
+        }
+      }
       auto to_array = [&](const std::vector<double>& v) {
         Array a = Array::empty(x.dtype(), {n});
         T* p = a.data<T>();

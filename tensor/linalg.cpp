@@ -1,7 +1,10 @@
 // Matrix products on BLAS (xtensor-blas's cxxblas over OpenBLAS); Int64 uses a plain loop.
+#include <array>
+#include <vector>
 #include <xtensor-blas/xblas.hpp>
 
 #include "kernels.hpp"
+#include "parallel.hpp"
 #include "wrapping.hpp"
 
 namespace xg::kernels {
@@ -76,32 +79,14 @@ Array bmm(const Array& a_in, const Array& b_in, bool transpose_a, bool transpose
   if (out.numel() == 0) return out;  // the batch loop could count up to a huge size
   std::int64_t batch = 1;
   for (std::size_t d = 0; d < r; ++d) batch *= static_cast<std::int64_t>(as[d]);
-  detail::dispatch(a.dtype(), [&](auto t) {
-    using T = decltype(t);
-    const T* pa = a.data<T>();
-    const T* pb = b.data<T>();
-    T* pc = out.data<T>();
+  // Each matrix's offsets in a and b, by the odometer over the batch dims.
+  std::vector<std::array<std::int64_t, 2>> offsets(static_cast<std::size_t>(batch));
+  {
     Array::Sizes index(r);
     std::int64_t oa = 0, ob = 0;
     for (std::int64_t i = 0; i < batch; ++i) {
-      const T* ai = pa + oa;
-      const T* bi = pb + ob;
-      T* ci = pc + i * m * n;
-      if constexpr (std::is_floating_point_v<T>) {
-        if (k == 0) {
-          std::fill(ci, ci + m * n, T(0));
-        } else {
-          using I = xt::blas_index_t;
-          const bool ta = transpose_a != la.flip, tb = transpose_b != lb.flip;
-          cxxblas::gemm<I>(cxxblas::RowMajor, ta ? cxxblas::Trans : cxxblas::NoTrans,
-                           tb ? cxxblas::Trans : cxxblas::NoTrans, static_cast<I>(m),
-                           static_cast<I>(n), static_cast<I>(k), T(1), ai, static_cast<I>(la.ld),
-                           bi, static_cast<I>(lb.ld), T(0), ci, static_cast<I>(n));
-        }
-      } else {
-        gemm_loop(transpose_a, transpose_b, m, n, k, ai, bi, ci);
-      }
-      for (std::size_t d = r; d-- > 0;) {  // odometer step over the batch dims
+      offsets[static_cast<std::size_t>(i)] = {oa, ob};
+      for (std::size_t d = r; d-- > 0;) {
         oa += a.strides()[d];
         ob += b.strides()[d];
         if (++index[d] < as[d]) break;
@@ -109,6 +94,48 @@ Array bmm(const Array& a_in, const Array& b_in, bool transpose_a, bool transpose
         ob -= b.strides()[d] * static_cast<std::int64_t>(as[d]);
         index[d] = 0;
       }
+    }
+  }
+  detail::dispatch(a.dtype(), [&](auto t) {
+    using T = decltype(t);
+    const T* pa = a.data<T>();
+    const T* pb = b.data<T>();
+    T* pc = out.data<T>();
+    const bool ta = transpose_a != la.flip, tb = transpose_b != lb.flip;
+    // rows [r0, r1) of matrix i of the product
+    auto rows = [&](std::int64_t i, std::int64_t r0, std::int64_t r1) {
+      const auto [oa, ob] = offsets[static_cast<std::size_t>(i)];
+      T* ci = pc + i * m * n + r0 * n;
+      if constexpr (std::is_floating_point_v<T>) {
+        if (k == 0) {
+          std::fill(ci, ci + (r1 - r0) * n, T(0));
+        } else {
+          using I = xt::blas_index_t;
+          const T* ai = pa + oa + (ta ? r0 : r0 * la.ld);
+          cxxblas::gemm<I>(cxxblas::RowMajor, ta ? cxxblas::Trans : cxxblas::NoTrans,
+                           tb ? cxxblas::Trans : cxxblas::NoTrans, static_cast<I>(r1 - r0),
+                           static_cast<I>(n), static_cast<I>(k), T(1), ai, static_cast<I>(la.ld),
+                           pb + ob, static_cast<I>(lb.ld), T(0), ci, static_cast<I>(n));
+        }
+      } else {
+        gemm_loop(transpose_a, transpose_b, m, n, k, pa + oa, pb + ob, ci);  // r0 = 0, r1 = m
+      }
+    };
+    // OpenBLAS on one thread (tensor/parallel.cpp): a batch splits by matrices, one large
+    // product by blocks of 64 rows (each row's sums are the same in any block).
+    const std::int64_t macs = std::max<std::int64_t>(m * n * k, 1);
+    if (!std::is_floating_point_v<T> || !detail::blas_single_threaded()) {
+      for (std::int64_t i = 0; i < batch; ++i) rows(i, 0, m);
+    } else if (batch > 1) {
+      detail::parallel_for(batch, detail::kGrainMacs / macs, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t i = b; i < e; ++i) rows(i, 0, m);
+      });
+    } else {
+      constexpr std::int64_t kRows = 64;
+      const std::int64_t row_macs = std::max<std::int64_t>(n * k, 1) * kRows;
+      detail::parallel_for(
+          (m + kRows - 1) / kRows, detail::kGrainMacs / row_macs + 1,
+          [&](std::int64_t b, std::int64_t e) { rows(0, b * kRows, std::min(m, e * kRows)); });
     }
   });
   return out;

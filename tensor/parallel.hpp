@@ -1,41 +1,52 @@
-// Internal: runs a large elementwise loop on two threads. Small loops stay on the caller's
-// thread: starting a thread costs tens of microseconds, a loop over 64K floats about as much.
+// Internal: splits a kernel's loop across the intra-op thread pool (tensor/parallel.cpp: oneTBB
+// or OpenMP, chosen when xgrad is configured; docs/performance.md says why).
 #pragma once
 
 #include <cstdint>
-#include <exception>
-#include <thread>
+#include <type_traits>
+#include <utility>
 
 namespace xg::detail {
 
-inline constexpr std::int64_t kParallelThreshold = std::int64_t{1} << 16;
+// Grain sizes: the least work one thread is given, in the loop's own units, measured per kind
+// of kernel (docs/performance.md, "The thread pool"). Below one grain a loop stays on the
+// calling thread: waking a pool thread costs a few microseconds.
+inline constexpr std::int64_t kGrainCopy = 32768;   // elements of add, mul, copy, compare
+inline constexpr std::int64_t kGrainMath = 4096;    // elements of exp, tanh, erf, sin, pow
+inline constexpr std::int64_t kGrainSum = 32768;    // elements summed into one partial
+inline constexpr std::int64_t kGrainMacs = 262144;  // multiply-adds of a matrix product
 
-// Calls fn(begin, end) over [0, n), split in two halves above kParallelThreshold elements.
-// Elementwise results do not depend on the split.
+// A non-owning reference to a callable fn(begin, end), valid while the call lasts.
+class RangeFn {
+ public:
+  template <class F>
+  explicit RangeFn(F& fn)
+      : object_(&fn),
+        call_([](void* f, std::int64_t b, std::int64_t e) { (*static_cast<F*>(f))(b, e); }) {}
+  void operator()(std::int64_t b, std::int64_t e) const { call_(object_, b, e); }
+
+ private:
+  void* object_;
+  void (*call_)(void*, std::int64_t, std::int64_t);
+};
+
+// Calls fn(begin, end) over disjoint ranges covering [0, n), each at least `grain` long (but
+// the last), on up to get_num_threads() threads; the caller's thread takes part. The first
+// exception thrown by fn is rethrown here once no range is running (ranges not yet started
+// may then be skipped).
+void parallel_run(std::int64_t n, std::int64_t grain, RangeFn fn);
+
+// True when OpenBLAS runs each product on one thread (xgrad's default; false when the user set
+// OPENBLAS_NUM_THREADS): then xgrad splits large and batched products across its own pool.
+bool blas_single_threaded();
+
 template <class F>
-void parallel_for(std::int64_t n, F&& fn) {
-  static const bool several_cores = std::thread::hardware_concurrency() > 1;
-  if (n < kParallelThreshold || !several_cores) {
-    fn(std::int64_t{0}, n);
+void parallel_for(std::int64_t n, std::int64_t grain, F&& fn) {
+  if (n <= grain) {
+    if (n > 0) fn(std::int64_t{0}, n);
     return;
   }
-  const std::int64_t mid = (n / 2) & ~std::int64_t{63};  // halves start on cache-line bounds
-  std::exception_ptr error;
-  std::thread other([&] {
-    try {
-      fn(mid, n);
-    } catch (...) {
-      error = std::current_exception();
-    }
-  });
-  try {
-    fn(std::int64_t{0}, mid);
-  } catch (...) {
-    other.join();
-    throw;
-  }
-  other.join();
-  if (error) std::rethrow_exception(error);
+  parallel_run(n, grain, RangeFn(fn));
 }
 
 }  // namespace xg::detail

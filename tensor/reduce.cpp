@@ -5,11 +5,13 @@
 #include <numeric>
 #include <optional>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "check.hpp"
 #include "kernels.hpp"
 #include "nan_minmax.hpp"
+#include "parallel.hpp"
 #include "wrapping.hpp"
 
 namespace xg::kernels {
@@ -58,22 +60,22 @@ T dot_block(const T* a, const T* b, std::int64_t n) {
              tail);
 }
 
-// out[j] = sum over r < rows of x[r * inner + j]; halves are summed separately so the error
-// grows with log(rows), not rows.
+// out[j] = sum over r < rows of x[r * ld + j] for j < inner; halves are summed separately so the
+// error grows with log(rows), not rows.
 template <class T>
-void sum_rows(const T* x, std::int64_t rows, std::int64_t inner, T* out) {
+void sum_rows(const T* x, std::int64_t rows, std::int64_t inner, std::int64_t ld, T* out) {
   if (rows <= 64) {
     std::copy(x, x + inner, out);
     for (std::int64_t r = 1; r < rows; ++r) {
-      const T* row = x + r * inner;
+      const T* row = x + r * ld;
       for (std::int64_t j = 0; j < inner; ++j) out[j] = add(out[j], row[j]);
     }
     return;
   }
   const std::int64_t half = rows / 2;
-  sum_rows(x, half, inner, out);
+  sum_rows(x, half, inner, ld, out);
   std::vector<T> rest(static_cast<std::size_t>(inner));
-  sum_rows(x + half * inner, rows - half, inner, rest.data());
+  sum_rows(x + half * ld, rows - half, inner, ld, rest.data());
   for (std::int64_t j = 0; j < inner; ++j) out[j] = add(out[j], rest[j]);
 }
 
@@ -228,14 +230,52 @@ Array arg_extreme(const Array& strided, std::int64_t dim, bool keepdim) {
   return out;
 }
 
+// Pairwise over blocks of kBlock values: the halves' split depends only on n.
+template <class T>
+T sum_tree(const T* x, std::int64_t n) {
+  if (n <= kBlock) return sum_block(x, n);
+  std::int64_t half = (n / 2 / kBlock) * kBlock;
+  if (half == 0) half = kBlock;
+  return add(sum_tree(x, half), sum_tree(x + half, n - half));
+}
+
+// The same tree, its subtrees of at most kGrainSum values (the leaves here) summed on the pool
+// first: the same additions in the same order as sum_tree, whatever the thread count.
+template <class T>
+void tree_leaves(const T* x, std::int64_t n, std::vector<std::pair<const T*, std::int64_t>>& out) {
+  if (n <= detail::kGrainSum) {
+    out.emplace_back(x, n);
+    return;
+  }
+  const std::int64_t half = (n / 2 / kBlock) * kBlock;
+  tree_leaves(x, half, out);
+  tree_leaves(x + half, n - half, out);
+}
+template <class T>
+T tree_combine(std::int64_t n, const std::vector<T>& leaf_sums, std::size_t& next) {
+  if (n <= detail::kGrainSum) return leaf_sums[next++];
+  const std::int64_t half = (n / 2 / kBlock) * kBlock;
+  const T left = tree_combine(half, leaf_sums, next);
+  return add(left, tree_combine(n - half, leaf_sums, next));
+}
+
 }  // namespace
 
 template <class T>
 T sum_contiguous(const T* x, std::int64_t n) {
-  if (n <= kBlock) return sum_block(x, n);
-  std::int64_t half = (n / 2 / kBlock) * kBlock;
-  if (half == 0) half = kBlock;
-  return add(sum_contiguous(x, half), sum_contiguous(x + half, n - half));
+  if (n <= 2 * detail::kGrainSum) return sum_tree(x, n);
+  std::vector<std::pair<const T*, std::int64_t>> leaves;
+  tree_leaves(x, n, leaves);
+  std::vector<T> sums(leaves.size());
+  detail::parallel_for(static_cast<std::int64_t>(leaves.size()), 1,
+                       [&](std::int64_t begin, std::int64_t end) {
+                         for (std::int64_t i = begin; i < end; ++i) {
+                           const auto [p, m] = leaves[static_cast<std::size_t>(i)];
+                           sums[static_cast<std::size_t>(i)] = sum_tree(p, m);
+                         }
+                       });
+  std::size_t next = 0;
+  return tree_combine(n, sums, next);
 }
 template float sum_contiguous<float>(const float*, std::int64_t);
 template double sum_contiguous<double>(const double*, std::int64_t);
@@ -294,12 +334,24 @@ Array sum(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
         std::fill(o, o + p.outer * p.inner, T(0));
         return;
       }
-      for (std::int64_t i = 0; i < p.outer; ++i) {
-        const T* base = in + i * p.reduced * p.inner;
-        if (p.inner == 1) {
-          o[i] = sum_contiguous(base, p.reduced);
-        } else {
-          sum_rows(base, p.reduced, p.inner, o + i * p.inner);
+      if (p.inner == 1) {  // rows: split by rows
+        detail::parallel_for(p.outer, detail::kGrainSum / p.reduced,
+                             [&](std::int64_t begin, std::int64_t end) {
+                               for (std::int64_t i = begin; i < end; ++i) {
+                                 o[i] = sum_contiguous(in + i * p.reduced, p.reduced);
+                               }
+                             });
+      } else {  // columns: split by runs of 16 columns (every column is summed the same way)
+        const std::int64_t runs = (p.inner + 15) / 16;
+        for (std::int64_t i = 0; i < p.outer; ++i) {
+          const T* base = in + i * p.reduced * p.inner;
+          detail::parallel_for(runs, detail::kGrainSum / (16 * p.reduced),
+                               [&](std::int64_t begin, std::int64_t end) {
+                                 const std::int64_t j0 = begin * 16;
+                                 const std::int64_t j1 = std::min(p.inner, end * 16);
+                                 sum_rows(base + j0, p.reduced, j1 - j0, p.inner,
+                                          o + i * p.inner + j0);
+                               });
         }
       }
     }

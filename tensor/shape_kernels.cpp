@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels.hpp"
+#include "parallel.hpp"
 #include "strided_loop.hpp"
 #include "wrapping.hpp"
 
@@ -75,12 +76,14 @@ Array index_select(const Array& strided, std::int64_t dim, const Array& index_in
     if (result.numel() == 0) return result;  // the loops could count up to a huge outer size
     const T* src = a.data();
     T* dst = result.data<T>();
-    for (std::int64_t i = 0; i < outer; ++i) {
-      for (std::int64_t j = 0; j < count; ++j) {
-        const T* from = src + (i * size + idx[j]) * inner;
-        std::copy(from, from + inner, dst + (i * count + j) * inner);
-      }
-    }
+    detail::parallel_for(outer * count, detail::kGrainCopy / std::max<std::int64_t>(inner, 1),
+                         [&](std::int64_t begin, std::int64_t end) {
+                           for (std::int64_t r = begin; r < end; ++r) {
+                             const std::int64_t i = r / count, j = r % count;
+                             const T* from = src + (i * size + idx[j]) * inner;
+                             std::copy(from, from + inner, dst + r * inner);
+                           }
+                         });
     return result;
   });
 }
@@ -103,13 +106,21 @@ Array index_add_zeros(const Shape& shape, std::int64_t dim, const Array& index_i
     using T = typename decltype(o)::value_type;
     const T* from = src.data<T>();
     T* dst = o.data();
-    for (std::int64_t i = 0; i < outer; ++i) {
-      for (std::int64_t j = 0; j < count; ++j) {
-        T* to = dst + (i * size + idx[j]) * inner;
-        const T* row = from + (i * count + j) * inner;
-        for (std::int64_t k = 0; k < inner; ++k) to[k] = detail::wrap_add(to[k], row[k]);
-      }
-    }
+    // Split by runs of 16 columns: each element still adds its rows in index order.
+    const std::int64_t runs = (inner + 15) / 16;
+    detail::parallel_for(runs, detail::kGrainCopy / (16 * outer * count) + 1,
+                         [&](std::int64_t begin, std::int64_t end) {
+                           const std::int64_t k0 = begin * 16, k1 = std::min(inner, end * 16);
+                           for (std::int64_t i = 0; i < outer; ++i) {
+                             for (std::int64_t j = 0; j < count; ++j) {
+                               T* to = dst + (i * size + idx[j]) * inner;
+                               const T* row = from + (i * count + j) * inner;
+                               for (std::int64_t k = k0; k < k1; ++k) {
+                                 to[k] = detail::wrap_add(to[k], row[k]);
+                               }
+                             }
+                           }
+                         });
   });
   return out;
 }

@@ -1,13 +1,15 @@
 // The softmax family: softmax, log_softmax and logsumexp, shifted by the max for stability.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "kernels.hpp"
+#include "parallel.hpp"
 
 namespace xg::kernels {
 namespace {
 
-// Calls f(row pointer, stride) for each of the outer * inner lines along dim.
+// Calls f(row pointer, length, stride) for each of the outer * inner lines along dim.
 template <class T, class F>
 void for_each_line(T* data, std::span<const std::int64_t> sizes, std::int64_t dim, F&& f) {
   std::int64_t outer = 1, inner = 1;
@@ -17,9 +19,13 @@ void for_each_line(T* data, std::span<const std::int64_t> sizes, std::int64_t di
     if (static_cast<std::int64_t>(d) < dim) outer *= static_cast<std::int64_t>(sizes[d]);
     if (static_cast<std::int64_t>(d) > dim) inner *= static_cast<std::int64_t>(sizes[d]);
   }
-  for (std::int64_t i = 0; i < outer; ++i) {
-    for (std::int64_t j = 0; j < inner; ++j) f(data + i * n * inner + j, n, inner);
-  }
+  // lines are independent: split across the threads, about kGrainMath elements at least each
+  detail::parallel_for(outer * inner, detail::kGrainMath / std::max<std::int64_t>(n, 1),
+                       [&](std::int64_t begin, std::int64_t end) {
+                         for (std::int64_t l = begin; l < end; ++l) {
+                           f(data + (l / inner) * n * inner + l % inner, n, inner);
+                         }
+                       });
 }
 
 template <bool Log>

@@ -55,20 +55,37 @@ struct StridedLoop {
     }
   }
 
+  // The number of innermost rows, and the length of each.
+  std::int64_t row_count() const {
+    std::int64_t rows = 1;
+    for (int d = 0; d < ndim - 1; ++d) rows *= sizes[d];
+    return rows;
+  }
+  std::int64_t row_length() const { return sizes[ndim - 1]; }
+
   // Calls row(offsets, n, inner_strides) for each innermost row: offsets[k] is operand k's
   // element offset of the row's first element.
   template <class F>
   void for_each_row(F&& row) const {
+    for_each_row_in(0, row_count(), row);
+  }
+
+  // The same for rows [begin, end) only, in order (a thread's share of the rows).
+  template <class F>
+  void for_each_row_in(std::int64_t begin, std::int64_t end, F&& row) const {
     const int last = ndim - 1;
     const std::int64_t n = sizes[last];
     std::array<std::int64_t, N> inner{};
     for (std::size_t k = 0; k < N; ++k) inner[k] = strides[k][last];
-    std::int64_t rows = 1;
-    for (int d = 0; d < last; ++d) rows *= sizes[d];
-    if (rows == 0 || n == 0) return;
+    if (begin >= end || n == 0) return;
     std::array<std::int64_t, kMaxDims> index{};
     std::array<std::int64_t, N> offsets{};
-    for (std::int64_t r = 0; r < rows; ++r) {
+    for (std::int64_t d = last - 1, rest = begin; d >= 0; --d) {  // row `begin`'s index
+      index[d] = rest % sizes[d];
+      rest /= sizes[d];
+      for (std::size_t k = 0; k < N; ++k) offsets[k] += index[d] * strides[k][d];
+    }
+    for (std::int64_t r = begin; r < end; ++r) {
       row(offsets, n, inner);
       for (int d = last - 1; d >= 0; --d) {  // odometer step over the outer dims
         for (std::size_t k = 0; k < N; ++k) offsets[k] += strides[k][d];

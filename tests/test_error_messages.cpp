@@ -312,6 +312,9 @@ std::vector<Case> all_cases() {
        "BatchSampler::take: 1000000000000000000.000000 epochs are 5000000000000000000.000000 "
        "batches, more than one vector can hold; take fewer at a time",
        [] { xg::nn::BatchSampler(10, 2).take(1e18); }},
+      {"set-num-threads", T::InvalidArgument,
+       "set_num_threads: expected a positive number of threads, got 0",
+       [] { xg::set_num_threads(0); }},
       {"tensor-values", T::InvalidArgument,
        "tensor: 3 values do not fill the shape [2, 2] (4 elements)",
        [] {
