@@ -114,7 +114,7 @@ bool blas_single_threaded() {
 
 void parallel_run(std::int64_t n, std::int64_t grain, RangeFn fn) {
   grain = std::max<std::int64_t>(grain, 1);
-  const std::int64_t most = (n + grain - 1) / grain;  // ranges of at least one grain
+  const std::int64_t most = n / grain;  // ranges of at least one grain
   const auto threads = static_cast<std::int64_t>(get_num_threads());
 #if defined(XGRAD_THREADS_TBB)
   const std::int64_t ranges = std::min(most, threads);

@@ -9,10 +9,10 @@
 namespace xg::detail {
 
 // Grain sizes: the least work one thread is given, in the loop's own units, measured per kind
-// of kernel (docs/performance.md, "The thread pool"). Below one grain a loop stays on the
-// calling thread: waking a pool thread costs a few microseconds.
-inline constexpr std::int64_t kGrainCopy = 32768;   // elements of add, mul, copy, compare
-inline constexpr std::int64_t kGrainMath = 4096;    // elements of exp, tanh, erf, sin, pow
+// of kernel (bench/threads_bench.cpp; docs/performance.md, "The thread pool"). Below two
+// grains a loop stays on the calling thread: waking a pool thread costs a few microseconds.
+inline constexpr std::int64_t kGrainCopy = 16384;   // elements of add, mul, copy, compare
+inline constexpr std::int64_t kGrainMath = 2048;    // elements of exp, tanh, erf, sin, pow
 inline constexpr std::int64_t kGrainSum = 32768;    // elements summed into one partial
 inline constexpr std::int64_t kGrainMacs = 262144;  // multiply-adds of a matrix product
 
@@ -42,7 +42,7 @@ bool blas_single_threaded();
 
 template <class F>
 void parallel_for(std::int64_t n, std::int64_t grain, F&& fn) {
-  if (n <= grain) {
+  if (n < 2 * grain) {  // one range
     if (n > 0) fn(std::int64_t{0}, n);
     return;
   }

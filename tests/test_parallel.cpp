@@ -53,8 +53,8 @@ TEST(ThreadPool, ParallelForCoversEveryIndexOnce) {
   ThreadCount restore;
   for (int threads : {1, 2, 3, 7}) {
     xg::set_num_threads(threads);
-    for (std::int64_t n : {0, 1, 15, 16, 17, 1000, 65537}) {
-      for (std::int64_t grain : {1, 7, 64, 100000}) {
+    for (std::int64_t n : {0, 1, 15, 16, 17, 1000, 40000, 65537}) {
+      for (std::int64_t grain : {1, 7, 64, 30000, 100000}) {
         std::vector<std::atomic<int>> seen(static_cast<std::size_t>(n));
         std::atomic<int> calls{0};
         xg::detail::parallel_for(n, grain, [&](std::int64_t b, std::int64_t e) {
