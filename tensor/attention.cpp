@@ -63,14 +63,49 @@ Geometry geometry_of(const Array& q, const Array& k, const Array& v) {
   return g;
 }
 
+// A [batch..., rows, cols] operand read where it lies: matrix b starts at offset(b) and its rows
+// are ld apart. Any layout with unit stride along cols, rows that do not overlap and at most two
+// batch dims (B and the heads: the transposed views of one fused q, k, v projection) is read in
+// place; others are copied to contiguous first.
+struct Matrices {
+  Array array;
+  std::int64_t heads = 1, outer_stride = 0, head_stride = 0, ld = 0;
+  std::int64_t offset(std::int64_t b) const {
+    return (b / heads) * outer_stride + (b % heads) * head_stride;
+  }
+};
+
+Matrices matrices(const Array& a) {
+  const std::size_t d = a.dim();
+  const std::int64_t rows = a.sizes()[d - 2], cols = a.sizes()[d - 1];
+  const std::int64_t row_stride = a.strides()[d - 2];
+  const bool in_place = d <= 4 && (cols <= 1 || a.strides()[d - 1] == 1) &&
+                        (rows <= 1 || row_stride >= std::max<std::int64_t>(cols, 1));
+  Matrices m{in_place ? a : a.contiguous()};
+  const auto& st = m.array.strides();
+  m.ld = rows <= 1 ? std::max<std::int64_t>(cols, 1) : st[d - 2];
+  if (!in_place) {  // contiguous: matrix b at b * rows * cols, whatever the batch dims
+    m.outer_stride = rows * cols;
+    m.ld = std::max<std::int64_t>(cols, 1);
+  } else if (d == 4) {
+    m.heads = m.array.sizes()[1];
+    m.outer_stride = st[0];
+    m.head_stride = st[1];
+  } else if (d == 3) {
+    m.outer_stride = st[0];
+  }
+  return m;
+}
+
 // The scores of rows [i0, i0 + rows) of batch b, scaled and masked, in s (rows x S, ld S).
 // Returns how many leading columns can be nonzero (is_causal: up to the block's last row); with
 // is_causal the scores right of each row's diagonal are left as they are (see row_end).
 template <class T>
-std::int64_t block_scores(const Geometry& g, const T* q, const T* k, const SdpaMask& m,
-                          std::int64_t b, std::int64_t i0, std::int64_t rows, T scale, T* s) {
+std::int64_t block_scores(const Geometry& g, const T* q, std::int64_t ldq, const T* k,
+                          std::int64_t ldk, const SdpaMask& m, std::int64_t b, std::int64_t i0,
+                          std::int64_t rows, T scale, T* s) {
   const std::int64_t cols = m.causal ? std::min(g.S, i0 + rows) : g.S;
-  gemm<T>(false, true, rows, cols, g.E, scale, q + i0 * g.E, g.E, k, g.E, T(0), s, g.S);
+  gemm<T>(false, true, rows, cols, g.E, scale, q + i0 * ldq, ldq, k, ldk, T(0), s, g.S);
   constexpr T ninf = -std::numeric_limits<T>::infinity();
   if (m.mask) {
     const Array& mask = *m.mask;
@@ -94,12 +129,12 @@ std::int64_t block_scores(const Geometry& g, const T* q, const T* k, const SdpaM
   return cols;
 }
 
-// The end of row r's nonzero weights: with is_causal, the top-left diagonal.
 // Matrices of the batch per thread: about kGrainMacs multiply-adds at least.
 inline std::int64_t batch_grain(const Geometry& g) {
   return detail::kGrainMacs / std::max<std::int64_t>(g.L * g.S * (g.E + g.Ev), 1);
 }
 
+// The end of row r's nonzero weights: with is_causal, the top-left diagonal.
 inline std::int64_t row_end(bool causal, std::int64_t cols, std::int64_t row) {
   return causal ? std::min(cols, row + 1) : cols;
 }
@@ -108,30 +143,41 @@ inline std::int64_t row_end(bool causal, std::int64_t cols, std::int64_t row) {
 
 std::pair<Array, Array> sdpa_forward(const Array& q_in, const Array& k_in, const Array& v_in,
                                      const SdpaMask& mask, double scale) {
-  const Array q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
-  const Geometry g = geometry_of(q, k, v);
-  Shape out_shape = q.shape();
+  const Matrices q = matrices(q_in), k = matrices(k_in), v = matrices(v_in);
+  const Geometry g = geometry_of(q_in, k_in, v_in);
+  Shape out_shape = q_in.shape();
   out_shape.back() = g.Ev;
-  Shape lse_shape = q.shape();
+  Shape lse_shape = q_in.shape();
   lse_shape.pop_back();
-  Array out = Array::empty(q.dtype(), out_shape);
-  Array lse = Array::empty(q.dtype(), lse_shape);
+  // Four dims [B, H, L, Ev]: the output is laid out [B, L, H, Ev] and returned transposed, as
+  // PyTorch's fused kernels do, so that the usual out.transpose(1, 2) back to [B, L, H * Ev]
+  // is contiguous already and needs no copy.
+  Array out;
+  if (q_in.dim() == 4) {
+    const std::array<std::int64_t, 4> order{0, 2, 1, 3};
+    out = Array::empty(q_in.dtype(), {out_shape[0], out_shape[2], out_shape[1], out_shape[3]})
+              .permuted(order);
+  } else {
+    out = Array::empty(q_in.dtype(), out_shape);
+  }
+  const Matrices o = matrices(out);
+  Array lse = Array::empty(q_in.dtype(), lse_shape);
   if (out.numel() == 0 && lse.numel() == 0) return {out, lse};
-  detail::dispatch_floating(q.dtype(), [&](auto t) {
+  detail::dispatch_floating(q_in.dtype(), [&](auto t) {
     using T = decltype(t);
     // the batch's matrices are independent: split across the threads
     detail::parallel_for(g.batch, batch_grain(g), [&](std::int64_t b_begin, std::int64_t b_end) {
       std::vector<T> s(static_cast<std::size_t>(std::min(g.L, kBlockRows) * g.S));
       for (std::int64_t b = b_begin; b < b_end; ++b) {
-        const T* qb = q.data<T>() + b * g.L * g.E;
-        const T* kb = k.data<T>() + b * g.S * g.E;
-        const T* vb = v.data<T>() + b * g.S * g.Ev;
-        T* ob = out.data<T>() + b * g.L * g.Ev;
+        const T* qb = q.array.data<T>() + q.offset(b);
+        const T* kb = k.array.data<T>() + k.offset(b);
+        const T* vb = v.array.data<T>() + v.offset(b);
+        T* ob = o.array.data<T>() + o.offset(b);
         T* lb = lse.data<T>() + b * g.L;
         for (std::int64_t i0 = 0; i0 < g.L; i0 += kBlockRows) {
           const std::int64_t rows = std::min(kBlockRows, g.L - i0);
-          const std::int64_t cols =
-              block_scores<T>(g, qb, kb, mask, b, i0, rows, static_cast<T>(scale), s.data());
+          const std::int64_t cols = block_scores<T>(g, qb, q.ld, kb, k.ld, mask, b, i0, rows,
+                                                    static_cast<T>(scale), s.data());
           for (std::int64_t r = 0; r < rows; ++r) {
             T* row = s.data() + r * g.S;
             // An empty or fully masked row: max -inf, and exp(-inf - -inf) is NaN, as the
@@ -146,8 +192,8 @@ std::pair<Array, Array> sdpa_forward(const Array& q_in, const Array& k_in, const
             std::fill(row + n, row + cols, T(0));
             lb[i0 + r] = mx + std::log(sum);
           }
-          gemm<T>(false, false, rows, g.Ev, cols, T(1), s.data(), g.S, vb, g.Ev, T(0),
-                  ob + i0 * g.Ev, g.Ev);
+          gemm<T>(false, false, rows, g.Ev, cols, T(1), s.data(), g.S, vb, v.ld, T(0),
+                  ob + i0 * o.ld, o.ld);
         }
       }
     });
@@ -158,13 +204,15 @@ std::pair<Array, Array> sdpa_forward(const Array& q_in, const Array& k_in, const
 std::array<Array, 3> sdpa_backward(const Array& q_in, const Array& k_in, const Array& v_in,
                                    const SdpaMask& mask, double scale, const Array& out_in,
                                    const Array& lse_in, const Array& grad_in) {
-  const Array q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
-  const Array o = out_in.contiguous(), lse = lse_in.contiguous(), dout = grad_in.contiguous();
-  const Geometry g = geometry_of(q, k, v);
-  Array dq = Array::empty(q.dtype(), q.shape());
-  Array dk = Array::full(q.dtype(), k.shape(), 0.0);
-  Array dv = Array::full(q.dtype(), v.shape(), 0.0);
-  detail::dispatch_floating(q.dtype(), [&](auto t) {
+  const Matrices q = matrices(q_in), k = matrices(k_in), v = matrices(v_in);
+  const Matrices o = matrices(out_in), dout = matrices(grad_in);
+  const Array lse = lse_in.contiguous();
+  const Geometry g = geometry_of(q_in, k_in, v_in);
+  // contiguous [batch..., rows, cols] results
+  Array dq = Array::empty(q_in.dtype(), q_in.shape());
+  Array dk = Array::full(q_in.dtype(), k_in.shape(), 0.0);
+  Array dv = Array::full(q_in.dtype(), v_in.shape(), 0.0);
+  detail::dispatch_floating(q_in.dtype(), [&](auto t) {
     using T = decltype(t);
     const T sc = static_cast<T>(scale);
     const std::int64_t block = std::min(g.L, kBlockRows);
@@ -173,11 +221,11 @@ std::array<Array, 3> sdpa_backward(const Array& q_in, const Array& k_in, const A
       std::vector<T> ds(static_cast<std::size_t>(block * g.S));
       std::vector<T> rowdot(static_cast<std::size_t>(block));
       for (std::int64_t b = b_begin; b < b_end; ++b) {
-        const T* qb = q.data<T>() + b * g.L * g.E;
-        const T* kb = k.data<T>() + b * g.S * g.E;
-        const T* vb = v.data<T>() + b * g.S * g.Ev;
-        const T* ob = o.data<T>() + b * g.L * g.Ev;
-        const T* gb = dout.data<T>() + b * g.L * g.Ev;
+        const T* qb = q.array.data<T>() + q.offset(b);
+        const T* kb = k.array.data<T>() + k.offset(b);
+        const T* vb = v.array.data<T>() + v.offset(b);
+        const T* ob = o.array.data<T>() + o.offset(b);
+        const T* gb = dout.array.data<T>() + dout.offset(b);
         const T* lb = lse.data<T>() + b * g.L;
         T* dqb = dq.data<T>() + b * g.L * g.E;
         T* dkb = dk.data<T>() + b * g.S * g.E;
@@ -185,7 +233,8 @@ std::array<Array, 3> sdpa_backward(const Array& q_in, const Array& k_in, const A
         for (std::int64_t i0 = 0; i0 < g.L; i0 += kBlockRows) {
           const std::int64_t rows = std::min(kBlockRows, g.L - i0);
           // P = exp(scores - lse), recomputed from the saved row log-sum-exp
-          const std::int64_t cols = block_scores<T>(g, qb, kb, mask, b, i0, rows, sc, p.data());
+          const std::int64_t cols =
+              block_scores<T>(g, qb, q.ld, kb, k.ld, mask, b, i0, rows, sc, p.data());
           for (std::int64_t r = 0; r < rows; ++r) {
             T* row = p.data() + r * g.S;
             const std::int64_t n = row_end(mask.causal, cols, i0 + r);
@@ -193,12 +242,12 @@ std::array<Array, 3> sdpa_backward(const Array& q_in, const Array& k_in, const A
             std::fill(row + n, row + cols, T(0));
             T acc = 0;  // rowsum(dO * O)
             for (std::int64_t e = 0; e < g.Ev; ++e) {
-              acc += gb[(i0 + r) * g.Ev + e] * ob[(i0 + r) * g.Ev + e];
+              acc += gb[(i0 + r) * dout.ld + e] * ob[(i0 + r) * o.ld + e];
             }
             rowdot[static_cast<std::size_t>(r)] = acc;
           }
           // dP = dO V^T, then dS = P * (dP - rowsum(dO * O))
-          gemm<T>(false, true, rows, cols, g.Ev, T(1), gb + i0 * g.Ev, g.Ev, vb, g.Ev, T(0),
+          gemm<T>(false, true, rows, cols, g.Ev, T(1), gb + i0 * dout.ld, dout.ld, vb, v.ld, T(0),
                   ds.data(), g.S);
           for (std::int64_t r = 0; r < rows; ++r) {
             for (std::int64_t j = 0; j < cols; ++j) {
@@ -206,12 +255,12 @@ std::array<Array, 3> sdpa_backward(const Array& q_in, const Array& k_in, const A
             }
           }
           // dq = dS K scale; dk += dS^T Q scale; dv += P^T dO
-          gemm<T>(false, false, rows, g.E, cols, sc, ds.data(), g.S, kb, g.E, T(0), dqb + i0 * g.E,
+          gemm<T>(false, false, rows, g.E, cols, sc, ds.data(), g.S, kb, k.ld, T(0), dqb + i0 * g.E,
                   g.E);
-          gemm<T>(true, false, cols, g.E, rows, sc, ds.data(), g.S, qb + i0 * g.E, g.E, T(1), dkb,
+          gemm<T>(true, false, cols, g.E, rows, sc, ds.data(), g.S, qb + i0 * q.ld, q.ld, T(1), dkb,
                   g.E);
-          gemm<T>(true, false, cols, g.Ev, rows, T(1), p.data(), g.S, gb + i0 * g.Ev, g.Ev, T(1),
-                  dvb, g.Ev);
+          gemm<T>(true, false, cols, g.Ev, rows, T(1), p.data(), g.S, gb + i0 * dout.ld, dout.ld,
+                  T(1), dvb, g.Ev);
         }
       }
     });

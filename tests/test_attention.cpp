@@ -106,6 +106,36 @@ TEST(Sdpa, MatchesComposedOps) {
   }
 }
 
+// q, k and v as the transposed views of one [B, T, 3, H, hs] projection (how a GPT block makes
+// them) are read where they lie; the output is [B, H, T, hs] laid out as [B, T, H, hs], so its
+// transpose(1, 2) is contiguous. Values and gradients as from contiguous copies.
+TEST(Sdpa, ReadsTransposedViewsAndWritesTheOutputTransposed) {
+  xg::manual_seed(12);
+  const std::int64_t B = 2, T = 40, H = 3, hs = 5;
+  for (const auto dtype : {xg::kFloat32, xg::kFloat64}) {
+    const Tensor qkv =
+        xg::randn({B, T, 3, H, hs}, xg::TensorOptions().dtype(dtype).requires_grad(true));
+    const Tensor heads = qkv.permute({2, 0, 3, 1, 4});  // [3, B, H, T, hs], a view
+    const Tensor q = heads.select(0, 0), k = heads.select(0, 1), v = heads.select(0, 2);
+    ASSERT_FALSE(q.is_contiguous());
+    const Tensor out = F::scaled_dot_product_attention(q, k, v, {}, 0.0, true);
+    EXPECT_EQ(out.shape(), (Shape{B, H, T, hs}));
+    EXPECT_TRUE(out.transpose(1, 2).is_contiguous());
+    const Tensor copy = qkv.detach().clone().requires_grad_(true);
+    const Tensor ch = copy.permute({2, 0, 3, 1, 4});
+    const Tensor want =
+        F::scaled_dot_product_attention(ch.select(0, 0).contiguous(), ch.select(0, 1).contiguous(),
+                                        ch.select(0, 2).contiguous(), {}, 0.0, true);
+    expect_close(values(out), values(want), dtype, "output");
+    const Tensor go = xg::randn(out.shape(), xg::TensorOptions().dtype(dtype));
+    // the output's gradient as a transposed view too, as y.transpose(1, 2) gives it back
+    const Tensor go_t = go.transpose(1, 2).contiguous().transpose(1, 2);
+    const auto g = xg::autograd::grad({out}, {qkv}, {go_t});
+    const auto w = xg::autograd::grad({want}, {copy}, {go});
+    expect_close(values(g[0]), values(w[0]), dtype, "grad");
+  }
+}
+
 TEST(Sdpa, Gradcheck) {
   xg::manual_seed(5);
   const auto opts = xg::TensorOptions().dtype(xg::kFloat64).requires_grad(true);
