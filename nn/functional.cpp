@@ -11,6 +11,7 @@
 #include "../autograd/ops.hpp"
 #include "../autograd/tensor_impl.hpp"
 #include "../tensor/check.hpp"
+#include "../tensor/kernels.hpp"
 #include "../tensor/layer_norm.hpp"
 
 namespace xg::nn::functional {
@@ -91,32 +92,60 @@ SmoothedTargets smoothed_targets(const Tensor& input, const Tensor& target, std:
   return s;
 }
 
-// The fused cross entropy: forward from log_softmax, backward (softmax - target) * valid.
+// Cross entropy as one node. Scores of shape [N, C] or [C] without label smoothing (a language
+// model's loss) take the fused row kernels: the forward picks -log_softmax at each target, the
+// backward writes (softmax - one_hot) * g in one pass, and only the input and the targets are
+// kept. Other forms, and backward under create_graph, use the composed formulas
+// -sum(log_softmax * target distribution * valid) and (softmax - distribution) * valid * g,
+// which differentiate again; both give the same bits.
 struct CrossEntropy : autograd::Function<CrossEntropy> {
+  static bool fused(const Tensor& input, double smoothing) {
+    return smoothing == 0 && input.dim() <= 2;
+  }
+
   static Tensor forward(autograd::AutogradContext* ctx, const Tensor& input, const Tensor& target,
                         Reduction reduction, std::int64_t ignore_index, double smoothing) {
     const std::int64_t class_dim = input.dim() == 1 ? 0 : 1;
-    const SmoothedTargets s = smoothed_targets(input, target, class_dim, ignore_index, smoothing);
-    const Tensor log_probs = log_softmax(input, class_dim);
-    const Tensor per_sample = -(log_probs * s.distribution * s.valid).sum({class_dim});
-    ctx->save_for_backward({input, s.distribution, s.valid});
+    Tensor per_sample;
+    double count = 0;
+    if (fused(input, smoothing)) {
+      per_sample = detail::make_tensor(kernels::cross_entropy_rows(
+          detail::array_of(input), detail::array_of(target), ignore_index));
+      count = ne(target, ignore_index).sum().item();
+    } else {
+      const SmoothedTargets s = smoothed_targets(input, target, class_dim, ignore_index, smoothing);
+      per_sample = -(log_softmax(input, class_dim) * s.distribution * s.valid).sum({class_dim});
+      count = s.count;
+    }
+    ctx->save_for_backward({input, target});
     ctx->saved_data["reduction"] = static_cast<std::int64_t>(reduction);
-    ctx->saved_data["count"] = s.count;
+    ctx->saved_data["count"] = count;
     ctx->saved_data["class_dim"] = class_dim;
+    ctx->saved_data["ignore_index"] = ignore_index;
+    ctx->saved_data["smoothing"] = smoothing;
     if (reduction == Reduction::Sum) return per_sample.sum();
-    if (reduction == Reduction::Mean) return per_sample.sum() / s.count;
+    if (reduction == Reduction::Mean) return per_sample.sum() / count;
     return per_sample;
   }
 
   static std::vector<Tensor> backward(autograd::AutogradContext* ctx, std::vector<Tensor> grads) {
     const auto saved = ctx->get_saved_variables();
-    const Tensor& input = saved[0];
+    const Tensor &input = saved[0], &target = saved[1];
     const auto reduction = static_cast<Reduction>(ctx->saved_data["reduction"].toInt());
     const std::int64_t class_dim = ctx->saved_data["class_dim"].toInt();
+    const std::int64_t ignore_index = ctx->saved_data["ignore_index"].toInt();
+    const double smoothing = ctx->saved_data["smoothing"].toDouble();
     Tensor g = grads[0];
     if (reduction == Reduction::Mean) g = g / ctx->saved_data["count"].toDouble();
+    if (!GradMode::is_enabled() && fused(input, smoothing)) {
+      return {detail::make_tensor(kernels::cross_entropy_rows_backward(
+                  detail::array_of(input), detail::array_of(target), ignore_index,
+                  detail::array_of(g.to(input.dtype())))),
+              Tensor()};
+    }
     if (reduction == Reduction::None) g = g.unsqueeze(class_dim);
-    const Tensor d_input = (softmax(input, class_dim) - saved[1]) * saved[2] * g;
+    const SmoothedTargets s = smoothed_targets(input, target, class_dim, ignore_index, smoothing);
+    const Tensor d_input = (softmax(input, class_dim) - s.distribution) * s.valid * g;
     return {d_input, Tensor()};
   }
 };

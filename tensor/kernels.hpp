@@ -171,6 +171,14 @@ Array masked_scatter_zeros(const Array& mask, const Array& src);
 Array softmax(const Array& x, std::int64_t dim);
 Array log_softmax(const Array& x, std::int64_t dim);
 Array logsumexp(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim);
+// Cross entropy of the rows of x [N, C] (or one row [C]) against Int64 class indices target
+// [N] (or []), fused: loss[i] = -log_softmax(x[i])[target[i]], with log_softmax's arithmetic,
+// and 0 where target is ignore_index. Parallel over rows.
+Array cross_entropy_rows(const Array& x, const Array& target, std::int64_t ignore_index);
+// Its gradient: (softmax(x[i]) - one_hot(target[i])) * scale, scale = row_scale[i] when
+// row_scale has N values, else its one value; rows of ignore_index are 0.
+Array cross_entropy_rows_backward(const Array& x, const Array& target, std::int64_t ignore_index,
+                                  const Array& row_scale);
 
 // ---- sorting ---------------------------------------------------------------------------------
 // The k largest (or smallest) values along dim (a valid dim; 0 for a 0-d array, with k <= 1) and

@@ -64,6 +64,71 @@ Array softmax_impl(const Array& x, std::int64_t dim) {
 Array softmax(const Array& x, std::int64_t dim) { return softmax_impl<false>(x, dim); }
 Array log_softmax(const Array& x, std::int64_t dim) { return softmax_impl<true>(x, dim); }
 
+namespace {
+
+// Calls f(row index, row pointer) for each row of a contiguous [N, C] (or [C]) array x, in
+// parallel; the row's max and the sum of exp(v - max) computed as softmax_impl does.
+template <class T, class F>
+void for_each_row_softmax(const T* x, std::int64_t rows, std::int64_t c, F&& f) {
+  detail::parallel_for(rows, detail::kGrainMath / std::max<std::int64_t>(c, 1) + 1,
+                       [&](std::int64_t begin, std::int64_t end) {
+                         for (std::int64_t i = begin; i < end; ++i) {
+                           const T* v = x + i * c;
+                           T m = -std::numeric_limits<T>::infinity();
+                           for (std::int64_t j = 0; j < c; ++j) m = std::max(m, v[j]);
+                           if (!std::isfinite(m)) m = 0;
+                           T total = 0;
+                           for (std::int64_t j = 0; j < c; ++j) total += std::exp(v[j] - m);
+                           f(i, v, m, total);
+                         }
+                       });
+}
+
+}  // namespace
+
+Array cross_entropy_rows(const Array& x_in, const Array& target_in, std::int64_t ignore_index) {
+  const Array x = x_in.contiguous(), target = target_in.contiguous();
+  const std::int64_t c = x.sizes().back(), rows = target.numel();
+  Array out = Array::empty(x.dtype(), target.shape());
+  detail::dispatch_floating(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const std::int64_t* t = target.data<std::int64_t>();
+    T* o = out.data<T>();
+    for_each_row_softmax<T>(x.data<T>(), rows, c, [&](std::int64_t i, const T* v, T m, T total) {
+      // -log_softmax at the target: -((v - m) - log(total)), as the composed form rounds it
+      o[i] = t[i] == ignore_index ? T(0) : -((v[t[i]] - m) - std::log(total));
+    });
+  });
+  return out;
+}
+
+Array cross_entropy_rows_backward(const Array& x_in, const Array& target_in,
+                                  std::int64_t ignore_index, const Array& row_scale) {
+  const Array x = x_in.contiguous(), target = target_in.contiguous();
+  const Array scale = row_scale.contiguous();
+  const std::int64_t c = x.sizes().back(), rows = target.numel();
+  Array out = Array::empty(x.dtype(), x.shape());
+  detail::dispatch_floating(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const std::int64_t* t = target.data<std::int64_t>();
+    const T* sc = scale.data<T>();
+    const bool per_row = scale.numel() == rows && rows != 1;
+    T* o = out.data<T>();
+    for_each_row_softmax<T>(x.data<T>(), rows, c, [&](std::int64_t i, const T* v, T m, T total) {
+      T* d = o + i * c;
+      if (t[i] == ignore_index) {
+        std::fill(d, d + c, T(0));
+        return;
+      }
+      const T inv = T(1) / total, g = sc[per_row ? i : 0];
+      // ((softmax - one_hot) * valid) * g, valid = 1: the composed form's roundings
+      for (std::int64_t j = 0; j < c; ++j) d[j] = (std::exp(v[j] - m) * inv) * g;
+      d[t[i]] = ((std::exp(v[t[i]] - m) * inv) - T(1)) * g;
+    });
+  });
+  return out;
+}
+
 Array logsumexp(const Array& x, const std::vector<std::int64_t>& dims, bool keepdim) {
   Array m = amax(x, dims, true);
   // An infinite max would make x - m NaN; shifting by 0 there gives PyTorch's inf / -inf.
