@@ -177,9 +177,9 @@ Tensor gelu(const Tensor& input, std::string_view approximate) {
 
 namespace {
 
-// LayerNorm as one node, as PyTorch's native_layer_norm: forward keeps the input and each row's
-// mean and 1 / std (not the centred and normalised copies a composed graph keeps), and backward
-// is the closed form
+// LayerNorm as one node, as PyTorch's native_layer_norm: forward is one pass over the rows
+// (tensor/layer_norm.cpp) and keeps the input and each row's mean and 1 / std (not the centred
+// and normalised copies a composed graph keeps), and backward is the closed form
 //   xhat = (x - mean) rstd,  gh = g * weight,
 //   dx = rstd (gh - mean(gh) - xhat mean(gh xhat)),  dweight = sum(g xhat),  dbias = sum(g),
 // the means over the normalised dims, the sums over the others. Under create_graph the mean and
@@ -190,12 +190,12 @@ struct LayerNormFn : autograd::Function<LayerNormFn<kWeight, kBias>> {
   static Tensor forward(autograd::AutogradContext* ctx, const Tensor& x, const Shape& dims,
                         double eps, const Params&... params) {
     const std::array<Tensor, sizeof...(Params)> p{params...};
-    const Tensor mean = x.mean(dims, true);
-    const Tensor centered = x - mean;
-    const Tensor rstd = rsqrt((centered * centered).mean(dims, true) + eps);  // biased variance
-    Tensor out = centered * rstd;
-    if constexpr (kWeight) out = out * p[0];
-    if constexpr (kBias) out = out + p[kWeight ? 1 : 0];
+    auto k = kernels::layer_norm_forward(
+        detail::array_of(x), kWeight ? &detail::array_of(p[0]) : nullptr,
+        kBias ? &detail::array_of(p[kWeight ? 1 : 0]) : nullptr, dims.size(), eps);
+    Tensor out = detail::make_tensor(std::move(k.out));
+    const Tensor mean = detail::make_tensor(std::move(k.mean));
+    const Tensor rstd = detail::make_tensor(std::move(k.rstd));
     std::vector<Tensor> saved{x, mean, rstd};
     if constexpr (kWeight) saved.push_back(p[0]);
     ctx->save_for_backward(std::move(saved));

@@ -1,6 +1,7 @@
 #include "layer_norm.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <type_traits>
 #include <vector>
 
@@ -41,6 +42,55 @@ void rows_backward(const T* g, const T* x, const T* mean, const T* rstd, const T
 }
 
 }  // namespace
+
+LayerNormOutputs layer_norm_forward(const Array& x_in, const Array* weight, const Array* bias,
+                                    std::size_t dims, double eps) {
+  const Array x = x_in.contiguous();
+  const Array w = weight ? weight->contiguous() : Array(), b = bias ? bias->contiguous() : Array();
+  Shape stats_shape = x.shape();
+  std::int64_t n = 1;
+  for (std::size_t d = stats_shape.size() - dims; d < stats_shape.size(); ++d) {
+    n *= stats_shape[d];
+    stats_shape[d] = 1;
+  }
+  const std::int64_t rows = n == 0 ? 0 : x.numel() / n;
+  LayerNormOutputs r{Array::empty(x.dtype(), x.shape()), Array::empty(x.dtype(), stats_shape),
+                     Array::empty(x.dtype(), stats_shape)};
+  detail::dispatch_floating(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* px = x.data<T>();
+    const T* pw = weight ? w.data<T>() : nullptr;
+    const T* pb = bias ? b.data<T>() : nullptr;
+    T* po = r.out.data<T>();
+    T* pm = r.mean.data<T>();
+    T* pr = r.rstd.data<T>();
+    detail::parallel_for(rows, detail::kGrainMath / std::max<std::int64_t>(n, 1) + 1,
+                         [&](std::int64_t begin, std::int64_t end) {
+                           for (std::int64_t i = begin; i < end; ++i) {
+                             const T* v = px + i * n;
+                             double sum = 0;
+                             for (std::int64_t j = 0; j < n; ++j) sum += v[j];
+                             const double mean = sum / static_cast<double>(n);
+                             double sq = 0;
+                             for (std::int64_t j = 0; j < n; ++j) {
+                               const double c = v[j] - mean;
+                               sq += c * c;
+                             }
+                             const double rstd = 1.0 / std::sqrt(sq / static_cast<double>(n) + eps);
+                             pm[i] = static_cast<T>(mean);
+                             pr[i] = static_cast<T>(rstd);
+                             T* o = po + i * n;
+                             for (std::int64_t j = 0; j < n; ++j) {
+                               T y = static_cast<T>((v[j] - mean) * rstd);
+                               if (pw) y = y * pw[j];
+                               if (pb) y = y + pb[j];
+                               o[j] = y;
+                             }
+                           }
+                         });
+  });
+  return r;
+}
 
 LayerNormGrads layer_norm_backward(const Array& grad, const Array& x, const Array& mean,
                                    const Array& rstd, const Array* weight, std::int64_t n,

@@ -1,10 +1,21 @@
-// Internal: LayerNorm's backward as one pass over the rows (the kernel behind
-// nn::functional::layer_norm's node when no graph is recorded).
+// Internal: LayerNorm's forward and backward, each one pass over the rows in parallel (the
+// kernels behind nn::functional::layer_norm's node).
 #pragma once
 
 #include "array.hpp"
 
 namespace xg::kernels {
+
+struct LayerNormOutputs {
+  Array out;         // x's shape
+  Array mean, rstd;  // x's shape with the normalised dims 1
+};
+
+// Rows over x's last `dims` dims (the normalised ones): mean and 1 / sqrt(biased variance + eps)
+// of each row (two passes, in double), out = (x - mean) rstd, times weight, plus bias (either
+// may be null).
+LayerNormOutputs layer_norm_forward(const Array& x, const Array* weight, const Array* bias,
+                                    std::size_t dims, double eps);
 
 struct LayerNormGrads {
   Array dx, dweight, dbias;  // each left empty (a 0-d zero) when not asked for
