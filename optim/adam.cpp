@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <type_traits>
 
 #include "../autograd/creation.hpp"
 #include "../autograd/grad_mode.hpp"
@@ -42,26 +43,48 @@ void adam_update(T* p, const T* grad, T* m, T* v, T* v_max, std::int64_t step, s
   const T eps = static_cast<T>(o.eps());
   const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
   const T step_size = static_cast<T>(o.lr() / bias_correction1);
-  // each element on its own: the split across threads changes nothing
-  detail::parallel_for(n, detail::kGrainMath, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i) {
-      T g = o.maximize() ? -grad[i] : grad[i];
-      if constexpr (Decoupled) {
-        p[i] = p[i] * decay;
-      } else {
-        if (o.weight_decay() != 0) g = g + wd * p[i];
+  // Each element on its own (the split across threads changes nothing); the options' branches
+  // are hoisted out of the loop, so that the compiler vectorizes it.
+  auto run = [&](auto maximize, auto amsgrad, auto l2) {
+    detail::parallel_for(n, detail::kGrainMath, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i) {
+        T g = decltype(maximize)::value ? -grad[i] : grad[i];
+        if constexpr (Decoupled) {
+          p[i] = p[i] * decay;
+        } else if constexpr (decltype(l2)::value) {
+          g = g + wd * p[i];
+        }
+        m[i] = m[i] * b1 + one_minus_b1 * g;
+        v[i] = v[i] * b2 + one_minus_b2 * g * g;
+        T second = v[i];
+        if constexpr (decltype(amsgrad)::value) {
+          v_max[i] = std::max(v_max[i], v[i]);
+          second = v_max[i];
+        }
+        const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
+        p[i] = p[i] - step_size * (m[i] / denom);
       }
-      m[i] = m[i] * b1 + one_minus_b1 * g;
-      v[i] = v[i] * b2 + one_minus_b2 * g * g;
-      T second = v[i];
-      if (o.amsgrad()) {
-        v_max[i] = std::max(v_max[i], v[i]);
-        second = v_max[i];
-      }
-      const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
-      p[i] = p[i] - step_size * (m[i] / denom);
+    });
+  };
+  auto with_l2 = [&](auto maximize, auto amsgrad) {
+    if (!Decoupled && o.weight_decay() != 0) {
+      run(maximize, amsgrad, std::true_type{});
+    } else {
+      run(maximize, amsgrad, std::false_type{});
     }
-  });
+  };
+  auto with_amsgrad = [&](auto maximize) {
+    if (o.amsgrad()) {
+      with_l2(maximize, std::true_type{});
+    } else {
+      with_l2(maximize, std::false_type{});
+    }
+  };
+  if (o.maximize()) {
+    with_amsgrad(std::true_type{});
+  } else {
+    with_amsgrad(std::false_type{});
+  }
 }
 
 template <bool D>
