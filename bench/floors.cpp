@@ -10,34 +10,15 @@
 //   BM_floor_malloc/K           K malloc/free pairs of the sizes an op allocates (64 to 256 B)
 //   BM_floor_gpt_gemms          the matrix products of one BM_gpt_train_step (forward and
 //                               backward) alone, as cblas_sgemm calls on preallocated buffers
-// The sgemm floors run OpenBLAS on one thread per core (its own threading), not on xgrad's
-// default of one.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
 #include <cmath>
 #include <cstdlib>
-#include <thread>
 #include <vector>
 #include <xgrad/xgrad.hpp>
 
 namespace {
-
-// OpenBLAS on its own threads (one per core) while a floor runs: xgrad keeps it on one thread
-// and splits products across its own pool (tensor/parallel.cpp), so a floor that left it there
-// would time one core. Restores the previous count.
-class BlasOnAllCores {
- public:
-  BlasOnAllCores() : saved_(openblas_get_num_threads()) {
-    openblas_set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));
-  }
-  ~BlasOnAllCores() { openblas_set_num_threads(saved_); }
-  BlasOnAllCores(const BlasOnAllCores&) = delete;
-  BlasOnAllCores& operator=(const BlasOnAllCores&) = delete;
-
- private:
-  int saved_;
-};
 
 void BM_floor_sgemm(benchmark::State& state) {
   const auto n = static_cast<int>(state.range(0));
@@ -46,7 +27,6 @@ void BM_floor_sgemm(benchmark::State& state) {
     a[i] = std::sin(static_cast<float>(i));
     b[i] = std::cos(static_cast<float>(i));
   }
-  const BlasOnAllCores blas;
   for (auto _ : state) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n,
                 0.0f, c.data(), n);
@@ -125,7 +105,6 @@ void BM_floor_gpt_gemms(benchmark::State& state) {
     gemm(kRows, in, out);
     gemm(out, in, kRows);
   };
-  const BlasOnAllCores blas;
   for (auto _ : state) {
     for (int layer = 0; layer < kLayers; ++layer) {
       linear(kC, 3 * kC);

@@ -102,40 +102,37 @@ Array bmm(const Array& a_in, const Array& b_in, bool transpose_a, bool transpose
     const T* pb = b.data<T>();
     T* pc = out.data<T>();
     const bool ta = transpose_a != la.flip, tb = transpose_b != lb.flip;
-    // rows [r0, r1) of matrix i of the product
-    auto rows = [&](std::int64_t i, std::int64_t r0, std::int64_t r1) {
+    // matrix i of the product
+    auto product = [&](std::int64_t i) {
       const auto [oa, ob] = offsets[static_cast<std::size_t>(i)];
-      T* ci = pc + i * m * n + r0 * n;
+      T* ci = pc + i * m * n;
       if constexpr (std::is_floating_point_v<T>) {
         if (k == 0) {
-          std::fill(ci, ci + (r1 - r0) * n, T(0));
+          std::fill(ci, ci + m * n, T(0));
         } else {
           using I = xt::blas_index_t;
-          const T* ai = pa + oa + (ta ? r0 : r0 * la.ld);
           cxxblas::gemm<I>(cxxblas::RowMajor, ta ? cxxblas::Trans : cxxblas::NoTrans,
-                           tb ? cxxblas::Trans : cxxblas::NoTrans, static_cast<I>(r1 - r0),
-                           static_cast<I>(n), static_cast<I>(k), T(1), ai, static_cast<I>(la.ld),
-                           pb + ob, static_cast<I>(lb.ld), T(0), ci, static_cast<I>(n));
+                           tb ? cxxblas::Trans : cxxblas::NoTrans, static_cast<I>(m),
+                           static_cast<I>(n), static_cast<I>(k), T(1), pa + oa,
+                           static_cast<I>(la.ld), pb + ob, static_cast<I>(lb.ld), T(0), ci,
+                           static_cast<I>(n));
         }
       } else {
-        gemm_loop(transpose_a, transpose_b, m, n, k, pa + oa, pb + ob, ci);  // r0 = 0, r1 = m
+        gemm_loop(transpose_a, transpose_b, m, n, k, pa + oa, pb + ob, ci);
       }
     };
-    // OpenBLAS on one thread (tensor/parallel.cpp): a batch splits by matrices, one large
-    // product by blocks of 64 rows (each row's sums are the same in any block).
+    // One product, or products large enough for OpenBLAS's own threads, go to BLAS one by one;
+    // a batch of small ones (attention's heads) splits across xgrad's pool instead. Splitting
+    // one large product across the pool was measured slower than OpenBLAS's threads
+    // (docs/performance.md, "The thread pool").
     const std::int64_t macs = std::max<std::int64_t>(m * n * k, 1);
-    if (!std::is_floating_point_v<T> || !detail::blas_single_threaded()) {
-      for (std::int64_t i = 0; i < batch; ++i) rows(i, 0, m);
-    } else if (batch > 1) {
+    const bool small = macs < detail::kBlasThreadedMacs || detail::blas_single_threaded();
+    if (batch > 1 && small) {
       detail::parallel_for(batch, detail::kGrainMacs / macs, [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t i = b; i < e; ++i) rows(i, 0, m);
+        for (std::int64_t i = b; i < e; ++i) product(i);
       });
     } else {
-      constexpr std::int64_t kRows = 64;
-      const std::int64_t row_macs = std::max<std::int64_t>(n * k, 1) * kRows;
-      detail::parallel_for(
-          (m + kRows - 1) / kRows, detail::kGrainMacs / row_macs + 1,
-          [&](std::int64_t b, std::int64_t e) { rows(0, b * kRows, std::min(m, e * kRows)); });
+      for (std::int64_t i = 0; i < batch; ++i) product(i);
     }
   });
   return out;

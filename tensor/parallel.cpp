@@ -1,7 +1,7 @@
 // The intra-op thread pool behind detail::parallel_run and xg::set_num_threads: oneTBB's
-// (XGRAD_THREADS=TBB) or GCC's OpenMP (XGRAD_THREADS=OpenMP). OpenBLAS is kept on one thread
-// unless the user set its own count: its threads spin on small products, and xgrad splits
-// large and batched products across this pool instead (tensor/linalg.cpp).
+// (XGRAD_THREADS=TBB) or GCC's OpenMP (XGRAD_THREADS=OpenMP). OpenBLAS keeps its own threads
+// for one large product (measured faster than splitting it across this pool: docs/
+// performance.md, "The thread pool"); batches of small products split across this pool.
 #include "parallel.hpp"
 
 #include <sched.h>
@@ -28,8 +28,7 @@
 #error "xgrad needs XGRAD_THREADS_TBB or XGRAD_THREADS_OPENMP (CMake sets one)"
 #endif
 
-// OpenBLAS's run-time thread control; weak, so that another BLAS links too (and is left alone).
-extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+// OpenBLAS's thread count; weak, so that another BLAS links too (and counts as one thread).
 extern "C" int openblas_get_num_threads() __attribute__((weak));
 
 namespace xg {
@@ -48,12 +47,6 @@ int threads_from_environment() {
   char* end = nullptr;
   const long n = std::strtol(value, &end, 10);
   return end != value && n > 0 && n < 1 << 16 ? static_cast<int>(n) : 0;
-}
-
-void keep_blas_on_one_thread() {
-  if (std::getenv("OPENBLAS_NUM_THREADS") != nullptr || std::getenv("GOTO_NUM_THREADS") != nullptr)
-    return;  // the user's own setting
-  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(1);
 }
 
 std::atomic<int> g_threads{0};
@@ -85,7 +78,6 @@ std::shared_ptr<tbb::task_arena> arena() {
 
 void initialize() {
   std::call_once(g_init, [] {
-    keep_blas_on_one_thread();
     const int from_env = threads_from_environment();
     int expected = 0;  // set_num_threads may have run first
     g_threads.compare_exchange_strong(expected, from_env > 0 ? from_env : cores_available());
@@ -108,7 +100,6 @@ int get_num_threads() {
 namespace detail {
 
 bool blas_single_threaded() {
-  initialize();
   return openblas_get_num_threads == nullptr || openblas_get_num_threads() == 1;
 }
 

@@ -14,7 +14,10 @@ namespace xg::detail {
 inline constexpr std::int64_t kGrainCopy = 16384;   // elements of add, mul, copy, compare
 inline constexpr std::int64_t kGrainMath = 2048;    // elements of exp, tanh, erf, sin, pow
 inline constexpr std::int64_t kGrainSum = 32768;    // elements summed into one partial
-inline constexpr std::int64_t kGrainMacs = 262144;  // multiply-adds of a matrix product
+inline constexpr std::int64_t kGrainMacs = 262144;  // multiply-adds of matrix products
+// OpenBLAS 0.3.21 runs a product of fewer multiply-adds than this on the calling thread (its
+// SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD), larger ones on its own threads.
+inline constexpr std::int64_t kBlasThreadedMacs = 262144;
 
 // A non-owning reference to a callable fn(begin, end), valid while the call lasts.
 class RangeFn {
@@ -36,8 +39,8 @@ class RangeFn {
 // may then be skipped).
 void parallel_run(std::int64_t n, std::int64_t grain, RangeFn fn);
 
-// True when OpenBLAS runs each product on one thread (xgrad's default; false when the user set
-// OPENBLAS_NUM_THREADS): then xgrad splits large and batched products across its own pool.
+// True when the BLAS runs each product on the calling thread (OpenBLAS with one thread, or
+// another BLAS).
 bool blas_single_threaded();
 
 template <class F>
