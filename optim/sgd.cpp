@@ -5,6 +5,7 @@
 #include "../autograd/creation.hpp"
 #include "../autograd/grad_mode.hpp"
 #include "../tensor/check.hpp"
+#include "../tensor/parallel.hpp"
 
 namespace xg::optim {
 
@@ -30,15 +31,18 @@ void sgd_update(T* p, const T* grad, T* buf, bool first, std::int64_t n, const S
   const T lr = static_cast<T>(o.lr()), wd = static_cast<T>(o.weight_decay());
   const T momentum = static_cast<T>(o.momentum());
   const T keep = static_cast<T>(1 - o.dampening());
-  for (std::int64_t i = 0; i < n; ++i) {
-    T g = o.maximize() ? -grad[i] : grad[i];
-    if (o.weight_decay() != 0) g = g + wd * p[i];
-    if (o.momentum() != 0) {
-      buf[i] = first ? g : momentum * buf[i] + keep * g;
-      g = o.nesterov() ? g + momentum * buf[i] : buf[i];
+  // each element on its own: the split across threads changes nothing
+  detail::parallel_for(n, detail::kGrainCopy, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      T g = o.maximize() ? -grad[i] : grad[i];
+      if (o.weight_decay() != 0) g = g + wd * p[i];
+      if (o.momentum() != 0) {
+        buf[i] = first ? g : momentum * buf[i] + keep * g;
+        g = o.nesterov() ? g + momentum * buf[i] : buf[i];
+      }
+      p[i] -= lr * g;
     }
-    p[i] -= lr * g;
-  }
+  });
 }
 
 }  // namespace

@@ -174,14 +174,24 @@ Array extreme(const Array& x, const std::vector<std::int64_t>& dims, bool keepdi
       std::fill(o, o + p.outer * p.inner, identity);
       return;
     }
-    for (std::int64_t i = 0; i < p.outer; ++i) {
-      const T* base = in + i * p.reduced * p.inner;
-      T* dst = o + i * p.inner;
-      std::copy(base, base + p.inner, dst);
-      for (std::int64_t r = 1; r < p.reduced; ++r) {
-        for (std::int64_t j = 0; j < p.inner; ++j) dst[j] = pick(dst[j], base[r * p.inner + j]);
-      }
-    }
+    // Rows of the result, and within a row runs of 16 columns, across the threads: each
+    // result element still compares its values in order.
+    const std::int64_t runs = (p.inner + 15) / 16;
+    detail::parallel_for(p.outer * runs, detail::kGrainCopy / (16 * p.reduced) + 1,
+                         [&](std::int64_t begin, std::int64_t end) {
+                           for (std::int64_t t = begin; t < end; ++t) {
+                             const std::int64_t i = t / runs, j0 = (t % runs) * 16;
+                             const std::int64_t j1 = std::min(p.inner, j0 + 16);
+                             const T* base = in + i * p.reduced * p.inner;
+                             T* dst = o + i * p.inner;
+                             std::copy(base + j0, base + j1, dst + j0);
+                             for (std::int64_t r = 1; r < p.reduced; ++r) {
+                               for (std::int64_t j = j0; j < j1; ++j) {
+                                 dst[j] = pick(dst[j], base[r * p.inner + j]);
+                               }
+                             }
+                           }
+                         });
   });
   return out;
 }
@@ -210,22 +220,27 @@ Array arg_extreme(const Array& strided, std::int64_t dim, bool keepdim) {
     using T = typename decltype(a)::value_type;
     const T* in = a.data();
     std::int64_t* o = out.data<std::int64_t>();
-    for (std::int64_t i = 0; i < outer; ++i) {
-      for (std::int64_t j = 0; j < inner; ++j) {
-        const T* base = in + i * reduced * inner + j;
-        std::int64_t best = 0;
-        T best_value = base[0];
-        for (std::int64_t r = 1; r < reduced && best_value == best_value; ++r) {
-          const T v = base[r * inner];
-          // NaN counts as the extreme, as in PyTorch; ties keep the first index.
-          if (v != v || (IsMax ? v > best_value : v < best_value)) {
-            best = r;
-            best_value = v;
-          }
-        }
-        o[i * inner + j] = best;
-      }
-    }
+    // each result element on its own, across the threads
+    detail::parallel_for(outer * inner, detail::kGrainCopy / std::max<std::int64_t>(reduced, 1) + 1,
+                         [&](std::int64_t begin, std::int64_t end) {
+                           for (std::int64_t t = begin; t < end; ++t) {
+                             const std::int64_t i = t / inner, j = t % inner;
+                             const T* base = in + i * reduced * inner + j;
+                             std::int64_t best = 0;
+                             T best_value = base[0];
+                             for (std::int64_t r = 1; r < reduced && best_value == best_value;
+                                  ++r) {
+                               const T v = base[r * inner];
+                               // NaN counts as the extreme, as in PyTorch; ties keep the first
+                               // index.
+                               if (v != v || (IsMax ? v > best_value : v < best_value)) {
+                                 best = r;
+                                 best_value = v;
+                               }
+                             }
+                             o[i * inner + j] = best;
+                           }
+                         });
   });
   return out;
 }

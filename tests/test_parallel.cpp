@@ -105,7 +105,7 @@ TEST(ThreadPool, ParallelForRethrowsOnceNoRangeIsRunning) {
 
 // Every output of one GPT-like training step on inputs large enough for every kernel to split:
 // elementwise and broadcast ops, the reductions, softmax, LayerNorm, matrix products (one and
-// batched), attention, the embedding's backward, clipping and AdamW.
+// batched), attention, the embedding's backward, clipping, AdamW and SGD.
 std::vector<Tensor> training_step_outputs() {
   xg::manual_seed(7);
   const std::int64_t B = 6, T = 64, C = 96, V = 70;
@@ -139,6 +139,8 @@ std::vector<Tensor> training_step_outputs() {
   out.push_back(big.view({600, 500}).sum({0}));
   out.push_back(big.view({600, 500}).sum({1}));
   out.push_back(big.view({600, 500}).amax({1}));
+  out.push_back(big.view({600, 500}).amax({0}));
+  out.push_back(xg::argmax(big.view({600, 500}), 0).to(xg::kFloat64));
   out.push_back(xg::log_softmax(big.view({600, 500}), 0));
   out.push_back(big.view({600, 500}) + big.view({600, 500}).select(0, 3));
   out.push_back(big.view({600, 500}).t().contiguous());
@@ -148,6 +150,12 @@ std::vector<Tensor> training_step_outputs() {
   xg::optim::AdamW opt(params, xg::optim::AdamWOptions(1e-3));
   opt.step();
   for (const auto& p : params) out.push_back(p.detach().clone());
+  Tensor flat = big.clone().requires_grad_(true);
+  flat.mutable_grad() = big * 0.5;
+  xg::optim::SGD sgd({flat}, xg::optim::SGDOptions(0.1).momentum(0.9).weight_decay(0.01));
+  sgd.step();
+  sgd.step();
+  out.push_back(flat.detach().clone());
   return out;
 }
 
