@@ -114,7 +114,7 @@ void parallel_run(std::int64_t n, std::int64_t grain, RangeFn fn) {
     return;
   }
   // Equal ranges, one per thread, starting on cache-line bounds; TBB rethrows fn's first
-  // exception here once every range has finished.
+  // exception here once no range is running (ranges not started are cancelled).
   const std::int64_t step = ((n + ranges - 1) / ranges + 15) & ~std::int64_t{15};
   arena()->execute([&] {
     tbb::parallel_for(

@@ -245,12 +245,17 @@ Array arg_extreme(const Array& strided, std::int64_t dim, bool keepdim) {
   return out;
 }
 
+// Where the pairwise sums of n > kBlock values split: whole blocks on the left, about half.
+constexpr std::int64_t pairwise_half(std::int64_t n) {
+  const std::int64_t half = (n / 2 / kBlock) * kBlock;
+  return half == 0 ? kBlock : half;
+}
+
 // Pairwise over blocks of kBlock values: the halves' split depends only on n.
 template <class T>
 T sum_tree(const T* x, std::int64_t n) {
   if (n <= kBlock) return sum_block(x, n);
-  std::int64_t half = (n / 2 / kBlock) * kBlock;
-  if (half == 0) half = kBlock;
+  const std::int64_t half = pairwise_half(n);
   return add(sum_tree(x, half), sum_tree(x + half, n - half));
 }
 
@@ -262,14 +267,14 @@ void tree_leaves(const T* x, std::int64_t n, std::vector<std::pair<const T*, std
     out.emplace_back(x, n);
     return;
   }
-  const std::int64_t half = (n / 2 / kBlock) * kBlock;
+  const std::int64_t half = pairwise_half(n);
   tree_leaves(x, half, out);
   tree_leaves(x + half, n - half, out);
 }
 template <class T>
 T tree_combine(std::int64_t n, const std::vector<T>& leaf_sums, std::size_t& next) {
   if (n <= detail::kGrainSum) return leaf_sums[next++];
-  const std::int64_t half = (n / 2 / kBlock) * kBlock;
+  const std::int64_t half = pairwise_half(n);
   const T left = tree_combine(half, leaf_sums, next);
   return add(left, tree_combine(n - half, leaf_sums, next));
 }
@@ -300,8 +305,7 @@ template std::int64_t sum_contiguous<std::int64_t>(const std::int64_t*, std::int
 template <class T>
 T dot_contiguous(const T* a, const T* b, std::int64_t n) {
   if (n <= kBlock) return dot_block(a, b, n);
-  std::int64_t half = (n / 2 / kBlock) * kBlock;
-  if (half == 0) half = kBlock;
+  const std::int64_t half = pairwise_half(n);
   return add(dot_contiguous(a, b, half), dot_contiguous(a + half, b + half, n - half));
 }
 
