@@ -289,11 +289,34 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   return xg::linear(input, weight, bias);
 }
 
+namespace {
+
+// Dropout as one node, as PyTorch's native_dropout: the output and the mask (1 / (1 - p) or 0
+// per element, from the counter-based Philox generator: tensor/simd.hpp) in one pass, and the
+// mask kept for the backward, grad * mask.
+struct Dropout : autograd::Function<Dropout> {
+  static Tensor forward(autograd::AutogradContext* ctx, const Tensor& input, double p,
+                        const Generator& generator) {
+    auto [out, mask] = kernels::dropout(detail::array_of(input), p, generator.engine());
+    ctx->save_for_backward({detail::make_tensor(std::move(mask))});
+    return detail::make_tensor(std::move(out));
+  }
+  static std::vector<Tensor> backward(autograd::AutogradContext* ctx, std::vector<Tensor> grads) {
+    return {grads[0] * ctx->get_saved_variables()[0]};
+  }
+};
+
+}  // namespace
+
 Tensor dropout(const Tensor& input, double p, bool training, std::optional<Generator> generator) {
   // NaN fails too
   XG_CHECK_ARG(p >= 0 && p <= 1, "dropout: p must be in [0, 1], got ", detail::fixed6(p));
   if (!training || p == 0) return input;
   if (p == 1) return input * 0.0;
+  if (is_floating(input.dtype())) {
+    return Dropout::apply(input, p, generator ? *generator : default_generator());
+  }
+  // Int64 or Bool: rand refuses the dtype, as PyTorch's dropout does
   const Tensor keep =
       ge(rand(input.shape(), generator ? *generator : default_generator(), input.dtype()), p)
           .to(input.dtype());

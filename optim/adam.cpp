@@ -9,6 +9,7 @@
 #include "../autograd/grad_mode.hpp"
 #include "../tensor/check.hpp"
 #include "../tensor/parallel.hpp"
+#include "../tensor/simd.hpp"
 
 namespace xg::optim {
 namespace internal {
@@ -29,62 +30,37 @@ AdamFamily<D>::AdamFamily(std::vector<OptimizerParamGroup> groups, const Options
 
 namespace {
 
-// One fused pass over the elements, in the parameter's precision; nothing allocated.
+// One fused pass over the elements, in the parameter's precision, in the vector kernels of
+// this CPU (tensor/simd.hpp); nothing allocated. Each element on its own: the split across
+// threads changes nothing.
 template <bool Decoupled, class T>
 void adam_update(T* p, const T* grad, T* m, T* v, T* v_max, std::int64_t step, std::int64_t n,
                  const AdamFamilyOptions<Decoupled>& o) {
   const auto [beta1, beta2] = o.betas();
   const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
   const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step));
-  const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
-  const T one_minus_b1 = static_cast<T>(1 - beta1), one_minus_b2 = static_cast<T>(1 - beta2);
-  const T wd = static_cast<T>(o.weight_decay());
-  const T decay = static_cast<T>(1 - o.lr() * o.weight_decay());
-  const T eps = static_cast<T>(o.eps());
-  const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-  const T step_size = static_cast<T>(o.lr() / bias_correction1);
-  // Each element on its own (the split across threads changes nothing); the options' branches
-  // are hoisted out of the loop, so that the compiler vectorizes it.
-  auto run = [&](auto maximize, auto amsgrad, auto l2) {
-    detail::parallel_for(n, detail::kGrainMath, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t i = begin; i < end; ++i) {
-        T g = decltype(maximize)::value ? -grad[i] : grad[i];
-        if constexpr (Decoupled) {
-          p[i] = p[i] * decay;
-        } else if constexpr (decltype(l2)::value) {
-          g = g + wd * p[i];
-        }
-        m[i] = m[i] * b1 + one_minus_b1 * g;
-        v[i] = v[i] * b2 + one_minus_b2 * g * g;
-        T second = v[i];
-        if constexpr (decltype(amsgrad)::value) {
-          v_max[i] = std::max(v_max[i], v[i]);
-          second = v_max[i];
-        }
-        const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
-        p[i] = p[i] - step_size * (m[i] / denom);
-      }
-    });
-  };
-  auto with_l2 = [&](auto maximize, auto amsgrad) {
-    if (!Decoupled && o.weight_decay() != 0) {
-      run(maximize, amsgrad, std::true_type{});
-    } else {
-      run(maximize, amsgrad, std::false_type{});
-    }
-  };
-  auto with_amsgrad = [&](auto maximize) {
-    if (o.amsgrad()) {
-      with_l2(maximize, std::true_type{});
-    } else {
-      with_l2(maximize, std::false_type{});
-    }
-  };
-  if (o.maximize()) {
-    with_amsgrad(std::true_type{});
-  } else {
-    with_amsgrad(std::false_type{});
-  }
+  detail::simd::AdamStep<T> s{};
+  s.param = p;
+  s.grad = grad;
+  s.exp_avg = m;
+  s.exp_avg_sq = v;
+  s.max_exp_avg_sq = v_max;
+  s.beta1 = static_cast<T>(beta1);
+  s.beta2 = static_cast<T>(beta2);
+  s.one_minus_beta1 = static_cast<T>(1 - beta1);
+  s.one_minus_beta2 = static_cast<T>(1 - beta2);
+  s.weight_decay = static_cast<T>(o.weight_decay());
+  s.decay = static_cast<T>(1 - o.lr() * o.weight_decay());
+  s.eps = static_cast<T>(o.eps());
+  s.bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+  s.step_size = static_cast<T>(o.lr() / bias_correction1);
+  s.decoupled = Decoupled;
+  s.l2 = !Decoupled && o.weight_decay() != 0;
+  s.amsgrad = o.amsgrad();
+  s.maximize = o.maximize();
+  const auto kernel = detail::simd::kernels<T>().adam;
+  detail::parallel_for(n, detail::kGrainMath,
+                       [&](std::int64_t begin, std::int64_t end) { kernel(s, begin, end); });
 }
 
 template <bool D>

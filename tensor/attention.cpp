@@ -12,8 +12,10 @@
 
 #include "kernels.hpp"
 #include "parallel.hpp"
+#include "simd.hpp"
 
 namespace xg::kernels {
+namespace simd = detail::simd;
 namespace {
 
 constexpr std::int64_t kBlockRows = 32;
@@ -185,8 +187,7 @@ std::pair<Array, Array> sdpa_forward(const Array& q_in, const Array& k_in, const
             T mx = -std::numeric_limits<T>::infinity();
             const std::int64_t n = row_end(mask.causal, cols, i0 + r);
             for (std::int64_t j = 0; j < n; ++j) mx = std::max(mx, row[j]);
-            T sum = 0;
-            for (std::int64_t j = 0; j < n; ++j) sum += (row[j] = std::exp(row[j] - mx));
+            const T sum = simd::kernels<T>().exp_shifted(row, mx, row, n);
             const T inv = T(1) / sum;
             for (std::int64_t j = 0; j < n; ++j) row[j] *= inv;
             std::fill(row + n, row + cols, T(0));
@@ -238,7 +239,7 @@ std::array<Array, 3> sdpa_backward(const Array& q_in, const Array& k_in, const A
           for (std::int64_t r = 0; r < rows; ++r) {
             T* row = p.data() + r * g.S;
             const std::int64_t n = row_end(mask.causal, cols, i0 + r);
-            for (std::int64_t j = 0; j < n; ++j) row[j] = std::exp(row[j] - lb[i0 + r]);
+            simd::kernels<T>().exp_shifted(row, lb[i0 + r], row, n);
             std::fill(row + n, row + cols, T(0));
             T acc = 0;  // rowsum(dO * O)
             for (std::int64_t e = 0; e < g.Ev; ++e) {

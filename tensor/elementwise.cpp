@@ -4,18 +4,17 @@
 #include <limits>
 #include <optional>
 #include <stdexcept>
-#include <xtensor/xadapt.hpp>
-#include <xtensor/xmath.hpp>
-#include <xtensor/xnoalias.hpp>
 
 #include "check.hpp"
 #include "kernels.hpp"
 #include "nan_minmax.hpp"
 #include "parallel.hpp"
+#include "simd.hpp"
 #include "strided_loop.hpp"
 #include "wrapping.hpp"
 
 namespace xg::kernels {
+namespace simd = detail::simd;
 namespace {
 
 using detail::StridedLoop;
@@ -100,6 +99,26 @@ std::int64_t binary_grain(BinaryOp op) {
 
 Operand operand(const Array& x) { return {x.sizes(), x.strides()}; }
 
+// The vector kernel of an arithmetic op (simd.hpp), if it has one.
+std::optional<simd::ArithOp> arith_op(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Add:
+      return simd::ArithOp::Add;
+    case BinaryOp::Sub:
+      return simd::ArithOp::Sub;
+    case BinaryOp::Mul:
+      return simd::ArithOp::Mul;
+    case BinaryOp::Div:
+      return simd::ArithOp::Div;
+    case BinaryOp::Maximum:
+      return simd::ArithOp::Maximum;
+    case BinaryOp::Minimum:
+      return simd::ArithOp::Minimum;
+    default:
+      return std::nullopt;
+  }
+}
+
 // out = op(a, b) over out's shape, every operand strided (a and b broadcast); the inner loop is
 // specialised so the compiler vectorizes the contiguous same-shape and scalar cases.
 template <class T, class R, class Op>
@@ -160,10 +179,42 @@ Dtype unary_result_dtype(UnaryOp op, Dtype x) {
   return unary_int_input(op) == IntInput::KeepInt ? Dtype::Int64 : Dtype::Float32;
 }
 
-// out[i] = op(in[i]) for i < n; math functions go through xtensor expressions, which xsimd
-// vectorizes.
+// The vector kernel of a floating op (simd.hpp), if it has one.
+std::optional<simd::MathOp> math_op(UnaryOp op) {
+  switch (op) {
+#define XG_MATH_CASE(E) \
+  case UnaryOp::E:      \
+    return simd::MathOp::E;
+    XG_MATH_CASE(Neg)
+    XG_MATH_CASE(Abs)
+    XG_MATH_CASE(Relu)
+    XG_MATH_CASE(Square)
+    XG_MATH_CASE(Exp)
+    XG_MATH_CASE(Log)
+    XG_MATH_CASE(Sqrt)
+    XG_MATH_CASE(Rsqrt)
+    XG_MATH_CASE(Sin)
+    XG_MATH_CASE(Cos)
+    XG_MATH_CASE(Tanh)
+    XG_MATH_CASE(Sigmoid)
+    XG_MATH_CASE(Gelu)
+    XG_MATH_CASE(Erf)
+    XG_MATH_CASE(Log1p)
+    XG_MATH_CASE(Reciprocal)
+#undef XG_MATH_CASE
+    case UnaryOp::Sign:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// out[i] = op(in[i]) for i < n: floating math in the vector kernels of this CPU (simd.hpp),
+// integers here.
 template <class T>
 void unary_numeric(UnaryOp op, const T* in, T* o, std::int64_t n) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (const auto m = math_op(op)) return simd::kernels<T>().math(*m, in, o, n);
+  }
   auto each = [&](auto f) {
     for (std::int64_t i = 0; i < n; ++i) o[i] = f(in[i]);
   };
@@ -173,60 +224,13 @@ void unary_numeric(UnaryOp op, const T* in, T* o, std::int64_t n) {
     case UnaryOp::Abs:
       return each([](T v) { return v < 0 ? detail::wrap_neg(v) : v; });
     case UnaryOp::Relu:
-      return each([](T v) { return v < 0 ? T(0) : v; });  // NaN stays NaN, as torch.relu
+      return each([](T v) { return v < 0 ? T(0) : v; });
     case UnaryOp::Sign:
       return each([](T v) { return T((T(0) < v) - (v < T(0))); });
     case UnaryOp::Square:
       return each([](T v) { return detail::wrap_mul(v, v); });
     default:
-      break;
-  }
-  if constexpr (std::is_floating_point_v<T>) {
-    const std::array<std::size_t, 1> shape{static_cast<std::size_t>(n)};
-    const auto x = xt::adapt(in, static_cast<std::size_t>(n), xt::no_ownership(), shape);
-    auto out = xt::adapt(o, static_cast<std::size_t>(n), xt::no_ownership(), shape);
-    switch (op) {
-      case UnaryOp::Exp:
-        xt::noalias(out) = xt::exp(x);
-        break;
-      case UnaryOp::Log:
-        xt::noalias(out) = xt::log(x);
-        break;
-      case UnaryOp::Sqrt:
-        xt::noalias(out) = xt::sqrt(x);
-        break;
-      case UnaryOp::Rsqrt:
-        xt::noalias(out) = T(1) / xt::sqrt(x);
-        break;
-      case UnaryOp::Sin:
-        xt::noalias(out) = xt::sin(x);
-        break;
-      case UnaryOp::Cos:
-        xt::noalias(out) = xt::cos(x);
-        break;
-      case UnaryOp::Tanh:
-        xt::noalias(out) = xt::tanh(x);
-        break;
-      case UnaryOp::Sigmoid:
-        // 1 / (1 + exp(-x)) saturates to exactly 0 or 1 at the extremes: no NaN, no overflow trap.
-        xt::noalias(out) = T(1) / (T(1) + xt::exp(-x));
-        break;
-      case UnaryOp::Gelu:
-        // The exact form, torch.nn.functional.gelu's default (approximate='none').
-        xt::noalias(out) = T(0.5) * x * (T(1) + xt::erf(x * T(M_SQRT1_2)));
-        break;
-      case UnaryOp::Erf:
-        xt::noalias(out) = xt::erf(x);
-        break;
-      case UnaryOp::Log1p:
-        xt::noalias(out) = xt::log1p(x);
-        break;
-      case UnaryOp::Reciprocal:
-        xt::noalias(out) = T(1) / x;
-        break;
-      default:
-        detail::fail<std::logic_error>("unary: unhandled op");
-    }
+      detail::fail<std::logic_error>("unary: unhandled op");
   }
 }
 
@@ -257,7 +261,23 @@ Array unary(UnaryOp op, const Array& x) {
   return out;
 }
 
-Array gelu_backward(const Array& grad, const Array& x) {
+Array gelu_tanh(const Array& x) {
+  bool in_place = false;
+  const Array in = dense_input(x, x.dtype(), in_place);
+  const Array out = in_place ? in : Array::empty_with_sizes(x.dtype(), x.sizes());
+  detail::dispatch_floating(x.dtype(), [&](auto t) {
+    using T = decltype(t);
+    const T* pi = in.data<T>();
+    T* po = out.data<T>();
+    const auto kernel = simd::kernels<T>().math;
+    detail::parallel_for(x.numel(), detail::kGrainMath, [&](std::int64_t b, std::int64_t e) {
+      kernel(simd::MathOp::GeluTanh, pi + b, po + b, e - b);
+    });
+  });
+  return out;
+}
+
+Array gelu_backward(const Array& grad, const Array& x, bool tanh_form) {
   if (grad.sizes() != x.sizes() || grad.dtype() != x.dtype() || !is_floating(x.dtype())) {
     detail::fail<std::logic_error>("gelu_backward: grad and input differ in sizes or dtype");
   }
@@ -265,23 +285,15 @@ Array gelu_backward(const Array& grad, const Array& x) {
   const Array g = dense_input(grad, grad.dtype(), in_place);  // a copy is overwritten below
   const Array in = x.is_contiguous() ? x : x.clone();
   const Array out = in_place ? g : Array::empty_with_sizes(x.dtype(), x.sizes());
-  detail::dispatch(x.dtype(), [&](auto t) {
+  detail::dispatch_floating(x.dtype(), [&](auto t) {
     using T = decltype(t);
-    if constexpr (std::is_floating_point_v<T>) {
-      const T* pg = g.data<T>();
-      const T* px = in.data<T>();
-      T* po = out.data<T>();
-      detail::parallel_for(x.numel(), detail::kGrainMath, [&](std::int64_t b, std::int64_t e) {
-        const std::array<std::size_t, 1> shape{static_cast<std::size_t>(e - b)};
-        const auto n = static_cast<std::size_t>(e - b);
-        const auto vg = xt::adapt(pg + b, n, xt::no_ownership(), shape);
-        const auto vx = xt::adapt(px + b, n, xt::no_ownership(), shape);
-        auto vo = xt::adapt(po + b, n, xt::no_ownership(), shape);
-        const T inv_sqrt_2pi = T(0.5 * M_2_SQRTPI * M_SQRT1_2);  // 1 / sqrt(2 pi)
-        xt::noalias(vo) = vg * (T(0.5) * (T(1) + xt::erf(vx * T(M_SQRT1_2))) +
-                                vx * xt::exp(T(-0.5) * vx * vx) * inv_sqrt_2pi);
-      });
-    }
+    const T* pg = g.data<T>();
+    const T* px = in.data<T>();
+    T* po = out.data<T>();
+    const auto kernel = simd::kernels<T>().gelu_backward;
+    detail::parallel_for(x.numel(), detail::kGrainMath, [&](std::int64_t b, std::int64_t e) {
+      kernel(tanh_form, pg + b, px + b, po + b, e - b);
+    });
   });
   return out;
 }
@@ -329,6 +341,17 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
           const T* pa = ca.data<T>();
           const T* pb = cb.data<T>();
           R* o = out.data<R>();
+          if constexpr (std::is_floating_point_v<T> && std::is_same_v<R, T>) {
+            const auto arith = arith_op(op);
+            if (flat && arith) {
+              const auto kernel = simd::kernels<T>().arith;
+              detail::parallel_for(out.numel(), binary_grain(op),
+                                   [&](std::int64_t begin, std::int64_t end) {
+                                     kernel(*arith, pa + begin, pb + begin, o + begin, end - begin);
+                                   });
+              return;
+            }
+          }
           if (flat) {
             detail::parallel_for(out.numel(), binary_grain(op),
                                  [&](std::int64_t begin, std::int64_t end) {
@@ -363,6 +386,15 @@ Array binary_scalar(BinaryOp op, const Array& a, const Scalar& s, bool scalar_fi
         using R = decltype(r);
         if constexpr (std::is_same_v<R, T> || std::is_same_v<R, bool>) {
           R* o = out.data<R>();
+          if constexpr (std::is_floating_point_v<T> && std::is_same_v<R, T>) {
+            if (const auto arith = arith_op(op)) {
+              const auto kernel = simd::kernels<T>().arith_scalar;
+              detail::parallel_for(n, binary_grain(op), [&](std::int64_t b, std::int64_t e) {
+                kernel(*arith, x + b, sv, scalar_first, o + b, e - b);
+              });
+              return;
+            }
+          }
           detail::parallel_for(n, binary_grain(op), [&](std::int64_t b, std::int64_t e) {
             if (scalar_first) {
               for (std::int64_t i = b; i < e; ++i) o[i] = static_cast<R>(f(sv, x[i]));

@@ -30,9 +30,12 @@ Array unary(UnaryOp op, const Array& x);
 inline constexpr const char* kUnaryNames[] = {XG_UNARY_OPS(XG_KERNEL_NAME_ROW)};
 constexpr const char* unary_name(UnaryOp op) { return kUnaryNames[static_cast<int>(op)]; }
 
-// grad * gelu'(x) for the exact GELU, gelu'(x) = Phi(x) + x phi(x), in one pass (PyTorch's
-// GeluBackward kernel): grad and x of the same sizes and floating dtype; the result contiguous.
-Array gelu_backward(const Array& grad, const Array& x);
+// GELU's tanh form, 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), of a floating x.
+Array gelu_tanh(const Array& x);
+// grad * gelu'(x) in one pass (PyTorch's GeluBackward kernel): the exact GELU's
+// gelu'(x) = Phi(x) + x phi(x), or the tanh form's derivative; grad and x of the same sizes and
+// floating dtype; the result contiguous.
+Array gelu_backward(const Array& grad, const Array& x, bool tanh_form = false);
 
 // What an Int64 or Bool input of a unary op gives: the table's third and fourth columns.
 enum class IntInput { KeepInt, ToFloat, Refuse };
@@ -199,6 +202,9 @@ Array randint(std::int64_t low, std::int64_t high, Dtype dtype, const Shape& sha
 // with a positive finite sum per row, checked by the op layer), as an Int64 [num_samples] or
 // [rows, num_samples] array; without replacement each drawn category leaves the row.
 Array multinomial(const Array& probs, std::int64_t num_samples, bool replacement, RandomEngine& g);
+// Dropout of a floating x with probability p in (0, 1): {x * mask, mask}, mask 1 / (1 - p) or 0
+// per element, from Philox4x32-10 under a key drawn once from g (simd.hpp's dropout).
+std::pair<Array, Array> dropout(const Array& x, double p, RandomEngine& g);
 
 // A serial, low-error sum of n contiguous values: the building block of every reduction.
 template <class T>

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "kernels.hpp"
+#include "parallel.hpp"
+#include "simd.hpp"
 
 namespace xg {
 namespace {
@@ -73,6 +75,25 @@ RandomEngine& default_engine() {
 }
 
 void manual_seed(std::uint64_t seed) { default_engine().manual_seed(seed); }
+
+void philox4x32_10(const std::uint32_t (&counter)[4], const std::uint32_t (&key)[2],
+                   std::uint32_t (&out)[4]) {
+  std::uint32_t c[4] = {counter[0], counter[1], counter[2], counter[3]};
+  std::uint32_t k[2] = {key[0], key[1]};
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {  // the key's Weyl sequence: the golden ratio and sqrt(3) - 1
+      k[0] += 0x9E3779B9;
+      k[1] += 0xBB67AE85;
+    }
+    const std::uint64_t p0 = std::uint64_t{0xD2511F53} * c[0];
+    const std::uint64_t p1 = std::uint64_t{0xCD9E8D57} * c[2];
+    const std::uint32_t next[4] = {
+        static_cast<std::uint32_t>(p1 >> 32) ^ c[1] ^ k[0], static_cast<std::uint32_t>(p1),
+        static_cast<std::uint32_t>(p0 >> 32) ^ c[3] ^ k[1], static_cast<std::uint32_t>(p0)};
+    std::copy(next, next + 4, c);
+  }
+  std::copy(c, c + 4, out);
+}
 
 namespace kernels {
 
@@ -155,6 +176,35 @@ Array multinomial(const Array& probs, std::int64_t num_samples, bool replacement
     }
   }
   return out;
+}
+
+}  // namespace kernels
+namespace kernels {
+
+std::pair<Array, Array> dropout(const Array& x_in, double p, RandomEngine& g) {
+  const Array x = x_in.contiguous();
+  std::uint64_t key = 0;
+  {
+    std::lock_guard lock(g.mutex);
+    key = g.engine();  // one draw per call: the next call has another mask
+  }
+  // kept when a uniform 32-bit word is >= p 2^32: with probability 1 - p, to 2^-32
+  const double t = std::round(p * 0x1p32);
+  const auto threshold = static_cast<std::uint32_t>(std::min(t, 0x1p32 - 1));
+  Array out = Array::empty_with_sizes(x.dtype(), x.sizes());
+  Array mask = Array::empty_with_sizes(x.dtype(), x.sizes());
+  detail::dispatch_floating(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T scale = static_cast<T>(1.0 / (1.0 - p));
+    const auto kernel = detail::simd::kernels<T>().dropout;
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+    T* pm = mask.data<T>();
+    detail::parallel_for(x.numel(), detail::kGrainMath, [&](std::int64_t b, std::int64_t e) {
+      kernel(px, po, pm, b, e, key, threshold, scale);
+    });
+  });
+  return {std::move(out), std::move(mask)};
 }
 
 }  // namespace kernels

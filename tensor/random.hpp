@@ -33,4 +33,9 @@ struct RandomEngine {
 // The process's engine (what xg::manual_seed seeds).
 RandomEngine& default_engine();
 
+// Philox4x32-10, the counter-based generator of Salmon et al. (SC'11) as Random123 defines it:
+// the four words for one counter under one key. Dropout's masks come from it (simd.hpp).
+void philox4x32_10(const std::uint32_t (&counter)[4], const std::uint32_t (&key)[2],
+                   std::uint32_t (&out)[4]);
+
 }  // namespace xg

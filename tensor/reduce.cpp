@@ -12,9 +12,11 @@
 #include "kernels.hpp"
 #include "nan_minmax.hpp"
 #include "parallel.hpp"
+#include "simd.hpp"
 #include "wrapping.hpp"
 
 namespace xg::kernels {
+namespace simd = detail::simd;
 namespace {
 
 using detail::wrap_add;  // Int64 sums wrap around, as PyTorch's do; the same + for floats
@@ -30,34 +32,43 @@ constexpr T mul(T a, T b) {
 
 constexpr std::int64_t kBlock = 1024;  // values per block; each of 8 accumulators sees 128
 
-// Eight independent accumulators: the compiler vectorizes them, and each adds few values.
+// Eight independent accumulators, value i into i % 8, joined pairwise: floats in the vector
+// kernels of this CPU (simd.hpp, the same sum on every instruction set), Int64 here.
 template <class T>
 T sum_block(const T* x, std::int64_t n) {
-  T acc[8] = {};
-  std::int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] = add(acc[j], x[i + j]);
+  if constexpr (std::is_floating_point_v<T>) {
+    return simd::kernels<T>().sum(x, n);
+  } else {
+    T acc[8] = {};
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      for (int j = 0; j < 8; ++j) acc[j] = add(acc[j], x[i + j]);
+    }
+    T tail = 0;
+    for (; i < n; ++i) tail = add(tail, x[i]);
+    return add(add(add(add(acc[0], acc[1]), add(acc[2], acc[3])),
+                   add(add(acc[4], acc[5]), add(acc[6], acc[7]))),
+               tail);
   }
-  T tail = 0;
-  for (; i < n; ++i) tail = add(tail, x[i]);
-  return add(add(add(add(acc[0], acc[1]), add(acc[2], acc[3])),
-                 add(add(acc[4], acc[5]), add(acc[6], acc[7]))),
-             tail);
 }
 
 // sum_block of the products a[i] * b[i], each rounded first, so the result equals summing them.
 template <class T>
 T dot_block(const T* a, const T* b, std::int64_t n) {
-  T acc[8] = {};
-  std::int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] = add(acc[j], mul(a[i + j], b[i + j]));
+  if constexpr (std::is_floating_point_v<T>) {
+    return simd::kernels<T>().dot(a, b, n);
+  } else {
+    T acc[8] = {};
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      for (int j = 0; j < 8; ++j) acc[j] = add(acc[j], mul(a[i + j], b[i + j]));
+    }
+    T tail = 0;
+    for (; i < n; ++i) tail = add(tail, mul(a[i], b[i]));
+    return add(add(add(add(acc[0], acc[1]), add(acc[2], acc[3])),
+                   add(add(acc[4], acc[5]), add(acc[6], acc[7]))),
+               tail);
   }
-  T tail = 0;
-  for (; i < n; ++i) tail = add(tail, mul(a[i], b[i]));
-  return add(add(add(add(acc[0], acc[1]), add(acc[2], acc[3])),
-                 add(add(acc[4], acc[5]), add(acc[6], acc[7]))),
-             tail);
 }
 
 // out[j] = sum over r < rows of x[r * ld + j] for j < inner; halves are summed separately so the

@@ -2,12 +2,34 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "kernels.hpp"
 #include "parallel.hpp"
+#include "simd.hpp"
 
 namespace xg::kernels {
+namespace simd = detail::simd;
 namespace {
+
+// The shift of a row, its max (0 when the max is infinite, so that the arithmetic gives inf or
+// NaN as PyTorch's), and the sum of exp(v - shift), written to exps (which may be v): what every
+// softmax here computes, the exps in the vector kernels of this CPU (simd.hpp).
+template <class T>
+std::pair<T, T> shift_and_exp_sum(const T* v, std::int64_t n, T* exps) {
+  T m = -std::numeric_limits<T>::infinity();
+  for (std::int64_t i = 0; i < n; ++i) m = std::max(m, v[i]);
+  if (!std::isfinite(m)) m = 0;
+  return {m, simd::kernels<T>().exp_shifted(v, m, exps, n)};
+}
+
+// A buffer of n values for the calling thread, reused by its next call.
+template <class T>
+T* scratch(std::int64_t n) {
+  thread_local std::vector<T> buffer;
+  if (buffer.size() < static_cast<std::size_t>(n)) buffer.resize(static_cast<std::size_t>(n));
+  return buffer.data();
+}
 
 // Calls f(row pointer, length, stride) for each of the outer * inner lines along dim.
 template <class T, class F>
@@ -35,23 +57,26 @@ Array softmax_impl(const Array& x, std::int64_t dim) {
   out.visit([&](auto a) {
     using T = typename decltype(a)::value_type;
     if constexpr (std::is_floating_point_v<T>) {
-      for_each_line(a.data(), out.sizes(), dim, [](T* v, std::int64_t n, std::int64_t s) {
-        T m = -std::numeric_limits<T>::infinity();
-        for (std::int64_t i = 0; i < n; ++i) m = std::max(m, v[i * s]);
-        if (!std::isfinite(m)) m = 0;  // all -inf, or an inf: let the arithmetic give inf/nan
-        T total = 0;
-        for (std::int64_t i = 0; i < n; ++i) {
-          const T e = std::exp(v[i * s] - m);
-          total += e;
-          if constexpr (!Log) v[i * s] = e;
+      for_each_line(a.data(), out.sizes(), dim, [](T* line, std::int64_t n, std::int64_t s) {
+        // A strided line is gathered into a buffer and written back.
+        T* v = line;
+        if (s != 1) {
+          v = scratch<T>(2 * n);
+          for (std::int64_t i = 0; i < n; ++i) v[i] = line[i * s];
         }
         if constexpr (Log) {
           // (x - m) - log(total), not x - (m + log(total)): exact where x is the max.
+          T* exps = s != 1 ? v + n : scratch<T>(n);
+          const auto [m, total] = shift_and_exp_sum(v, n, exps);
           const T log_total = std::log(total);
-          for (std::int64_t i = 0; i < n; ++i) v[i * s] = (v[i * s] - m) - log_total;
+          for (std::int64_t i = 0; i < n; ++i) v[i] = (v[i] - m) - log_total;
         } else {
+          const T total = shift_and_exp_sum(v, n, v).second;
           const T inv = T(1) / total;
-          for (std::int64_t i = 0; i < n; ++i) v[i * s] *= inv;
+          for (std::int64_t i = 0; i < n; ++i) v[i] *= inv;
+        }
+        if (s != 1) {
+          for (std::int64_t i = 0; i < n; ++i) line[i * s] = v[i];
         }
       });
     }
@@ -67,19 +92,17 @@ Array log_softmax(const Array& x, std::int64_t dim) { return softmax_impl<true>(
 namespace {
 
 // Calls f(row index, row pointer) for each row of a contiguous [N, C] (or [C]) array x, in
-// parallel; the row's max and the sum of exp(v - max) computed as softmax_impl does.
+// parallel, with the row's shift, the sum of exp(v - shift) and those exps, computed as
+// softmax_impl does.
 template <class T, class F>
 void for_each_row_softmax(const T* x, std::int64_t rows, std::int64_t c, F&& f) {
   detail::parallel_for(rows, detail::kGrainMath / std::max<std::int64_t>(c, 1) + 1,
                        [&](std::int64_t begin, std::int64_t end) {
+                         T* exps = scratch<T>(c);
                          for (std::int64_t i = begin; i < end; ++i) {
                            const T* v = x + i * c;
-                           T m = -std::numeric_limits<T>::infinity();
-                           for (std::int64_t j = 0; j < c; ++j) m = std::max(m, v[j]);
-                           if (!std::isfinite(m)) m = 0;
-                           T total = 0;
-                           for (std::int64_t j = 0; j < c; ++j) total += std::exp(v[j] - m);
-                           f(i, v, m, total);
+                           const auto [m, total] = shift_and_exp_sum(v, c, exps);
+                           f(i, v, m, total, exps);
                          }
                        });
 }
@@ -94,10 +117,11 @@ Array cross_entropy_rows(const Array& x_in, const Array& target_in, std::int64_t
     using T = decltype(zero);
     const std::int64_t* t = target.data<std::int64_t>();
     T* o = out.data<T>();
-    for_each_row_softmax<T>(x.data<T>(), rows, c, [&](std::int64_t i, const T* v, T m, T total) {
-      // -log_softmax at the target: -((v - m) - log(total)), as the composed form rounds it
-      o[i] = t[i] == ignore_index ? T(0) : -((v[t[i]] - m) - std::log(total));
-    });
+    for_each_row_softmax<T>(
+        x.data<T>(), rows, c, [&](std::int64_t i, const T* v, T m, T total, const T*) {
+          // -log_softmax at the target: -((v - m) - log(total)), as the composed form rounds it
+          o[i] = t[i] == ignore_index ? T(0) : -((v[t[i]] - m) - std::log(total));
+        });
   });
   return out;
 }
@@ -114,17 +138,19 @@ Array cross_entropy_rows_backward(const Array& x_in, const Array& target_in,
     const T* sc = scale.data<T>();
     const bool per_row = scale.numel() == rows && rows != 1;
     T* o = out.data<T>();
-    for_each_row_softmax<T>(x.data<T>(), rows, c, [&](std::int64_t i, const T* v, T m, T total) {
-      T* d = o + i * c;
-      if (t[i] == ignore_index) {
-        std::fill(d, d + c, T(0));
-        return;
-      }
-      const T inv = T(1) / total, g = sc[per_row ? i : 0];
-      // ((softmax - one_hot) * valid) * g, valid = 1: the composed form's roundings
-      for (std::int64_t j = 0; j < c; ++j) d[j] = (std::exp(v[j] - m) * inv) * g;
-      d[t[i]] = ((std::exp(v[t[i]] - m) * inv) - T(1)) * g;
-    });
+    for_each_row_softmax<T>(x.data<T>(), rows, c,
+                            [&](std::int64_t i, const T*, T, T total, const T* exps) {
+                              T* d = o + i * c;
+                              if (t[i] == ignore_index) {
+                                std::fill(d, d + c, T(0));
+                                return;
+                              }
+                              const T inv = T(1) / total, g = sc[per_row ? i : 0];
+                              // ((softmax - one_hot) * valid) * g, valid = 1: the composed form's
+                              // roundings
+                              for (std::int64_t j = 0; j < c; ++j) d[j] = (exps[j] * inv) * g;
+                              d[t[i]] = ((exps[t[i]] * inv) - T(1)) * g;
+                            });
   });
   return out;
 }

@@ -8,10 +8,12 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
+#include <xgrad/tensor/random.hpp>
 #include <xgrad/xgrad.hpp>
 
 #include "nn_helpers.hpp"
@@ -240,8 +242,19 @@ TEST(DropoutGenerator, MasksComeFromTheGivenGenerator) {
   const xg::Tensor yb = layer.forward(x);
   EXPECT_EQ(values(ya), values(yb));
   EXPECT_EQ(values(xg::rand({5})), expected_default);
-  // the mask is rand(shape, g) >= p, scaled by 1 / (1 - p)
-  xg::Generator c(1);
-  const xg::Tensor keep = xg::rand({200}, c).ge(0.5).to(xg::kFloat32) * 2.0;
-  EXPECT_EQ(values(ya), values(keep));
+  // the mask: element i kept (scaled by 1 / (1 - p)) when word i % 4 of Philox4x32-10 at
+  // counter i / 4, under the key drawn from the generator (its first 64-bit number), is at
+  // least p 2^32
+  std::mt19937_64 engine(1);  // what Generator(1) draws from
+  const std::uint64_t key = engine();
+  const std::uint32_t key_words[2] = {static_cast<std::uint32_t>(key),
+                                      static_cast<std::uint32_t>(key >> 32)};
+  std::vector<double> keep(200);
+  for (std::uint32_t i = 0; i < 200; ++i) {
+    const std::uint32_t counter[4] = {i / 4, 0, 0, 0};
+    std::uint32_t words[4];
+    xg::philox4x32_10(counter, key_words, words);
+    keep[i] = words[i % 4] >= 0x80000000U ? 2.0 : 0.0;
+  }
+  EXPECT_EQ(values(ya), keep);
 }
