@@ -84,14 +84,20 @@ def main():
               f"{fmt_time(manual[0])}): {step[0] / manual[0]:.2f}x")
     floors = sorted(n for n in now if n.startswith("floor"))
     if floors:
-        print("\n| floor (bench/floors.cpp) | time | before | / LibTorch's workload |")
-        print("|---|---|---|---|")
+        print("\n| floor (bench/floors.cpp) | time | before | / LibTorch's workload "
+              "| xgrad's workload / floor |")
+        print("|---|---|---|---|---|")
     for name in floors:
         workload = (name.replace("floor_", "", 1).replace("sgemm", "matmul_fwd")
-                    .replace("gpt_gemms", "gpt_train_step"))
+                    .replace("gpt_gemms", "gpt_train_step")
+                    .replace("attention_gemms", "attention_block_fwdbwd")
+                    .replace("mlp_gemms", "mlp_train_step"))
         lt = torch.get(workload, (None, None))[0]
         b = base.get(name, (None, None))[0]
-        print(f"| {name} | {fmt_time(now[name][0])} | {fmt_time(b)} | {ratio(now[name][0], lt)} |")
+        ours = now.get(workload, (None, None))[0]
+        over = f"{ours / now[name][0]:.2f}x" if ours and now[name][0] else ""
+        print(f"| {name} | {fmt_time(now[name][0])} | {fmt_time(b)} | "
+              f"{ratio(now[name][0], lt)} | {over} |")
 
 
 if __name__ == "__main__":

@@ -85,45 +85,82 @@ void BM_floor_malloc(benchmark::State& state) {
 }
 BENCHMARK(BM_floor_malloc)->Arg(1)->Arg(4);
 
-// The products of one nanoGPT training step (B=12, T=64, C=128, 4 layers, 4 heads, vocab 65):
-// per layer the four Linear layers (forward, input gradient, weight gradient) and the attention
-// products per batch and head (scores and weighted values, and their four backward products),
-// plus lm_head. Full T x T attention products, as PyTorch's composed attention computes them.
-void BM_floor_gpt_gemms(benchmark::State& state) {
-  constexpr int kRows = 12 * 64, kT = 64, kC = 128, kLayers = 4, kHeads = 4, kVocab = 65;
-  constexpr int kHs = kC / kHeads, kBatchHeads = 12 * kHeads;
-  std::vector<float> a(static_cast<std::size_t>(kRows) * 4 * kC, 0.01f);
-  std::vector<float> b(a.size(), 0.02f), c(a.size());
-  // One product [m, k] x [k, n] -> [m, n], row major, from the shared buffers.
-  auto gemm = [&](int m, int n, int k) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a.data(), k, b.data(), n,
-                0.0f, c.data(), n);
-  };
-  // A Linear layer in -> out on every row: forward, input gradient, weight gradient.
-  auto linear = [&](int in, int out) {
-    gemm(kRows, out, in);
-    gemm(kRows, in, out);
-    gemm(out, in, kRows);
-  };
-  for (auto _ : state) {
-    for (int layer = 0; layer < kLayers; ++layer) {
-      linear(kC, 3 * kC);
-      linear(kC, kC);
-      linear(kC, 4 * kC);
-      linear(4 * kC, kC);
-      for (int bh = 0; bh < kBatchHeads; ++bh) {
-        gemm(kT, kT, kHs);  // scores = q k^T
-        gemm(kT, kHs, kT);  // y = p v
-        gemm(kT, kT, kHs);  // dp = dy v^T
-        gemm(kT, kHs, kT);  // dv = p^T dy
-        gemm(kT, kHs, kT);  // dq = ds k
-        gemm(kT, kHs, kT);  // dk = ds^T q
-      }
+// The matrix products of a training step, row major, on shared buffers large enough for each:
+// what a step's products cost with nothing around them.
+class Gemms {
+ public:
+  explicit Gemms(std::size_t floats) : a_(floats, 0.01f), b_(floats, 0.02f), c_(floats) {}
+  // One product [m, k] x [k, n] -> [m, n].
+  void gemm(int m, int n, int k) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a_.data(), k,
+                b_.data(), n, 0.0f, c_.data(), n);
+  }
+  // A Linear layer in -> out on `rows` rows: forward, and the weight gradient; the input
+  // gradient too unless the input is a leaf that needs none.
+  void linear(int rows, int in, int out, bool input_grad = true) {
+    gemm(rows, out, in);
+    if (input_grad) gemm(rows, in, out);
+    gemm(out, in, rows);
+  }
+  // One transformer block without biases (nanoGPT's): the four Linear layers and, per batch and
+  // head, the attention products (scores and weighted values, and their four backward products),
+  // full T x T as PyTorch's composed attention computes them.
+  void block(int batch, int t, int c, int heads) {
+    const int rows = batch * t, hs = c / heads;
+    linear(rows, c, 3 * c);
+    linear(rows, c, c);
+    linear(rows, c, 4 * c);
+    linear(rows, 4 * c, c);
+    for (int bh = 0; bh < batch * heads; ++bh) {
+      gemm(t, t, hs);  // scores = q k^T
+      gemm(t, hs, t);  // y = p v
+      gemm(t, t, hs);  // dp = dy v^T
+      gemm(t, hs, t);  // dv = p^T dy
+      gemm(t, hs, t);  // dq = ds k
+      gemm(t, hs, t);  // dk = ds^T q
     }
-    linear(kC, kVocab);
-    benchmark::DoNotOptimize(c.data());
+  }
+  const float* out() const { return c_.data(); }
+
+ private:
+  std::vector<float> a_, b_, c_;
+};
+
+// The products of one nanoGPT training step (B=12, T=64, C=128, 4 layers, 4 heads, vocab 65):
+// four blocks and lm_head.
+void BM_floor_gpt_gemms(benchmark::State& state) {
+  constexpr int kB = 12, kT = 64, kC = 128, kLayers = 4, kHeads = 4, kVocab = 65;
+  Gemms g(static_cast<std::size_t>(kB * kT) * 4 * kC);
+  for (auto _ : state) {
+    for (int layer = 0; layer < kLayers; ++layer) g.block(kB, kT, kC, kHeads);
+    g.linear(kB * kT, kC, kVocab);
+    benchmark::DoNotOptimize(g.out());
   }
 }
 BENCHMARK(BM_floor_gpt_gemms);
+
+// The products of BM_attention_block_fwdbwd/<B>/<T>/<C>: one block, 4 heads.
+void BM_floor_attention_gemms(benchmark::State& state) {
+  const auto b = static_cast<int>(state.range(0)), t = static_cast<int>(state.range(1)),
+             c = static_cast<int>(state.range(2));
+  Gemms g(static_cast<std::size_t>(b * t) * 4 * c + static_cast<std::size_t>(t * t));
+  for (auto _ : state) {
+    g.block(b, t, c, 4);
+    benchmark::DoNotOptimize(g.out());
+  }
+}
+BENCHMARK(BM_floor_attention_gemms)->Args({16, 32, 64})->Args({8, 128, 128});
+
+// The products of BM_mlp_train_step: 784 -> 128 -> 10 on 64 rows; the first layer's input is
+// the data, which needs no gradient.
+void BM_floor_mlp_gemms(benchmark::State& state) {
+  Gemms g(64 * 784 + 784 * 128);
+  for (auto _ : state) {
+    g.linear(64, 784, 128, /*input_grad=*/false);
+    g.linear(64, 128, 10);
+    benchmark::DoNotOptimize(g.out());
+  }
+}
+BENCHMARK(BM_floor_mlp_gemms);
 
 }  // namespace
