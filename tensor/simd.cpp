@@ -21,6 +21,9 @@ namespace {
 
 // What the CPU (and its operating system, which must save the wider registers) can run.
 bool cpu_runs(Isa isa) {
+#if defined(XGRAD_SIMD_X86)
+  __builtin_cpu_init();  // in case this runs before libgcc's own initializer (a static's)
+#endif
   switch (isa) {
     case Isa::Default:
       return true;

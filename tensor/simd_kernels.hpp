@@ -74,14 +74,15 @@ void each(const T* in, T* out, std::int64_t n, F f) {
   for (std::int64_t i = 0; i < n; ++i) out[i] = f(in[i]);
 }
 
-// NaN in either operand gives NaN, as torch.maximum and torch.minimum.
+// NaN in either operand gives NaN, as torch.maximum and torch.minimum; otherwise the same
+// choice as tensor/nan_minmax.hpp's (which the broadcasting loops use), signed zeros included.
 template <class T>
 T nan_max(T a, T b) {
-  return a != a ? a : (b != b ? b : (a < b ? b : a));
+  return a != a ? a : (b != b ? b : (a > b ? a : b));
 }
 template <class T>
 T nan_min(T a, T b) {
-  return a != a ? a : (b != b ? b : (b < a ? b : a));
+  return a != a ? a : (b != b ? b : (a < b ? a : b));
 }
 
 template <class T>
@@ -299,19 +300,75 @@ void adam(const AdamStep<T>& s, std::int64_t begin, std::int64_t end) {
 }
 
 // Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", 2011) of the L
-// counters {first + j, 0, 0} under key, words[4 j + w] its word w: lanes side by side, so that
-// the compiler vectorizes the 32 x 32 -> 64-bit products across them.
+// counters {first + j, 0, 0} under key, words[4 j + w] its word w. The compiler does not
+// vectorize the 32 x 32 -> 64-bit products, so they are written with the unit's instructions:
+// each 64-bit lane holds one counter's 32-bit word, and one unsigned multiply of the lanes' low
+// halves (pmuludq) gives both halves of a product.
+#if defined(__AVX512F__)
+using Lanes = __m512i;
+inline constexpr int kLanes = 8;
+#define XG_LANES(op) _mm512_##op
+#define XG_LANES_SI(op) _mm512_##op##_si512
+#define XG_LANES_SET1 _mm512_set1_epi64
+#elif defined(__AVX2__)
+using Lanes = __m256i;
+inline constexpr int kLanes = 4;
+#define XG_LANES(op) _mm256_##op
+#define XG_LANES_SI(op) _mm256_##op##_si256
+#define XG_LANES_SET1 _mm256_set1_epi64x
+#elif defined(__SSE2__)
+using Lanes = __m128i;
+inline constexpr int kLanes = 2;
+#define XG_LANES(op) _mm_##op
+#define XG_LANES_SI(op) _mm_##op##_si128
+#define XG_LANES_SET1 _mm_set1_epi64x
+#endif
+
 template <int L>
 void philox_lanes(std::uint64_t first, std::uint64_t key, std::uint32_t (&words)[4 * L]) {
+  std::uint32_t k0 = static_cast<std::uint32_t>(key), k1 = static_cast<std::uint32_t>(key >> 32);
+#if defined(XG_LANES)
+  static_assert(L % kLanes == 0);
+  alignas(64) std::uint64_t c[4][kLanes];
+  const Lanes m0 = XG_LANES_SET1(0xD2511F53), m1 = XG_LANES_SET1(0xCD9E8D57);
+  const Lanes low = XG_LANES_SET1(0xFFFFFFFF);
+  for (int j0 = 0; j0 < L; j0 += kLanes) {
+    for (int j = 0; j < kLanes; ++j) {
+      const std::uint64_t n = first + static_cast<std::uint64_t>(j0 + j);
+      c[0][j] = n & 0xFFFFFFFF;
+      c[1][j] = n >> 32;
+    }
+    Lanes c0 = XG_LANES_SI(load)(reinterpret_cast<const Lanes*>(c[0]));
+    Lanes c1 = XG_LANES_SI(load)(reinterpret_cast<const Lanes*>(c[1]));
+    Lanes c2 = XG_LANES_SI(setzero)(), c3 = XG_LANES_SI(setzero)();
+    std::uint32_t r0 = k0, r1 = k1;
+    for (int round = 0; round < 10; ++round) {
+      const Lanes p0 = XG_LANES(mul_epu32)(c0, m0), p1 = XG_LANES(mul_epu32)(c2, m1);
+      const Lanes key0 = XG_LANES_SET1(r0), key1 = XG_LANES_SET1(r1);
+      c0 = XG_LANES_SI(xor)(XG_LANES_SI(xor)(XG_LANES(srli_epi64)(p1, 32), c1), key0);
+      c2 = XG_LANES_SI(xor)(XG_LANES_SI(xor)(XG_LANES(srli_epi64)(p0, 32), c3), key1);
+      c1 = XG_LANES_SI(and)(p1, low);
+      c3 = XG_LANES_SI(and)(p0, low);
+      r0 += 0x9E3779B9;  // the Weyl sequence of the key
+      r1 += 0xBB67AE85;
+    }
+    XG_LANES_SI(store)(reinterpret_cast<Lanes*>(c[0]), c0);
+    XG_LANES_SI(store)(reinterpret_cast<Lanes*>(c[1]), c1);
+    XG_LANES_SI(store)(reinterpret_cast<Lanes*>(c[2]), c2);
+    XG_LANES_SI(store)(reinterpret_cast<Lanes*>(c[3]), c3);
+    for (int j = 0; j < kLanes; ++j) {
+      for (int w = 0; w < 4; ++w) words[4 * (j0 + j) + w] = static_cast<std::uint32_t>(c[w][j]);
+    }
+  }
+#else  // not x86: the same rounds in scalar code
   std::uint32_t c0[L], c1[L], c2[L], c3[L];
   for (int j = 0; j < L; ++j) {
-    const std::uint64_t c = first + static_cast<std::uint64_t>(j);
-    c0[j] = static_cast<std::uint32_t>(c);
-    c1[j] = static_cast<std::uint32_t>(c >> 32);
+    const std::uint64_t n = first + static_cast<std::uint64_t>(j);
+    c0[j] = static_cast<std::uint32_t>(n);
+    c1[j] = static_cast<std::uint32_t>(n >> 32);
     c2[j] = 0;
     c3[j] = 0;
   }
-  std::uint32_t k0 = static_cast<std::uint32_t>(key), k1 = static_cast<std::uint32_t>(key >> 32);
   for (int round = 0; round < 10; ++round) {
     for (int j = 0; j < L; ++j) {
       const std::uint64_t p0 = std::uint64_t{0xD2511F53} * c0[j];
@@ -323,7 +380,7 @@ void philox_lanes(std::uint64_t first, std::uint64_t key, std::uint32_t (&words)
       c0[j] = n0;
       c2[j] = n2;
     }
-    k0 += 0x9E3779B9;  // the Weyl sequence of the key
+    k0 += 0x9E3779B9;
     k1 += 0xBB67AE85;
   }
   for (int j = 0; j < L; ++j) {
@@ -332,7 +389,11 @@ void philox_lanes(std::uint64_t first, std::uint64_t key, std::uint32_t (&words)
     words[4 * j + 2] = c2[j];
     words[4 * j + 3] = c3[j];
   }
+#endif
 }
+#undef XG_LANES
+#undef XG_LANES_SI
+#undef XG_LANES_SET1
 
 template <class A, class T>
 void dropout(const T* x, T* out, T* mask, std::int64_t begin, std::int64_t end, std::uint64_t key,

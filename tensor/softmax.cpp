@@ -23,7 +23,8 @@ std::pair<T, T> shift_and_exp_sum(const T* v, std::int64_t n, T* exps) {
   return {m, simd::kernels<T>().exp_shifted(v, m, exps, n)};
 }
 
-// A buffer of n values for the calling thread, reused by its next call.
+// A buffer of n values for the calling thread, reused by its next call (and kept for the
+// thread's life: as large as the longest strided line or row it has seen).
 template <class T>
 T* scratch(std::int64_t n) {
   thread_local std::vector<T> buffer;
