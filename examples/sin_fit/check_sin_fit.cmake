@@ -1,7 +1,8 @@
 # Runs sin_fit and checks its output: exit code 0, at least two "t loss" lines with the loss
-# going down, the "Result: y = ..." line, and, when MAX_LOSS is given, a final loss below it.
-# Run with cmake -P and: SIN_FIT (the program), optional STEPS, MAX_LOSS and ARGS (more flags,
-# separated by semicolons).
+# going down, the "Result: y = ..." line, when MAX_LOSS is given, a final loss below it, and when
+# LAST_LINE is given (a regular expression), a last line that matches it.
+# Run with cmake -P and: SIN_FIT (the program), optional STEPS, MAX_LOSS, LAST_LINE and ARGS
+# (more flags, separated by semicolons).
 cmake_minimum_required(VERSION 3.21)
 
 set(args ${ARGS})
@@ -39,4 +40,12 @@ endif()
 
 if(DEFINED MAX_LOSS AND NOT last_loss LESS MAX_LOSS)
   message(FATAL_ERROR "sin_fit's final loss ${last_loss} is not below ${MAX_LOSS}")
+endif()
+
+if(DEFINED LAST_LINE)
+  string(REGEX REPLACE "\n+$" "" trimmed "${output}")
+  string(REGEX REPLACE ".*\n" "" last "${trimmed}")
+  if(NOT last MATCHES "${LAST_LINE}")
+    message(FATAL_ERROR "sin_fit's last line '${last}' does not match '${LAST_LINE}'")
+  endif()
 endif()

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <functional>
+#include <iomanip>
 #include <memory>
 #include <numbers>
 #include <ostream>
@@ -133,22 +134,53 @@ HandGradients hand_gradients(const Data& data, Polynomial3& p) {
   return g;
 }
 
-// Throws when autograd's gradient differs from the hand-derived one by more than summation
-// rounding explains: a relative error of rtol on the sum of the absolute terms.
-void check_gradients(int step, const Polynomial3& p, const HandGradients& hand, xg::Dtype dtype) {
-  const double rtol = dtype == xg::kFloat64 ? 1e-12 : 1e-5;
-  const char* names[4] = {"a", "b", "c", "d"};
+// What --check saw: the steps checked and, per coefficient, the largest absolute difference
+// between autograd's gradient and the hand-derived one, and the largest relative to the sum of
+// the absolute terms (the measure the tolerance bounds).
+struct CheckReport {
+  int steps = 0;
+  double rtol = 0;
+  double max_abs[4] = {};
+  double max_rel[4] = {};
+};
+
+constexpr const char* kCoefficients[4] = {"a", "b", "c", "d"};
+
+// The tolerance of --check: a relative error of rtol on the sum of the absolute terms, which
+// bounds the rounding error of summing them in the dtype.
+double check_rtol(xg::Dtype dtype) { return dtype == xg::kFloat64 ? 1e-12 : 1e-5; }
+
+// Records the differences in report; throws when one is larger than summation rounding explains.
+void check_gradients(int step, const Polynomial3& p, const HandGradients& hand,
+                     CheckReport& report) {
   const Tensor* by_autograd[4] = {&p.a, &p.b, &p.c, &p.d};
   const Tensor* by_hand[4] = {&hand.a, &hand.b, &hand.c, &hand.d};
   for (int k = 0; k < 4; ++k) {
     const double got = by_autograd[k]->grad().item();
     const double want = by_hand[k]->item();
-    if (!(std::abs(got - want) <= rtol * hand.scale[k])) {
+    const double diff = std::abs(got - want);
+    if (!(diff <= report.rtol * hand.scale[k])) {
       throw std::runtime_error("--check: at step " + std::to_string(step) + " the gradient of " +
-                               names[k] + " is " + std::to_string(got) + " by autograd but " +
-                               std::to_string(want) + " by hand");
+                               kCoefficients[k] + " is " + std::to_string(got) +
+                               " by autograd but " + std::to_string(want) + " by hand");
     }
+    report.max_abs[k] = std::max(report.max_abs[k], diff);
+    if (hand.scale[k] > 0) report.max_rel[k] = std::max(report.max_rel[k], diff / hand.scale[k]);
   }
+  ++report.steps;
+}
+
+// The line --check ends with.
+std::string describe(const CheckReport& r, xg::Dtype dtype) {
+  std::ostringstream s;
+  s << std::setprecision(2) << "--check: " << r.steps
+    << " steps, autograd against the hand-derived gradients, largest |difference| (relative to "
+       "the sum of |terms|):";
+  for (int k = 0; k < 4; ++k) {
+    s << (k ? ", " : " ") << kCoefficients[k] << ' ' << r.max_abs[k] << " (" << r.max_rel[k] << ')';
+  }
+  s << "; tolerance " << r.rtol << " relative (" << xg::dtype_name(dtype) << ")";
+  return s.str();
 }
 
 // ---- one mode = a model, maybe an optimizer, and a training step ------------------------------
@@ -161,6 +193,7 @@ struct Mode {
   std::function<Outcome()> coefficients;
   std::function<std::string(const Outcome&)> describe;  // the Result line
   int print_every = 100;
+  std::shared_ptr<CheckReport> check;  // with --check
 };
 
 // dynamic's learning rate is 1e-8, so it takes longer; every other mode runs 2000 steps.
@@ -229,9 +262,12 @@ Mode make_mode(const Options& opts, const Data& data) {
     }
     xg::optim::Optimizer* optimizer = m.optimizer.get();
     xg::optim::LRScheduler* scheduler = m.scheduler.get();
-    const bool check = opts.check;
-    const xg::Dtype dtype = opts.dtype;
-    m.step = [poly, optimizer, scheduler, check, dtype, &data](int t) {
+    if (opts.check) {
+      m.check = std::make_shared<CheckReport>();
+      m.check->rtol = check_rtol(opts.dtype);
+    }
+    std::shared_ptr<CheckReport> check = m.check;
+    m.step = [poly, optimizer, scheduler, check, &data](int t) {
       const Tensor loss = xg::pow(poly->forward(data.x) - data.y, 2).sum();
       if (optimizer) {
         optimizer->zero_grad();
@@ -239,7 +275,7 @@ Mode make_mode(const Options& opts, const Data& data) {
         poly->zero_grad();
       }
       loss.backward();
-      if (check) check_gradients(t, *poly, hand_gradients(data, *poly), dtype);
+      if (check) check_gradients(t, *poly, hand_gradients(data, *poly), *check);
       if (optimizer) {
         optimizer->step();
         if (scheduler && t < kScheduleSteps) scheduler->step();
@@ -409,6 +445,15 @@ Outcome run(const Options& opts, std::ostream& out) {
   out << "Final loss " << o.final_loss << " (least-squares optimum " << o.optimum_loss << ")\n";
   out << m.describe(o) << '\n';
   if (!opts.plot.empty()) write_plot(opts.plot, data.x, data.y, fit, losses, first);
+  if (m.check) {
+    o.check_steps = m.check->steps;
+    for (int k = 0; k < 4; ++k) {
+      o.check_max_abs[k] = m.check->max_abs[k];
+      o.check_max_rel[k] = m.check->max_rel[k];
+    }
+    o.check_rtol = m.check->rtol;
+    out << describe(*m.check, opts.dtype) << '\n';
+  }
   return o;
 }
 

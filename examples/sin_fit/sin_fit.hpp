@@ -31,10 +31,18 @@ struct Outcome {
   double a = 0, b = 0, c = 0, d = 0;  // the mode's coefficients (see its Result line)
   double final_loss = 0;
   double optimum_loss = 0;  // the least-squares cubic's loss
+  // With --check: the steps checked and, for a, b, c, d, the largest |autograd - hand| and the
+  // largest relative to the sum of the absolute terms, which the tolerance check_rtol bounds.
+  int check_steps = 0;
+  double check_max_abs[4] = {};
+  double check_max_rel[4] = {};
+  double check_rtol = 0;
 };
 
 // Trains as opts says, printing "t loss" every 100 steps (2000 for dynamic), the final loss
-// next to the optimum's, and a "Result: y = ..." line. Throws std::invalid_argument when check
+// next to the optimum's, and a "Result: y = ..." line, then with check a "--check: N steps, ..."
+// line (the largest differences per coefficient and the tolerance). Throws
+// std::invalid_argument when check
 // is set for a mode it does not apply to, std::runtime_error when --check finds a gradient that
 // differs, or when a checkpoint does not fit.
 Outcome run(const Options& opts, std::ostream& out);

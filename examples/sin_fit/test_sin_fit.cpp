@@ -50,3 +50,38 @@ TEST(SinFit, AdamWReachesTheLeastSquaresOptimum) {
     EXPECT_LT(o.final_loss, o.optimum_loss * 1.001) << "seed " << seed;
   }
 }
+
+// --check ends with its report: the steps checked (only this process's, after a resume), the
+// largest differences per coefficient, all within the dtype's tolerance, and the tolerance.
+TEST(SinFit, CheckReportsWhatItChecked) {
+  for (const xg::Dtype dtype : {xg::kFloat32, xg::kFloat64}) {
+    sin_fit::Options opts;
+    opts.mode = "autograd";
+    opts.dtype = dtype;
+    opts.check = true;
+    opts.steps = 300;
+    std::ostringstream out;
+    const sin_fit::Outcome o = sin_fit::run(opts, out);
+    EXPECT_EQ(o.check_steps, 300);
+    EXPECT_EQ(o.check_rtol, dtype == xg::kFloat64 ? 1e-12 : 1e-5);
+    for (int k = 0; k < 4; ++k) {
+      EXPECT_GE(o.check_max_abs[k], 0);
+      EXPECT_LE(o.check_max_rel[k], o.check_rtol) << k;
+    }
+    std::string text = out.str(), last;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) last = line;
+    EXPECT_EQ(last.rfind("--check: 300 steps, autograd against the hand-derived gradients", 0), 0u)
+        << last;
+    EXPECT_NE(last.find(dtype == xg::kFloat64 ? "tolerance 1e-12 relative (Float64)"
+                                              : "tolerance 1e-05 relative (Float32)"),
+              std::string::npos)
+        << last;
+  }
+  // without --check, no report
+  sin_fit::Options plain;
+  plain.steps = 10;
+  std::ostringstream out;
+  EXPECT_EQ(sin_fit::run(plain, out).check_steps, 0);
+  EXPECT_EQ(out.str().find("--check"), std::string::npos);
+}
