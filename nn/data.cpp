@@ -90,4 +90,175 @@ std::pair<Tensor, Tensor> random_windows(const Tensor& tokens, std::int64_t batc
   return {x, y};
 }
 
+namespace {
+
+void check_epochs(const std::vector<std::int64_t>& tokens, const std::vector<double>& epochs,
+                  const char* op) {
+  XG_CHECK_ARG(tokens.size() == epochs.size() && !tokens.empty(), op,
+               ": expected one epoch budget per source, got ", epochs.size(), " for ",
+               tokens.size(), " sources");
+  double asked = 0;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    XG_CHECK_ARG(tokens[i] >= 0 && std::isfinite(epochs[i]) && epochs[i] >= 0, op, ": source ", i,
+                 " needs a token count >= 0 and an epoch budget finite and >= 0, got ", tokens[i],
+                 " and ", detail::fixed6(epochs[i]));
+    asked += epochs[i] * static_cast<double>(tokens[i]);
+  }
+  XG_CHECK_ARG(asked > 0, op, ": every budget is 0 epochs (or every source is empty)");
+}
+
+double asked_tokens(const std::vector<std::int64_t>& tokens, const std::vector<double>& epochs) {
+  double asked = 0;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    asked += epochs[i] * static_cast<double>(tokens[i]);
+  }
+  return asked;
+}
+
+}  // namespace
+
+std::vector<double> WindowMixture::weights_for_epochs(const std::vector<std::int64_t>& tokens,
+                                                      const std::vector<double>& epochs) {
+  check_epochs(tokens, epochs, "WindowMixture::weights_for_epochs");
+  const double asked = asked_tokens(tokens, epochs);
+  std::vector<double> weights;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    weights.push_back(epochs[i] * static_cast<double>(tokens[i]) / asked);
+  }
+  return weights;
+}
+
+double WindowMixture::epochs_scale(const std::vector<std::int64_t>& tokens,
+                                   const std::vector<double>& epochs, double total) {
+  check_epochs(tokens, epochs, "WindowMixture::epochs_scale");
+  return total / asked_tokens(tokens, epochs);
+}
+
+WindowMixture::WindowMixture(std::vector<Tensor> sources, std::vector<double> weights,
+                             std::int64_t block_size, Generator generator)
+    : sources_(std::move(sources)), block_size_(block_size), generator_(std::move(generator)) {
+  constexpr const char* op = "WindowMixture";
+  XG_CHECK_ARG(!sources_.empty() && sources_.size() == weights.size(), op,
+               ": expected one weight per source, got ", weights.size(), " weights for ",
+               sources_.size(), " sources");
+  XG_CHECK_ARG(block_size > 0, op, ": block_size must be positive, got ", block_size);
+  double sum = 0;
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    const Tensor& t = sources_[i];
+    XG_CHECK_ARG(t.defined() && t.dtype() == kInt64 && t.dim() == 1, op, ": source ", i,
+                 " must be a 1-D Int64 token tensor, got ",
+                 t.defined() ? shape_to_string(t.shape()) + " " + std::string(dtype_name(t.dtype()))
+                             : std::string("an undefined tensor"));
+    XG_CHECK_ARG(std::isfinite(weights[i]) && weights[i] >= 0, op, ": source ", i,
+                 "'s weight must be finite and >= 0, got ", detail::fixed6(weights[i]));
+    XG_CHECK_ARG(weights[i] == 0 || t.numel() > block_size, op, ": source ", i, " has ", t.numel(),
+                 " tokens, no window of block_size ", block_size,
+                 " with its next-token targets (need more than ", block_size, ")");
+    sum += weights[i];
+  }
+  XG_CHECK_ARG(sum > 0, op, ": every weight is 0");
+  for (double w : weights) probabilities_.push_back(w / sum);
+  drawn_.assign(sources_.size(), 0);
+}
+
+std::pair<Tensor, Tensor> WindowMixture::next(std::int64_t batch_size) {
+  XG_CHECK_ARG(batch_size > 0, "WindowMixture::next: batch_size must be positive, got ",
+               batch_size);
+  const auto n = sources_.size();
+  std::size_t only = n;  // the one source of positive weight, if there is just one
+  for (std::size_t i = 0; i < n; ++i) {
+    if (probabilities_[i] > 0) only = (only == n) ? i : n + 1;
+  }
+  if (only < n) {
+    auto batch = random_windows(sources_[only], batch_size, block_size_, generator_);
+    drawn_[only] += batch_size;
+    return batch;
+  }
+  // Each window's source: the first of positive weight whose cumulative probability exceeds a
+  // uniform draw (the last of positive weight if rounding leaves the sum below the draw).
+  std::size_t last_positive = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (probabilities_[i] > 0) last_positive = i;
+  }
+  const Tensor u = rand({batch_size}, generator_, kFloat64);
+  const double* up = u.data_ptr<double>();
+  std::vector<std::size_t> source(static_cast<std::size_t>(batch_size));
+  std::vector<std::int64_t> count(n, 0);
+  for (std::size_t b = 0; b < source.size(); ++b) {
+    std::size_t pick = last_positive;
+    double cumulative = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      cumulative += probabilities_[i];
+      if (probabilities_[i] > 0 && up[b] < cumulative) {
+        pick = i;
+        break;
+      }
+    }
+    source[b] = pick;
+    ++count[pick];
+  }
+  // Then each source's windows, in source order, placed where they were drawn.
+  Tensor x = empty({batch_size, block_size_}, kInt64), y = empty({batch_size, block_size_}, kInt64);
+  std::int64_t* xp = x.data_ptr<std::int64_t>();
+  std::int64_t* yp = y.data_ptr<std::int64_t>();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (count[i] == 0) continue;
+    const Tensor tokens = sources_[i].contiguous();
+    const std::int64_t* tp = tokens.data_ptr<std::int64_t>();
+    const Tensor starts = randint(0, tokens.numel() - block_size_, {count[i]}, generator_);
+    const std::int64_t* sp = starts.data_ptr<std::int64_t>();
+    std::int64_t k = 0;
+    for (std::size_t b = 0; b < source.size(); ++b) {
+      if (source[b] != i) continue;
+      const std::int64_t* from = tp + sp[k++];
+      std::copy(from, from + block_size_, xp + static_cast<std::int64_t>(b) * block_size_);
+      std::copy(from + 1, from + 1 + block_size_, yp + static_cast<std::int64_t>(b) * block_size_);
+    }
+    drawn_[i] += count[i];
+  }
+  return {x, y};
+}
+
+std::vector<double> WindowMixture::epochs_drawn() const {
+  std::vector<double> epochs;
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    const auto tokens = static_cast<double>(sources_[i].numel());
+    epochs.push_back(tokens > 0 ? static_cast<double>(drawn_[i] * block_size_) / tokens : 0.0);
+  }
+  return epochs;
+}
+
+Tensor WindowMixture::get_state() const {
+  const Tensor g = generator_.get_state().contiguous();
+  const auto n = static_cast<std::int64_t>(sources_.size());
+  Tensor state = empty({1 + n + g.numel()}, kInt64);
+  std::int64_t* p = state.data_ptr<std::int64_t>();
+  p[0] = n;
+  std::copy(drawn_.begin(), drawn_.end(), p + 1);
+  std::copy(g.data_ptr<std::int64_t>(), g.data_ptr<std::int64_t>() + g.numel(), p + 1 + n);
+  return state;
+}
+
+void WindowMixture::set_state(const Tensor& state) {
+  constexpr const char* op = "WindowMixture::set_state";
+  XG_CHECK_ARG(state.defined() && state.dtype() == kInt64 && state.dim() == 1, op,
+               ": expected a 1-D Int64 tensor from get_state, got ",
+               state.defined()
+                   ? shape_to_string(state.shape()) + " " + std::string(dtype_name(state.dtype()))
+                   : std::string("an undefined tensor"));
+  const Tensor s = state.contiguous();
+  const std::int64_t* p = s.data_ptr<std::int64_t>();
+  const auto n = static_cast<std::int64_t>(sources_.size());
+  XG_CHECK_ARG(s.numel() > 1 + n && p[0] == n, op, ": the state (", s.numel(),
+               " values) is of a mixture of ", s.numel() > 0 ? p[0] : 0, " sources, this one has ",
+               n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    XG_CHECK_ARG(p[1 + i] >= 0, op, ": source ", i, "'s count ", p[1 + i], " is negative");
+  }
+  Generator probe;  // checks the generator's part before anything changes
+  probe.set_state(s.narrow(0, 1 + n, s.numel() - 1 - n));
+  generator_.set_state(probe.get_state());
+  drawn_.assign(p + 1, p + 1 + n);
+}
+
 }  // namespace xg::nn

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -47,5 +48,53 @@ class BatchSampler {
 std::pair<Tensor, Tensor> random_windows(const Tensor& tokens, std::int64_t batch_size,
                                          std::int64_t block_size,
                                          std::optional<Generator> generator = std::nullopt);
+
+// A data mixture: training windows drawn from several token streams by weight, as a pretraining
+// run draws from its sources (LLaMA's table: web text about once, books and Wikipedia about
+// twice, GitHub about 0.6 of an epoch). Each window of a batch picks its source with
+// probability weight / sum of weights, then a random offset in it as random_windows does; a
+// source of weight 0 is never drawn (keep it to evaluate on). With a single source of positive
+// weight, the batches are random_windows' to the bit. The draws come from the mixture's own
+// generator, and get_state/set_state carry it and the counts drawn, so that a run resumed from a
+// checkpoint draws the same batches as the uninterrupted one.
+class WindowMixture {
+ public:
+  // sources: 1-D Int64 token tensors; weights: one per source, finite and >= 0, not all 0. A
+  // source of positive weight must hold more than block_size tokens.
+  WindowMixture(std::vector<Tensor> sources, std::vector<double> weights, std::int64_t block_size,
+                Generator generator);
+
+  // Weights from epoch budgets: source i is to be seen epochs[i] times, so it gets the share
+  // epochs[i] * tokens[i] / sum_j epochs[j] * tokens[j] of the windows. A run of `total`
+  // tokens then sees source i scale * epochs[i] times, with scale = total / sum_j epochs[j] *
+  // tokens[j] (epochs_scale): budgets that ask for more tokens than the run draws are scaled
+  // down together, fewer scaled up; their ratios are kept.
+  static std::vector<double> weights_for_epochs(const std::vector<std::int64_t>& tokens,
+                                                const std::vector<double>& epochs);
+  static double epochs_scale(const std::vector<std::int64_t>& tokens,
+                             const std::vector<double>& epochs, double total);
+
+  // The next batch: (x, y), Int64 [batch_size, block_size], y the tokens after x.
+  std::pair<Tensor, Tensor> next(std::int64_t batch_size);
+
+  std::int64_t num_sources() const { return static_cast<std::int64_t>(sources_.size()); }
+  const std::vector<double>& probabilities() const { return probabilities_; }  // weights / sum
+  const std::vector<std::int64_t>& drawn() const { return drawn_; }  // windows per source so far
+  // The epochs of each source drawn so far: windows drawn * block_size / its tokens.
+  std::vector<double> epochs_drawn() const;
+
+  // [num_sources, drawn..., the generator's state...] as a 1-D Int64 tensor, and back; set_state
+  // checks the whole state (the number of sources, the counts, the generator's part) before
+  // changing anything.
+  Tensor get_state() const;
+  void set_state(const Tensor& state);
+
+ private:
+  std::vector<Tensor> sources_;
+  std::vector<double> probabilities_;
+  std::vector<std::int64_t> drawn_;
+  std::int64_t block_size_;
+  Generator generator_;
+};
 
 }  // namespace xg::nn

@@ -203,6 +203,11 @@ std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_child
   return children_;
 }
 
+Module& Module::requires_grad_(bool requires_grad) {
+  for (auto& p : parameters()) p.requires_grad_(requires_grad);
+  return *this;
+}
+
 void Module::train(bool on) {
   training_ = on;
   for (auto& [name, child] : children_) child->train(on);

@@ -77,6 +77,11 @@ class Module : public std::enable_shared_from_this<Module> {
   Tensor get_parameter(const std::string& target);
 
   void train(bool on = true);  // this module and every descendant
+  // Sets requires_grad on every parameter of this module and its descendants, as PyTorch's
+  // Module.requires_grad_: requires_grad_(false) freezes them (backward leaves their grad
+  // undefined, and the optimizers skip a parameter without a gradient). A parameter tied to a
+  // module outside this one is the same tensor, so it is frozen there too. Returns this module.
+  Module& requires_grad_(bool requires_grad = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
   void zero_grad(bool set_to_none = true);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <vector>
 
 #include "../autograd/creation.hpp"
@@ -217,13 +218,22 @@ TensorMap state_dict(const nn::Module& module) {
 
 namespace {
 
-// Checks that `tensors` fit the module exactly; returns the module's tensors by name.
-TensorMap check_module_state(const nn::Module& module, const TensorMap& tensors) {
-  TensorMap own = state_dict(module);
+// Checks that `tensors` fit the module: every matched name's shape and dtype always, and with
+// `strict` that no name is missing or extra. Returns the names it did not match.
+IncompatibleKeys check_module_state(const nn::Module& module, const TensorMap& tensors,
+                                    bool strict = true) {
+  IncompatibleKeys keys;
+  const std::vector<nn::NamedTensor> own = ordered_state(module);
+  std::set<std::string> own_names;
   for (const auto& [name, t] : own) {
+    own_names.insert(name);
     auto it = tensors.find(name);
-    XG_CHECK_ARG(it != tensors.end(), "load_state_dict: '", name, "' of ", module.name(),
-                 " is missing from the state");
+    if (it == tensors.end()) {
+      XG_CHECK_ARG(!strict, "load_state_dict: '", name, "' of ", module.name(),
+                   " is missing from the state");
+      keys.missing_keys.push_back(name);
+      continue;
+    }
     XG_CHECK_ARG(it->second.shape() == t.shape(), "load_state_dict: '", name, "' has shape ",
                  shape_to_string(it->second.shape()), " in the state but ",
                  shape_to_string(t.shape()), " in ", module.name());
@@ -234,17 +244,22 @@ TensorMap check_module_state(const nn::Module& module, const TensorMap& tensors)
                  " in the state but ", dtype_name(t.dtype()), " in ", module.name());
   }
   for (const auto& [name, t] : tensors) {
-    XG_CHECK_ARG(own.count(name), "load_state_dict: the state has '", name, "', which ",
-                 module.name(), " does not have");
+    if (own_names.count(name)) continue;
+    XG_CHECK_ARG(!strict, "load_state_dict: the state has '", name, "', which ", module.name(),
+                 " does not have");
+    keys.unexpected_keys.push_back(name);
   }
-  return own;
+  return keys;
 }
 
 // In registration order, as PyTorch's load_state_dict: a tensor tied under two names takes the
-// value of the entry registered last.
+// value of the entry registered last. Names the state lacks are left as they are.
 void copy_into(const nn::Module& module, const TensorMap& tensors) {
   NoGradGuard no_grad;
-  for (auto& item : ordered_state(module)) item.tensor.copy_(tensors.at(item.name));
+  for (auto& item : ordered_state(module)) {
+    auto it = tensors.find(item.name);
+    if (it != tensors.end()) item.tensor.copy_(it->second);
+  }
 }
 
 // The entries under `prefix`, with the prefix removed.
@@ -264,19 +279,22 @@ TensorMap with_prefix(const TensorMap& tensors, const std::string& prefix) {
 
 }  // namespace
 
-void load_state_dict(nn::Module& module, const TensorMap& tensors) {
-  check_module_state(module, tensors);
+IncompatibleKeys load_state_dict(nn::Module& module, const TensorMap& tensors, bool strict) {
+  IncompatibleKeys keys = check_module_state(module, tensors, strict);
   copy_into(module, tensors);
+  return keys;
 }
 
 void save(const nn::Module& module, const std::string& path, const Metadata& metadata) {
   save(state_dict(module), path, metadata);
 }
 
-void load(nn::Module& module, const std::string& path, Metadata* metadata) {
+IncompatibleKeys load(nn::Module& module, const std::string& path, Metadata* metadata,
+                      bool strict) {
   Metadata meta;
-  load_state_dict(module, load(path, &meta));
+  IncompatibleKeys keys = load_state_dict(module, load(path, &meta), strict);
   if (metadata) *metadata = std::move(meta);
+  return keys;
 }
 
 void save(const optim::Optimizer& optimizer, const std::string& path) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "../autograd/tensor.hpp"
 #include "../optim/optimizer.hpp"
@@ -37,14 +38,28 @@ TensorMap load(std::istream& in, Metadata* metadata = nullptr);
 
 // A module's parameters and buffers by dotted name ("fc1.weight").
 TensorMap state_dict(const nn::Module& module);
-// Copies `tensors` into the module's parameters and buffers in place. Every name must match,
-// none may be missing or extra, and shapes must be equal; otherwise it throws
-// std::invalid_argument and changes nothing.
-void load_state_dict(nn::Module& module, const TensorMap& tensors);
+
+// What a non-strict load_state_dict did not load, as PyTorch's _IncompatibleKeys: the module's
+// names the state lacks (in the module's registration order) and the state's names the module
+// lacks (in name order). Both empty after a strict load.
+struct IncompatibleKeys {
+  std::vector<std::string> missing_keys;
+  std::vector<std::string> unexpected_keys;
+  bool empty() const { return missing_keys.empty() && unexpected_keys.empty(); }
+};
+
+// Copies `tensors` into the module's parameters and buffers in place. With strict (the
+// default), every name must match, none may be missing or extra; with strict false, the
+// matching names are loaded, the others are left as they are and returned. Either way, a
+// matched name whose shape differs, or whose dtype cannot be loaded (Float32 and Float64 load
+// into each other; Int64 and Bool only into themselves), throws std::invalid_argument and
+// changes nothing.
+IncompatibleKeys load_state_dict(nn::Module& module, const TensorMap& tensors, bool strict = true);
 
 // A module's state_dict to a file and back (with load_state_dict's checks).
 void save(const nn::Module& module, const std::string& path, const Metadata& metadata = {});
-void load(nn::Module& module, const std::string& path, Metadata* metadata = nullptr);
+IncompatibleKeys load(nn::Module& module, const std::string& path, Metadata* metadata = nullptr,
+                      bool strict = true);
 // An optimizer's state_dict; its kind goes in the metadata under "optimizer".
 void save(const optim::Optimizer& optimizer, const std::string& path);
 void load(optim::Optimizer& optimizer, const std::string& path);
@@ -61,8 +76,9 @@ void save(const std::shared_ptr<M>& module, const std::string& path) {
   save(static_cast<const nn::Module&>(*module), path);
 }
 template <class M>
-void load(const std::shared_ptr<M>& module, const std::string& path) {
-  load(static_cast<nn::Module&>(*module), path);
+IncompatibleKeys load(const std::shared_ptr<M>& module, const std::string& path,
+                      Metadata* metadata = nullptr, bool strict = true) {
+  return load(static_cast<nn::Module&>(*module), path, metadata, strict);
 }
 
 }  // namespace xg

@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev              # the JSON header of safetensors checkpoints
   libcli11-dev                    # command-line options of the examples
   wamerican                       # /usr/share/dict/words, data for the char_lm example
+  fortunes                        # /usr/share/games/fortunes/cookie, the GPT fine-tuning corpus
   clang libclang-rt-14-dev        # libFuzzer, for the fuzz target of the reliability pass
 )
 

@@ -308,6 +308,67 @@ std::vector<Case> all_cases() {
        "random_windows: 8 tokens hold no window of block_size 8 with its next-token targets "
        "(need more than 8)",
        [] { xg::nn::random_windows(xg::arange(8), 2, 8); }},
+      {"window-mixture-weights", T::InvalidArgument,
+       "WindowMixture: expected one weight per source, got 2 weights for 1 sources",
+       [] {
+         xg::nn::WindowMixture({xg::arange(50)}, {1.0, 2.0}, 4, xg::Generator(1));
+       }},
+      {"window-mixture-block-size", T::InvalidArgument,
+       "WindowMixture: block_size must be positive, got 0",
+       [] { xg::nn::WindowMixture({xg::arange(50)}, {1.0}, 0, xg::Generator(1)); }},
+      {"window-mixture-source", T::InvalidArgument,
+       "WindowMixture: source 0 must be a 1-D Int64 token tensor, got [50] Float32",
+       [] { xg::nn::WindowMixture({xg::ones({50})}, {1.0}, 4, xg::Generator(1)); }},
+      {"window-mixture-weight", T::InvalidArgument,
+       "WindowMixture: source 0's weight must be finite and >= 0, got -1.000000",
+       [] { xg::nn::WindowMixture({xg::arange(50)}, {-1.0}, 4, xg::Generator(1)); }},
+      {"window-mixture-too-short", T::InvalidArgument,
+       "WindowMixture: source 1 has 4 tokens, no window of block_size 4 with its next-token "
+       "targets (need more than 4)",
+       [] {
+         xg::nn::WindowMixture({xg::arange(50), xg::arange(4)}, {1.0, 1.0}, 4, xg::Generator(1));
+       }},
+      {"window-mixture-all-zero", T::InvalidArgument, "WindowMixture: every weight is 0",
+       [] {
+         xg::nn::WindowMixture({xg::arange(50), xg::arange(50)}, {0.0, 0.0}, 4, xg::Generator(1));
+       }},
+      {"window-mixture-batch-size", T::InvalidArgument,
+       "WindowMixture::next: batch_size must be positive, got 0",
+       [] { xg::nn::WindowMixture({xg::arange(50)}, {1.0}, 4, xg::Generator(1)).next(0); }},
+      {"window-mixture-budgets", T::InvalidArgument,
+       "WindowMixture::weights_for_epochs: expected one epoch budget per source, got 1 for 2 "
+       "sources",
+       [] {
+         xg::nn::WindowMixture::weights_for_epochs({1000, 10}, {1.0});
+       }},
+      {"window-mixture-budget", T::InvalidArgument,
+       "WindowMixture::weights_for_epochs: source 0 needs a token count >= 0 and an epoch budget "
+       "finite and >= 0, got 1000 and -1.000000",
+       [] { xg::nn::WindowMixture::weights_for_epochs({1000}, {-1.0}); }},
+      {"window-mixture-budgets-zero", T::InvalidArgument,
+       "WindowMixture::weights_for_epochs: every budget is 0 epochs (or every source is empty)",
+       [] {
+         xg::nn::WindowMixture::weights_for_epochs({1000, 10}, {0.0, 0.0});
+       }},
+      {"window-mixture-state", T::InvalidArgument,
+       "WindowMixture::set_state: expected a 1-D Int64 tensor from get_state, got [3] Float32",
+       [] {
+         xg::nn::WindowMixture({xg::arange(50)}, {1.0}, 4, xg::Generator(1))
+             .set_state(xg::ones({3}));
+       }},
+      {"window-mixture-state-sources", T::InvalidArgument,
+       "WindowMixture::set_state: the state (3 values) is of a mixture of 2 sources, this one has "
+       "1",
+       [] {
+         xg::nn::WindowMixture({xg::arange(50)}, {1.0}, 4, xg::Generator(1))
+             .set_state(xg::tensor({2, 0, 0}, xg::kInt64));
+       }},
+      {"window-mixture-state-count", T::InvalidArgument,
+       "WindowMixture::set_state: source 0's count -1 is negative",
+       [] {
+         xg::nn::WindowMixture({xg::arange(50)}, {1.0}, 4, xg::Generator(1))
+             .set_state(xg::tensor({1, -1, 0, 0}, xg::kInt64));
+       }},
       {"batch-sampler-take-too-many", T::InvalidArgument,
        "BatchSampler::take: 1000000000000000000.000000 epochs are 5000000000000000000.000000 "
        "batches, more than one vector can hold; take fewer at a time",

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -163,6 +164,16 @@ std::vector<std::int64_t> ints_of(const xg::Tensor& t) {
   return std::vector<std::int64_t>(p, p + c.numel());
 }
 
+// The message of the std::invalid_argument f throws.
+std::string message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "no std::invalid_argument";
+}
+
 }  // namespace
 
 // Each row of x is tokens[s : s + T] for an offset s drawn as nanoGPT draws it,
@@ -212,14 +223,6 @@ TEST(RandomWindows, OwnGeneratorIsNotShiftedByOtherDraws) {
 }
 
 TEST(RandomWindows, BadArgumentsAreRefused) {
-  auto message = [](const std::function<void()>& f) -> std::string {
-    try {
-      f();
-    } catch (const std::invalid_argument& e) {
-      return e.what();
-    }
-    return "no std::invalid_argument";
-  };
   EXPECT_EQ(message([] { xg::nn::random_windows(xg::ones({10}), 2, 4); }),
             "random_windows: expected a 1-D Int64 token tensor, got [10] Float32");
   EXPECT_EQ(message([] { xg::nn::random_windows(xg::arange(10), 0, 4); }),
@@ -227,6 +230,133 @@ TEST(RandomWindows, BadArgumentsAreRefused) {
   EXPECT_EQ(message([] { xg::nn::random_windows(xg::arange(8), 2, 8); }),
             "random_windows: 8 tokens hold no window of block_size 8 with its next-token targets "
             "(need more than 8)");
+}
+
+// ---- WindowMixture: windows from several sources by weight ----------------------------------
+
+// Budgets of 2 epochs of 1000 tokens and 0.5 of 4000 ask for 2000 tokens each: equal weights; a
+// budget of 0 gets weight 0. A run of 8000 tokens sees each budget twice over.
+TEST(WindowMixture, EpochBudgetsBecomeWeights) {
+  using M = xg::nn::WindowMixture;
+  const std::vector<double> w = M::weights_for_epochs({1000, 4000, 500}, {2.0, 0.5, 0.0});
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_DOUBLE_EQ(w[0], 0.5);
+  EXPECT_DOUBLE_EQ(w[1], 0.5);
+  EXPECT_EQ(w[2], 0.0);
+  EXPECT_DOUBLE_EQ(M::epochs_scale({1000, 4000, 500}, {2.0, 0.5, 0.0}, 8000), 2.0);
+  EXPECT_DOUBLE_EQ(M::epochs_scale({1000, 4000}, {2.0, 0.5}, 4000), 1.0);
+  EXPECT_THROW(M::weights_for_epochs({1000}, {-1.0}), std::invalid_argument);
+  EXPECT_THROW(M::weights_for_epochs({1000, 10}, {0.0, 0.0}), std::invalid_argument);
+  EXPECT_THROW(M::weights_for_epochs({1000, 10}, {1.0}), std::invalid_argument);
+}
+
+// Two sources told apart by their values, budgets of 2 epochs of 1000 tokens and 0.6 of 4000:
+// weights 2000 / 4400 and 2400 / 4400. Over 4000 windows the count drawn from the first is
+// binomial (mean 1818.2, standard deviation 31.5); it must fall within 5 deviations. Every
+// window lies inside one source with its targets one token later, and a source of weight 0 is
+// never drawn.
+TEST(WindowMixture, DrawsTheSourcesInProportion) {
+  const xg::Tensor a = xg::arange(0, 1000, 1, xg::kInt64);
+  const xg::Tensor b = xg::arange(1000, 5000, 1, xg::kInt64);
+  const xg::Tensor c = xg::arange(9000, 9100, 1, xg::kInt64);
+  std::vector<double> weights = xg::nn::WindowMixture::weights_for_epochs({1000, 4000}, {2.0, 0.6});
+  weights.push_back(0.0);
+  const std::int64_t B = 10, T = 16, batches = 400;
+  xg::nn::WindowMixture mixture({a, b, c}, weights, T, xg::Generator(7));
+  std::int64_t from_a = 0, from_b = 0;
+  for (std::int64_t i = 0; i < batches; ++i) {
+    const auto [x, y] = mixture.next(B);
+    ASSERT_EQ(x.shape(), (xg::Shape{B, T}));
+    const std::vector<std::int64_t> xv = ints_of(x), yv = ints_of(y);
+    for (std::int64_t r = 0; r < B; ++r) {
+      const std::int64_t first = xv[static_cast<std::size_t>(r * T)];
+      const bool in_a = first < 1000;
+      ASSERT_TRUE(in_a || (first >= 1000 && first < 5000)) << first;
+      (in_a ? from_a : from_b) += 1;
+      const std::int64_t end = in_a ? 1000 : 5000;
+      for (std::int64_t t = 0; t < T; ++t) {
+        ASSERT_EQ(xv[static_cast<std::size_t>(r * T + t)], first + t);
+        ASSERT_EQ(yv[static_cast<std::size_t>(r * T + t)], first + t + 1);
+      }
+      ASSERT_LT(first + T, end);  // the target of the last position is in the source
+    }
+  }
+  const double n = static_cast<double>(B * batches), p = 2000.0 / 4400.0;
+  const double sd = std::sqrt(n * p * (1 - p));
+  EXPECT_NEAR(static_cast<double>(from_a), n * p, 5 * sd);
+  EXPECT_EQ(mixture.drawn(), (std::vector<std::int64_t>{from_a, from_b, 0}));
+  EXPECT_DOUBLE_EQ(mixture.probabilities()[0], p);
+  const std::vector<double> epochs = mixture.epochs_drawn();
+  EXPECT_DOUBLE_EQ(epochs[0], static_cast<double>(from_a * T) / 1000.0);
+  EXPECT_DOUBLE_EQ(epochs[1], static_cast<double>(from_b * T) / 4000.0);
+  EXPECT_EQ(epochs[2], 0.0);
+}
+
+// With one source of positive weight, the batches are random_windows' from the same generator.
+TEST(WindowMixture, OneSourceDrawsAsRandomWindows) {
+  const xg::Tensor tokens = xg::arange(500) * 2;
+  xg::nn::WindowMixture mixture({tokens, xg::arange(5)}, {1.0, 0.0}, 8, xg::Generator(11));
+  xg::Generator g(11);
+  for (int i = 0; i < 3; ++i) {
+    const auto expected = xg::nn::random_windows(tokens, 4, 8, g);
+    const auto got = mixture.next(4);
+    EXPECT_EQ(ints_of(got.first), ints_of(expected.first));
+    EXPECT_EQ(ints_of(got.second), ints_of(expected.second));
+  }
+  EXPECT_EQ(mixture.drawn(), (std::vector<std::int64_t>{12, 0}));
+}
+
+// A mixture restored from get_state draws what the original draws next, and its counts.
+TEST(WindowMixture, ARestoredStateDrawsTheSameBatches) {
+  const std::vector<xg::Tensor> sources = {xg::arange(300), xg::arange(1000, 1700)};
+  xg::nn::WindowMixture first(sources, {0.3, 0.7}, 12, xg::Generator(21));
+  for (int i = 0; i < 7; ++i) first.next(5);
+  const xg::Tensor state = first.get_state();
+  std::vector<std::vector<std::int64_t>> expected;
+  for (int i = 0; i < 5; ++i) expected.push_back(ints_of(first.next(5).first));
+
+  xg::nn::WindowMixture resumed(sources, {0.3, 0.7}, 12, xg::Generator(99));
+  resumed.next(3);
+  resumed.set_state(state);
+  EXPECT_EQ(resumed.drawn()[0] + resumed.drawn()[1], 35);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(ints_of(resumed.next(5).first), expected[i]) << i;
+  EXPECT_EQ(resumed.drawn(), first.drawn());
+
+  // Another mixture's state, or a broken one, is refused and changes nothing.
+  xg::nn::WindowMixture three({xg::arange(300), xg::arange(300), xg::arange(300)}, {1, 1, 1}, 12,
+                              xg::Generator(5));
+  const std::vector<std::int64_t> before = three.drawn();
+  const xg::Tensor three_state = three.get_state();
+  EXPECT_THROW(three.set_state(state), std::invalid_argument);
+  xg::Tensor bad = three_state.narrow(0, 0, three_state.numel() - 10).clone();  // words short
+  bad.data_ptr<std::int64_t>()[1] = 4;
+  EXPECT_THROW(three.set_state(bad), std::invalid_argument);
+  EXPECT_EQ(three.drawn(), before);
+  EXPECT_EQ(ints_of(three.get_state()), ints_of(three_state));
+}
+
+TEST(WindowMixture, BadArgumentsAreRefused) {
+  const xg::Generator g(1);
+  EXPECT_EQ(message([&] {
+              xg::nn::WindowMixture({xg::arange(50)}, {1.0, 2.0}, 4, g);
+            }),
+            "WindowMixture: expected one weight per source, got 2 weights for 1 sources");
+  EXPECT_EQ(message([&] {
+              xg::nn::WindowMixture({xg::arange(50), xg::arange(50)}, {0, 0}, 4, g);
+            }),
+            "WindowMixture: every weight is 0");
+  EXPECT_EQ(message([&] { xg::nn::WindowMixture({xg::arange(50)}, {-1.0}, 4, g); }),
+            "WindowMixture: source 0's weight must be finite and >= 0, got -1.000000");
+  EXPECT_EQ(message([&] {
+              xg::nn::WindowMixture({xg::arange(50), xg::arange(4)}, {1, 1}, 4, g);
+            }),
+            "WindowMixture: source 1 has 4 tokens, no window of block_size 4 with its next-token "
+            "targets (need more than 4)");
+  EXPECT_EQ(message([&] { xg::nn::WindowMixture({xg::ones({50})}, {1.0}, 4, g); }),
+            "WindowMixture: source 0 must be a 1-D Int64 token tensor, got [50] Float32");
+  xg::nn::WindowMixture ok({xg::arange(50), xg::arange(4)}, {1, 0}, 4, g);  // weight 0: kept
+  EXPECT_EQ(message([&] { ok.next(0); }),
+            "WindowMixture::next: batch_size must be positive, got 0");
 }
 
 // Dropout with its own generator: the same masks from the same seed, and the default generator's

@@ -542,6 +542,143 @@ TEST(SafetensorsTest, BadOptimizerPartOfACheckpointChangesNothing) {
   EXPECT_EQ(snapshot(*target), before);
 }
 
+// The tensor of one entry of a module's state_dict.
+Tensor entry(const xg::nn::Module& m, const std::string& name) {
+  return xg::state_dict(m).at(name);
+}
+
+// load_state_dict(strict = false), as PyTorch's: the names that match are loaded, the others are
+// reported and left alone. Sequential's names are "0.weight", "0.bias", "2.weight", "2.bias".
+TEST(LoadStateDictNonStrict, ReportsMissingAndUnexpectedNamesAndLoadsTheRest) {
+  TempDir dir;
+  xg::manual_seed(61);
+  auto source = make_mlp();
+  xg::TensorMap state = xg::state_dict(*source);
+  state.erase("2.bias");
+  state.erase("0.weight");
+  state["head.weight"] = xg::zeros({2, 2});
+  state["extra"] = xg::zeros({1});
+
+  xg::manual_seed(62);
+  auto target = make_mlp();
+  const Snapshot before = snapshot(*target);
+  const Tensor kept_weight = entry(*target, "0.weight").clone();
+  const Tensor kept_bias = entry(*target, "2.bias").clone();
+  // Strict: refused, nothing changed.
+  EXPECT_EQ(message_of<std::invalid_argument>([&] { xg::load_state_dict(*target, state); }),
+            "load_state_dict: '0.weight' of Sequential is missing from the state");
+  EXPECT_EQ(snapshot(*target), before);
+
+  const xg::IncompatibleKeys keys = xg::load_state_dict(*target, state, /*strict=*/false);
+  // Missing in the module's registration order, unexpected in the state's name order.
+  EXPECT_EQ(keys.missing_keys, (std::vector<std::string>{"0.weight", "2.bias"}));
+  EXPECT_EQ(keys.unexpected_keys, (std::vector<std::string>{"extra", "head.weight"}));
+  EXPECT_FALSE(keys.empty());
+  EXPECT_EQ(bytes_of(entry(*target, "0.bias")), bytes_of(entry(*source, "0.bias")));
+  EXPECT_EQ(bytes_of(entry(*target, "2.weight")), bytes_of(entry(*source, "2.weight")));
+  EXPECT_EQ(bytes_of(entry(*target, "0.weight")), bytes_of(kept_weight));
+  EXPECT_EQ(bytes_of(entry(*target, "2.bias")), bytes_of(kept_bias));
+  EXPECT_NE(snapshot(*target), before);
+
+  // The same through a file, with its metadata.
+  const std::string path = dir.file("partial.safetensors");
+  xg::save(state, path, {{"note", "partial"}});
+  xg::manual_seed(63);
+  auto from_file = make_mlp();
+  xg::Metadata meta;
+  const xg::IncompatibleKeys file_keys = xg::load(from_file, path, &meta, /*strict=*/false);
+  EXPECT_EQ(file_keys.missing_keys, keys.missing_keys);
+  EXPECT_EQ(file_keys.unexpected_keys, keys.unexpected_keys);
+  EXPECT_EQ(meta.at("note"), "partial");
+  EXPECT_EQ(bytes_of(entry(*from_file, "2.weight")), bytes_of(entry(*source, "2.weight")));
+  EXPECT_THROW(xg::load(*from_file, path), std::invalid_argument);  // strict by default
+
+  // A full state reports nothing, strict or not.
+  EXPECT_TRUE(xg::load_state_dict(*target, xg::state_dict(*source), false).empty());
+  EXPECT_TRUE(xg::load_state_dict(*target, xg::state_dict(*source)).empty());
+  EXPECT_EQ(snapshot(*target), snapshot(*source));
+}
+
+TEST(LoadStateDictNonStrict, ShapeOrDtypeMismatchStillThrowsAndChangesNothing) {
+  TempDir dir;
+  xg::manual_seed(64);
+  auto source = make_mlp();
+  xg::TensorMap state = xg::state_dict(*source);
+  state.erase("0.bias");                  // missing: allowed when not strict
+  state["2.weight"] = xg::zeros({1, 9});  // a matched name of another shape: never allowed
+  xg::manual_seed(65);
+  auto target = make_mlp();
+  const Snapshot before = snapshot(*target);
+  EXPECT_EQ(message_of<std::invalid_argument>([&] { xg::load_state_dict(*target, state, false); }),
+            "load_state_dict: '2.weight' has shape [1, 9] in the state but [1, 8] in Sequential");
+  EXPECT_EQ(snapshot(*target), before);  // 0.weight, which matched, was not copied either
+  const std::string path = dir.file("bad.safetensors");
+  xg::save(state, path);
+  EXPECT_THROW(xg::load(*target, path, nullptr, false), std::invalid_argument);
+  EXPECT_EQ(snapshot(*target), before);
+
+  state["2.weight"] = xg::zeros({1, 8}, xg::kInt64);
+  EXPECT_EQ(message_of<std::invalid_argument>([&] { xg::load_state_dict(*target, state, false); }),
+            "load_state_dict: '2.weight' is Int64 in the state but Float32 in Sequential");
+  EXPECT_EQ(snapshot(*target), before);
+}
+
+// requires_grad_(false) on a module freezes its parameters: backward leaves their gradient
+// undefined, and an optimizer given every parameter (frozen ones too) moves only the others, even
+// with weight decay, exactly as one given only the trainable ones.
+TEST(ModuleRequiresGrad, FrozenParametersStayPut) {
+  xg::manual_seed(71);
+  auto model = make_mlp();
+  xg::manual_seed(71);
+  auto twin = make_mlp();
+  ASSERT_EQ(snapshot(*model), snapshot(*twin));
+  auto first = model->get_submodule("0");
+  EXPECT_EQ(&first->requires_grad_(false), first.get());
+  twin->get_submodule("0")->requires_grad_(false);
+  for (const auto& item : model->named_parameters()) {
+    EXPECT_EQ(item.tensor.requires_grad(), item.name.rfind("0.", 0) != 0) << item.name;
+  }
+  const Tensor w0 = entry(*model, "0.weight").clone();
+  const Tensor b0 = entry(*model, "0.bias").clone();
+  const Tensor w2 = entry(*model, "2.weight").clone();
+
+  xg::optim::AdamW all(model->parameters(), xg::optim::AdamWOptions(0.05).weight_decay(0.1));
+  std::vector<Tensor> trainable;
+  for (const auto& p : twin->parameters()) {
+    if (p.requires_grad()) trainable.push_back(p);
+  }
+  ASSERT_EQ(trainable.size(), 2u);
+  xg::optim::AdamW some(trainable, xg::optim::AdamWOptions(0.05).weight_decay(0.1));
+  train_steps(*model, all, 4);
+  train_steps(*twin, some, 4);
+  EXPECT_FALSE(model->get_submodule("0")->get_parameter("weight").grad().defined());
+  EXPECT_EQ(bytes_of(entry(*model, "0.weight")), bytes_of(w0));
+  EXPECT_EQ(bytes_of(entry(*model, "0.bias")), bytes_of(b0));
+  EXPECT_NE(bytes_of(entry(*model, "2.weight")), bytes_of(w2));
+  EXPECT_EQ(snapshot(*model), snapshot(*twin));
+
+  // Unfreezing: the whole model trains again.
+  EXPECT_EQ(&model->requires_grad_(true), model.get());
+  train_steps(*model, all, 1);
+  EXPECT_NE(bytes_of(entry(*model, "0.weight")), bytes_of(w0));
+}
+
+// A tied weight is one tensor: freezing it through either module freezes it in both.
+TEST(ModuleRequiresGrad, FreezingOneNameOfATiedPairFreezesTheTensor) {
+  auto outer = std::make_shared<xg::nn::Sequential>();
+  auto a = outer->register_module("a", std::make_shared<xg::nn::Linear>(4, 4));
+  auto b = outer->register_module("b", std::make_shared<xg::nn::Linear>(4, 4));
+  b->register_parameter("weight", a->weight);
+  b->requires_grad_(false);
+  EXPECT_FALSE(a->weight.requires_grad());
+  EXPECT_FALSE(b->bias.requires_grad());
+  EXPECT_TRUE(a->bias.requires_grad());
+  const Tensor x = make({1, 2, 3, 4}, {1, 4});
+  b->forward(a->forward(x)).sum().backward();
+  EXPECT_FALSE(a->weight.grad().defined());
+  EXPECT_TRUE(a->bias.grad().defined());
+}
+
 // ---- hand-made bad files ----
 
 // The target of every bad file: weight F32 [2, 2] and bias F32 [2].

@@ -2,9 +2,13 @@
 // with the shakespeare_char recipe for a CPU as the defaults (docs/guide.md, "Train a small GPT").
 #include "gpt.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <limits>
@@ -44,41 +48,6 @@ std::string read_text(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-// A generator's state as text for the checkpoint's metadata, and back.
-std::string state_text(const xg::Generator& g) {
-  const Tensor state = g.get_state();
-  const std::int64_t* p = state.data_ptr<std::int64_t>();
-  std::string text;
-  for (std::int64_t i = 0; i < state.numel(); ++i) {
-    if (i) text += ',';
-    text += std::to_string(p[i]);
-  }
-  return text;
-}
-
-void set_state_from_text(xg::Generator& g, const std::string& text, const std::string& path) {
-  std::vector<std::int64_t> values;
-  std::istringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    std::size_t used = 0;
-    long long value = 0;
-    try {
-      value = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size()) {
-      throw std::invalid_argument("--resume: " + path + ": a random state holds '" + item +
-                                  "', not a whole number");
-    }
-    values.push_back(value);
-  }
-  Tensor state = xg::empty({static_cast<std::int64_t>(values.size())}, xg::kInt64);
-  std::copy(values.begin(), values.end(), state.data_ptr<std::int64_t>());
-  g.set_state(state);  // checks it is a state
 }
 
 std::int64_t metadata_number(const xg::Metadata& metadata, const std::string& key,
@@ -123,7 +92,9 @@ void check_config(const Config& c) {
 // of two or more dims (the matrices and embeddings), none on the rest (LayerNorm weights, biases).
 xg::optim::AdamW make_optimizer(GPT& model, const Options& opts) {
   std::vector<Tensor> decay, no_decay;
-  for (const Tensor& p : model.parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  for (const Tensor& p : model.parameters()) {
+    if (p.requires_grad()) (p.dim() >= 2 ? decay : no_decay).push_back(p);  // not the frozen ones
+  }
   const auto defaults = xg::optim::AdamWOptions(opts.learning_rate)
                             .betas({opts.beta1, opts.beta2})
                             .eps(1e-8)
@@ -183,21 +154,34 @@ std::pair<double, double> estimate_loss(GPT& model, const Tensor& train, const T
 // ---- Vocabulary
 
 Vocabulary::Vocabulary(const std::string& chars) {
-  std::set<unsigned char> distinct(chars.begin(), chars.end());
-  chars_.assign(distinct.begin(), distinct.end());
   std::fill(std::begin(ids_), std::end(ids_), -1);
-  for (std::size_t i = 0; i < chars_.size(); ++i) {
-    ids_[static_cast<unsigned char>(chars_[i])] = static_cast<std::int64_t>(i);
+  for (const char c : chars) {
+    auto& id = ids_[static_cast<unsigned char>(c)];
+    if (id >= 0) continue;
+    id = static_cast<std::int64_t>(chars_.size());
+    chars_ += c;
   }
 }
 
-Vocabulary Vocabulary::of_text(const std::string& text) { return Vocabulary(text); }
+Vocabulary Vocabulary::of_text(const std::string& text) {
+  const std::set<unsigned char> distinct(text.begin(), text.end());
+  return Vocabulary(std::string(distinct.begin(), distinct.end()));
+}
 
-Tensor Vocabulary::encode(const std::string& text, const std::string& what) const {
+Vocabulary Vocabulary::with_substitute() const { return Vocabulary(chars_ + kSubstitute); }
+
+Tensor Vocabulary::encode(const std::string& text, const std::string& what,
+                          std::int64_t* substituted) const {
   Tensor ids = xg::empty({static_cast<std::int64_t>(text.size())}, xg::kInt64);
   std::int64_t* p = ids.data_ptr<std::int64_t>();
+  const std::int64_t reserved = ids_[static_cast<unsigned char>(kSubstitute)];
+  std::int64_t count = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    const std::int64_t id = ids_[static_cast<unsigned char>(text[i])];
+    std::int64_t id = ids_[static_cast<unsigned char>(text[i])];
+    if (id < 0 && reserved >= 0) {
+      id = reserved;
+      ++count;
+    }
     if (id < 0) {
       std::ostringstream message;
       message << what << ": character " << static_cast<int>(static_cast<unsigned char>(text[i]))
@@ -207,6 +191,7 @@ Tensor Vocabulary::encode(const std::string& text, const std::string& what) cons
     }
     p[i] = id;
   }
+  if (substituted) *substituted = count;
   return ids;
 }
 
@@ -397,25 +382,143 @@ std::string generate(GPT& model, const Vocabulary& vocab, const std::string& pro
 
 namespace {
 
-struct Data {
-  Vocabulary vocab;
+// One --data source, FILE or FILE:EPOCHS, and its two splits.
+struct Source {
+  std::string path, name;
+  double epochs = 1.0;  // the budget; 1 when not given
   Tensor train, val;
+  std::int64_t substituted = 0;  // characters mapped to the reserved id
 };
 
-Data load_data(const std::string& path, std::ostream& out) {
-  const std::string text = read_text(path);
-  if (text.empty()) throw std::invalid_argument("'" + path + "' is empty");
-  Vocabulary vocab = Vocabulary::of_text(text);
-  const Tensor tokens = vocab.encode(text, path);
-  const auto n = static_cast<std::int64_t>(text.size());
-  const auto n_train = static_cast<std::int64_t>(static_cast<double>(n) * kTrainFraction);
-  out << path << ": " << n << " characters, vocabulary of " << vocab.size() << ", " << n_train
-      << " for training, " << n - n_train << " for validation\n";
-  return {std::move(vocab), tokens.narrow(0, 0, n_train), tokens.narrow(0, n_train, n - n_train)};
+Source parse_source(const std::string& spec) {
+  Source s;
+  s.path = spec;
+  const auto colon = spec.rfind(':');
+  if (colon != std::string::npos && colon + 1 < spec.size()) {
+    const std::string tail = spec.substr(colon + 1);
+    char* end = nullptr;
+    const double epochs = std::strtod(tail.c_str(), &end);
+    if (end == tail.c_str() + tail.size() && !std::isspace(static_cast<unsigned char>(tail[0]))) {
+      if (!(std::isfinite(epochs) && epochs >= 0)) {
+        throw std::invalid_argument("--data " + spec + ": the epoch budget " + tail +
+                                    " is not a finite number >= 0");
+      }
+      s.path = spec.substr(0, colon);
+      s.epochs = epochs;
+    }
+  }
+  s.name = std::filesystem::path(s.path).filename().string();
+  return s;
+}
+
+struct Data {
+  Vocabulary vocab{""};
+  std::vector<Source> sources;
+};
+
+// Where the vocabulary comes from: the data (a new run), a checkpoint (--resume, --sample-only)
+// or a checkpoint with the reserved id added when the data needs it (--init-from).
+enum class VocabularyFrom { kData, kCheckpoint, kCheckpointWithReserved };
+
+Data load_data(const std::vector<std::string>& specs, VocabularyFrom from,
+               const std::string& checkpoint_chars, const std::string& checkpoint,
+               std::ostream& out) {
+  if (specs.empty()) throw std::invalid_argument("--data: no text given");
+  Data data;
+  std::vector<std::string> texts;
+  std::set<unsigned char> seen;
+  for (const std::string& spec : specs) {
+    data.sources.push_back(parse_source(spec));
+    texts.push_back(read_text(data.sources.back().path));
+    if (texts.back().empty())
+      throw std::invalid_argument("'" + data.sources.back().path + "' is empty");
+    seen.insert(texts.back().begin(), texts.back().end());
+  }
+  const std::string data_chars(seen.begin(), seen.end());  // sorted, as of_text
+  if (from == VocabularyFrom::kData) {
+    data.vocab = Vocabulary(data_chars);
+  } else {
+    data.vocab = Vocabulary(checkpoint_chars);
+    const bool outside = std::any_of(data_chars.begin(), data_chars.end(),
+                                     [&](char c) { return !data.vocab.contains(c); });
+    if (from == VocabularyFrom::kCheckpoint && !data.vocab.has_substitute() &&
+        data_chars != checkpoint_chars) {
+      throw std::invalid_argument("--resume: " + checkpoint +
+                                  " was trained on another vocabulary than this data's");
+    }
+    if (from == VocabularyFrom::kCheckpointWithReserved && outside) {
+      data.vocab = data.vocab.with_substitute();
+    }
+  }
+  for (std::size_t i = 0; i < data.sources.size(); ++i) {
+    Source& s = data.sources[i];
+    const std::string& text = texts[i];
+    const Tensor tokens = data.vocab.encode(text, s.path, &s.substituted);
+    const auto n = static_cast<std::int64_t>(text.size());
+    const auto n_train = static_cast<std::int64_t>(static_cast<double>(n) * kTrainFraction);
+    out << s.path << ": " << n << " characters, vocabulary of " << data.vocab.size() << ", "
+        << n_train << " for training, " << n - n_train << " for validation\n";
+    if (s.substituted > 0) {
+      std::set<unsigned char> distinct;
+      for (const char c : text) {
+        if (!data.vocab.contains(c)) distinct.insert(static_cast<unsigned char>(c));
+      }
+      out << "  " << s.substituted << " of them (" << distinct.size()
+          << " distinct characters) are outside the vocabulary of " << checkpoint
+          << ": each maps to the reserved id " << data.vocab.size() - 1 << '\n';
+    }
+    s.train = tokens.narrow(0, 0, n_train);
+    s.val = tokens.narrow(0, n_train, n - n_train);
+  }
+  return data;
+}
+
+// A 1-D Int64 tensor (a generator's or a mixture's state) as text for the checkpoint's
+// metadata, and back.
+std::string ints_text(const Tensor& state) {
+  const Tensor dense = state.contiguous();
+  const std::int64_t* p = dense.data_ptr<std::int64_t>();
+  std::string text;
+  for (std::int64_t i = 0; i < dense.numel(); ++i) {
+    if (i) text += ',';
+    text += std::to_string(p[i]);
+  }
+  return text;
+}
+
+Tensor ints_from_text(const std::string& text, const std::string& path) {
+  std::vector<std::int64_t> values;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::size_t used = 0;
+    long long value = 0;
+    try {
+      value = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size()) {
+      throw std::invalid_argument("--resume: " + path + ": a random state holds '" + item +
+                                  "', not a whole number");
+    }
+    values.push_back(value);
+  }
+  Tensor state = xg::empty({static_cast<std::int64_t>(values.size())}, xg::kInt64);
+  std::copy(values.begin(), values.end(), state.data_ptr<std::int64_t>());
+  return state;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : "\n") + item;
+  return text;
 }
 
 xg::Metadata checkpoint_metadata(const GPT& model, const Vocabulary& vocab, std::int64_t iter,
-                                 const std::vector<std::pair<std::string, xg::Generator*>>& rngs) {
+                                 const std::vector<std::pair<std::string, xg::Generator*>>& rngs,
+                                 const xg::nn::WindowMixture& mixture,
+                                 const std::vector<std::string>& freeze) {
   const Config& c = model.config();
   xg::Metadata metadata = {
       {"gpt.iter", std::to_string(iter)},
@@ -425,8 +528,10 @@ xg::Metadata checkpoint_metadata(const GPT& model, const Vocabulary& vocab, std:
       {"gpt.n_head", std::to_string(c.n_head)},
       {"gpt.n_embd", std::to_string(c.n_embd)},
       {"gpt.bias", c.bias ? "1" : "0"},
+      {"gpt.mixture", ints_text(mixture.get_state())},
+      {"gpt.freeze", joined(freeze)},
   };
-  for (const auto& [name, g] : rngs) metadata["gpt.rng." + name] = state_text(*g);
+  for (const auto& [name, g] : rngs) metadata["gpt.rng." + name] = ints_text(g->get_state());
   return metadata;
 }
 
@@ -439,6 +544,87 @@ xg::TensorMap model_tensors(const xg::TensorMap& checkpoint) {
   return model;
 }
 
+// Runs f; an std::invalid_argument about "--resume: " is retold as being about `flag`.
+template <class F>
+auto as_flag(const std::string& flag, F&& f) {
+  try {
+    return f();
+  } catch (const std::invalid_argument& e) {
+    std::string message = e.what();
+    if (message.starts_with("--resume: ")) message = flag + ": " + message.substr(10);
+    throw std::invalid_argument(message);
+  }
+}
+
+// --init-from: the checkpoint's model weights into `model`, whose vocabulary may have one id
+// more (the reserved one, last): that row of the tied embedding keeps the model's own
+// initialisation.
+void init_from_checkpoint(GPT& model, const xg::TensorMap& checkpoint,
+                          std::int64_t checkpoint_vocab, const std::string& path) {
+  xg::TensorMap state = model_tensors(checkpoint);
+  const xg::TensorMap own = xg::state_dict(model);
+  if (model.config().vocab_size > checkpoint_vocab) {
+    for (const char* name : {"transformer.wte.weight", "lm_head.weight"}) {
+      auto it = state.find(name);
+      if (it == state.end() || it->second.dim() != 2 || it->second.size(0) != checkpoint_vocab) {
+        continue;  // load_state_dict names what does not fit
+      }
+      xg::NoGradGuard no_grad;
+      Tensor rows = own.at(name).clone();
+      rows.narrow(0, 0, checkpoint_vocab).copy_(it->second);
+      it->second = rows;
+    }
+  }
+  as_flag("--init-from", [&] {
+    try {
+      xg::load_state_dict(model, state);  // the architecture is the checkpoint's: all must fit
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("--init-from: " + path + ": " + e.what());
+    }
+    return 0;
+  });
+}
+
+// --freeze: every parameter whose name (any of its names, for a tied one) matches a glob keeps
+// requires_grad false. Says what it froze, and which tied names were frozen with a match.
+void freeze_parameters(GPT& model, const std::vector<std::string>& globs, std::ostream& out) {
+  if (globs.empty()) return;
+  const std::vector<xg::nn::NamedTensor> named = model.named_parameters(true, false);
+  std::vector<bool> matched(named.size(), false);
+  for (const std::string& glob : globs) {
+    std::int64_t names = 0, values = 0;
+    for (std::size_t i = 0; i < named.size(); ++i) {
+      if (fnmatch(glob.c_str(), named[i].name.c_str(), 0) != 0) continue;
+      matched[i] = true;
+      ++names;
+      values += named[i].tensor.numel();
+    }
+    if (names == 0) {
+      throw std::invalid_argument("--freeze '" + glob +
+                                  "' matches no parameter name (they read "
+                                  "like transformer.h.0.attn.c_attn.weight or lm_head.weight)");
+    }
+    out << "--freeze '" << glob << "': " << names << " tensors, " << values << " values\n";
+  }
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    Tensor handle = named[i].tensor;  // the same tensor
+    if (matched[i]) handle.requires_grad_(false);
+  }
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    if (matched[i]) continue;
+    for (std::size_t j = 0; j < named.size(); ++j) {
+      if (matched[j] && named[j].tensor.impl() == named[i].tensor.impl()) {
+        out << named[i].name << " is tied to " << named[j].name << " (one tensor): frozen too\n";
+        break;
+      }
+    }
+  }
+  std::int64_t trainable = 0;
+  for (const Tensor& p : model.parameters()) trainable += p.requires_grad() ? p.numel() : 0;
+  if (trainable == 0) throw std::invalid_argument("--freeze left no parameter to train");
+  out << "trainable: " << trainable << " of " << model.num_parameters() << " parameters\n";
+}
+
 void print_sample(GPT& model, const Vocabulary& vocab, const Options& opts, std::ostream& out) {
   if (opts.sample <= 0) return;
   const std::string text = generate(model, vocab, opts.prompt, opts.sample, opts.temperature,
@@ -449,7 +635,7 @@ void print_sample(GPT& model, const Vocabulary& vocab, const Options& opts, std:
 
 void sample_only(const Options& opts, std::ostream& out) {
   if (opts.resume.empty()) {  // a fresh model: the vocabulary of the data
-    const Data data = load_data(opts.data, out);
+    const Data data = load_data(opts.data, VocabularyFrom::kData, "", "", out);
     Config config = opts.model;
     config.vocab_size = data.vocab.size();
     xg::manual_seed(opts.seed);
@@ -469,6 +655,34 @@ void sample_only(const Options& opts, std::ostream& out) {
   print_sample(model, vocab, opts, out);
 }
 
+// The mixture's weights from the sources' budgets over the run's tokens; prints them when there
+// are several sources.
+std::vector<double> mixture_weights(const std::vector<Source>& sources, const Options& opts,
+                                    std::int64_t block_size, std::ostream& out) {
+  std::vector<std::int64_t> tokens;
+  std::vector<double> epochs;
+  for (const Source& s : sources) {
+    tokens.push_back(s.train.numel());
+    epochs.push_back(s.epochs);
+  }
+  const std::vector<double> weights = xg::nn::WindowMixture::weights_for_epochs(tokens, epochs);
+  if (sources.size() == 1) return weights;
+  const double total =
+      static_cast<double>(opts.max_iters + 1) * static_cast<double>(opts.batch_size * block_size);
+  const double scale = xg::nn::WindowMixture::epochs_scale(tokens, epochs, total);
+  out << "mixture over " << opts.max_iters + 1 << " iterations of " << opts.batch_size << " x "
+      << block_size << " tokens: the budgets ask for " << std::llround(total / scale)
+      << " training tokens, the run draws " << std::llround(total) << " (budgets scaled by "
+      << std::setprecision(3) << scale << ")\n";
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    out << "  " << sources[i].name << ": budget " << epochs[i] << " epochs of " << tokens[i]
+        << " tokens, weight " << weights[i] << ", about " << epochs[i] * scale
+        << " epochs in this run\n";
+  }
+  out << std::setprecision(6);
+  return weights;
+}
+
 }  // namespace
 
 void run(const Options& opts, std::ostream& out) {
@@ -481,40 +695,85 @@ void run(const Options& opts, std::ostream& out) {
                                 " must be greater than --warmup-iters " +
                                 std::to_string(opts.warmup_iters));
   }
-  const Data data = load_data(opts.data, out);
+  if (!opts.resume.empty() && !opts.init_from.empty()) {
+    throw std::invalid_argument(
+        "--resume continues a run and --init-from starts a new one: give one of them");
+  }
 
+  // The architecture and vocabulary come from the checkpoint when there is one.
   Config config = opts.model;
   xg::Metadata metadata;
-  if (!opts.resume.empty()) {  // the architecture and vocabulary come from the checkpoint
-    xg::load(opts.resume, &metadata);
-    const std::string chars = examples::required_metadata(metadata, "gpt.vocab", opts.resume);
-    if (chars != data.vocab.chars()) {
-      throw std::invalid_argument("--resume: " + opts.resume +
-                                  " was trained on another vocabulary than this data's");
+  xg::TensorMap init_checkpoint;
+  std::string checkpoint_chars;
+  std::vector<std::string> freeze = opts.freeze;
+  VocabularyFrom from = VocabularyFrom::kData;
+  const std::string& checkpoint = opts.resume.empty() ? opts.init_from : opts.resume;
+  const std::string flag = opts.resume.empty() ? "--init-from" : "--resume";
+  if (!checkpoint.empty()) {
+    as_flag(flag, [&] {
+      if (opts.resume.empty()) {
+        init_checkpoint = xg::load(checkpoint, &metadata);
+      } else {
+        xg::load(checkpoint, &metadata);
+      }
+      checkpoint_chars = examples::required_metadata(metadata, "gpt.vocab", checkpoint);
+      const double dropout = config.dropout;
+      config = config_from(metadata, checkpoint);
+      config.dropout = dropout;
+      return 0;
+    });
+    from =
+        opts.resume.empty() ? VocabularyFrom::kCheckpointWithReserved : VocabularyFrom::kCheckpoint;
+    if (!opts.resume.empty()) {  // the frozen names are the checkpoint's
+      const auto it = metadata.find("gpt.freeze");
+      const std::string saved = it == metadata.end() ? "" : it->second;
+      if (freeze.empty() && !saved.empty()) {
+        std::istringstream lines(saved);
+        for (std::string line; std::getline(lines, line);) freeze.push_back(line);
+      } else if (joined(freeze) != saved) {
+        throw std::invalid_argument("--resume: " + checkpoint + " was trained with --freeze '" +
+                                    saved + "'; give the same globs, or none");
+      }
     }
-    const double dropout = config.dropout;
-    config = config_from(metadata, opts.resume);
-    config.dropout = dropout;
   }
+  const Data data = load_data(opts.data, from, checkpoint_chars, checkpoint, out);
   config.vocab_size = data.vocab.size();
-  if (data.train.numel() <= config.block_size || data.val.numel() <= config.block_size) {
-    throw std::invalid_argument("each split needs more than block_size (" +
-                                std::to_string(config.block_size) + ") characters");
+  for (const Source& s : data.sources) {
+    if (s.train.numel() <= config.block_size || s.val.numel() <= config.block_size) {
+      throw std::invalid_argument("each split needs more than block_size (" +
+                                  std::to_string(config.block_size) + ") characters; " + s.path +
+                                  " has " + std::to_string(s.val.numel()) + " for validation");
+    }
   }
 
   xg::manual_seed(opts.seed);
   xg::Generator train_rng(opts.seed + kTrainBatches), eval_rng(opts.seed + kEvalBatches),
       dropout_rng(opts.seed + kDropout);
   GPT model(config, dropout_rng);
+  if (!opts.init_from.empty()) {
+    init_from_checkpoint(model, init_checkpoint, Vocabulary(checkpoint_chars).size(),
+                         opts.init_from);
+  }
+  out << "model: " << config.n_layer << " layers, " << config.n_head << " heads, width "
+      << config.n_embd << ", block " << config.block_size << (config.bias ? ", biases" : "") << ": "
+      << model.num_parameters() << " parameters (" << model.num_parameters(false)
+      << " without the position embedding)\n";
+  if (!opts.init_from.empty()) {
+    out << "initialised from " << opts.init_from << " (its iteration "
+        << examples::required_metadata(metadata, "gpt.iter", opts.init_from)
+        << "), with a new optimizer and schedule\n";
+  }
+  freeze_parameters(model, freeze, out);
   xg::optim::AdamW optimizer = make_optimizer(model, opts);
   std::shared_ptr<xg::optim::LRScheduler> schedule;
   if (opts.decay_lr) schedule = make_schedule(optimizer, opts);
   const std::vector<std::pair<std::string, xg::Generator*>> rngs = {
       {"train", &train_rng}, {"eval", &eval_rng}, {"dropout", &dropout_rng}};
-  out << "model: " << config.n_layer << " layers, " << config.n_head << " heads, width "
-      << config.n_embd << ", block " << config.block_size << (config.bias ? ", biases" : "") << ": "
-      << model.num_parameters() << " parameters (" << model.num_parameters(false)
-      << " without the position embedding)\n";
+  std::vector<Tensor> train_splits;
+  for (const Source& s : data.sources) train_splits.push_back(s.train);
+  xg::nn::WindowMixture mixture(train_splits,
+                                mixture_weights(data.sources, opts, config.block_size, out),
+                                config.block_size, train_rng);
 
   std::int64_t iter = 0;
   if (!opts.resume.empty()) {
@@ -522,36 +781,79 @@ void run(const Options& opts, std::ostream& out) {
     xg::load(model, optimizer, opts.resume);
     iter = metadata_number(metadata, "gpt.iter", opts.resume, 0);
     for (const auto& [name, g] : rngs) {
-      set_state_from_text(*g, examples::required_metadata(metadata, "gpt.rng." + name, opts.resume),
-                          opts.resume);
+      g->set_state(ints_from_text(
+          examples::required_metadata(metadata, "gpt.rng." + name, opts.resume), opts.resume));
+    }
+    if (const auto it = metadata.find("gpt.mixture"); it != metadata.end()) {
+      try {
+        mixture.set_state(ints_from_text(it->second, opts.resume));
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument("--resume: " + opts.resume + ": " + e.what() +
+                                    " (give the --data sources it was trained on)");
+      }
     }
     if (schedule) {
       for (std::int64_t i = 0; i < iter; ++i) schedule->step();
     }
     out << "resumed from " << opts.resume << " at iteration " << iter << '\n';
   }
-  auto checkpoint = [&](std::int64_t at) {
+  auto save_checkpoint = [&](std::int64_t at) {
     if (!opts.save.empty()) {
-      xg::save(model, optimizer, opts.save, checkpoint_metadata(model, data.vocab, at, rngs));
+      xg::save(model, optimizer, opts.save,
+               checkpoint_metadata(model, data.vocab, at, rngs, mixture, freeze));
+    }
+  };
+  const bool several = data.sources.size() > 1;
+  const std::vector<double>& weights = mixture.probabilities();
+  // The losses of the model on the sources' validation splits (the whole split, weighted by
+  // the mixture, and each source's when there are several).
+  auto report_full_split = [&](const std::string& when) {
+    std::vector<double> losses;
+    double weighted = 0;
+    for (std::size_t i = 0; i < data.sources.size(); ++i) {
+      losses.push_back(full_split_loss(model, data.sources[i].val));
+      weighted += weights[i] * losses.back();
+    }
+    out << when << " val (full split): " << weighted << std::endl;
+    for (std::size_t i = 0; several && i < losses.size(); ++i) {
+      out << when << " val (full split) of " << data.sources[i].name << ": " << losses[i]
+          << std::endl;
     }
   };
 
-  const std::vector<Tensor> parameters = model.parameters();
+  std::vector<Tensor> parameters;                 // the trainable ones, to clip
+  std::vector<std::pair<Tensor, Tensor>> frozen;  // each frozen tensor and its values now
+  for (const Tensor& p : model.parameters()) {
+    if (p.requires_grad()) {
+      parameters.push_back(p);
+    } else {
+      frozen.emplace_back(p, p.detach().clone());
+    }
+  }
   out << std::fixed << std::setprecision(4);
+  if (!opts.init_from.empty() && opts.full_eval) report_full_split("initial");
   using Clock = std::chrono::steady_clock;
   const auto run_start = Clock::now();
   Clock::duration training{};
   const std::int64_t first_iter = iter;
   for (; iter <= opts.max_iters; ++iter) {
     if (iter % opts.eval_interval == 0) {
-      checkpoint(iter);  // before the evaluation, so a resumed run evaluates as this one does
-      const auto [train_loss, val_loss] =
-          estimate_loss(model, data.train, data.val, opts, eval_rng);
-      out << "step " << iter << ": train " << train_loss << ", val " << val_loss << std::endl;
+      save_checkpoint(iter);  // before the evaluation, so a resumed run evaluates as this one does
+      double train_loss = 0, val_loss = 0;
+      std::ostringstream each;
+      each << std::fixed << std::setprecision(4);
+      for (std::size_t i = 0; i < data.sources.size(); ++i) {
+        const auto [t, v] =
+            estimate_loss(model, data.sources[i].train, data.sources[i].val, opts, eval_rng);
+        train_loss += weights[i] * t;
+        val_loss += weights[i] * v;
+        each << (i ? ", " : " (") << data.sources[i].name << " val " << v;
+      }
+      out << "step " << iter << ": train " << train_loss << ", val " << val_loss
+          << (several ? each.str() + ")" : "") << std::endl;
     }
     const auto start = Clock::now();
-    const auto [x, y] =
-        xg::nn::random_windows(data.train, opts.batch_size, config.block_size, train_rng);
+    const auto [x, y] = mixture.next(opts.batch_size);
     const Tensor loss = lm_loss(model.forward(x), y);
     optimizer.zero_grad();
     loss.backward();
@@ -563,7 +865,7 @@ void run(const Options& opts, std::ostream& out) {
       out << "iter " << iter << ": loss " << loss.item() << std::endl;
     }
   }
-  checkpoint(iter);
+  save_checkpoint(iter);
   const double seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
   const std::int64_t iters = iter - first_iter;
   out << std::setprecision(1) << "time per iteration: "
@@ -572,18 +874,40 @@ void run(const Options& opts, std::ostream& out) {
               : 0.0)
       << " ms (" << iters << " iterations, evaluation excluded); wall time " << seconds << " s\n"
       << std::setprecision(4);
-  if (opts.full_eval) {
-    out << "final val (full split): " << full_split_loss(model, data.val) << std::endl;
+  if (several) {
+    // What the mixture drew over the whole run (a resumed run counts from the start).
+    std::int64_t windows = 0;
+    for (const std::int64_t n : mixture.drawn()) windows += n;
+    const std::vector<double> epochs = mixture.epochs_drawn();
+    out << "drawn:";
+    for (std::size_t i = 0; i < data.sources.size(); ++i) {
+      out << (i ? "," : "") << ' ' << data.sources[i].name << ' ' << mixture.drawn()[i]
+          << " windows (" << std::setprecision(1)
+          << 100.0 * static_cast<double>(mixture.drawn()[i]) /
+                 static_cast<double>(std::max<std::int64_t>(windows, 1))
+          << "%, weight " << 100 * weights[i] << "%; " << std::setprecision(4) << epochs[i]
+          << " epochs)";
+    }
+    out << '\n';
   }
+  if (!frozen.empty()) {
+    for (const auto& [p, start] : frozen) {
+      if (!xg::eq(p, start).all().item<bool>()) {
+        throw std::logic_error("a parameter frozen by --freeze changed");
+      }
+    }
+    out << "frozen: " << frozen.size() << " tensors, every value as it started\n";
+  }
+  if (opts.full_eval) report_full_split("final");
   if (!opts.export_check.empty()) {
-    // The first windows of the validation split, the model's logits and loss on them: what
-    // check_pytorch.py compares with nanoGPT's architecture in PyTorch.
-    const std::int64_t T = config.block_size,
-                       n = std::min<std::int64_t>(4, (data.val.numel() - 1) / T);
+    // The first windows of the (first source's) validation split, the model's logits and loss on
+    // them: what check_pytorch.py compares with nanoGPT's architecture in PyTorch.
+    const Tensor& val = data.sources[0].val;
+    const std::int64_t T = config.block_size, n = std::min<std::int64_t>(4, (val.numel() - 1) / T);
     xg::NoGradGuard no_grad;
     model.eval();
-    const Tensor x = data.val.narrow(0, 0, n * T).view({n, T});
-    const Tensor y = data.val.narrow(0, 1, n * T).view({n, T});
+    const Tensor x = val.narrow(0, 0, n * T).view({n, T});
+    const Tensor y = val.narrow(0, 1, n * T).view({n, T});
     const Tensor logits = model.forward(x);
     xg::save({{"x", x.contiguous()},
               {"y", y.contiguous()},

@@ -26,7 +26,9 @@ struct Config {
 // Everything the command line sets; the defaults are nanoGPT's CPU recipe ("I only have a
 // macbook" in its README, with config/train_shakespeare_char.py).
 struct Options {
-  std::string data;  // a text file; empty: the committed Tiny Shakespeare copy
+  // The training texts, FILE or FILE:EPOCHS each (a data mixture when there are several; see
+  // run()). Empty: the committed Tiny Shakespeare copy.
+  std::vector<std::string> data;
   Config model;
   std::uint64_t seed = 1337;
   std::int64_t batch_size = 12;
@@ -42,11 +44,13 @@ struct Options {
   double grad_clip = 1.0;  // 0: no clipping
   std::int64_t eval_interval = 250;
   std::int64_t eval_iters = 20;
-  std::int64_t log_interval = 0;  // 0: no per-iteration lines
-  bool full_eval = true;          // score the final model on the whole validation split
-  std::string save;               // checkpoint written at every evaluation and at the end
-  std::string resume;             // checkpoint to continue from
-  std::string export_check;       // a fixed batch, its logits and loss, for check_pytorch.py
+  std::int64_t log_interval = 0;    // 0: no per-iteration lines
+  bool full_eval = true;            // score the final model on the whole validation split
+  std::string save;                 // checkpoint written at every evaluation and at the end
+  std::string resume;               // checkpoint to continue from
+  std::string init_from;            // checkpoint whose model weights start a new run (fine-tuning)
+  std::vector<std::string> freeze;  // globs of parameter names kept fixed ("transformer.h.0.*")
+  std::string export_check;         // a fixed batch, its logits and loss, for check_pytorch.py
   // Sampling after training (or instead of it with sample_only).
   std::int64_t sample = 0;  // characters to generate
   std::string prompt = "\n";
@@ -58,12 +62,22 @@ struct Options {
 // The characters of a text as nanoGPT's prepare.py numbers them: the sorted set.
 class Vocabulary {
  public:
-  explicit Vocabulary(const std::string& chars);  // the distinct characters, in any order
-  static Vocabulary of_text(const std::string& text);
+  // The reserved id's character, ASCII's SUB ("substitute", for a character that cannot be
+  // represented): a vocabulary that holds it maps every character outside it there.
+  static constexpr char kSubstitute = '\x1a';
+
+  explicit Vocabulary(const std::string& chars);       // ids in the order given, repeats dropped
+  static Vocabulary of_text(const std::string& text);  // the sorted set of its characters
   const std::string& chars() const { return chars_; }
   std::int64_t size() const { return static_cast<std::int64_t>(chars_.size()); }
-  // Throws std::invalid_argument naming a character outside the vocabulary and its position.
-  xg::Tensor encode(const std::string& text, const std::string& what) const;
+  bool has_substitute() const { return ids_[static_cast<unsigned char>(kSubstitute)] >= 0; }
+  // This vocabulary with kSubstitute appended as the last id (itself if it has it).
+  Vocabulary with_substitute() const;
+  bool contains(char c) const { return ids_[static_cast<unsigned char>(c)] >= 0; }
+  // A character outside the vocabulary maps to kSubstitute's id if it has one, and is counted in
+  // *substituted; else it throws std::invalid_argument naming the character and its position.
+  xg::Tensor encode(const std::string& text, const std::string& what,
+                    std::int64_t* substituted = nullptr) const;
   std::string decode(const xg::Tensor& ids) const;
 
  private:
@@ -155,9 +169,11 @@ std::string generate(GPT& model, const Vocabulary& vocab, const std::string& pro
                      std::int64_t count, double temperature, std::int64_t top_k,
                      xg::Generator generator);
 
-// The whole program: reads the data, trains (or resumes) as opts says, printing
-// `step N: train X, val Y` at each evaluation, the time per iteration, and
-// `final val (full split): X`; then samples if asked.
+// The whole program: reads the data, trains (or resumes, or starts from another run's weights)
+// as opts says, printing `step N: train X, val Y` at each evaluation, the time per iteration,
+// and `final val (full split): X`; then samples if asked. With several --data sources, the
+// training windows come from an xg::nn::WindowMixture whose weights are the sources' epoch
+// budgets over the run's tokens, and the losses are reported per source and weighted.
 void run(const Options& opts, std::ostream& out);
 
 }  // namespace gpt

@@ -16,12 +16,20 @@ int main(int argc, char** argv) {
       "validation loss at each evaluation, the time per iteration, and the final model's loss "
       "on the whole validation split; then sample text if asked."};
   gpt::Options opts;
-  opts.data = GPT_DEFAULT_DATA;
+  opts.data = {GPT_DEFAULT_DATA};
   constexpr auto i64_max = std::numeric_limits<std::int64_t>::max();
   app.add_option("--data", opts.data,
-                 "a text file: its sorted set of characters is the vocabulary, the first 90% "
-                 "trains, the last 10% validates")
-      ->capture_default_str();
+                 "FILE or FILE:EPOCHS, a text: the first 90% trains, the last 10% validates; its "
+                 "sorted set of characters is the vocabulary. Given several times, a data "
+                 "mixture: the vocabulary is every text's characters, each training window comes "
+                 "from one text with probability EPOCHS x its training characters over the sum "
+                 "of those (EPOCHS 1 when not given), so a text is seen about EPOCHS times "
+                 "relative to the others; when the budgets ask for more or fewer tokens than "
+                 "the run draws ((max-iters + 1) x batch-size x block-size), all are scaled by "
+                 "the same factor, which the run prints. EPOCHS 0: only evaluated. The losses "
+                 "are given per text and weighted")
+      ->capture_default_str()
+      ->expected(1, 1 << 20);
   examples::add_whole_number(app, "--seed", opts.seed,
                              "seed of the initial weights; seed + 1, + 2, + 3 and + 4 seed the "
                              "training batches, the evaluation batches, dropout and sampling",
@@ -98,6 +106,21 @@ int main(int argc, char** argv) {
                  "architecture comes from the checkpoint): the run goes on exactly as the "
                  "uninterrupted one")
       ->check(CLI::ExistingFile);
+  app.add_option("--init-from", opts.init_from,
+                 "start a new run from the model weights of a checkpoint written by --save "
+                 "(nanoGPT's init_from), with a new optimizer and schedule from iteration 0; "
+                 "the architecture and vocabulary are the checkpoint's. Characters of --data "
+                 "outside its vocabulary are counted, reported, and map to one reserved id "
+                 "added as the last (the character SUB, 0x1a, when sampled); its embedding "
+                 "row starts as a new model's")
+      ->check(CLI::ExistingFile);
+  app.add_option("--freeze", opts.freeze,
+                 "keep the parameters whose name matches this glob fixed (fnmatch; names as "
+                 "transformer.h.0.attn.c_attn.weight, so transformer.h.0.* is the first block); "
+                 "may be given several times. A tied weight is one tensor: matching one of its "
+                 "names (lm_head.weight, transformer.wte.weight) freezes it, and the run says "
+                 "so. A --resume run keeps the checkpoint's")
+      ->expected(1, 1 << 20);
   app.add_option("--export-check", opts.export_check,
                  "after training, write the first validation windows, the model's logits and "
                  "loss on them to this file (for check_pytorch.py)");
