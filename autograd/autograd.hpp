@@ -2,6 +2,7 @@
 // anomaly detection.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -20,6 +21,13 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
                          const std::vector<Tensor>& grad_outputs = {},
                          std::optional<bool> retain_graph = std::nullopt, bool create_graph = false,
                          bool allow_unused = false);
+
+// Runs `callback` when the backward pass now running on this thread has finished (after every
+// leaf's .grad has been accumulated), as PyTorch's Variable._execution_engine.queue_callback;
+// callbacks run in the order queued, and one may queue another. A backward that throws drops
+// its callbacks. Outside a backward it throws std::logic_error. (DistributedDataParallel uses
+// it to write the averaged gradients back.)
+void queue_callback(std::function<void()> callback);
 
 // While one exists on this thread, backward checks every gradient it computes and throws
 // std::runtime_error naming the op whose backward produced a NaN or an infinity.

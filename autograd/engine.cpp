@@ -204,6 +204,9 @@ bool add_into_input(GraphTask& task, Node& node, const Tensor& grad, bool anomal
   return node.add_grad_into(slot.grad_buffer, grad);
 }
 
+// The callbacks of the backward pass running on this thread (null outside one).
+thread_local std::vector<std::function<void()>>* pending_callbacks = nullptr;
+
 // The shared pass. With `inputs` empty, gradients accumulate into leaves' .grad; otherwise the
 // gradients reaching each input are returned and no .grad changes.
 std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
@@ -264,6 +267,13 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
     bool previous = true;
     ~RestoreGradMode() { GradMode::set_enabled(previous); }
   } restore;
+  // This pass's callbacks; a backward run inside a hook or a callback has its own.
+  std::vector<std::function<void()>> callbacks;
+  struct RestoreCallbacks {
+    std::vector<std::function<void()>>* previous;
+    ~RestoreCallbacks() { pending_callbacks = previous; }
+  } restore_callbacks{pending_callbacks};
+  pending_callbacks = &callbacks;
 
   for (std::size_t i = 0; i < root_nodes.size(); ++i) {
     Tensor& buffer = task.slot(root_nodes[i]).grad_buffer;
@@ -306,6 +316,11 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots,
     }
   }
 
+  for (std::size_t i = 0; i < callbacks.size(); ++i) {
+    std::function<void()> callback = std::move(callbacks[i]);  // may queue more
+    callback();
+  }
+
   std::vector<Tensor> results;
   for (std::size_t i = 0; i < input_edges.size(); ++i) {
     Node* n = input_edges[i].node.get();
@@ -334,6 +349,11 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
   XG_CHECK_ARG(!inputs.empty(), "grad: expected at least one input");
   return run_backward(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph,
                       inputs, allow_unused);
+}
+
+void queue_callback(std::function<void()> callback) {
+  XG_CHECK_LOGIC(pending_callbacks, "queue_callback: no backward pass is running on this thread");
+  pending_callbacks->push_back(std::move(callback));
 }
 
 DetectAnomalyGuard::DetectAnomalyGuard() : previous_(anomaly_enabled) { anomaly_enabled = true; }

@@ -36,6 +36,22 @@ install(EXPORT xgradTargets
   NAMESPACE xgrad::
   DESTINATION "${XGRAD_INSTALL_CMAKEDIR}")
 
+# xgrad::distributed, when built, as a component of its own: find_package(xgrad) works with or
+# without it, find_package(xgrad COMPONENTS distributed) requires it.
+if(TARGET xgrad_distributed)
+  install(TARGETS xgrad_distributed
+    EXPORT xgradDistributedTargets
+    ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+    LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+    RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+  install(FILES "${PROJECT_SOURCE_DIR}/distributed/distributed.hpp"
+                "${PROJECT_SOURCE_DIR}/distributed/ddp.hpp"
+          DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/xgrad/distributed")
+  install(EXPORT xgradDistributedTargets
+    NAMESPACE xgrad::
+    DESTINATION "${XGRAD_INSTALL_CMAKEDIR}")
+endif()
+
 configure_package_config_file(
   "${PROJECT_SOURCE_DIR}/cmake/xgradConfig.cmake.in"
   "${PROJECT_BINARY_DIR}/xgradConfig.cmake"

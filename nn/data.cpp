@@ -1,5 +1,6 @@
 #include "data.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -24,11 +25,58 @@ BatchSampler::BatchSampler(std::int64_t size, std::int64_t batch_size, bool shuf
   order_.resize(static_cast<std::size_t>(size));
 }
 
+DistributedSampler::DistributedSampler(std::int64_t size, std::int64_t num_replicas,
+                                       std::int64_t rank, bool shuffle, std::uint64_t seed,
+                                       bool drop_last)
+    : size_(size), num_replicas_(num_replicas), rank_(rank), shuffle_(shuffle), seed_(seed) {
+  XG_CHECK_ARG(size > 0 && num_replicas > 0,
+               "DistributedSampler: size and num_replicas must be "
+               "positive, got ",
+               size, " and ", num_replicas);
+  XG_CHECK_RANGE(rank >= 0 && rank < num_replicas, "DistributedSampler: rank ", rank,
+                 " is not in [0, ", num_replicas, ")");
+  XG_CHECK_ARG(!drop_last || size >= num_replicas, "DistributedSampler: with drop_last, ", size,
+               " samples leave nothing for each of ", num_replicas, " replicas");
+  num_samples_ = drop_last ? size / num_replicas : (size + num_replicas - 1) / num_replicas;
+}
+
+Tensor DistributedSampler::indices() const {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(size_));
+  std::iota(order.begin(), order.end(), 0);
+  if (shuffle_) {  // Fisher-Yates from seed + epoch, as BatchSampler shuffles
+    std::mt19937_64 engine(seed_ + static_cast<std::uint64_t>(epoch_));
+    for (std::int64_t i = size_ - 1; i > 0; --i) {
+      const auto j = static_cast<std::int64_t>(engine() % static_cast<std::uint64_t>(i + 1));
+      std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(j)]);
+    }
+  }
+  Tensor out = empty({num_samples_}, kInt64);
+  std::int64_t* p = out.data_ptr<std::int64_t>();
+  for (std::int64_t k = 0; k < num_samples_; ++k) {
+    // padded by the order's own first indices (wrapping, if the data set is tiny)
+    p[k] = order[static_cast<std::size_t>((rank_ + k * num_replicas_) % size_)];
+  }
+  return out;
+}
+
+BatchSampler::BatchSampler(DistributedSampler sampler, std::int64_t batch_size, bool drop_last)
+    : BatchSampler(sampler.num_samples(), batch_size, false, 0, drop_last) {
+  shard_ = std::move(sampler);
+}
+
 std::int64_t BatchSampler::batches_per_epoch() const {
   return drop_last_ ? size_ / batch_size_ : (size_ + batch_size_ - 1) / batch_size_;
 }
 
 void BatchSampler::start_epoch() {
+  if (shard_) {  // this rank's share of epoch epoch_
+    shard_->set_epoch(epoch_);
+    const Tensor share = shard_->indices();
+    order_.assign(share.data_ptr<std::int64_t>(), share.data_ptr<std::int64_t>() + share.numel());
+    position_ = 0;
+    ++epoch_;
+    return;
+  }
   std::iota(order_.begin(), order_.end(), 0);
   if (shuffle_) {
     // Fisher-Yates with the sampler's own generator: the same seed gives the same batches with

@@ -14,6 +14,29 @@
 
 namespace xg::nn {
 
+// One rank's share of a data set's indices per epoch, as PyTorch's DistributedSampler: each
+// epoch's order comes from seed + epoch alone (so every rank draws the same one), then rank r
+// takes the order's elements r, r + num_replicas, r + 2 num_replicas, ... The shares are
+// disjoint and of equal size: without drop_last the order is padded with its own first indices
+// up to a multiple of num_replicas; with it, the order is cut down to one.
+class DistributedSampler {
+ public:
+  DistributedSampler(std::int64_t size, std::int64_t num_replicas, std::int64_t rank,
+                     bool shuffle = true, std::uint64_t seed = 0, bool drop_last = false);
+  void set_epoch(std::int64_t epoch) { epoch_ = epoch; }
+  std::int64_t epoch() const { return epoch_; }
+  std::int64_t num_samples() const { return num_samples_; }  // this rank's share per epoch
+  // This rank's indices for the current epoch, Int64 [num_samples()].
+  Tensor indices() const;
+
+ private:
+  std::int64_t size_, num_replicas_, rank_;
+  bool shuffle_;
+  std::uint64_t seed_;
+  std::int64_t num_samples_;
+  std::int64_t epoch_ = 0;
+};
+
 // Deals out the indices of a data set in batches, as a shuffling DataLoader's sampler does.
 // Not saved in checkpoints: rebuild it from its seed and call next() to reach a step again.
 class BatchSampler {
@@ -21,6 +44,10 @@ class BatchSampler {
   // Batches of indices into [0, size). With drop_last, an epoch's last, smaller batch is skipped.
   BatchSampler(std::int64_t size, std::int64_t batch_size, bool shuffle = true,
                std::uint64_t seed = 0, bool drop_last = false);
+  // Batches of one rank's share: epoch e (from 0) deals out sampler's indices for epoch e, in
+  // their order (DataLoader(dataset, batch_size, sampler=DistributedSampler(...)) with
+  // set_epoch(e) at each epoch).
+  BatchSampler(DistributedSampler sampler, std::int64_t batch_size, bool drop_last = false);
 
   // The next batch as a 1-D Int64 tensor; a new epoch (reshuffled) starts when one runs out.
   Tensor next();
@@ -38,6 +65,7 @@ class BatchSampler {
   std::vector<std::int64_t> order_;
   std::int64_t position_ = 0;
   std::int64_t epoch_ = 0;
+  std::optional<DistributedSampler> shard_;
 };
 
 // A language model's batch as nanoGPT's get_batch draws it: batch_size windows of block_size

@@ -12,6 +12,7 @@ packages=(
   libcli11-dev                    # command-line options of the examples
   wamerican                       # /usr/share/dict/words, data for the char_lm example
   fortunes                        # /usr/share/games/fortunes/cookie, the GPT fine-tuning corpus
+  libopenmpi-dev openmpi-bin      # MPI, for xgrad::distributed and its tests under mpirun
   clang libclang-rt-14-dev        # libFuzzer, for the fuzz target of the reliability pass
 )
 

@@ -10,7 +10,7 @@ set(allowed
     "throw std::out_of_range\\(\"SmallVector\"\\)"
     "throw std::out_of_range\\(\"Shape::at: index out of range\"\\)")
 set(found "")
-foreach(dir autograd tensor optim nn)
+foreach(dir autograd tensor optim nn distributed)
   file(GLOB_RECURSE sources "${SOURCE_DIR}/${dir}/*.cpp" "${SOURCE_DIR}/${dir}/*.hpp")
   foreach(source IN LISTS sources)
     file(STRINGS "${source}" lines REGEX "throw ")

@@ -216,6 +216,31 @@ TEST(AutogradRecording, TheGraphKeepsALeafAliveAfterItsHandleIsGone) {
   expect_values(x.grad(), {9, 36});  // three passes of 3x^2
 }
 
+// queue_callback, from a leaf's hook: the callbacks run once backward has accumulated every
+// leaf's .grad (the other leaf's included, whose hook runs later), in the order queued, one
+// queued by another too; the next backward starts with none.
+TEST(AutogradRecording, QueuedCallbacksRunAfterEveryGradIsAccumulated) {
+  Tensor a = xg::tensor({1, 2}, f64g());
+  Tensor b = xg::tensor({3, 4}, f64g());
+  std::vector<std::string> log;
+  a.register_hook([&](const Tensor&) {
+    xg::autograd::queue_callback([&] {
+      log.push_back("first: a.grad " + std::to_string(a.grad().sum().item()) + ", b.grad " +
+                    std::to_string(b.grad().sum().item()));
+      xg::autograd::queue_callback([&] { log.push_back("queued by the first"); });
+    });
+    xg::autograd::queue_callback([&] { log.push_back("second"); });
+    return Tensor();
+  });
+  (a * b).sum().backward();  // a.grad = b (sum 7), b.grad = a (sum 3)
+  EXPECT_EQ(log, (std::vector<std::string>{"first: a.grad 7.000000, b.grad 3.000000", "second",
+                                           "queued by the first"}));
+  log.clear();
+  (b * 2).sum().backward();  // a is not in this graph: its hook does not run, nothing queued
+  EXPECT_TRUE(log.empty());
+  EXPECT_THROW(xg::autograd::queue_callback([] {}), std::logic_error);
+}
+
 TEST(AutogradRecording, HookOnANonLeafChangesWhatFlowsBack) {
   Tensor x = xg::tensor({1, 2, 3}, f64g());
   Tensor h = x * 3;

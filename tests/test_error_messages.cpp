@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <memory>
@@ -829,6 +830,9 @@ std::vector<Case> all_cases() {
          const Tensor w = leaf({2});
          xg::autograd::backward({w.sum(), w.mean()}, {xg::ones({})});
        }},
+      {"queue-callback-outside-backward", T::LogicError,
+       "queue_callback: no backward pass is running on this thread",
+       [] { xg::autograd::queue_callback([] {}); }},
       {"backward-no-graph", T::RuntimeError,
        "backward: element 0 of the tensors ([2] Float32) does not require grad and has no "
        "grad_fn; did you forget requires_grad_() on a leaf, or compute it under NoGradGuard?",
@@ -1278,6 +1282,14 @@ std::vector<Case> all_cases() {
       {"batch-sampler-sizes", T::InvalidArgument,
        "BatchSampler: size and batch_size must be positive, got 0 and 4",
        [] { xg::nn::BatchSampler(0, 4); }},
+      {"sampler-replicas", T::InvalidArgument,
+       "DistributedSampler: size and num_replicas must be positive, got 10 and 0",
+       [] { xg::nn::DistributedSampler(10, 0, 0); }},
+      {"sampler-rank", T::OutOfRange, "DistributedSampler: rank 2 is not in [0, 2)",
+       [] { xg::nn::DistributedSampler(10, 2, 2); }},
+      {"sampler-drop-last", T::InvalidArgument,
+       "DistributedSampler: with drop_last, 2 samples leave nothing for each of 3 replicas",
+       [] { xg::nn::DistributedSampler(2, 3, 0, true, 0, true); }},
       {"batch-sampler-drop-last", T::InvalidArgument,
        "BatchSampler: with drop_last, a batch of 8 never fits in 5 samples",
        [] { xg::nn::BatchSampler(5, 8, true, 0, true); }},
@@ -1570,7 +1582,19 @@ TEST(ErrorMessages, DocumentListsExactlyTheTestedMessages) {
           << "the example does not fit the template " << entry.message_template;
     }
   }
+  // The entries of xgrad::distributed are triggered under mpirun by
+  // tests/distributed/test_distributed.cpp, which names each one.
+  std::ifstream distributed_test(std::string(XGRAD_SOURCE_DIR) +
+                                 "/tests/distributed/test_distributed.cpp");
+  const std::string distributed_source((std::istreambuf_iterator<char>(distributed_test)),
+                                       std::istreambuf_iterator<char>());
   for (const auto& [id, entry] : doc) {
+    if (id.rfind("distributed-", 0) == 0) {
+      EXPECT_NE(distributed_source.find(id), std::string::npos)
+          << "docs/errors.md entry \"" << id << "\" is not tested by test_distributed.cpp";
+      EXPECT_EQ(entry.examples.size(), 1u) << id;
+      continue;
+    }
     EXPECT_TRUE(tested.count(id)) << "docs/errors.md entry \"" << id << "\" has no test case";
   }
 }

@@ -154,6 +154,71 @@ TEST(BatchSamplerTest, InvalidArgumentsThrow) {
 
 }  // namespace
 
+// ---- DistributedSampler: one rank's share, as PyTorch's ------------------------------------
+
+// Rank r's share is positions r, r + R, r + 2R, ... of one order: the shares interleaved give
+// the order back, padded with its own first indices.
+std::vector<std::int64_t> interleaved(std::int64_t size, std::int64_t replicas, bool shuffle,
+                                      std::uint64_t seed, std::int64_t epoch, bool drop_last) {
+  std::vector<std::vector<std::int64_t>> shares;
+  for (std::int64_t r = 0; r < replicas; ++r) {
+    xg::nn::DistributedSampler sampler(size, replicas, r, shuffle, seed, drop_last);
+    sampler.set_epoch(epoch);
+    shares.push_back(ints(sampler.indices()));
+  }
+  std::vector<std::int64_t> order;
+  for (std::size_t k = 0; k < shares[0].size(); ++k) {
+    for (const auto& share : shares) order.push_back(share.at(k));
+  }
+  return order;
+}
+
+TEST(DistributedSamplerTest, SharesAreDisjointAndPaddedFromTheStart) {
+  // 10 samples on 3 replicas: 4 each, the order padded to 12 with its first two indices.
+  const std::vector<std::int64_t> order = interleaved(10, 3, true, 7, 0, false);
+  ASSERT_EQ(order.size(), 12u);
+  std::vector<std::int64_t> first(order.begin(), order.begin() + 10);
+  std::sort(first.begin(), first.end());
+  std::vector<std::int64_t> all(10);
+  std::iota(all.begin(), all.end(), 0);
+  EXPECT_EQ(first, all);  // every index once in the first 10
+  EXPECT_EQ(order[10], order[0]);
+  EXPECT_EQ(order[11], order[1]);
+  EXPECT_NE(std::vector<std::int64_t>(order.begin(), order.begin() + 10), all);  // shuffled
+  // Without shuffling, the order is 0..9 then 0, 1.
+  EXPECT_EQ(interleaved(10, 3, false, 7, 0, false),
+            (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1}));
+  // drop_last: 3 each, 9 distinct indices.
+  const std::vector<std::int64_t> dropped = interleaved(10, 3, true, 7, 0, true);
+  ASSERT_EQ(dropped.size(), 9u);
+  EXPECT_EQ(std::set<std::int64_t>(dropped.begin(), dropped.end()).size(), 9u);
+  EXPECT_EQ(xg::nn::DistributedSampler(10, 3, 2, true, 7, true).num_samples(), 3);
+}
+
+TEST(DistributedSamplerTest, EachEpochsOrderComesFromTheSeedAndEpoch) {
+  EXPECT_EQ(interleaved(50, 2, true, 3, 4, false), interleaved(50, 2, true, 3, 4, false));
+  EXPECT_NE(interleaved(50, 2, true, 3, 4, false), interleaved(50, 2, true, 3, 5, false));
+  EXPECT_NE(interleaved(50, 2, true, 3, 4, false), interleaved(50, 2, true, 4, 4, false));
+  // seed + epoch, as PyTorch's generator.manual_seed(seed + epoch)
+  EXPECT_EQ(interleaved(50, 2, true, 3, 4, false), interleaved(50, 2, true, 5, 2, false));
+}
+
+// A BatchSampler over a share deals out epoch e's share in batches, then epoch e + 1's.
+TEST(DistributedSamplerTest, BatchSamplerDealsOneSharePerEpoch) {
+  xg::nn::BatchSampler batches(xg::nn::DistributedSampler(23, 2, 1, true, 11), 5);
+  EXPECT_EQ(batches.batches_per_epoch(), 3);  // 12 indices: 5, 5, 2
+  for (std::int64_t epoch = 0; epoch < 2; ++epoch) {
+    std::vector<std::int64_t> dealt;
+    for (int b = 0; b < 3; ++b) {
+      const std::vector<std::int64_t> batch = ints(batches.next());
+      dealt.insert(dealt.end(), batch.begin(), batch.end());
+    }
+    xg::nn::DistributedSampler share(23, 2, 1, true, 11);
+    share.set_epoch(epoch);
+    EXPECT_EQ(dealt, ints(share.indices())) << "epoch " << epoch;
+  }
+}
+
 // ---- random_windows: nanoGPT's get_batch -------------------------------------------------------
 
 namespace {

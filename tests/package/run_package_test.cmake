@@ -37,7 +37,7 @@ endforeach()
 run_step(configure
   "${CMAKE_COMMAND}" -S "${CONSUMER_SOURCE_DIR}" -B "${consumer_build}" -G "${GENERATOR}"
   "-DCMAKE_BUILD_TYPE=${BUILD_CONFIG}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
-  "-DCMAKE_PREFIX_PATH=${prefix}")
+  "-DCMAKE_PREFIX_PATH=${prefix}" "-DWITH_DISTRIBUTED=${DISTRIBUTED}")
 
 # The consumer must have found this install, not some other xgrad on the machine.
 file(STRINGS "${consumer_build}/CMakeCache.txt" xgrad_dir_line REGEX "^xgrad_DIR:")
@@ -54,4 +54,9 @@ run_step(build "${CMAKE_COMMAND}" --build "${consumer_build}" --config "${BUILD_
 find_program(consumer NAMES consumer PATHS "${consumer_build}" "${consumer_build}/${BUILD_CONFIG}"
              NO_DEFAULT_PATH REQUIRED)
 run_step(run "${consumer}")
+if(DISTRIBUTED)
+  find_program(consumer_distributed NAMES consumer_distributed
+               PATHS "${consumer_build}" "${consumer_build}/${BUILD_CONFIG}" NO_DEFAULT_PATH REQUIRED)
+  run_step(run_distributed "${consumer_distributed}")
+endif()
 message(STATUS "package test: installed xgrad found, built against and run")
