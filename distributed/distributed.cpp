@@ -204,6 +204,21 @@ void check_mpi(int code, const char* op) { distributed::check_mpi(code, op); }
 MPI_Datatype mpi_type(Dtype dtype) { return distributed::mpi_type(dtype); }
 }  // namespace detail
 
+bool is_mpi_launched() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"}) {
+    if (std::getenv(name) != nullptr) return true;
+  }
+  return false;
+}
+
+void abort(int errorcode) {
+  int mpi_initialized = 0, mpi_finalized = 0;
+  MPI_Initialized(&mpi_initialized);
+  MPI_Finalized(&mpi_finalized);
+  if (mpi_initialized && !mpi_finalized) MPI_Abort(MPI_COMM_WORLD, errorcode);
+  std::exit(errorcode);
+}
+
 void init_process_group() {
   Group& g = group();
   XG_CHECK_STATE(!g.initialized,

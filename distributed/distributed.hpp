@@ -15,6 +15,12 @@ namespace xg::distributed {
 // Avg (the sum divided by the world size) needs a floating-point tensor.
 enum class ReduceOp { Sum, Avg, Max, Min };
 
+// True when this process was started by mpirun or mpiexec (Open MPI's OMPI_COMM_WORLD_SIZE, or
+// the PMI_SIZE / PMIX_RANK of another launcher is in its environment), as torch.distributed's
+// is_torchelastic_launched: a program can call init_process_group only then, and run alone
+// without MPI otherwise.
+bool is_mpi_launched();
+
 // Forms the process group from mpirun's environment (MPI_Init when nobody has, then a
 // communicator of its own). A program run without mpirun is a group of one. Throws
 // std::runtime_error when the group already exists.
@@ -22,6 +28,11 @@ void init_process_group();
 bool is_initialized();
 // Ends the group; init_process_group may form it again. MPI itself is finalized at exit.
 void destroy_process_group();
+
+// Ends every process of the job with `errorcode` (MPI_Abort on MPI_COMM_WORLD; mpirun then
+// stops the other ranks): for a rank that cannot go on, since the others would wait for it in
+// their next collective forever. Without MPI initialised, std::exit(errorcode).
+[[noreturn]] void abort(int errorcode = 1);
 
 // This process's rank in [0, world size) and the number of processes. Every function below
 // throws std::runtime_error when the group has not been initialised.

@@ -13,6 +13,7 @@ packages=(
   wamerican                       # /usr/share/dict/words, data for the char_lm example
   fortunes                        # /usr/share/games/fortunes/cookie, the GPT fine-tuning corpus
   libopenmpi-dev openmpi-bin      # MPI, for xgrad::distributed and its tests under mpirun
+  procps                          # pgrep, for the test of a rank killed mid-run
   clang libclang-rt-14-dev        # libFuzzer, for the fuzz target of the reliability pass
 )
 

@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "checkpoint_checks.hpp"
+#include "data_parallel.hpp"
 
 namespace char_lm {
 
@@ -170,7 +171,9 @@ std::vector<std::string> sample_words(CharMLP& model, int count, std::uint64_t s
   return words;
 }
 
-Result run(const Options& opts, std::ostream& out) {
+namespace {
+
+Result train_rank(const Options& opts, std::ostream& out, examples::DataParallel& parallel) {
   if (opts.steps < 0 || opts.batch_size <= 0 || opts.eval_every <= 0 || !(opts.lr > 0)) {
     throw std::invalid_argument("steps must be >= 0, and batch size, eval-every and lr > 0");
   }
@@ -185,7 +188,9 @@ Result run(const Options& opts, std::ostream& out) {
       << " characters)\n";
 
   xg::manual_seed(opts.seed + 1);
-  CharMLP model(opts.emb, opts.hidden);
+  const auto model_handle = std::make_shared<CharMLP>(opts.emb, opts.hidden);
+  CharMLP& model = *model_handle;
+  parallel.wrap(model_handle);
   xg::optim::AdamW optimizer(model.parameters(), xg::optim::AdamWOptions(opts.lr));
   std::int64_t parameter_count = 0;
   for (const xg::Tensor& p : model.parameters()) parameter_count += p.numel();
@@ -200,14 +205,27 @@ Result run(const Options& opts, std::ostream& out) {
         std::to_string(model.steps_trained.item<std::int64_t>()), "steps_trained", opts.resume);
     out << "resumed from " << opts.resume << " at step " << step << '\n';
   }
+  const bool lead = parallel.rank() == 0;  // evaluates, prints and saves
   auto checkpoint = [&] {
     model.steps_trained.fill_(step);
-    xg::save(model, optimizer, opts.save);
+    if (lead) xg::save(model, optimizer, opts.save);
   };
 
   // Replaying the sampler to the checkpoint's step makes a resumed run draw the batches the
-  // uninterrupted run would have.
-  xg::nn::BatchSampler sampler(train.targets.size(0), opts.batch_size, true, opts.seed + 2);
+  // uninterrupted run would have (with the same number of ranks). With several ranks, each
+  // deals out its own shard of every epoch's order (DistributedSampler).
+  const std::int64_t n = train.targets.size(0);
+  xg::nn::BatchSampler sampler =
+      parallel.world() == 1 ? xg::nn::BatchSampler(n, opts.batch_size, true, opts.seed + 2)
+                            : xg::nn::BatchSampler(xg::nn::DistributedSampler(
+                                                       n, parallel.world(), parallel.rank(), true,
+                                                       opts.seed + 2, /*drop_last=*/true),
+                                                   opts.batch_size);
+  if (parallel.world() > 1) {
+    out << "data parallel: " << parallel.world() << " ranks x batch " << opts.batch_size << " = "
+        << parallel.world() * opts.batch_size << " examples per step, " << xg::get_num_threads()
+        << (xg::get_num_threads() > 1 ? " threads" : " thread") << " per rank\n";
+  }
   for (std::int64_t i = 0; i < step; ++i) sampler.next();
 
   out << std::fixed << std::setprecision(4);
@@ -220,18 +238,22 @@ Result run(const Options& opts, std::ostream& out) {
     const double lr = lr_at(opts, step);
     for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
     const xg::Tensor batch = sampler.next();
-    const xg::Tensor logits = model.forward(train.contexts.index_select(0, batch));
+    const xg::Tensor logits = parallel.forward(model, train.contexts.index_select(0, batch));
     const xg::Tensor loss =
         xg::nn::functional::cross_entropy(logits, train.targets.index_select(0, batch));
     optimizer.zero_grad();
-    loss.backward();
+    parallel.backward(loss);  // with several ranks, the gradients are averaged over them
     optimizer.step();
     running_loss += loss.item();
     ++running_count;
     if (step % opts.eval_every == 0 || step == opts.steps) {
-      out << "step " << step << '/' << opts.steps << "  lr " << std::setprecision(6) << lr
-          << std::setprecision(4) << "  train " << running_loss / static_cast<double>(running_count)
-          << "  val " << mean_loss(model, validation) << std::endl;
+      // The training loss over every rank's batches.
+      const double train_loss = parallel.mean(running_loss / static_cast<double>(running_count));
+      if (lead) {
+        out << "step " << step << '/' << opts.steps << "  lr " << std::setprecision(6) << lr
+            << std::setprecision(4) << "  train " << train_loss << "  val "
+            << mean_loss(model, validation) << std::endl;
+      }
       running_loss = 0;
       running_count = 0;
       if (!opts.save.empty()) checkpoint();
@@ -243,6 +265,7 @@ Result run(const Options& opts, std::ostream& out) {
   Result result;
   result.steps = step;
   result.seconds = elapsed.count();
+  if (!lead) return result;
   result.train_loss = mean_loss(model, train);
   result.validation_loss = mean_loss(model, validation);
   result.samples = sample_words(model, opts.samples, opts.seed + 3);
@@ -253,6 +276,15 @@ Result run(const Options& opts, std::ostream& out) {
   out << "samples:\n";
   for (const std::string& word : result.samples) out << "  " << word << '\n';
   return result;
+}
+
+}  // namespace
+
+Result run(const Options& opts, std::ostream& out) {
+  examples::DataParallel parallel;
+  if (parallel.rank() == 0) return train_rank(opts, out, parallel);
+  std::ostream silent(nullptr);  // only rank 0 prints
+  return train_rank(opts, silent, parallel);
 }
 
 }  // namespace char_lm

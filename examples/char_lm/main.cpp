@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "char_lm.hpp"
+#include "data_parallel.hpp"
 #include "number_flags.hpp"
 
 int main(int argc, char** argv) {
@@ -11,6 +12,10 @@ int main(int argc, char** argv) {
       "words: the previous 3 characters -> Embedding -> tanh layer -> logits over '.' and a-z, "
       "with cross_entropy and AdamW on mini-batches. Prints the train and validation loss as "
       "it goes, then samples new words."};
+  app.footer(
+      "Under mpirun -np N every rank trains on its shard of each epoch's batches "
+      "(DistributedSampler), the gradients averaged over the ranks, and rank 0 alone "
+      "evaluates, prints and saves.");
   char_lm::Options opts;
   app.add_option("--data", opts.data,
                  "file of one word per line; words are lowercased, and those with anything but "
@@ -44,11 +49,7 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
 
-  try {
-    char_lm::run(opts, std::cout);
-  } catch (const std::exception& e) {
-    std::cerr << "char_lm: " << e.what() << '\n';
-    return 1;
-  }
-  return 0;
+  // Under mpirun, every rank trains on its own shard of the batches and rank 0 prints and saves;
+  // an error on any rank ends the whole job with its message.
+  return examples::run_main("char_lm", [&] { char_lm::run(opts, std::cout); });
 }

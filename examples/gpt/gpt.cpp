@@ -19,6 +19,7 @@
 #include <stdexcept>
 
 #include "checkpoint_checks.hpp"
+#include "data_parallel.hpp"
 
 namespace gpt {
 
@@ -41,6 +42,18 @@ enum StreamOffset : std::uint64_t {
   kDropout = 3,
   kSample = 4
 };
+
+// The seed of a stream of training batches (its windows, or its dropout masks): stream 0 is the
+// one-process run's, seed + offset; stream s adds s x 2^32.
+std::uint64_t stream_seed(std::uint64_t seed, StreamOffset offset, std::int64_t stream) {
+  return seed + offset + (static_cast<std::uint64_t>(stream) << 32);
+}
+
+// The metadata keys of stream s: "gpt.mixture" for stream 0 (as one-process checkpoints have
+// it), "gpt.mixture.1" for stream 1, ...
+std::string stream_key(const std::string& key, std::int64_t stream) {
+  return stream == 0 ? key : key + "." + std::to_string(stream);
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -515,9 +528,51 @@ std::string joined(const std::vector<std::string>& items) {
   return text;
 }
 
+// One stream of training batches: its windows (a mixture with its own generator) and the
+// generator of its dropout masks.
+struct Stream {
+  std::int64_t number;  // among all the ranks' streams
+  xg::Generator batches, dropout;
+  xg::nn::WindowMixture mixture;
+};
+
+// What a checkpoint holds of every stream, each stream's as saved by the rank that draws it:
+// "gpt.mixture", "gpt.rng.train" and "gpt.rng.dropout", with the stream's suffix (stream_key).
+struct StreamStates {
+  std::int64_t count = 0;
+  std::vector<std::pair<std::string, Tensor>> states;
+};
+
+// Every rank's streams' states, gathered (a collective: every rank calls it).
+StreamStates gather_stream_states(const std::vector<Stream>& streams,
+                                  const examples::DataParallel& parallel) {
+  std::vector<Tensor> parts;
+  std::vector<std::int64_t> lengths;
+  for (const Stream& s : streams) {
+    for (const Tensor& t : {s.mixture.get_state(), s.batches.get_state(), s.dropout.get_state()}) {
+      parts.push_back(t);
+      lengths.push_back(t.numel());
+    }
+  }
+  const std::vector<Tensor> all = parallel.gather(xg::cat(parts, 0));
+  StreamStates out;
+  out.count = static_cast<std::int64_t>(streams.size()) * parallel.world();
+  std::int64_t number = 0;
+  for (const Tensor& rank_states : all) {
+    std::int64_t at = 0;
+    for (std::size_t k = 0; k < streams.size(); ++k, ++number) {
+      std::size_t part = 3 * k;
+      for (const char* key : {"gpt.mixture", "gpt.rng.train", "gpt.rng.dropout"}) {
+        out.states.emplace_back(stream_key(key, number), rank_states.narrow(0, at, lengths[part]));
+        at += lengths[part++];
+      }
+    }
+  }
+  return out;
+}
+
 xg::Metadata checkpoint_metadata(const GPT& model, const Vocabulary& vocab, std::int64_t iter,
-                                 const std::vector<std::pair<std::string, xg::Generator*>>& rngs,
-                                 const xg::nn::WindowMixture& mixture,
+                                 const xg::Generator& eval_rng, const StreamStates& streams,
                                  const std::vector<std::string>& freeze) {
   const Config& c = model.config();
   xg::Metadata metadata = {
@@ -528,10 +583,11 @@ xg::Metadata checkpoint_metadata(const GPT& model, const Vocabulary& vocab, std:
       {"gpt.n_head", std::to_string(c.n_head)},
       {"gpt.n_embd", std::to_string(c.n_embd)},
       {"gpt.bias", c.bias ? "1" : "0"},
-      {"gpt.mixture", ints_text(mixture.get_state())},
       {"gpt.freeze", joined(freeze)},
+      {"gpt.streams", std::to_string(streams.count)},
+      {"gpt.rng.eval", ints_text(eval_rng.get_state())},
   };
-  for (const auto& [name, g] : rngs) metadata["gpt.rng." + name] = ints_text(g->get_state());
+  for (const auto& [key, state] : streams.states) metadata[key] = ints_text(state);
   return metadata;
 }
 
@@ -658,7 +714,8 @@ void sample_only(const Options& opts, std::ostream& out) {
 // The mixture's weights from the sources' budgets over the run's tokens; prints them when there
 // are several sources.
 std::vector<double> mixture_weights(const std::vector<Source>& sources, const Options& opts,
-                                    std::int64_t block_size, std::ostream& out) {
+                                    std::int64_t batch, std::int64_t block_size,
+                                    std::ostream& out) {
   std::vector<std::int64_t> tokens;
   std::vector<double> epochs;
   for (const Source& s : sources) {
@@ -668,10 +725,10 @@ std::vector<double> mixture_weights(const std::vector<Source>& sources, const Op
   const std::vector<double> weights = xg::nn::WindowMixture::weights_for_epochs(tokens, epochs);
   if (sources.size() == 1) return weights;
   const double total =
-      static_cast<double>(opts.max_iters + 1) * static_cast<double>(opts.batch_size * block_size);
+      static_cast<double>(opts.max_iters + 1) * static_cast<double>(batch * block_size);
   const double scale = xg::nn::WindowMixture::epochs_scale(tokens, epochs, total);
-  out << "mixture over " << opts.max_iters + 1 << " iterations of " << opts.batch_size << " x "
-      << block_size << " tokens: the budgets ask for " << std::llround(total / scale)
+  out << "mixture over " << opts.max_iters + 1 << " iterations of " << batch << " x " << block_size
+      << " tokens: the budgets ask for " << std::llround(total / scale)
       << " training tokens, the run draws " << std::llround(total) << " (budgets scaled by "
       << std::setprecision(3) << scale << ")\n";
   for (std::size_t i = 0; i < sources.size(); ++i) {
@@ -683,12 +740,13 @@ std::vector<double> mixture_weights(const std::vector<Source>& sources, const Op
   return weights;
 }
 
-}  // namespace
-
-void run(const Options& opts, std::ostream& out) {
+void train(const Options& opts, std::ostream& out, examples::DataParallel& parallel) {
   if (opts.sample_only) return sample_only(opts, out);
-  if (opts.batch_size < 1 || opts.eval_interval < 1 || opts.eval_iters < 1) {
-    throw std::invalid_argument("--batch-size, --eval-interval and --eval-iters must be >= 1");
+  if (opts.batch_size < 1 || opts.eval_interval < 1 || opts.eval_iters < 1 ||
+      opts.gradient_accumulation_steps < 1) {
+    throw std::invalid_argument(
+        "--batch-size, --gradient-accumulation-steps, --eval-interval and --eval-iters must be "
+        ">= 1");
   }
   if (opts.decay_lr && opts.lr_decay_iters <= opts.warmup_iters) {
     throw std::invalid_argument("--lr-decay-iters " + std::to_string(opts.lr_decay_iters) +
@@ -746,10 +804,15 @@ void run(const Options& opts, std::ostream& out) {
     }
   }
 
+  // This rank's streams of batches: ranks x accumulation streams in all.
+  const std::int64_t accumulation = opts.gradient_accumulation_steps;
+  const std::int64_t first_stream = parallel.rank() * accumulation;
+  const std::int64_t stream_count = parallel.world() * accumulation;
   xg::manual_seed(opts.seed);
-  xg::Generator train_rng(opts.seed + kTrainBatches), eval_rng(opts.seed + kEvalBatches),
-      dropout_rng(opts.seed + kDropout);
-  GPT model(config, dropout_rng);
+  xg::Generator eval_rng(opts.seed + kEvalBatches),
+      dropout_rng(stream_seed(opts.seed, kDropout, first_stream));
+  const auto model_handle = std::make_shared<GPT>(config, dropout_rng);
+  GPT& model = *model_handle;
   if (!opts.init_from.empty()) {
     init_from_checkpoint(model, init_checkpoint, Vocabulary(checkpoint_chars).size(),
                          opts.init_from);
@@ -764,32 +827,68 @@ void run(const Options& opts, std::ostream& out) {
         << "), with a new optimizer and schedule\n";
   }
   freeze_parameters(model, freeze, out);
+  parallel.wrap(model_handle, opts.bucket_cap_mb);  // after freezing: the frozen take no part
   xg::optim::AdamW optimizer = make_optimizer(model, opts);
   std::shared_ptr<xg::optim::LRScheduler> schedule;
   if (opts.decay_lr) schedule = make_schedule(optimizer, opts);
-  const std::vector<std::pair<std::string, xg::Generator*>> rngs = {
-      {"train", &train_rng}, {"eval", &eval_rng}, {"dropout", &dropout_rng}};
   std::vector<Tensor> train_splits;
   for (const Source& s : data.sources) train_splits.push_back(s.train);
-  xg::nn::WindowMixture mixture(train_splits,
-                                mixture_weights(data.sources, opts, config.block_size, out),
-                                config.block_size, train_rng);
+  const std::vector<double> source_weights =
+      mixture_weights(data.sources, opts, stream_count * opts.batch_size, config.block_size, out);
+  std::vector<Stream> streams;
+  for (std::int64_t k = 0; k < accumulation; ++k) {
+    const std::int64_t number = first_stream + k;
+    const xg::Generator batches(stream_seed(opts.seed, kTrainBatches, number));
+    // With one stream the model's generator is the stream's; with several, each stream's state
+    // is put into it for that stream's batch.
+    const xg::Generator dropout =
+        accumulation == 1 ? dropout_rng : xg::Generator(stream_seed(opts.seed, kDropout, number));
+    streams.push_back(
+        Stream{number, batches, dropout,
+               xg::nn::WindowMixture(train_splits, source_weights, config.block_size, batches)});
+  }
+  if (stream_count > 1) {
+    out << "data parallel: " << parallel.world() << (parallel.world() > 1 ? " ranks" : " rank")
+        << " x " << accumulation << (accumulation > 1 ? " batches" : " batch") << " of "
+        << opts.batch_size << " windows = " << stream_count * opts.batch_size
+        << " windows per iteration, " << xg::get_num_threads()
+        << (xg::get_num_threads() > 1 ? " threads" : " thread") << " per rank\n";
+  }
 
   std::int64_t iter = 0;
   if (!opts.resume.empty()) {
     examples::check_checkpoint(opts.resume, model);
     xg::load(model, optimizer, opts.resume);
     iter = metadata_number(metadata, "gpt.iter", opts.resume, 0);
-    for (const auto& [name, g] : rngs) {
-      g->set_state(ints_from_text(
-          examples::required_metadata(metadata, "gpt.rng." + name, opts.resume), opts.resume));
+    const auto saved_streams = metadata.find("gpt.streams");
+    const std::int64_t saved_count = saved_streams == metadata.end()
+                                         ? 1
+                                         : metadata_number(metadata, "gpt.streams", opts.resume, 1);
+    if (saved_count != stream_count) {
+      throw std::invalid_argument(
+          "--resume: " + opts.resume + " was written by a run of " + std::to_string(saved_count) +
+          " streams of batches (ranks x --gradient-accumulation-steps) and this run has " +
+          std::to_string(stream_count) + " (" + std::to_string(parallel.world()) + " x " +
+          std::to_string(accumulation) +
+          "): give ranks and --gradient-accumulation-steps whose "
+          "product is " +
+          std::to_string(saved_count));
     }
-    if (const auto it = metadata.find("gpt.mixture"); it != metadata.end()) {
-      try {
-        mixture.set_state(ints_from_text(it->second, opts.resume));
-      } catch (const std::invalid_argument& e) {
-        throw std::invalid_argument("--resume: " + opts.resume + ": " + e.what() +
-                                    " (give the --data sources it was trained on)");
+    auto state = [&](const std::string& key) {
+      return ints_from_text(examples::required_metadata(metadata, key, opts.resume), opts.resume);
+    };
+    eval_rng.set_state(state("gpt.rng.eval"));
+    for (Stream& s : streams) {
+      s.batches.set_state(state(stream_key("gpt.rng.train", s.number)));
+      s.dropout.set_state(state(stream_key("gpt.rng.dropout", s.number)));
+      if (const auto it = metadata.find(stream_key("gpt.mixture", s.number));
+          it != metadata.end()) {
+        try {
+          s.mixture.set_state(ints_from_text(it->second, opts.resume));
+        } catch (const std::invalid_argument& e) {
+          throw std::invalid_argument("--resume: " + opts.resume + ": " + e.what() +
+                                      " (give the --data sources it was trained on)");
+        }
       }
     }
     if (schedule) {
@@ -797,14 +896,18 @@ void run(const Options& opts, std::ostream& out) {
     }
     out << "resumed from " << opts.resume << " at iteration " << iter << '\n';
   }
+  // Every rank gives its streams' states; rank 0 writes the file (replacing it whole, so a run
+  // stopped while saving leaves the last checkpoint as it was).
   auto save_checkpoint = [&](std::int64_t at) {
-    if (!opts.save.empty()) {
+    if (opts.save.empty()) return;
+    const StreamStates states = gather_stream_states(streams, parallel);
+    if (parallel.rank() == 0) {
       xg::save(model, optimizer, opts.save,
-               checkpoint_metadata(model, data.vocab, at, rngs, mixture, freeze));
+               checkpoint_metadata(model, data.vocab, at, eval_rng, states, freeze));
     }
   };
   const bool several = data.sources.size() > 1;
-  const std::vector<double>& weights = mixture.probabilities();
+  const std::vector<double>& weights = streams[0].mixture.probabilities();
   // The losses of the model on the sources' validation splits (the whole split, weighted by
   // the mixture, and each source's when there are several).
   auto report_full_split = [&](const std::string& when) {
@@ -831,7 +934,8 @@ void run(const Options& opts, std::ostream& out) {
     }
   }
   out << std::fixed << std::setprecision(4);
-  if (!opts.init_from.empty() && opts.full_eval) report_full_split("initial");
+  const bool lead = parallel.rank() == 0;  // evaluates, prints and saves
+  if (lead && !opts.init_from.empty() && opts.full_eval) report_full_split("initial");
   using Clock = std::chrono::steady_clock;
   const auto run_start = Clock::now();
   Clock::duration training{};
@@ -839,30 +943,42 @@ void run(const Options& opts, std::ostream& out) {
   for (; iter <= opts.max_iters; ++iter) {
     if (iter % opts.eval_interval == 0) {
       save_checkpoint(iter);  // before the evaluation, so a resumed run evaluates as this one does
-      double train_loss = 0, val_loss = 0;
-      std::ostringstream each;
-      each << std::fixed << std::setprecision(4);
-      for (std::size_t i = 0; i < data.sources.size(); ++i) {
-        const auto [t, v] =
-            estimate_loss(model, data.sources[i].train, data.sources[i].val, opts, eval_rng);
-        train_loss += weights[i] * t;
-        val_loss += weights[i] * v;
-        each << (i ? ", " : " (") << data.sources[i].name << " val " << v;
+      if (lead) {
+        double train_loss = 0, val_loss = 0;
+        std::ostringstream each;
+        each << std::fixed << std::setprecision(4);
+        for (std::size_t i = 0; i < data.sources.size(); ++i) {
+          const auto [t, v] =
+              estimate_loss(model, data.sources[i].train, data.sources[i].val, opts, eval_rng);
+          train_loss += weights[i] * t;
+          val_loss += weights[i] * v;
+          each << (i ? ", " : " (") << data.sources[i].name << " val " << v;
+        }
+        out << "step " << iter << ": train " << train_loss << ", val " << val_loss
+            << (several ? each.str() + ")" : "") << std::endl;
       }
-      out << "step " << iter << ": train " << train_loss << ", val " << val_loss
-          << (several ? each.str() + ")" : "") << std::endl;
     }
     const auto start = Clock::now();
-    const auto [x, y] = mixture.next(opts.batch_size);
-    const Tensor loss = lm_loss(model.forward(x), y);
+    const bool log = opts.log_interval > 0 && iter % opts.log_interval == 0;
+    double loss_sum = 0;  // of this rank's batches, each divided by their number
     optimizer.zero_grad();
-    loss.backward();
+    for (Stream& s : streams) {
+      if (accumulation > 1) dropout_rng.set_state(s.dropout.get_state());
+      const auto [x, y] = s.mixture.next(opts.batch_size);
+      Tensor loss = lm_loss(parallel.forward(model, x), y);
+      if (accumulation > 1) loss = loss / static_cast<double>(accumulation);
+      // The gradients are averaged over the ranks in the last batch's backward.
+      parallel.backward(loss, /*sync=*/&s == &streams.back());
+      if (accumulation > 1) s.dropout.set_state(dropout_rng.get_state());
+      if (log) loss_sum += loss.item();
+    }
     if (opts.grad_clip > 0) xg::nn::utils::clip_grad_norm_(parameters, opts.grad_clip);
     optimizer.step();
     if (schedule) schedule->step();
     training += Clock::now() - start;
-    if (opts.log_interval > 0 && iter % opts.log_interval == 0) {
-      out << "iter " << iter << ": loss " << loss.item() << std::endl;
+    if (log) {
+      const double mean = parallel.mean(loss_sum);  // over every rank's batches
+      out << "iter " << iter << ": loss " << mean << std::endl;
     }
   }
   save_checkpoint(iter);
@@ -874,18 +990,43 @@ void run(const Options& opts, std::ostream& out) {
               : 0.0)
       << " ms (" << iters << " iterations, evaluation excluded); wall time " << seconds << " s\n"
       << std::setprecision(4);
+  if (const auto& st = parallel.stats(); st.backwards > 0) {
+    // Rank 0's share of the gradients' all-reduces (every rank sends as much).
+    const double per = 1.0 / static_cast<double>(st.backwards);
+    const double wait_ms = 1e3 * st.wait_seconds * per;
+    const double step_ms =
+        1e3 * std::chrono::duration<double>(training).count() / static_cast<double>(iters);
+    out << std::setprecision(1)
+        << "all-reduce per iteration: " << static_cast<double>(st.buckets) * per << " buckets, "
+        << std::setprecision(2) << static_cast<double>(st.bytes) * per / 1e6 << std::setprecision(1)
+        << " MB from each rank, " << static_cast<double>(st.started_during_backward) * per
+        << " of the buckets started before the backward's last gradient; waited " << wait_ms
+        << " ms at the end of the backward (" << 100.0 * wait_ms / step_ms
+        << "% of the iteration)\n"
+        << std::setprecision(4);
+  }
   if (several) {
-    // What the mixture drew over the whole run (a resumed run counts from the start).
+    // What the mixture drew over the whole run (a resumed run counts from the start), summed
+    // over every stream.
+    Tensor drawn = xg::zeros({static_cast<std::int64_t>(data.sources.size())}, xg::kInt64);
+    for (const Stream& s : streams) {
+      for (std::size_t i = 0; i < data.sources.size(); ++i) {
+        drawn.data_ptr<std::int64_t>()[i] += s.mixture.drawn()[i];
+      }
+    }
+    parallel.sum(drawn);
+    const std::int64_t* counts = drawn.data_ptr<std::int64_t>();
     std::int64_t windows = 0;
-    for (const std::int64_t n : mixture.drawn()) windows += n;
-    const std::vector<double> epochs = mixture.epochs_drawn();
+    for (std::size_t i = 0; i < data.sources.size(); ++i) windows += counts[i];
     out << "drawn:";
     for (std::size_t i = 0; i < data.sources.size(); ++i) {
-      out << (i ? "," : "") << ' ' << data.sources[i].name << ' ' << mixture.drawn()[i]
-          << " windows (" << std::setprecision(1)
-          << 100.0 * static_cast<double>(mixture.drawn()[i]) /
+      const double epochs = static_cast<double>(counts[i] * config.block_size) /
+                            static_cast<double>(data.sources[i].train.numel());
+      out << (i ? "," : "") << ' ' << data.sources[i].name << ' ' << counts[i] << " windows ("
+          << std::setprecision(1)
+          << 100.0 * static_cast<double>(counts[i]) /
                  static_cast<double>(std::max<std::int64_t>(windows, 1))
-          << "%, weight " << 100 * weights[i] << "%; " << std::setprecision(4) << epochs[i]
+          << "%, weight " << 100 * weights[i] << "%; " << std::setprecision(4) << epochs
           << " epochs)";
     }
     out << '\n';
@@ -898,6 +1039,7 @@ void run(const Options& opts, std::ostream& out) {
     }
     out << "frozen: " << frozen.size() << " tensors, every value as it started\n";
   }
+  if (!lead) return;
   if (opts.full_eval) report_full_split("final");
   if (!opts.export_check.empty()) {
     // The first windows of the (first source's) validation split, the model's logits and loss on
@@ -917,6 +1059,15 @@ void run(const Options& opts, std::ostream& out) {
     model.train();
   }
   print_sample(model, data.vocab, opts, out);
+}
+
+}  // namespace
+
+void run(const Options& opts, std::ostream& out) {
+  examples::DataParallel parallel;
+  if (parallel.rank() == 0) return train(opts, out, parallel);
+  std::ostream silent(nullptr);  // only rank 0 prints
+  train(opts, silent, parallel);
 }
 
 }  // namespace gpt

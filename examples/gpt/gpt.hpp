@@ -32,6 +32,11 @@ struct Options {
   Config model;
   std::uint64_t seed = 1337;
   std::int64_t batch_size = 12;
+  // Batches each process draws, backpropagates and sums per iteration before the optimizer
+  // steps (nanoGPT's gradient_accumulation_steps, counted per process): an iteration trains on
+  // ranks x this x batch_size windows.
+  std::int64_t gradient_accumulation_steps = 1;
+  double bucket_cap_mb = 25.0;  // DistributedDataParallel's bucket size under mpirun
   std::int64_t max_iters = 2000;
   double learning_rate = 1e-3;
   double min_lr = 1e-4;
@@ -174,6 +179,14 @@ std::string generate(GPT& model, const Vocabulary& vocab, const std::string& pro
 // and `final val (full split): X`; then samples if asked. With several --data sources, the
 // training windows come from an xg::nn::WindowMixture whose weights are the sources' epoch
 // budgets over the run's tokens, and the losses are reported per source and weighted.
+//
+// Started by mpirun (examples/common/data_parallel.hpp), every rank trains the same model on
+// its own batches, averaging the gradients (DistributedDataParallel); rank 0 alone evaluates,
+// prints and saves. The batches come from ranks x gradient_accumulation_steps streams, each
+// with its own generators (training windows and dropout) seeded from the seed and the stream's
+// number, so a run's trajectory depends on the number of streams, not on how the processes
+// share them: 2 ranks with one batch each train as 1 process accumulating 2 batches, and a
+// checkpoint (holding every stream's state) resumes with any such split.
 void run(const Options& opts, std::ostream& out);
 
 }  // namespace gpt

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "data_parallel.hpp"
 #include "gpt.hpp"
 #include "number_flags.hpp"
 
@@ -15,6 +16,11 @@ int main(int argc, char** argv) {
       "does (its model.py and train.py; the defaults are the recipe), print the train and "
       "validation loss at each evaluation, the time per iteration, and the final model's loss "
       "on the whole validation split; then sample text if asked."};
+  app.footer(
+      "Under mpirun -np N (one machine, or several from a host file) every rank trains on its "
+      "own --batch-size windows a batch, the gradients averaged over the ranks, and rank 0 "
+      "alone evaluates, prints and saves: the run follows the one that a single process with "
+      "--gradient-accumulation-steps N would (docs/guide.md, section 11).");
   gpt::Options opts;
   opts.data = {GPT_DEFAULT_DATA};
   constexpr auto i64_max = std::numeric_limits<std::int64_t>::max();
@@ -55,9 +61,20 @@ int main(int argc, char** argv) {
   // Training.
   examples::add_whole_number(app, "--batch-size", opts.batch_size, "windows per batch", 1)
       ->capture_default_str();
+  examples::add_whole_number(app, "--gradient-accumulation-steps", opts.gradient_accumulation_steps,
+                             "batches each process draws and backpropagates per iteration, their "
+                             "gradients summed before the step: an iteration trains on ranks x "
+                             "this x --batch-size windows (under mpirun -np N, ranks is N)",
+                             1)
+      ->capture_default_str();
   examples::add_whole_number(app, "--max-iters", opts.max_iters,
                              "last iteration: iterations 0 to max-iters each take one AdamW step",
                              0)
+      ->capture_default_str();
+  examples::add_positive_number(app, "--bucket-cap-mb", opts.bucket_cap_mb,
+                                "under mpirun, the gradients are averaged in buckets of about "
+                                "this many megabytes (2^20 bytes), each sent as soon as its "
+                                "gradients are computed (DistributedDataParallel's bucket_cap_mb)")
       ->capture_default_str();
   examples::add_positive_number(app, "--learning-rate", opts.learning_rate, "peak learning rate")
       ->capture_default_str();
@@ -140,11 +157,7 @@ int main(int argc, char** argv) {
                "a fresh model");
   CLI11_PARSE(app, argc, argv);
 
-  try {
-    gpt::run(opts, std::cout);
-  } catch (const std::exception& e) {
-    std::cerr << "gpt: " << e.what() << '\n';
-    return 1;
-  }
-  return 0;
+  // Under mpirun, every rank trains on its own batches and rank 0 prints and saves; an error on
+  // any rank ends the whole job with its message.
+  return examples::run_main("gpt", [&] { gpt::run(opts, std::cout); });
 }
